@@ -1,0 +1,356 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander'
+import { loadConfig, ConfigError, type ConfigInput } from '../config.js'
+import { ClientValidationError, type ClientSettings } from '../core/admin/client-admin.js'
+import { presentClient, presentUser } from '../core/admin/presenters.js'
+import { UserValidationError } from '../core/admin/user-admin.js'
+import type { GrantType, TokenFormat } from '../core/types.js'
+import { createGatehouse, type Gatehouse } from '../gatehouse.js'
+import { createLogger } from '../logger.js'
+import { startServer } from '../server.js'
+import { DuplicateError } from '../store/types.js'
+import { openStore, redactUrl } from '../store/open-store.js'
+import { fail, printResult, readStdin, table } from './output.js'
+
+const program = new Command('gatehouse')
+  .description('Gatehouse: an OAuth 2.0 token service for API platforms')
+  .showHelpAfterError()
+
+const databaseOption = (): Option =>
+  new Option('--database <url>', 'database URL: sqlite:PATH or postgres://… (env GATEHOUSE_DATABASE_URL)').default(undefined, 'sqlite:./data/gatehouse.db')
+const jsonOption = (): Option => new Option('--json', 'print one JSON object on stdout')
+
+type Common = { database?: string; json?: boolean }
+
+/** Opens the service for a one-shot command, runs it, closes it. Logs go to stderr. */
+async function withGatehouse<T>(options: Common, run: (gatehouse: Gatehouse) => Promise<T>): Promise<T> {
+  const config = loadConfig({ database: options.database })
+  const logger = createLogger(process.env.GATEHOUSE_LOG_LEVEL ?? 'warn', (await import('pino')).default.destination({ fd: 2, sync: true }))
+  const gatehouse = await createGatehouse(config, { logger })
+  try {
+    return await run(gatehouse)
+  } finally {
+    await gatehouse.close()
+  }
+}
+
+const seconds = (name: string) => (value: string): number => {
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a whole number of seconds`)
+  return parsed
+}
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+const words = (value: string | undefined): string[] | undefined => (value === undefined ? undefined : value.split(/\s+/).filter(Boolean))
+
+// ── serve ──────────────────────────────────────────────────────────────────
+program
+  .command('serve')
+  .description('run the HTTP server')
+  .addOption(databaseOption())
+  .option('--host <host>', 'address to listen on (env GATEHOUSE_HOST)')
+  .option('--port <port>', 'port to listen on (env GATEHOUSE_PORT)')
+  .option('--issuer <url>', 'issuer URL of the tokens (env GATEHOUSE_ISSUER; default http://HOST:PORT)')
+  .option('--allow-get-token', 'accept GET /oauth/token with a query string (seed 002 compatibility; env GATEHOUSE_ALLOW_GET_TOKEN)')
+  .action(async (options: ConfigInput & { allowGetToken?: boolean }) => {
+    const config = loadConfig({ ...options, allowGetTokenRequests: options.allowGetToken })
+    const logger = createLogger(config.logLevel)
+    const server = await startServer(config, logger)
+    if (config.allowGetTokenRequests) {
+      logger.warn('GET /oauth/token is enabled: client secrets will appear in URLs and access logs of any proxy in front of Gatehouse')
+    }
+    logger.info({ url: server.url, issuer: config.issuer, database: redactUrl(config.databaseUrl) }, 'Gatehouse is listening')
+    if ((await server.gatehouse.clients.list({ limit: 1 })).length === 0) {
+      logger.info(
+        `No clients yet. Create one, then ask for a token:\n` +
+          `  node dist/cli/main.js clients create --name demo --scope "api" --json\n` +
+          `  curl -s -X POST ${server.url}/oauth/token -u "CLIENT_ID:CLIENT_SECRET" -d grant_type=client_credentials`,
+      )
+    }
+    let stopping = false
+    const stop = (signal: string): void => {
+      if (stopping) return
+      stopping = true
+      logger.info({ signal }, 'shutting down')
+      const force = setTimeout(() => process.exit(1), 10_000)
+      force.unref()
+      server
+        .close()
+        .then(() => logger.flush())
+        .then(() => process.exit(0))
+        .catch(() => process.exit(1))
+    }
+    process.on('SIGTERM', () => stop('SIGTERM'))
+    process.on('SIGINT', () => stop('SIGINT'))
+  })
+
+// ── migrate ────────────────────────────────────────────────────────────────
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (options: Common) => {
+    const config = loadConfig({ database: options.database })
+    const store = openStore(config.databaseUrl)
+    try {
+      const applied = await store.migrate()
+      printResult(!!options.json, { applied }, applied.length ? `applied: ${applied.join(', ')}` : 'up to date: nothing to apply')
+    } finally {
+      await store.close()
+    }
+  })
+
+// ── clients ────────────────────────────────────────────────────────────────
+const clients = program.command('clients').description('manage OAuth clients')
+
+const clientSettingOptions = (command: Command): Command =>
+  command
+    .option('--grant <grant>', 'allowed grant type (repeatable): client_credentials, password, refresh_token, api_key', collect)
+    .option('--scope <scopes>', 'space-separated scopes the client may ask for')
+    .option('--default-scope <scopes>', 'scopes granted when a request names none (default: all allowed)')
+    .option('--audience <aud>', 'aud claim of its access tokens (default: the issuer)')
+    .addOption(new Option('--token-format <format>', 'access token format').choices(['jwt', 'opaque']))
+    .option('--access-token-ttl <seconds>', 'access token lifetime', seconds('--access-token-ttl'))
+    .option('--refresh-token-ttl <seconds>', 'refresh token absolute lifetime', seconds('--refresh-token-ttl'))
+    .option('--refresh-token-sliding-ttl <seconds>', 'refresh token sliding lifetime', seconds('--refresh-token-sliding-ttl'))
+    .option('--refresh-reuse-interval <seconds>', 'seconds a rotated refresh token is still accepted (lost-response retry)', seconds('--refresh-reuse-interval'))
+    .option('--no-rotate-refresh-tokens', 'keep the same refresh token on use (IdentityServer ReUse mode)')
+
+type ClientFlags = Common & {
+  name?: string
+  clientId?: string
+  grant?: string[]
+  scope?: string
+  defaultScope?: string
+  audience?: string
+  tokenFormat?: TokenFormat
+  accessTokenTtl?: number
+  refreshTokenTtl?: number
+  refreshTokenSlidingTtl?: number
+  refreshReuseInterval?: number
+  rotateRefreshTokens?: boolean
+}
+
+function clientSettings(flags: ClientFlags): Omit<ClientSettings, 'name'> & { name?: string } {
+  const settings: Omit<ClientSettings, 'name'> & { name?: string } = {}
+  if (flags.name !== undefined) settings.name = flags.name
+  if (flags.grant !== undefined) settings.grantTypes = flags.grant as GrantType[]
+  if (flags.scope !== undefined) settings.scopes = words(flags.scope) ?? []
+  if (flags.defaultScope !== undefined) settings.defaultScopes = words(flags.defaultScope) ?? []
+  if (flags.audience !== undefined) settings.audience = flags.audience
+  if (flags.tokenFormat !== undefined) settings.tokenFormat = flags.tokenFormat
+  if (flags.accessTokenTtl !== undefined) settings.accessTokenTtl = flags.accessTokenTtl
+  if (flags.refreshTokenTtl !== undefined) settings.refreshTokenAbsoluteTtl = flags.refreshTokenTtl
+  if (flags.refreshTokenSlidingTtl !== undefined) settings.refreshTokenSlidingTtl = flags.refreshTokenSlidingTtl
+  if (flags.refreshReuseInterval !== undefined) settings.refreshTokenReuseInterval = flags.refreshReuseInterval
+  // commander sets rotateRefreshTokens=true by default for a --no- flag; only record a change.
+  if (flags.rotateRefreshTokens === false) settings.rotateRefreshTokens = false
+  return settings
+}
+
+const recordText = (record: Record<string, unknown>): string =>
+  Object.entries(record)
+    .map(([key, value]) => `${key.padEnd(26)} ${Array.isArray(value) ? value.join(' ') || '-' : String(value ?? '-')}`)
+    .join('\n')
+
+clientSettingOptions(
+  clients
+    .command('create')
+    .description('create a client; prints its secret once')
+    .requiredOption('--name <name>', 'display name')
+    .option('--client-id <id>', 'use this client id instead of a generated one'),
+)
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: ClientFlags) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const settings = clientSettings(flags)
+      const { client, clientSecret } = await gatehouse.clients.create({
+        ...settings,
+        name: flags.name ?? '',
+        ...(flags.clientId !== undefined ? { id: flags.clientId } : {}),
+      })
+      printResult(
+        !!flags.json,
+        { ...presentClient(client), client_secret: clientSecret },
+        `${recordText(presentClient(client))}\n\nclient_secret ${clientSecret}\n\nThe secret is shown only now. Store it safely.`,
+      )
+    })
+  })
+
+clients
+  .command('list')
+  .description('list clients')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .option('--limit <n>', 'page size', '100')
+  .option('--after <id>', 'list clients after this id')
+  .action(async (flags: Common & { limit: string; after?: string }) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const list = await gatehouse.clients.list({ limit: Number(flags.limit), ...(flags.after ? { after: flags.after } : {}) })
+      const rows = list.map(presentClient)
+      printResult(!!flags.json, { clients: rows }, table(rows, ['client_id', 'name', 'grant_types', 'scopes', 'token_format']))
+    })
+  })
+
+clients
+  .command('show <id>')
+  .description('show one client')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (id: string, flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const client = await gatehouse.clients.get(id)
+      if (!client) fail(`no client with id ${id}`)
+      printResult(!!flags.json, presentClient(client), recordText(presentClient(client)))
+    })
+  })
+
+clientSettingOptions(clients.command('update <id>').description('change a client').option('--name <name>', 'display name'))
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (id: string, flags: ClientFlags) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const client = await gatehouse.clients.update(id, clientSettings(flags))
+      if (!client) fail(`no client with id ${id}`)
+      printResult(!!flags.json, presentClient(client), recordText(presentClient(client)))
+    })
+  })
+
+clients
+  .command('rotate-secret <id>')
+  .description('replace a client secret; the old one stops working; prints the new one once')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (id: string, flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const rotated = await gatehouse.clients.rotateSecret(id)
+      if (!rotated) fail(`no client with id ${id}`)
+      printResult(!!flags.json, { client_id: id, client_secret: rotated.clientSecret }, `client_id     ${id}\nclient_secret ${rotated.clientSecret}\n\nThe secret is shown only now.`)
+    })
+  })
+
+clients
+  .command('delete <id>')
+  .description('delete a client with its refresh tokens and API keys')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (id: string, flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      if (!(await gatehouse.clients.delete(id))) fail(`no client with id ${id}`)
+      printResult(!!flags.json, { deleted: id }, `deleted client ${id}`)
+    })
+  })
+
+// ── users ──────────────────────────────────────────────────────────────────
+const users = program.command('users').description('manage users of the password grant')
+
+users
+  .command('create')
+  .description('create a user; the password is read from stdin')
+  .requiredOption('--username <email>', 'the user name, an email address')
+  .option('--name <name>', 'display name')
+  .requiredOption('--password-stdin', 'read the password from standard input')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: Common & { username: string; name?: string }) => {
+    const password = await readStdin()
+    await withGatehouse(flags, async (gatehouse) => {
+      const user = await gatehouse.users.create({ username: flags.username, password, name: flags.name ?? null })
+      printResult(!!flags.json, presentUser(user), `created user ${user.username} (${user.id})`)
+    })
+  })
+
+users
+  .command('list')
+  .description('list users')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .option('--limit <n>', 'page size', '100')
+  .action(async (flags: Common & { limit: string }) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const list = await gatehouse.users.list({ limit: Number(flags.limit) })
+      const rows = list.map(presentUser)
+      printResult(!!flags.json, { users: rows }, table(rows, ['id', 'username', 'name', 'disabled']))
+    })
+  })
+
+users
+  .command('set-password <user>')
+  .description('set a user password (by id or username), read from stdin')
+  .requiredOption('--password-stdin', 'read the password from standard input')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (user: string, flags: Common) => {
+    const password = await readStdin()
+    await withGatehouse(flags, async (gatehouse) => {
+      const updated = await gatehouse.users.setPassword(user, password)
+      if (!updated) fail(`no user ${user}`)
+      printResult(!!flags.json, presentUser(updated), `password changed for ${updated.username}`)
+    })
+  })
+
+for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
+  users
+    .command(`${name} <user>`)
+    .description(`${name} a user (by id or username)`)
+    .addOption(databaseOption())
+    .addOption(jsonOption())
+    .action(async (user: string, flags: Common) => {
+      await withGatehouse(flags, async (gatehouse) => {
+        const updated = await gatehouse.users.setDisabled(user, disabled)
+        if (!updated) fail(`no user ${user}`)
+        printResult(!!flags.json, presentUser(updated), `${updated.username} ${name}d`)
+      })
+    })
+}
+
+users
+  .command('delete <user>')
+  .description('delete a user (by id or username)')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (user: string, flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      if (!(await gatehouse.users.delete(user))) fail(`no user ${user}`)
+      printResult(!!flags.json, { deleted: user }, `deleted user ${user}`)
+    })
+  })
+
+// ── keys ───────────────────────────────────────────────────────────────────
+const keys = program.command('keys').description('manage token signing keys')
+
+keys
+  .command('list')
+  .description('list signing keys')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const list = gatehouse.keys.describe().map((key) => ({
+        ...key,
+        createdAt: new Date(key.createdAt).toISOString(),
+        retiredAt: key.retiredAt === null ? null : new Date(key.retiredAt).toISOString(),
+      }))
+      printResult(!!flags.json, { keys: list }, table(list, ['kid', 'active', 'published', 'createdAt', 'retiredAt']))
+    })
+  })
+
+keys
+  .command('rotate')
+  .description('add a new signing key; the old one keeps verifying until its tokens expire')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const kid = await gatehouse.keys.rotate()
+      printResult(!!flags.json, { kid }, `new active signing key ${kid}`)
+    })
+  })
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof DuplicateError) {
+    fail(error.message, 2)
+  }
+  fail(error instanceof Error ? error.message : String(error))
+})

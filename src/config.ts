@@ -1,0 +1,97 @@
+import { dirname, resolve } from 'node:path'
+
+/** Everything Gatehouse reads from flags and the environment, parsed and checked before anything starts. */
+export interface Config {
+  databaseUrl: string
+  host: string
+  port: number
+  /** The `iss` of tokens and the base of the metadata document. */
+  issuer: string
+  /** From GATEHOUSE_SECRET; undefined means a generated key file in `dataDir`. */
+  secret: string | undefined
+  dataDir: string
+  /** Upper bound of any client's access token lifetime; retired signing keys stay published this long. */
+  maxAccessTokenTtl: number
+  clientCacheTtlMs: number
+  keyReloadIntervalMs: number
+  /** Seed 002 compatibility: accept GET /oauth/token with a query string. Off by default. */
+  allowGetTokenRequests: boolean
+  logLevel: string
+  production: boolean
+}
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/gatehouse.db'
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+export interface ConfigInput {
+  database?: string | undefined
+  host?: string | undefined
+  port?: string | number | undefined
+  issuer?: string | undefined
+  allowGetTokenRequests?: boolean | undefined
+}
+
+function integer(name: string, value: string | number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === '') return fallback
+  const parsed = typeof value === 'number' ? value : Number(value)
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${value}")`)
+  }
+  return parsed
+}
+
+function flag(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined
+  if (['1', 'true', 'yes', 'on'].includes(value.toLowerCase())) return true
+  if (['0', 'false', 'no', 'off'].includes(value.toLowerCase())) return false
+  throw new ConfigError(`${name} must be true or false (got "${value}")`)
+}
+
+/** Flags win over environment variables, which win over defaults. */
+export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = input.database ?? env.GATEHOUSE_DATABASE_URL ?? DEFAULT_DATABASE_URL
+  const host = input.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1'
+  const port = integer('port', input.port ?? env.GATEHOUSE_PORT, 8787, 0, 65535)
+  const production = env.NODE_ENV === 'production'
+  const issuer = (input.issuer ?? env.GATEHOUSE_ISSUER ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '')
+  try {
+    const url = new URL(issuer)
+    if (url.search || url.hash) throw new Error('query or fragment')
+    // RFC 8414 §2: the issuer is an https URL; plain http is for local development only.
+    if (production && url.protocol !== 'https:') throw new ConfigError(`In production the issuer must be an https URL; set GATEHOUSE_ISSUER (got "${issuer}")`)
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    throw new ConfigError(`issuer must be an absolute URL without query or fragment (got "${issuer}")`)
+  }
+  const secret = env.GATEHOUSE_SECRET === '' ? undefined : env.GATEHOUSE_SECRET
+  if (secret !== undefined && secret.length < 32) {
+    throw new ConfigError('GATEHOUSE_SECRET must be at least 32 characters; generate one with: openssl rand -base64 32')
+  }
+  if (production && secret === undefined) {
+    throw new ConfigError('In production GATEHOUSE_SECRET must be set (it encrypts the signing keys); generate one with: openssl rand -base64 32')
+  }
+  const dataDir = resolve(
+    env.GATEHOUSE_DATA_DIR ??
+      (databaseUrl.startsWith('sqlite:') && !databaseUrl.endsWith(':memory:') ? dirname(databaseUrl.slice('sqlite:'.length)) : './data'),
+  )
+  return {
+    databaseUrl,
+    host,
+    port,
+    issuer,
+    secret,
+    dataDir,
+    maxAccessTokenTtl: integer('GATEHOUSE_MAX_ACCESS_TOKEN_TTL', env.GATEHOUSE_MAX_ACCESS_TOKEN_TTL, 86400, 60, 7 * 86400),
+    clientCacheTtlMs: integer('GATEHOUSE_CLIENT_CACHE_TTL_MS', env.GATEHOUSE_CLIENT_CACHE_TTL_MS, 5000, 0, 3_600_000),
+    keyReloadIntervalMs: integer('GATEHOUSE_KEY_RELOAD_INTERVAL_MS', env.GATEHOUSE_KEY_RELOAD_INTERVAL_MS, 5000, 100, 3_600_000),
+    allowGetTokenRequests: input.allowGetTokenRequests ?? flag('GATEHOUSE_ALLOW_GET_TOKEN', env.GATEHOUSE_ALLOW_GET_TOKEN) ?? false,
+    logLevel: env.GATEHOUSE_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info',
+    production,
+  }
+}

@@ -1,0 +1,147 @@
+import type { ClientStore } from '../../store/types.js'
+import type { ClientCache } from '../client-cache.js'
+import type { Clock } from '../clock.js'
+import { digestSecret, generateClientId, generateClientSecret } from '../credentials/secrets.js'
+import type { Random } from '../random.js'
+import { GRANT_TYPES, type Client, type GrantType, type TokenFormat } from '../types.js'
+import { parseScope } from '../scope.js'
+
+export interface ClientSettings {
+  name: string
+  /** An id to use instead of a generated one (e.g. when moving clients from another server). */
+  id?: string
+  grantTypes?: GrantType[]
+  scopes?: string[]
+  defaultScopes?: string[]
+  audience?: string | null
+  tokenFormat?: TokenFormat
+  accessTokenTtl?: number
+  refreshTokenAbsoluteTtl?: number
+  refreshTokenSlidingTtl?: number
+  refreshTokenReuseInterval?: number
+  rotateRefreshTokens?: boolean
+}
+
+/** A client as shown to operators: everything but the secret digest. */
+export type ClientView = Omit<Client, 'secretDigest'>
+
+export const CLIENT_DEFAULTS = {
+  grantTypes: ['client_credentials'] as GrantType[],
+  tokenFormat: 'jwt' as TokenFormat,
+  accessTokenTtl: 3600,
+  // IdentityServer's defaults: 30 days absolute, 15 days sliding.
+  refreshTokenAbsoluteTtl: 30 * 24 * 3600,
+  refreshTokenSlidingTtl: 15 * 24 * 3600,
+  refreshTokenReuseInterval: 0,
+}
+
+export class ClientValidationError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ClientValidationError'
+  }
+}
+
+type Deps = { store: ClientStore; cache: ClientCache; clock: Clock; random: Random; maxAccessTokenTtl: number }
+
+export function viewClient(client: Client): ClientView {
+  const { secretDigest: _secretDigest, ...view } = client
+  return view
+}
+
+/** Creates and changes clients. A secret is returned once, at creation or rotation, and stored only as a digest. */
+export class ClientAdmin {
+  readonly #deps: Deps
+  constructor(deps: Deps) {
+    this.#deps = deps
+  }
+
+  async create(settings: ClientSettings): Promise<{ client: ClientView; clientSecret: string }> {
+    const now = this.#deps.clock.now()
+    const secret = generateClientSecret(this.#deps.random)
+    const client = this.#validate({
+      id: settings.id ?? generateClientId(this.#deps.random),
+      name: settings.name,
+      secretDigest: digestSecret(secret),
+      grantTypes: settings.grantTypes ?? CLIENT_DEFAULTS.grantTypes,
+      scopes: settings.scopes ?? [],
+      defaultScopes: settings.defaultScopes ?? [],
+      audience: settings.audience ?? null,
+      tokenFormat: settings.tokenFormat ?? CLIENT_DEFAULTS.tokenFormat,
+      accessTokenTtl: settings.accessTokenTtl ?? Math.min(CLIENT_DEFAULTS.accessTokenTtl, this.#deps.maxAccessTokenTtl),
+      refreshTokenAbsoluteTtl: settings.refreshTokenAbsoluteTtl ?? CLIENT_DEFAULTS.refreshTokenAbsoluteTtl,
+      refreshTokenSlidingTtl: settings.refreshTokenSlidingTtl ?? CLIENT_DEFAULTS.refreshTokenSlidingTtl,
+      refreshTokenReuseInterval: settings.refreshTokenReuseInterval ?? CLIENT_DEFAULTS.refreshTokenReuseInterval,
+      rotateRefreshTokens: settings.rotateRefreshTokens ?? true,
+      createdAt: now,
+      updatedAt: now,
+    })
+    await this.#deps.store.insertClient(client)
+    return { client: viewClient(client), clientSecret: secret }
+  }
+
+  async get(id: string): Promise<ClientView | undefined> {
+    const client = await this.#deps.store.getClient(id)
+    return client ? viewClient(client) : undefined
+  }
+
+  async list(page: { limit: number; after?: string }): Promise<ClientView[]> {
+    return (await this.#deps.store.listClients(page)).map(viewClient)
+  }
+
+  async update(id: string, changes: Partial<Omit<ClientSettings, 'id'>>): Promise<ClientView | undefined> {
+    const current = await this.#deps.store.getClient(id)
+    if (!current) return undefined
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
+    const client = this.#validate({ ...current, ...defined, updatedAt: this.#deps.clock.now() })
+    await this.#deps.store.updateClient(client)
+    this.#deps.cache.invalidate(id)
+    return viewClient(client)
+  }
+
+  /** Replaces the secret; the old one stops working at once on this instance. */
+  async rotateSecret(id: string): Promise<{ client: ClientView; clientSecret: string } | undefined> {
+    const current = await this.#deps.store.getClient(id)
+    if (!current) return undefined
+    const secret = generateClientSecret(this.#deps.random)
+    const client = { ...current, secretDigest: digestSecret(secret), updatedAt: this.#deps.clock.now() }
+    await this.#deps.store.updateClient(client)
+    this.#deps.cache.invalidate(id)
+    return { client: viewClient(client), clientSecret: secret }
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const deleted = await this.#deps.store.deleteClient(id)
+    this.#deps.cache.invalidate(id)
+    return deleted
+  }
+
+  #validate(client: Client): Client {
+    if (client.name.trim() === '') throw new ClientValidationError('name must not be empty')
+    if (client.id === '' || client.id.length > 200) throw new ClientValidationError('client id must be 1 to 200 characters')
+    for (const grant of client.grantTypes) {
+      if (!GRANT_TYPES.includes(grant)) throw new ClientValidationError(`unknown grant type "${grant}" (one of ${GRANT_TYPES.join(', ')})`)
+    }
+    for (const scopes of [client.scopes, client.defaultScopes]) {
+      try {
+        parseScope(scopes.join(' '))
+      } catch {
+        throw new ClientValidationError(`invalid scope in "${scopes.join(' ')}"`)
+      }
+    }
+    for (const scope of client.defaultScopes) {
+      if (!client.scopes.includes(scope)) throw new ClientValidationError(`default scope "${scope}" is not among the client's scopes`)
+    }
+    if (client.tokenFormat !== 'jwt' && client.tokenFormat !== 'opaque') throw new ClientValidationError('token format must be jwt or opaque')
+    const positive = (value: number, what: string, max = Number.MAX_SAFE_INTEGER): void => {
+      if (!Number.isInteger(value) || value <= 0 || value > max) throw new ClientValidationError(`${what} must be a whole number of seconds from 1 to ${max}`)
+    }
+    positive(client.accessTokenTtl, 'access token lifetime', this.#deps.maxAccessTokenTtl)
+    positive(client.refreshTokenAbsoluteTtl, 'refresh token absolute lifetime')
+    positive(client.refreshTokenSlidingTtl, 'refresh token sliding lifetime')
+    if (!Number.isInteger(client.refreshTokenReuseInterval) || client.refreshTokenReuseInterval < 0 || client.refreshTokenReuseInterval > 300) {
+      throw new ClientValidationError('refresh token reuse interval must be 0 to 300 seconds')
+    }
+    return { ...client, scopes: [...new Set(client.scopes)], grantTypes: [...new Set(client.grantTypes)] }
+  }
+}

@@ -1,0 +1,51 @@
+import type { ClientStore } from '../store/types.js'
+import type { Clock } from './clock.js'
+import type { Client } from './types.js'
+
+/**
+ * Clients read on every token request are cached in memory, so a JWT client_credentials
+ * request touches no database. Entries expire after `ttlMs`; `invalidate` drops one at once
+ * (called on local changes and on change notices from other instances).
+ */
+export class ClientCache {
+  readonly #store: Pick<ClientStore, 'getClient'>
+  readonly #clock: Clock
+  readonly #ttlMs: number
+  readonly #entries = new Map<string, { client: Client; expiresAt: number }>()
+  #hits = 0
+  #misses = 0
+
+  constructor(deps: { store: Pick<ClientStore, 'getClient'>; clock: Clock }, ttlMs: number) {
+    this.#store = deps.store
+    this.#clock = deps.clock
+    this.#ttlMs = ttlMs
+  }
+
+  async get(id: string): Promise<Client | undefined> {
+    const now = this.#clock.now()
+    const entry = this.#entries.get(id)
+    if (entry && entry.expiresAt > now) {
+      this.#hits++
+      return entry.client
+    }
+    this.#misses++
+    const client = await this.#store.getClient(id)
+    // Unknown ids are not cached: a flood of random ids must not grow memory.
+    if (client) {
+      if (this.#entries.size >= 100_000) this.#entries.clear()
+      this.#entries.set(id, { client, expiresAt: now + this.#ttlMs })
+    } else {
+      this.#entries.delete(id)
+    }
+    return client
+  }
+
+  invalidate(id?: string): void {
+    if (id === undefined) this.#entries.clear()
+    else this.#entries.delete(id)
+  }
+
+  get stats(): { hits: number; misses: number } {
+    return { hits: this.#hits, misses: this.#misses }
+  }
+}

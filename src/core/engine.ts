@@ -1,0 +1,93 @@
+import type { AccessTokenStore, ApiKeyStore, RefreshTokenStore, UserStore } from '../store/types.js'
+import { authenticateClient } from './client-authentication.js'
+import type { ClientCache } from './client-cache.js'
+import type { Clock } from './clock.js'
+import { OAuthError } from './errors.js'
+import type { Grant, GrantDeps } from './grants/grant.js'
+import { createGrantRegistry } from './grants/registry.js'
+import { introspectToken } from './introspection.js'
+import { revokeToken } from './revocation.js'
+import type { KeyRing } from './tokens/key-ring.js'
+import type { TokenService } from './tokens/token-service.js'
+import { STANDARD_POLICY, type Client, type ClientCredentials, type TokenIntrospection, type TokenRequest, type TokenResult } from './types.js'
+
+export interface EngineDeps {
+  clients: ClientCache
+  users: UserStore
+  apiKeys: ApiKeyStore
+  refreshTokens: RefreshTokenStore
+  accessTokens: AccessTokenStore
+  tokens: TokenService
+  keys: KeyRing
+  clock: Clock
+  grants?: readonly Grant[]
+}
+
+/** Observes outcomes (audit, metrics, lockout); never sees a secret. */
+export interface EngineObserver {
+  authenticationFailed?(event: { kind: 'client' | 'user' | 'api_key'; id: string; reason: string }): void
+}
+
+/**
+ * The token engine: TokenRequest → TokenResult | OAuthError. Dialects call it; it knows
+ * nothing of HTTP or SQL.
+ */
+export class Engine {
+  readonly #deps: EngineDeps
+  readonly #grants: ReadonlyMap<string, Grant>
+  readonly #grantDeps: GrantDeps
+
+  constructor(deps: EngineDeps) {
+    this.#deps = deps
+    this.#grants = createGrantRegistry(deps.grants)
+    this.#grantDeps = {
+      tokens: deps.tokens,
+      clock: deps.clock,
+      users: deps.users,
+      refreshTokens: deps.refreshTokens,
+      apiKeys: deps.apiKeys,
+      clients: deps.clients,
+    }
+  }
+
+  get supportedGrantTypes(): string[] {
+    return [...this.#grants.keys()]
+  }
+
+  async token(request: TokenRequest): Promise<TokenResult> {
+    const grant = this.#findGrant(request.grantType)
+    const client = grant.requiresClientAuthentication ? await this.authenticateClient(request.client) : undefined
+    if (client) checkGrantAllowed(client, grant)
+    return grant.handle({ request, client, policy: request.policy ?? STANDARD_POLICY }, this.#grantDeps)
+  }
+
+  authenticateClient(credentials: ClientCredentials | undefined): Promise<Client> {
+    return authenticateClient(this.#deps.clients, credentials)
+  }
+
+  /** RFC 7662: the caller must be an authenticated client; it may ask about any token. */
+  async introspect(credentials: ClientCredentials | undefined, token: string): Promise<TokenIntrospection> {
+    await this.authenticateClient(credentials)
+    return introspectToken(this.#deps, token)
+  }
+
+  /** RFC 7009: revokes a token of the calling client; anything else is ignored (§2.2). */
+  async revoke(credentials: ClientCredentials | undefined, token: string): Promise<void> {
+    const client = await this.authenticateClient(credentials)
+    await revokeToken(this.#deps, client, token)
+  }
+
+  #findGrant(grantType: string): Grant {
+    if (grantType === '') throw new OAuthError('invalid_request', { description: 'The grant_type parameter is required.' })
+    const grant = this.#grants.get(grantType)
+    if (!grant) throw new OAuthError('unsupported_grant_type', { description: `The grant type "${grantType}" is not supported.` })
+    return grant
+  }
+}
+
+/** RFC 6749 §5.2 unauthorized_client: the client may not use this grant type. */
+function checkGrantAllowed(client: Client, grant: Grant): void {
+  if (!client.grantTypes.includes(grant.grantType)) {
+    throw new OAuthError('unauthorized_client', { description: `This client may not use the ${grant.grantType} grant.` })
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The one error type that crosses the engine boundary. The code set is closed:
+ * RFC 6749 §5.2 codes, plus RFC 6749 §4.1.2.1's `temporarily_unavailable` and
+ * `server_error`, which dialects also need to express outages.
+ */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'unsupported_token_type'
+  | 'temporarily_unavailable'
+  | 'server_error'
+
+export interface OAuthErrorOptions {
+  /** Sent to the caller as `error_description`; never contains a secret. */
+  description?: string
+  /** Logged, never sent. */
+  debug?: string
+  cause?: unknown
+}
+
+export class OAuthError extends Error {
+  readonly code: OAuthErrorCode
+  readonly description: string | undefined
+  readonly debug: string | undefined
+
+  constructor(code: OAuthErrorCode, options: OAuthErrorOptions = {}) {
+    super(options.description ? `${code}: ${options.description}` : code, { cause: options.cause })
+    this.name = 'OAuthError'
+    this.code = code
+    this.description = options.description
+    this.debug = options.debug
+  }
+}
+
+export function isOAuthError(value: unknown): value is OAuthError {
+  return value instanceof OAuthError
+}

@@ -1,0 +1,39 @@
+import type { ApiKeyStore, RefreshTokenStore, UserStore } from '../../store/types.js'
+import type { ClientCache } from '../client-cache.js'
+import type { Clock } from '../clock.js'
+import type { TokenService } from '../tokens/token-service.js'
+import type { Client, DialectPolicy, GrantType, TokenRequest, TokenResult } from '../types.js'
+
+/** What the engine hands a grant once it has checked the client (if the grant needs one). */
+export interface GrantContext {
+  request: TokenRequest
+  /** Undefined only for grants that authenticate the caller themselves (api_key). */
+  client: Client | undefined
+  policy: DialectPolicy
+}
+
+/** Everything any grant may need; each grant's handler names the narrow part it uses. */
+export interface GrantDeps {
+  tokens: TokenService
+  clock: Clock
+  users: UserStore
+  refreshTokens: RefreshTokenStore
+  apiKeys: ApiKeyStore
+  clients: ClientCache
+}
+
+/** A grant is a registered module: its wire name, its parameters and its handler. */
+export interface Grant {
+  grantType: GrantType
+  /** TokenRequest fields the grant reads, besides client credentials. */
+  parameters: readonly (keyof TokenRequest)[]
+  /** False when the grant authenticates the caller itself (an API key stands for its client). */
+  requiresClientAuthentication: boolean
+  handle(context: GrantContext, deps: GrantDeps): Promise<TokenResult>
+}
+
+/** Resolves the client a grant runs for; the engine guarantees it when requiresClientAuthentication. */
+export function clientOf(context: GrantContext): Client {
+  if (!context.client) throw new Error('grant invoked without an authenticated client')
+  return context.client
+}

@@ -1,0 +1,50 @@
+import type { UserStore } from '../../store/types.js'
+import { burnPasswordCheck, verifyPassword } from '../credentials/password.js'
+import { OAuthError } from '../errors.js'
+import { grantScopes } from '../scope.js'
+import type { TokenService } from '../tokens/token-service.js'
+import type { TokenResult, User } from '../types.js'
+import { clientOf, type Grant, type GrantContext } from './grant.js'
+import { issueUserTokens } from './issue-user-tokens.js'
+
+type Deps = { tokens: TokenService; users: UserStore }
+
+const INVALID_CREDENTIALS = 'invalid_username_or_password'
+
+/**
+ * Unknown user, disabled user and wrong password all cost one argon2 verification and give
+ * the same `invalid_grant`, so the answer does not tell which usernames exist.
+ */
+async function checkUserCredentials(users: UserStore, username: string, password: string): Promise<User> {
+  const user = await users.getUserByUsername(username.trim().toLowerCase())
+  const valid = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password)
+  if (!user || !valid || user.disabled) {
+    throw new OAuthError('invalid_grant', {
+      description: INVALID_CREDENTIALS,
+      debug: !user ? 'unknown username' : user.disabled ? 'user disabled' : 'wrong password',
+    })
+  }
+  return user
+}
+
+/** RFC 6749 §4.3: resource owner password credentials. */
+async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
+  const client = clientOf(context)
+  const { username, password } = context.request
+  if (username === undefined || username === '') {
+    throw new OAuthError('invalid_request', { description: 'The username parameter is required.' })
+  }
+  if (password === undefined) {
+    throw new OAuthError('invalid_request', { description: 'The password parameter is required.' })
+  }
+  const user = await checkUserCredentials(deps.users, username, password)
+  const scopes = grantScopes({ requested: context.request.scope, client, policy: context.policy, forUser: true })
+  return issueUserTokens(deps, { client, subject: user.id, scopes, policy: context.policy })
+}
+
+export const password = {
+  grantType: 'password',
+  parameters: ['username', 'password', 'scope'],
+  requiresClientAuthentication: true,
+  handle,
+} satisfies Grant

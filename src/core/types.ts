@@ -1,0 +1,120 @@
+/** Records and requests of the token engine. No HTTP, no SQL. */
+
+export type GrantType = 'client_credentials' | 'password' | 'refresh_token' | 'api_key'
+export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'password', 'refresh_token', 'api_key']
+
+export type TokenFormat = 'jwt' | 'opaque'
+
+export interface Client {
+  id: string
+  name: string
+  /** SHA-256 digest (hex) of the client secret; the secret itself is never stored. */
+  secretDigest: string
+  grantTypes: GrantType[]
+  /** Scopes this client may ask for. */
+  scopes: string[]
+  /** Scopes granted when a request names none (RFC 6749 §3.3); empty means all allowed scopes. */
+  defaultScopes: string[]
+  /** The `aud` of its access tokens; null means the issuer. */
+  audience: string | null
+  tokenFormat: TokenFormat
+  /** Access token lifetime in seconds. */
+  accessTokenTtl: number
+  /** Refresh token absolute lifetime in seconds (from the first token of a family). */
+  refreshTokenAbsoluteTtl: number
+  /** Refresh token sliding lifetime in seconds (from its own issue). */
+  refreshTokenSlidingTtl: number
+  /** Seconds during which a just-rotated refresh token is accepted again (lost-response retry). */
+  refreshTokenReuseInterval: number
+  /** When false, a refresh token stays the same on use (IdentityServer's "ReUse" mode). */
+  rotateRefreshTokens: boolean
+  createdAt: number
+  updatedAt: number
+}
+
+export interface User {
+  id: string
+  /** An email address, stored lower-cased. */
+  username: string
+  passwordHash: string
+  name: string | null
+  email: string | null
+  disabled: boolean
+  createdAt: number
+}
+
+export interface ApiKey {
+  /** Six upper-case hex characters: the part before the colon. */
+  id: string
+  name: string
+  /** The client this key acts for. */
+  clientId: string
+  secretDigest: string
+  scopes: string[]
+  audience: string | null
+  expiresAt: number | null
+  revokedAt: number | null
+  createdAt: number
+}
+
+/** How the caller presented its client credentials (RFC 6749 §2.3.1). */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+
+export interface ClientCredentials {
+  method: ClientAuthMethod
+  clientId: string
+  clientSecret: string
+}
+
+/**
+ * Conventions a dialect brings with it. The rules differ between the seed APIs; the
+ * engine applies whichever the dialect names.
+ */
+export interface DialectPolicy {
+  /** `client-default`: RFC 6749 §3.3 default scopes. `all-allowed`: IdentityServer's default. */
+  scopeDefault: 'client-default' | 'all-allowed'
+  /** `offline_access`: a refresh token only when that scope is granted (OpenID Connect). */
+  refreshTokenRule: 'grant-allowed' | 'offline_access'
+}
+
+export const STANDARD_POLICY: DialectPolicy = { scopeDefault: 'client-default', refreshTokenRule: 'grant-allowed' }
+
+export interface TokenRequest {
+  grantType: string
+  client?: ClientCredentials
+  /** Space-delimited, as on the wire (RFC 6749 §3.3). */
+  scope?: string
+  audience?: string
+  username?: string
+  password?: string
+  refreshToken?: string
+  /** `KEYID:SECRET` for the api_key grant. */
+  apiKey?: string
+  policy?: DialectPolicy
+}
+
+export interface TokenResult {
+  accessToken: string
+  tokenType: 'Bearer'
+  /** Seconds. */
+  expiresIn: number
+  refreshToken?: string
+  scope: string
+  clientId: string
+  subject: string
+}
+
+/** What a caller learns about a token (RFC 7662 §2.2). */
+export interface TokenIntrospection {
+  active: boolean
+  tokenKind?: 'access_token' | 'refresh_token'
+  scope?: string
+  clientId?: string
+  subject?: string
+  username?: string
+  audience?: string
+  issuer?: string
+  expiresAt?: number
+  issuedAt?: number
+  jti?: string
+}

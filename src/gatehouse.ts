@@ -1,0 +1,91 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { Config } from './config.js'
+import { ClientAdmin } from './core/admin/client-admin.js'
+import { UserAdmin } from './core/admin/user-admin.js'
+import { ClientCache } from './core/client-cache.js'
+import { systemClock, type Clock } from './core/clock.js'
+import { Engine } from './core/engine.js'
+import { systemRandom, type Random } from './core/random.js'
+import { KeyEncryption } from './core/tokens/key-encryption.js'
+import { KeyRing } from './core/tokens/key-ring.js'
+import { TokenService } from './core/tokens/token-service.js'
+import type { KyselyStore } from './store/kysely-store.js'
+import { openStore } from './store/open-store.js'
+
+/** The composed service: the one place that wires store, keys, engine and admin together. */
+export interface Gatehouse {
+  config: Config
+  store: KyselyStore
+  clock: Clock
+  keys: KeyRing
+  tokens: TokenService
+  clientCache: ClientCache
+  engine: Engine
+  clients: ClientAdmin
+  users: UserAdmin
+  close(): Promise<void>
+}
+
+export interface GatehouseOptions {
+  logger: Logger
+  clock?: Clock
+  random?: Random
+  /** Background work (key reloads); off for one-shot CLI commands. */
+  background?: boolean
+}
+
+/**
+ * The key-encryption secret: GATEHOUSE_SECRET, or else a random one kept in the data folder
+ * (mode 0600). Losing that file loses the signing keys; production must set the variable.
+ */
+export function resolveSecret(config: Config, logger: Logger): string {
+  if (config.secret !== undefined) return config.secret
+  const path = join(config.dataDir, 'secret.key')
+  if (!existsSync(path)) {
+    mkdirSync(config.dataDir, { recursive: true })
+    writeFileSync(path, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' })
+    logger.warn({ path }, 'GATEHOUSE_SECRET is not set: generated a key-encryption secret in the data folder. Set GATEHOUSE_SECRET in production.')
+  }
+  chmodSync(path, 0o600)
+  return readFileSync(path, 'utf8').trim()
+}
+
+export async function createGatehouse(config: Config, options: GatehouseOptions): Promise<Gatehouse> {
+  const clock = options.clock ?? systemClock
+  const random = options.random ?? systemRandom
+  const store = openStore(config.databaseUrl)
+  try {
+    await store.migrate()
+    const encryption = new KeyEncryption(resolveSecret(config, options.logger))
+    const keys = new KeyRing(
+      { store, encryption, clock },
+      { maxTokenLifetime: config.maxAccessTokenTtl, reloadIntervalMs: config.keyReloadIntervalMs },
+    )
+    await keys.init()
+    if (options.background) keys.startReloading((error) => options.logger.error({ err: error }, 'reloading signing keys failed'))
+    const tokens = new TokenService({ keys, store, clock, random, issuer: config.issuer })
+    const clientCache = new ClientCache({ store, clock }, config.clientCacheTtlMs)
+    const engine = new Engine({ clients: clientCache, users: store, apiKeys: store, refreshTokens: store, accessTokens: store, tokens, keys, clock })
+    return {
+      config,
+      store,
+      clock,
+      keys,
+      tokens,
+      clientCache,
+      engine,
+      clients: new ClientAdmin({ store, cache: clientCache, clock, random, maxAccessTokenTtl: config.maxAccessTokenTtl }),
+      users: new UserAdmin({ store, clock, random }),
+      async close() {
+        keys.stop()
+        await store.close()
+      },
+    }
+  } catch (error) {
+    await store.close().catch(() => {})
+    throw error
+  }
+}

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
+import formbody from '@fastify/formbody'
+import type { Logger } from 'pino'
+import type { Gatehouse } from '../gatehouse.js'
+import { send, type ErrorShaper } from './dialects/dialect.js'
+import { rfc6749 } from './dialects/rfc6749.js'
+import { UNSUPPORTED_BODY } from './parameters.js'
+import { buildMetadata, registerDiscoveryRoutes } from './routes/discovery.js'
+import { registerHealthRoutes } from './routes/health.js'
+import { registerIntrospectionRoute } from './routes/introspect.js'
+import { registerJwksRoute } from './routes/jwks.js'
+import { registerRevocationRoute } from './routes/revoke.js'
+import { registerTokenRoute } from './routes/token.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The dialect whose error shape this route answers in. */
+    shaper?: ErrorShaper
+  }
+}
+
+export const STANDARD_PATHS = {
+  token: '/oauth/token',
+  introspection: '/oauth/introspect',
+  revocation: '/oauth/revoke',
+  jwks: '/.well-known/jwks.json',
+} as const
+
+/** Log a request by method and path only: query strings and headers may carry secrets. */
+const requestSerializer = (request: FastifyRequest): Record<string, unknown> => ({
+  method: request.method,
+  path: request.url.split('?')[0],
+  remoteAddress: request.ip,
+})
+
+export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<FastifyInstance> {
+  const loggerInstance: FastifyBaseLogger = logger.child({}, { serializers: { req: requestSerializer as never } })
+  const app: FastifyInstance = Fastify({
+    loggerInstance,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id']
+      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID()
+    },
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+  })
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  await app.register(formbody)
+  // Fastify reads text/plain by default; token routes take only forms and JSON.
+  app.removeContentTypeParser('text/plain')
+  // Any other content type is read (bounded by bodyLimit) and refused by the dialect, in
+  // its own error shape, instead of Fastify's generic 415.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => done(null, UNSUPPORTED_BODY))
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const shaper = request.routeOptions.config.shaper ?? rfc6749
+    const answer = shaper.formatError(error, request)
+    if (answer.status >= 500) request.log.error({ err: error }, 'request failed')
+    else if (error instanceof Error && 'debug' in error && error.debug) request.log.info({ reason: error.debug }, error.message)
+    return send(reply, answer)
+  })
+
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send({ error: 'not_found', error_description: `No route for ${request.method} ${request.url.split('?')[0]}.` }),
+  )
+
+  const { engine, keys, config, store } = gatehouse
+  registerTokenRoute(app, engine, { path: STANDARD_PATHS.token, allowGet: config.allowGetTokenRequests })
+  registerIntrospectionRoute(app, engine, STANDARD_PATHS.introspection)
+  registerRevocationRoute(app, engine, STANDARD_PATHS.revocation)
+  registerJwksRoute(app, keys, STANDARD_PATHS.jwks)
+  registerDiscoveryRoutes(app, buildMetadata(config.issuer, STANDARD_PATHS, engine.supportedGrantTypes, []))
+  registerHealthRoutes(app, store)
+  return app
+}

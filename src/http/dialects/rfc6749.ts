@@ -1,0 +1,68 @@
+import type { FastifyRequest } from 'fastify'
+import type { OAuthError } from '../../core/errors.js'
+import type { TokenRequest, TokenResult } from '../../core/types.js'
+import { readClientCredentials, usedBasic } from '../client-auth.js'
+import { standardStatus, toOAuthError, RETRY_AFTER_SECONDS } from '../error-mapping.js'
+import { readParameters, type Parameters } from '../parameters.js'
+import { NO_STORE_HEADERS, type ErrorShaper, type WireAnswer } from './dialect.js'
+
+/** The realm named in `WWW-Authenticate` on Basic failures (RFC 6749 §5.2, RFC 7617). */
+export const REALM = 'gatehouse'
+
+/** Contract 1: the standard token endpoint. Parses form or JSON into a TokenRequest. */
+export function parseTokenRequest(parameters: Parameters, authorization: string | undefined): TokenRequest {
+  const client = readClientCredentials(authorization, parameters)
+  const get = (name: string): string | undefined => parameters.get(name)
+  return {
+    grantType: get('grant_type') ?? '',
+    ...(client ? { client } : {}),
+    ...optional('scope', get('scope')),
+    ...optional('audience', get('audience')),
+    ...optional('username', get('username')),
+    ...optional('password', get('password')),
+    ...optional('refreshToken', get('refresh_token')),
+  }
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>)
+}
+
+export function readRequestParameters(request: FastifyRequest): Map<string, string> {
+  return readParameters(request.method === 'GET' ? request.query : request.body)
+}
+
+/** RFC 6749 §5.1 successful response. */
+export function formatTokenResult(result: TokenResult): WireAnswer {
+  return {
+    status: 200,
+    headers: NO_STORE_HEADERS,
+    body: {
+      access_token: result.accessToken,
+      token_type: result.tokenType,
+      expires_in: result.expiresIn,
+      ...(result.refreshToken ? { refresh_token: result.refreshToken } : {}),
+      scope: result.scope,
+    },
+  }
+}
+
+/** RFC 6749 §5.2 error response, with RFC 6750-style `WWW-Authenticate` for Basic failures. */
+export function formatOAuthError(error: OAuthError, basic: boolean): WireAnswer {
+  const status = standardStatus(error)
+  const headers: Record<string, string> = { ...NO_STORE_HEADERS }
+  if (error.code === 'invalid_client' && basic) headers['www-authenticate'] = `Basic realm="${REALM}", charset="UTF-8"`
+  if (error.code === 'temporarily_unavailable') headers['retry-after'] = RETRY_AFTER_SECONDS
+  return {
+    status,
+    headers,
+    body: { error: error.code, ...(error.description ? { error_description: error.description } : {}) },
+  }
+}
+
+export const rfc6749: ErrorShaper = {
+  name: 'rfc6749',
+  formatError(error: unknown, request: FastifyRequest): WireAnswer {
+    return formatOAuthError(toOAuthError(error), usedBasic(request.headers.authorization))
+  },
+}

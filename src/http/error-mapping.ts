@@ -1,0 +1,37 @@
+import { OAuthError } from '../core/errors.js'
+import { isStoreUnavailable } from '../store/availability.js'
+
+/**
+ * Turns anything a route may throw into an OAuthError: Fastify's own 4xx errors (bad JSON,
+ * body too large, bad content type) become `invalid_request`; an unreachable database
+ * becomes `temporarily_unavailable`; everything else is a `server_error` whose details are
+ * logged, never sent.
+ */
+export function toOAuthError(error: unknown): OAuthError {
+  if (error instanceof OAuthError) return error
+  if (isStoreUnavailable(error)) {
+    return new OAuthError('temporarily_unavailable', { description: 'The service is temporarily unavailable; retry shortly.', cause: error })
+  }
+  const status = (error as { statusCode?: unknown } | null)?.statusCode
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new OAuthError('invalid_request', { description: 'The request could not be read.', debug: (error as Error).message })
+  }
+  return new OAuthError('server_error', { description: 'An unexpected error occurred.', cause: error })
+}
+
+/** RFC 6749 §5.2 status codes (and 503 for an outage, with Retry-After). */
+export function standardStatus(error: OAuthError): number {
+  switch (error.code) {
+    case 'invalid_client':
+      return 401
+    case 'server_error':
+      return 500
+    case 'temporarily_unavailable':
+      return 503
+    default:
+      return 400
+  }
+}
+
+/** Seconds a client should wait after a 503. */
+export const RETRY_AFTER_SECONDS = '5'

@@ -1,0 +1,27 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Engine } from '../../core/engine.js'
+import { OAuthError } from '../../core/errors.js'
+import { send } from '../dialects/dialect.js'
+import { formatTokenResult, parseTokenRequest, readRequestParameters, rfc6749 } from '../dialects/rfc6749.js'
+
+export interface TokenRouteOptions {
+  path: string
+  /** Seed 002 compatibility: GET with a query string. Puts secrets in URLs, so off by default. */
+  allowGet: boolean
+}
+
+/** Contract 1: `POST /oauth/token` (RFC 6749 §3.2), form or JSON body. */
+export function registerTokenRoute(app: FastifyInstance, engine: Engine, options: TokenRouteOptions): void {
+  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const parameters = readRequestParameters(request)
+    const result = await engine.token(parseTokenRequest(parameters, request.headers.authorization))
+    return send(reply, formatTokenResult(result))
+  }
+  app.post(options.path, { config: { shaper: rfc6749 } }, handler)
+  app.get(options.path, { config: { shaper: rfc6749 } }, async (request, reply) => {
+    if (options.allowGet) return handler(request, reply)
+    reply.header('allow', 'POST')
+    const answer = rfc6749.formatError(new OAuthError('invalid_request', { description: 'Use POST: a GET would put credentials in the URL.' }), request)
+    return send(reply, { ...answer, status: 405 })
+  })
+}

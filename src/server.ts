@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { Config } from './config.js'
+import { createGatehouse, type Gatehouse, type GatehouseOptions } from './gatehouse.js'
+import { buildApp } from './http/app.js'
+
+export interface RunningServer {
+  gatehouse: Gatehouse
+  app: FastifyInstance
+  /** The base URL it listens on, e.g. http://127.0.0.1:8787. */
+  url: string
+  close(): Promise<void>
+}
+
+/** Starts Gatehouse on config.host:config.port (port 0 picks a free one). */
+export async function startServer(config: Config, logger: Logger, options: Omit<GatehouseOptions, 'logger'> = {}): Promise<RunningServer> {
+  const gatehouse = await createGatehouse(config, { logger, background: true, ...options })
+  const app = await buildApp(gatehouse, logger)
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } catch (error) {
+    await gatehouse.close()
+    throw error
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  return {
+    gatehouse,
+    app,
+    url: `http://${host}:${port}`,
+    async close() {
+      await app.close()
+      await gatehouse.close()
+    },
+  }
+}

@@ -1,0 +1,492 @@
+import { Kysely, Migrator, sql, type MigrationProvider, type Migration, type Transaction } from 'kysely'
+import type { ApiKey, Client, GrantType, TokenFormat, User } from '../core/types.js'
+import { migrations } from './migrations/index.js'
+import type { ApiKeysTable, ClientsTable, Database, RefreshTokensTable, UsersTable } from './schema.js'
+import {
+  DuplicateError,
+  type ConsumeResult,
+  type OpaqueTokenRecord,
+  type RefreshFamily,
+  type RefreshTokenRecord,
+  type RefreshTokenWithFamily,
+  type SigningKeyRecord,
+  type Store,
+} from './types.js'
+
+const list = (text: string): string[] => (text === '' ? [] : text.split(' '))
+const joined = (values: readonly string[]): string => values.join(' ')
+
+function clientFromRow(row: ClientsTable): Client {
+  return {
+    id: row.id,
+    name: row.name,
+    secretDigest: row.secret_digest,
+    grantTypes: list(row.grant_types) as GrantType[],
+    scopes: list(row.scopes),
+    defaultScopes: list(row.default_scopes),
+    audience: row.audience,
+    tokenFormat: row.token_format as TokenFormat,
+    accessTokenTtl: Number(row.access_token_ttl),
+    refreshTokenAbsoluteTtl: Number(row.refresh_absolute_ttl),
+    refreshTokenSlidingTtl: Number(row.refresh_sliding_ttl),
+    refreshTokenReuseInterval: Number(row.refresh_reuse_interval),
+    rotateRefreshTokens: Number(row.rotate_refresh) === 1,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  }
+}
+
+function clientToRow(client: Client): ClientsTable {
+  return {
+    id: client.id,
+    name: client.name,
+    secret_digest: client.secretDigest,
+    grant_types: joined(client.grantTypes),
+    scopes: joined(client.scopes),
+    default_scopes: joined(client.defaultScopes),
+    audience: client.audience,
+    token_format: client.tokenFormat,
+    access_token_ttl: client.accessTokenTtl,
+    refresh_absolute_ttl: client.refreshTokenAbsoluteTtl,
+    refresh_sliding_ttl: client.refreshTokenSlidingTtl,
+    refresh_reuse_interval: client.refreshTokenReuseInterval,
+    rotate_refresh: client.rotateRefreshTokens ? 1 : 0,
+    created_at: client.createdAt,
+    updated_at: client.updatedAt,
+  }
+}
+
+function userFromRow(row: UsersTable): User {
+  return {
+    id: row.id,
+    username: row.username,
+    passwordHash: row.password_hash,
+    name: row.name,
+    email: row.email,
+    disabled: Number(row.disabled) === 1,
+    createdAt: Number(row.created_at),
+  }
+}
+
+function userToRow(user: User): UsersTable {
+  return {
+    id: user.id,
+    username: user.username,
+    password_hash: user.passwordHash,
+    name: user.name,
+    email: user.email,
+    disabled: user.disabled ? 1 : 0,
+    created_at: user.createdAt,
+  }
+}
+
+function apiKeyFromRow(row: ApiKeysTable): ApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    clientId: row.client_id,
+    secretDigest: row.secret_digest,
+    scopes: list(row.scopes),
+    audience: row.audience,
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    createdAt: Number(row.created_at),
+  }
+}
+
+function refreshTokenToRow(token: RefreshTokenRecord): RefreshTokensTable {
+  return {
+    digest: token.digest,
+    family_id: token.familyId,
+    client_id: token.clientId,
+    subject: token.subject,
+    scope: token.scope,
+    audience: token.audience,
+    issued_at: token.issuedAt,
+    expires_at: token.expiresAt,
+    used_at: token.usedAt,
+  }
+}
+
+const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value))
+
+export interface KyselyStoreOptions {
+  kind: 'sqlite' | 'postgres'
+  /** Recognises the driver's unique-constraint error. */
+  isUniqueViolation(error: unknown): boolean
+}
+
+/**
+ * The store on any SQL database Kysely speaks. SQLite and PostgreSQL differ only in the
+ * connection (see sqlite/ and postgres/) and in how they report a duplicate key.
+ */
+export class KyselyStore implements Store {
+  readonly kind: 'sqlite' | 'postgres'
+  readonly db: Kysely<Database>
+  readonly #isUniqueViolation: (error: unknown) => boolean
+
+  constructor(db: Kysely<Database>, options: KyselyStoreOptions) {
+    this.db = db
+    this.kind = options.kind
+    this.#isUniqueViolation = options.isUniqueViolation
+  }
+
+  async migrate(): Promise<string[]> {
+    const provider: MigrationProvider = { getMigrations: async (): Promise<Record<string, Migration>> => migrations }
+    const migrator = new Migrator({ db: this.db, provider, migrationTableName: 'gatehouse_migrations', migrationLockTableName: 'gatehouse_migrations_lock' })
+    const { error, results } = await migrator.migrateToLatest()
+    if (error) throw error instanceof Error ? error : new Error(String(error))
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+  }
+
+  async ping(): Promise<void> {
+    await this.db.selectFrom('gatehouse_migrations' as 'clients').select((eb) => eb.lit(1).as('one')).limit(1).execute()
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy()
+  }
+
+  async #insert<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run()
+    } catch (error) {
+      if (this.#isUniqueViolation(error)) throw new DuplicateError(what)
+      throw error
+    }
+  }
+
+  // ── clients ──────────────────────────────────────────────────────────────
+  async getClient(id: string): Promise<Client | undefined> {
+    const row = await this.db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? clientFromRow(row) : undefined
+  }
+
+  async insertClient(client: Client): Promise<void> {
+    await this.#insert(`client ${client.id}`, () => this.db.insertInto('clients').values(clientToRow(client)).execute())
+  }
+
+  async updateClient(client: Client): Promise<void> {
+    const { id, created_at: _createdAt, ...changes } = clientToRow(client)
+    await this.db.updateTable('clients').set(changes).where('id', '=', id).execute()
+  }
+
+  async deleteClient(id: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('refresh_tokens').where('client_id', '=', id).execute()
+      await trx.deleteFrom('refresh_families').where('client_id', '=', id).execute()
+      await trx.deleteFrom('opaque_tokens').where('client_id', '=', id).execute()
+      await trx.deleteFrom('api_keys').where('client_id', '=', id).execute()
+      const result = await trx.deleteFrom('clients').where('id', '=', id).executeTakeFirst()
+      return Number(result.numDeletedRows) > 0
+    })
+  }
+
+  async listClients(page: { limit: number; after?: string }): Promise<Client[]> {
+    let query = this.db.selectFrom('clients').selectAll().orderBy('id').limit(page.limit)
+    if (page.after !== undefined) query = query.where('id', '>', page.after)
+    return (await query.execute()).map(clientFromRow)
+  }
+
+  // ── users ────────────────────────────────────────────────────────────────
+  async getUserByUsername(username: string): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
+    return row ? userFromRow(row) : undefined
+  }
+
+  async getUser(id: string): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? userFromRow(row) : undefined
+  }
+
+  async insertUser(user: User): Promise<void> {
+    await this.#insert(`user ${user.username}`, () => this.db.insertInto('users').values(userToRow(user)).execute())
+  }
+
+  async updateUser(user: User): Promise<void> {
+    const { id, created_at: _createdAt, ...changes } = userToRow(user)
+    await this.db.updateTable('users').set(changes).where('id', '=', id).execute()
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
+    return Number(result.numDeletedRows) > 0
+  }
+
+  async listUsers(page: { limit: number; after?: string }): Promise<User[]> {
+    let query = this.db.selectFrom('users').selectAll().orderBy('username').limit(page.limit)
+    if (page.after !== undefined) query = query.where('username', '>', page.after)
+    return (await query.execute()).map(userFromRow)
+  }
+
+  // ── API keys ─────────────────────────────────────────────────────────────
+  async getApiKey(id: string): Promise<ApiKey | undefined> {
+    const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? apiKeyFromRow(row) : undefined
+  }
+
+  async insertApiKey(key: ApiKey): Promise<void> {
+    await this.#insert(`API key ${key.id}`, () =>
+      this.db
+        .insertInto('api_keys')
+        .values({
+          id: key.id,
+          name: key.name,
+          client_id: key.clientId,
+          secret_digest: key.secretDigest,
+          scopes: joined(key.scopes),
+          audience: key.audience,
+          expires_at: key.expiresAt,
+          revoked_at: key.revokedAt,
+          created_at: key.createdAt,
+        })
+        .execute(),
+    )
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('api_keys')
+      .set({ revoked_at: at })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst()
+    if (Number(result.numUpdatedRows) > 0) return true
+    return (await this.getApiKey(id)) !== undefined
+  }
+
+  async listApiKeys(page: { limit: number; after?: string; clientId?: string }): Promise<ApiKey[]> {
+    let query = this.db.selectFrom('api_keys').selectAll().orderBy('id').limit(page.limit)
+    if (page.after !== undefined) query = query.where('id', '>', page.after)
+    if (page.clientId !== undefined) query = query.where('client_id', '=', page.clientId)
+    return (await query.execute()).map(apiKeyFromRow)
+  }
+
+  // ── signing keys ─────────────────────────────────────────────────────────
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').execute()
+    return rows.map((row) => ({
+      kid: row.kid,
+      alg: 'ES256',
+      publicJwk: row.public_jwk,
+      privateJwkEncrypted: row.private_jwk_enc,
+      createdAt: Number(row.created_at),
+      retiredAt: nullableNumber(row.retired_at),
+    }))
+  }
+
+  #signingKeyRow(key: SigningKeyRecord) {
+    return {
+      kid: key.kid,
+      alg: key.alg,
+      public_jwk: key.publicJwk,
+      private_jwk_enc: key.privateJwkEncrypted,
+      created_at: key.createdAt,
+      retired_at: key.retiredAt,
+    }
+  }
+
+  async rotateSigningKey(key: SigningKeyRecord): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('signing_keys').set({ retired_at: key.createdAt }).where('retired_at', 'is', null).execute()
+      await trx.insertInto('signing_keys').values(this.#signingKeyRow(key)).execute()
+    })
+  }
+
+  async insertFirstSigningKey(key: SigningKeyRecord): Promise<boolean> {
+    // A fixed-id guard row would need a lock table; instead insert and let the
+    // second of two racing instances see a key already there and drop its own.
+    return this.db.transaction().execute(async (trx) => {
+      await this.#lockSigningKeys(trx)
+      const existing = await trx.selectFrom('signing_keys').select('kid').limit(1).executeTakeFirst()
+      if (existing) return false
+      await trx.insertInto('signing_keys').values(this.#signingKeyRow(key)).execute()
+      return true
+    })
+  }
+
+  async #lockSigningKeys(trx: Transaction<Database>): Promise<void> {
+    if (this.kind === 'postgres') {
+      // Serialises first-start key creation across instances (SQLite transactions already are).
+      await sql`LOCK TABLE signing_keys IN EXCLUSIVE MODE`.execute(trx)
+    }
+  }
+
+  async deleteSigningKeysRetiredBefore(at: number): Promise<number> {
+    const result = await this.db.deleteFrom('signing_keys').where('retired_at', '<', at).executeTakeFirst()
+    return Number(result.numDeletedRows)
+  }
+
+  // ── refresh tokens ───────────────────────────────────────────────────────
+  async insertRefreshFamily(family: RefreshFamily, first: RefreshTokenRecord): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('refresh_families')
+        .values({
+          id: family.id,
+          client_id: family.clientId,
+          subject: family.subject,
+          expires_at: family.expiresAt,
+          revoked_at: family.revokedAt,
+          created_at: family.createdAt,
+        })
+        .execute()
+      await trx.insertInto('refresh_tokens').values(refreshTokenToRow(first)).execute()
+    })
+  }
+
+  async findRefreshToken(digest: string): Promise<RefreshTokenWithFamily | undefined> {
+    const row = await this.db
+      .selectFrom('refresh_tokens as t')
+      .innerJoin('refresh_families as f', 'f.id', 't.family_id')
+      .selectAll('t')
+      .select([
+        'f.client_id as f_client_id',
+        'f.subject as f_subject',
+        'f.expires_at as f_expires_at',
+        'f.revoked_at as f_revoked_at',
+        'f.created_at as f_created_at',
+      ])
+      .where('t.digest', '=', digest)
+      .executeTakeFirst()
+    if (!row) return undefined
+    return {
+      digest: row.digest,
+      familyId: row.family_id,
+      clientId: row.client_id,
+      subject: row.subject,
+      scope: row.scope,
+      audience: row.audience,
+      issuedAt: Number(row.issued_at),
+      expiresAt: Number(row.expires_at),
+      usedAt: nullableNumber(row.used_at),
+      family: {
+        id: row.family_id,
+        clientId: row.f_client_id,
+        subject: row.f_subject,
+        expiresAt: Number(row.f_expires_at),
+        revokedAt: nullableNumber(row.f_revoked_at),
+        createdAt: Number(row.f_created_at),
+      },
+    }
+  }
+
+  async rotateRefreshToken(digest: string, at: number, successor: RefreshTokenRecord): Promise<ConsumeResult> {
+    return this.db.transaction().execute(async (trx) => {
+      // Compare-and-set: only the caller whose UPDATE flips used_at from NULL wins.
+      const result = await trx
+        .updateTable('refresh_tokens')
+        .set({ used_at: at })
+        .where('digest', '=', digest)
+        .where('used_at', 'is', null)
+        .executeTakeFirst()
+      if (Number(result.numUpdatedRows) !== 1) return 'already-used'
+      await trx.insertInto('refresh_tokens').values(refreshTokenToRow(successor)).execute()
+      return 'consumed'
+    })
+  }
+
+  async insertRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    await this.db.insertInto('refresh_tokens').values(refreshTokenToRow(token)).execute()
+  }
+
+  async touchRefreshToken(digest: string, expiresAt: number): Promise<void> {
+    await this.db.updateTable('refresh_tokens').set({ expires_at: expiresAt }).where('digest', '=', digest).execute()
+  }
+
+  async revokeRefreshFamily(familyId: string, at: number): Promise<void> {
+    await this.db
+      .updateTable('refresh_families')
+      .set({ revoked_at: at })
+      .where('id', '=', familyId)
+      .where('revoked_at', 'is', null)
+      .execute()
+  }
+
+  // ── access tokens ────────────────────────────────────────────────────────
+  async insertOpaqueToken(token: OpaqueTokenRecord): Promise<void> {
+    await this.db
+      .insertInto('opaque_tokens')
+      .values({
+        digest: token.digest,
+        client_id: token.clientId,
+        subject: token.subject,
+        scope: token.scope,
+        audience: token.audience,
+        family_id: token.familyId,
+        issued_at: token.issuedAt,
+        expires_at: token.expiresAt,
+        revoked_at: token.revokedAt,
+      })
+      .execute()
+  }
+
+  async findOpaqueToken(digest: string): Promise<(OpaqueTokenRecord & { familyRevokedAt: number | null }) | undefined> {
+    const row = await this.db
+      .selectFrom('opaque_tokens as t')
+      .leftJoin('refresh_families as f', 'f.id', 't.family_id')
+      .selectAll('t')
+      .select('f.revoked_at as family_revoked_at')
+      .where('t.digest', '=', digest)
+      .executeTakeFirst()
+    if (!row) return undefined
+    return {
+      digest: row.digest,
+      clientId: row.client_id,
+      subject: row.subject,
+      scope: row.scope,
+      audience: row.audience,
+      familyId: row.family_id,
+      issuedAt: Number(row.issued_at),
+      expiresAt: Number(row.expires_at),
+      revokedAt: nullableNumber(row.revoked_at),
+      familyRevokedAt: nullableNumber(row.family_revoked_at),
+    }
+  }
+
+  async revokeOpaqueToken(digest: string, at: number): Promise<void> {
+    await this.db.updateTable('opaque_tokens').set({ revoked_at: at }).where('digest', '=', digest).where('revoked_at', 'is', null).execute()
+  }
+
+  async revokeJwt(jti: string, expiresAt: number): Promise<void> {
+    await this.db
+      .insertInto('revoked_jwts')
+      .values({ jti, expires_at: expiresAt })
+      .onConflict((oc) => oc.column('jti').doNothing())
+      .execute()
+  }
+
+  async isJwtRevoked(jti: string): Promise<boolean> {
+    const row = await this.db.selectFrom('revoked_jwts').select('jti').where('jti', '=', jti).executeTakeFirst()
+    return row !== undefined
+  }
+
+  // ── housekeeping ─────────────────────────────────────────────────────────
+  async deleteExpired(now: number, limit: number): Promise<number> {
+    // Small batches by primary key: each statement touches at most `limit` rows, so no
+    // long lock is held on either database.
+    const db = this.db
+    let deleted = 0
+    const batch = async (table: 'refresh_tokens' | 'opaque_tokens', key: 'digest'): Promise<void> => {
+      const r = await db
+        .deleteFrom(table)
+        .where(key, 'in', db.selectFrom(table).select(key).where('expires_at', '<', now).limit(limit))
+        .executeTakeFirst()
+      deleted += Number(r.numDeletedRows)
+    }
+    await batch('refresh_tokens', 'digest')
+    await batch('opaque_tokens', 'digest')
+    const jwts = await db
+      .deleteFrom('revoked_jwts')
+      .where('jti', 'in', db.selectFrom('revoked_jwts').select('jti').where('expires_at', '<', now).limit(limit))
+      .executeTakeFirst()
+    deleted += Number(jwts.numDeletedRows)
+    // A family outlives its tokens only until its absolute expiry (kept for reuse detection).
+    const families = await db
+      .deleteFrom('refresh_families')
+      .where('id', 'in', db.selectFrom('refresh_families').select('id').where('expires_at', '<', now).limit(limit))
+      .executeTakeFirst()
+    deleted += Number(families.numDeletedRows)
+    return deleted
+  }
+}

@@ -1,0 +1,115 @@
+import type { Kysely, Migration } from 'kysely'
+
+/**
+ * Migrations, one definition for both databases: Kysely's schema builder emits each
+ * dialect's DDL. Times are `bigint` milliseconds (INTEGER affinity on SQLite).
+ * Add a migration as a new key; never edit one that has shipped.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026-11-23-001-initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('clients')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('secret_digest', 'text', (c) => c.notNull())
+        .addColumn('grant_types', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('default_scopes', 'text', (c) => c.notNull())
+        .addColumn('audience', 'text')
+        .addColumn('token_format', 'text', (c) => c.notNull())
+        .addColumn('access_token_ttl', 'integer', (c) => c.notNull())
+        .addColumn('refresh_absolute_ttl', 'integer', (c) => c.notNull())
+        .addColumn('refresh_sliding_ttl', 'integer', (c) => c.notNull())
+        .addColumn('refresh_reuse_interval', 'integer', (c) => c.notNull())
+        .addColumn('rotate_refresh', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('username', 'text', (c) => c.notNull().unique())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('name', 'text')
+        .addColumn('email', 'text')
+        .addColumn('disabled', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute()
+
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('secret_digest', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('audience', 'text')
+        .addColumn('expires_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('api_keys_client_id').on('api_keys').column('client_id').execute()
+
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('kid', 'text', (c) => c.primaryKey())
+        .addColumn('alg', 'text', (c) => c.notNull())
+        .addColumn('public_jwk', 'text', (c) => c.notNull())
+        .addColumn('private_jwk_enc', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('retired_at', 'bigint')
+        .execute()
+
+      await db.schema
+        .createTable('refresh_families')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('refresh_families_expires_at').on('refresh_families').column('expires_at').execute()
+      await db.schema.createIndex('refresh_families_client_id').on('refresh_families').column('client_id').execute()
+
+      await db.schema
+        .createTable('refresh_tokens')
+        .addColumn('digest', 'text', (c) => c.primaryKey())
+        .addColumn('family_id', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('audience', 'text')
+        .addColumn('issued_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .execute()
+      await db.schema.createIndex('refresh_tokens_family_id').on('refresh_tokens').column('family_id').execute()
+      await db.schema.createIndex('refresh_tokens_expires_at').on('refresh_tokens').column('expires_at').execute()
+
+      await db.schema
+        .createTable('opaque_tokens')
+        .addColumn('digest', 'text', (c) => c.primaryKey())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('audience', 'text', (c) => c.notNull())
+        .addColumn('family_id', 'text')
+        .addColumn('issued_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute()
+      await db.schema.createIndex('opaque_tokens_expires_at').on('opaque_tokens').column('expires_at').execute()
+      await db.schema.createIndex('opaque_tokens_client_id').on('opaque_tokens').column('client_id').execute()
+
+      await db.schema
+        .createTable('revoked_jwts')
+        .addColumn('jti', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('revoked_jwts_expires_at').on('revoked_jwts').column('expires_at').execute()
+    },
+  },
+}

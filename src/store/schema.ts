@@ -1,0 +1,98 @@
+/** Row types as Kysely sees them. Lists are stored space-separated; booleans as 0/1. */
+export interface ClientsTable {
+  id: string
+  name: string
+  secret_digest: string
+  grant_types: string
+  scopes: string
+  default_scopes: string
+  audience: string | null
+  token_format: string
+  access_token_ttl: number
+  refresh_absolute_ttl: number
+  refresh_sliding_ttl: number
+  refresh_reuse_interval: number
+  rotate_refresh: number
+  created_at: number
+  updated_at: number
+}
+
+export interface UsersTable {
+  id: string
+  username: string
+  password_hash: string
+  name: string | null
+  email: string | null
+  disabled: number
+  created_at: number
+}
+
+export interface ApiKeysTable {
+  id: string
+  name: string
+  client_id: string
+  secret_digest: string
+  scopes: string
+  audience: string | null
+  expires_at: number | null
+  revoked_at: number | null
+  created_at: number
+}
+
+export interface SigningKeysTable {
+  kid: string
+  alg: string
+  public_jwk: string
+  private_jwk_enc: string
+  created_at: number
+  retired_at: number | null
+}
+
+export interface RefreshFamiliesTable {
+  id: string
+  client_id: string
+  subject: string
+  expires_at: number
+  revoked_at: number | null
+  created_at: number
+}
+
+export interface RefreshTokensTable {
+  digest: string
+  family_id: string
+  client_id: string
+  subject: string
+  scope: string
+  audience: string | null
+  issued_at: number
+  expires_at: number
+  used_at: number | null
+}
+
+export interface OpaqueTokensTable {
+  digest: string
+  client_id: string
+  subject: string
+  scope: string
+  audience: string
+  family_id: string | null
+  issued_at: number
+  expires_at: number
+  revoked_at: number | null
+}
+
+export interface RevokedJwtsTable {
+  jti: string
+  expires_at: number
+}
+
+export interface Database {
+  clients: ClientsTable
+  users: UsersTable
+  api_keys: ApiKeysTable
+  signing_keys: SigningKeysTable
+  refresh_families: RefreshFamiliesTable
+  refresh_tokens: RefreshTokensTable
+  opaque_tokens: OpaqueTokensTable
+  revoked_jwts: RevokedJwtsTable
+}
