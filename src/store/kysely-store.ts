@@ -1,9 +1,12 @@
 import { Kysely, Migrator, sql, type MigrationProvider, type Migration, type Transaction } from 'kysely'
 import type { ApiKey, Client, GrantType, TokenFormat, User } from '../core/types.js'
 import { migrations } from './migrations/index.js'
-import type { ApiKeysTable, ClientsTable, Database, RefreshTokensTable, UsersTable } from './schema.js'
+import type { ApiKeysTable, ClientsTable, ConsoleAppsTable, Database, RefreshTokensTable, UsersTable } from './schema.js'
 import {
   DuplicateError,
+  type AuditEvent,
+  type AuditEventFilter,
+  type ConsoleApp,
   type ConsumeResult,
   type OpaqueTokenRecord,
   type RefreshFamily,
@@ -108,6 +111,16 @@ function refreshTokenToRow(token: RefreshTokenRecord): RefreshTokensTable {
   }
 }
 
+function consoleAppFromRow(row: ConsoleAppsTable): ConsoleApp {
+  return {
+    clientId: row.client_id,
+    ownerUserId: row.owner_user_id,
+    kind: row.kind === 'api_key' ? 'api_key' : 'client',
+    apiKeyId: row.api_key_id,
+    createdAt: Number(row.created_at),
+  }
+}
+
 const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value))
 
 export interface KyselyStoreOptions {
@@ -177,6 +190,7 @@ export class KyselyStore implements Store {
       await trx.deleteFrom('refresh_families').where('client_id', '=', id).execute()
       await trx.deleteFrom('opaque_tokens').where('client_id', '=', id).execute()
       await trx.deleteFrom('api_keys').where('client_id', '=', id).execute()
+      await trx.deleteFrom('console_apps').where('client_id', '=', id).execute()
       const result = await trx.deleteFrom('clients').where('id', '=', id).executeTakeFirst()
       return Number(result.numDeletedRows) > 0
     })
@@ -459,6 +473,61 @@ export class KyselyStore implements Store {
   async isJwtRevoked(jti: string): Promise<boolean> {
     const row = await this.db.selectFrom('revoked_jwts').select('jti').where('jti', '=', jti).executeTakeFirst()
     return row !== undefined
+  }
+
+  // ── audit log ────────────────────────────────────────────────────────────
+  async appendAuditEvent(event: AuditEvent): Promise<void> {
+    await this.db
+      .insertInto('audit_events')
+      .values({ id: event.id, at: event.at, actor: event.actor, action: event.action, target: event.target, ip: event.ip, details: JSON.stringify(event.details) })
+      .execute()
+  }
+
+  async listAuditEvents(filter: AuditEventFilter): Promise<AuditEvent[]> {
+    let query = this.db.selectFrom('audit_events').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(filter.limit)
+    if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor)
+    if (filter.action !== undefined) query = query.where('action', '=', filter.action)
+    if (filter.target !== undefined) query = query.where('target', '=', filter.target)
+    if (filter.from !== undefined) query = query.where('at', '>=', filter.from)
+    if (filter.to !== undefined) query = query.where('at', '<', filter.to)
+    const before = filter.before
+    if (before !== undefined) {
+      query = query.where((eb) => eb.or([eb('at', '<', before.at), eb.and([eb('at', '=', before.at), eb('id', '<', before.id)])]))
+    }
+    return (await query.execute()).map((row) => ({
+      id: row.id,
+      at: Number(row.at),
+      actor: row.actor,
+      action: row.action,
+      target: row.target,
+      ip: row.ip,
+      details: JSON.parse(row.details) as Record<string, unknown>,
+    }))
+  }
+
+  // ── console applications ─────────────────────────────────────────────────
+  async insertConsoleApp(app: ConsoleApp): Promise<void> {
+    await this.#insert(`console application ${app.clientId}`, () =>
+      this.db
+        .insertInto('console_apps')
+        .values({ client_id: app.clientId, owner_user_id: app.ownerUserId, kind: app.kind, api_key_id: app.apiKeyId, created_at: app.createdAt })
+        .execute(),
+    )
+  }
+
+  async getConsoleApp(clientId: string): Promise<ConsoleApp | undefined> {
+    const row = await this.db.selectFrom('console_apps').selectAll().where('client_id', '=', clientId).executeTakeFirst()
+    return row ? consoleAppFromRow(row) : undefined
+  }
+
+  async listConsoleApps(ownerUserId: string): Promise<ConsoleApp[]> {
+    const rows = await this.db.selectFrom('console_apps').selectAll().where('owner_user_id', '=', ownerUserId).orderBy('created_at', 'desc').execute()
+    return rows.map(consoleAppFromRow)
+  }
+
+  async deleteConsoleApp(clientId: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('console_apps').where('client_id', '=', clientId).executeTakeFirst()
+    return Number(result.numDeletedRows) > 0
   }
 
   // ── housekeeping ─────────────────────────────────────────────────────────

@@ -86,6 +86,25 @@ export interface RevokedJwtsTable {
   expires_at: number
 }
 
+export interface AuditEventsTable {
+  id: string
+  at: number
+  actor: string
+  action: string
+  target: string | null
+  ip: string | null
+  /** JSON text. */
+  details: string
+}
+
+export interface ConsoleAppsTable {
+  client_id: string
+  owner_user_id: string
+  kind: string
+  api_key_id: string | null
+  created_at: number
+}
+
 export interface Database {
   clients: ClientsTable
   users: UsersTable
@@ -95,4 +114,6 @@ export interface Database {
   refresh_tokens: RefreshTokensTable
   opaque_tokens: OpaqueTokensTable
   revoked_jwts: RevokedJwtsTable
+  audit_events: AuditEventsTable
+  console_apps: ConsoleAppsTable
 }

@@ -124,6 +124,59 @@ export interface AccessTokenStore {
   isJwtRevoked(jti: string): Promise<boolean>
 }
 
+/** One entry of the audit log: who did what to which record, when, from where. Never a secret. */
+export interface AuditEvent {
+  id: string
+  /** Milliseconds since the epoch. */
+  at: number
+  /** `client:ID` (a token's client), `user:ID`, or `anonymous` for failed authentications. */
+  actor: string
+  /** Dotted verb, e.g. `client.created`, `client.authentication_failed`. */
+  action: string
+  /** The record acted on, e.g. `client:ID`; null when none. */
+  target: string | null
+  /** Source IP of the request, when it came over HTTP. */
+  ip: string | null
+  /** Non-secret details (changed field names, reasons). */
+  details: Record<string, unknown>
+}
+
+export interface AuditEventFilter {
+  limit: number
+  actor?: string
+  action?: string
+  target?: string
+  /** Inclusive lower bound of `at`. */
+  from?: number
+  /** Exclusive upper bound of `at`. */
+  to?: number
+  /** Keyset cursor: events strictly older than this one (newest first). */
+  before?: { at: number; id: string }
+}
+
+export interface AuditStore {
+  appendAuditEvent(event: AuditEvent): Promise<void>
+  /** Newest first; ties on `at` broken by id, so the cursor pages without gaps or repeats. */
+  listAuditEvents(filter: AuditEventFilter): Promise<AuditEvent[]>
+}
+
+/** Which user owns a client created in the developer console (a separate table: clients stay owner-less). */
+export interface ConsoleApp {
+  clientId: string
+  ownerUserId: string
+  /** What the console created: a client with a secret, or a client used through one API key. */
+  kind: 'client' | 'api_key'
+  apiKeyId: string | null
+  createdAt: number
+}
+
+export interface ConsoleAppStore {
+  insertConsoleApp(app: ConsoleApp): Promise<void>
+  getConsoleApp(clientId: string): Promise<ConsoleApp | undefined>
+  listConsoleApps(ownerUserId: string): Promise<ConsoleApp[]>
+  deleteConsoleApp(clientId: string): Promise<boolean>
+}
+
 export interface HousekeepingStore {
   /** Deletes up to `limit` expired rows of each kind; returns how many went. */
   deleteExpired(now: number, limit: number): Promise<number>
@@ -136,6 +189,8 @@ export interface Store
     SigningKeyStore,
     RefreshTokenStore,
     AccessTokenStore,
+    AuditStore,
+    ConsoleAppStore,
     HousekeepingStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Applies pending migrations; returns the names it applied. */

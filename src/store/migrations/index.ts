@@ -112,4 +112,31 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('revoked_jwts_expires_at').on('revoked_jwts').column('expires_at').execute()
     },
   },
+  '2026-11-23-006-audit-events-and-console-apps': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text')
+        .addColumn('ip', 'text')
+        .addColumn('details', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('audit_events_at').on('audit_events').columns(['at', 'id']).execute()
+      await db.schema.createIndex('audit_events_actor').on('audit_events').columns(['actor', 'at']).execute()
+      await db.schema.createIndex('audit_events_target').on('audit_events').columns(['target', 'at']).execute()
+
+      await db.schema
+        .createTable('console_apps')
+        .addColumn('client_id', 'text', (c) => c.primaryKey())
+        .addColumn('owner_user_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('api_key_id', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('console_apps_owner').on('console_apps').column('owner_user_id').execute()
+    },
+  },
 }
