@@ -9,7 +9,7 @@ import { introspectToken } from './introspection.js'
 import { revokeToken } from './revocation.js'
 import type { KeyRing } from './tokens/key-ring.js'
 import type { TokenService } from './tokens/token-service.js'
-import { STANDARD_POLICY, type Client, type ClientCredentials, type TokenIntrospection, type TokenRequest, type TokenResult } from './types.js'
+import { STANDARD_POLICY, type Client, type ClientCredentials, type RequestOrigin, type TokenIntrospection, type TokenRequest, type TokenResult } from './types.js'
 
 export interface EngineDeps {
   clients: ClientCache
@@ -21,11 +21,27 @@ export interface EngineDeps {
   keys: KeyRing
   clock: Clock
   grants?: readonly Grant[]
+  observer?: EngineObserver
 }
 
-/** Observes outcomes (audit, metrics, lockout); never sees a secret. */
+/** A failed authentication: the claimed identity (never the secret), why it failed, from where. */
+export interface AuthenticationFailure {
+  kind: 'client' | 'user' | 'api_key'
+  /** The client id, username or API key id that was presented. */
+  id: string
+  reason: string
+  /** The authenticated client a user login was attempted through. */
+  clientId?: string
+  ip?: string
+}
+
+/**
+ * Observes outcomes (audit, metrics, lockout); never sees a secret. Called synchronously on
+ * the request path, so an implementation must not block: queue writes, do not await them.
+ */
 export interface EngineObserver {
-  authenticationFailed?(event: { kind: 'client' | 'user' | 'api_key'; id: string; reason: string }): void
+  authenticationFailed?(event: AuthenticationFailure): void
+  tokenIssued?(event: { clientId: string; grantType: string; subject: string }): void
 }
 
 /**
@@ -47,6 +63,7 @@ export class Engine {
       refreshTokens: deps.refreshTokens,
       apiKeys: deps.apiKeys,
       clients: deps.clients,
+      ...(deps.observer ? { observer: deps.observer } : {}),
     }
   }
 
@@ -56,24 +73,47 @@ export class Engine {
 
   async token(request: TokenRequest): Promise<TokenResult> {
     const grant = this.#findGrant(request.grantType)
-    const client = grant.requiresClientAuthentication ? await this.authenticateClient(request.client) : undefined
+    const client = grant.requiresClientAuthentication ? await this.authenticateClient(request.client, request.origin) : undefined
     if (client) checkGrantAllowed(client, grant)
-    return grant.handle({ request, client, policy: request.policy ?? STANDARD_POLICY }, this.#grantDeps)
+    const result = await grant.handle({ request, client, policy: request.policy ?? STANDARD_POLICY }, this.#grantDeps)
+    this.#deps.observer?.tokenIssued?.({ clientId: result.clientId, grantType: grant.grantType, subject: result.subject })
+    return result
   }
 
-  authenticateClient(credentials: ClientCredentials | undefined): Promise<Client> {
-    return authenticateClient(this.#deps.clients, credentials)
+  /** RFC 6749 §2.3.1; a failure is reported to the observer (audit) with the claimed id only. */
+  async authenticateClient(credentials: ClientCredentials | undefined, origin?: RequestOrigin): Promise<Client> {
+    try {
+      return await authenticateClient(this.#deps.clients, credentials)
+    } catch (error) {
+      if (error instanceof OAuthError && error.code === 'invalid_client') {
+        this.#deps.observer?.authenticationFailed?.({
+          kind: 'client',
+          id: credentials?.clientId ?? '',
+          reason: error.debug ?? 'no client credentials',
+          ...(origin?.ip !== undefined ? { ip: origin.ip } : {}),
+        })
+      }
+      throw error
+    }
   }
 
   /** RFC 7662: the caller must be an authenticated client; it may ask about any token. */
-  async introspect(credentials: ClientCredentials | undefined, token: string): Promise<TokenIntrospection> {
-    await this.authenticateClient(credentials)
+  async introspect(credentials: ClientCredentials | undefined, token: string, origin?: RequestOrigin): Promise<TokenIntrospection> {
+    await this.authenticateClient(credentials, origin)
     return introspectToken(this.#deps, token)
   }
 
+  /**
+   * In-process introspection for Gatehouse's own protected routes (the management API): the
+   * same checks as RFC 7662 — signature, expiry, revocation — without a calling client.
+   */
+  inspectAccessToken(token: string): Promise<TokenIntrospection> {
+    return introspectToken(this.#deps, token).then((result) => (result.tokenKind === 'refresh_token' ? { active: false } : result))
+  }
+
   /** RFC 7009: revokes a token of the calling client; anything else is ignored (§2.2). */
-  async revoke(credentials: ClientCredentials | undefined, token: string): Promise<void> {
-    const client = await this.authenticateClient(credentials)
+  async revoke(credentials: ClientCredentials | undefined, token: string, origin?: RequestOrigin): Promise<void> {
+    const client = await this.authenticateClient(credentials, origin)
     await revokeToken(this.#deps, client, token)
   }
 

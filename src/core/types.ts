@@ -91,6 +91,13 @@ export interface TokenRequest {
   /** `KEYID:SECRET` for the api_key grant. */
   apiKey?: string
   policy?: DialectPolicy
+  /** Where the request came from, for the audit log; set by the route. */
+  origin?: RequestOrigin
+}
+
+/** Where a request came from (audit: "from where"). */
+export interface RequestOrigin {
+  ip?: string
 }
 
 export interface TokenResult {

@@ -1,5 +1,6 @@
 import type { ApiKeyStore, RefreshTokenStore, UserStore } from '../../store/types.js'
 import type { ClientCache } from '../client-cache.js'
+import type { EngineObserver } from '../engine.js'
 import type { Clock } from '../clock.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { Client, DialectPolicy, GrantType, TokenRequest, TokenResult } from '../types.js'
@@ -20,6 +21,8 @@ export interface GrantDeps {
   refreshTokens: RefreshTokenStore
   apiKeys: ApiKeyStore
   clients: ClientCache
+  /** Failed user / API key authentications go here (audit); optional so tests can omit it. */
+  observer?: EngineObserver
 }
 
 /** A grant is a registered module: its wire name, its parameters and its handler. */

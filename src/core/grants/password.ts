@@ -1,5 +1,6 @@
 import type { UserStore } from '../../store/types.js'
 import { burnPasswordCheck, verifyPassword } from '../credentials/password.js'
+import type { EngineObserver } from '../engine.js'
 import { OAuthError } from '../errors.js'
 import { grantScopes } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
@@ -7,7 +8,7 @@ import type { TokenResult, User } from '../types.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
 import { issueUserTokens } from './issue-user-tokens.js'
 
-type Deps = { tokens: TokenService; users: UserStore }
+type Deps = { tokens: TokenService; users: UserStore; observer?: EngineObserver }
 
 const INVALID_CREDENTIALS = 'invalid_username_or_password'
 
@@ -27,6 +28,18 @@ async function checkUserCredentials(users: UserStore, username: string, password
   return user
 }
 
+/** Audit: a failed login names the username and client, never the password. */
+function reportFailedLogin(deps: Deps, error: unknown, attempt: { username: string; clientId: string; ip: string | undefined }): void {
+  if (!(error instanceof OAuthError) || error.code !== 'invalid_grant') return
+  deps.observer?.authenticationFailed?.({
+    kind: 'user',
+    id: attempt.username.trim().toLowerCase(),
+    reason: error.debug ?? 'invalid credentials',
+    clientId: attempt.clientId,
+    ...(attempt.ip !== undefined ? { ip: attempt.ip } : {}),
+  })
+}
+
 /** RFC 6749 §4.3: resource owner password credentials. */
 async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   const client = clientOf(context)
@@ -37,7 +50,10 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   if (password === undefined) {
     throw new OAuthError('invalid_request', { description: 'The password parameter is required.' })
   }
-  const user = await checkUserCredentials(deps.users, username, password)
+  const user = await checkUserCredentials(deps.users, username, password).catch((error: unknown) => {
+    reportFailedLogin(deps, error, { username, clientId: client.id, ip: context.request.origin?.ip })
+    throw error
+  })
   const scopes = grantScopes({ requested: context.request.scope, client, policy: context.policy, forUser: true })
   return issueUserTokens(deps, { client, subject: user.id, scopes, policy: context.policy })
 }

@@ -1,0 +1,90 @@
+import {
+  basicAuthorization,
+  exchange,
+  invalidResponse,
+  isRecord,
+  oauthError,
+  optionalSeconds,
+  optionalString,
+  type IssuedToken,
+  type TokenDialect,
+  type WireAnswer,
+  type WireContext,
+} from './dialect.js'
+import type { TokenDialectName } from '../token-client-error.js'
+
+/** A confidential client (RFC 6749 §4.4, client_credentials). */
+export interface ClientSecretCredentials {
+  clientId: string
+  clientSecret: string
+}
+
+/** A confidential client acting for a user (RFC 6749 §4.3, password). */
+export interface PasswordCredentials extends ClientSecretCredentials {
+  username: string
+  password: string
+}
+
+export type OAuthCredentials = ClientSecretCredentials | PasswordCredentials
+
+/** RFC 6749 §5.1: `access_token` and `token_type` are required; Bearer is the only type we use. */
+function readTokenResponse(dialect: TokenDialectName, answer: WireAnswer): IssuedToken {
+  const body = answer.body
+  if (answer.status !== 200) throw oauthError(dialect, answer)
+  if (!isRecord(body) || typeof body.access_token !== 'string' || body.access_token === '') {
+    throw invalidResponse(dialect, answer.status, 'no access_token in the answer')
+  }
+  if (typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'bearer') {
+    throw invalidResponse(dialect, answer.status, 'token_type is not Bearer')
+  }
+  return {
+    accessToken: body.access_token,
+    expiresIn: optionalSeconds(body.expires_in),
+    refreshToken: optionalString(body.refresh_token),
+    scope: optionalString(body.scope),
+  }
+}
+
+async function postForm(
+  dialect: TokenDialectName,
+  context: WireContext,
+  credentials: ClientSecretCredentials,
+  parameters: Record<string, string>,
+): Promise<IssuedToken> {
+  const form = new URLSearchParams(parameters)
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
+  if (context.clientAuthentication === 'client_secret_basic') {
+    headers.authorization = basicAuthorization(credentials.clientId, credentials.clientSecret)
+  } else {
+    form.set('client_id', credentials.clientId)
+    form.set('client_secret', credentials.clientSecret)
+  }
+  const answer = await exchange(dialect, context, context.tokenUrl, { headers, body: form.toString() })
+  return readTokenResponse(dialect, answer)
+}
+
+function withScope(parameters: Record<string, string>, scope: string | undefined): Record<string, string> {
+  return scope === undefined ? parameters : { ...parameters, scope }
+}
+
+/** The RFC 6749 token endpoint, parameterised by name so IdentityServer's can reuse it. */
+export function rfc6749Dialect(name: TokenDialectName, tokenPath: string): TokenDialect<OAuthCredentials> {
+  return {
+    name,
+    paths: { token: tokenPath },
+    authenticate(context, credentials) {
+      const parameters: Record<string, string> =
+        'username' in credentials
+          ? { grant_type: 'password', username: credentials.username, password: credentials.password }
+          : { grant_type: 'client_credentials' }
+      return postForm(name, context, credentials, withScope(parameters, context.scope))
+    },
+    // RFC 6749 §6: the scope is left out, so the refreshed token keeps the original grant's.
+    refresh(context, credentials, refreshToken) {
+      return postForm(name, context, credentials, { grant_type: 'refresh_token', refresh_token: refreshToken })
+    },
+  }
+}
+
+/** Wire contract 1: `POST /oauth/token`. */
+export const standard = rfc6749Dialect('standard', '/oauth/token')
