@@ -302,6 +302,8 @@ export class KyselyStore implements Store {
 
   async rotateSigningKey(key: SigningKeyRecord): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      // Without the lock, two PostgreSQL rotations at once each miss the other's new key and leave two active.
+      await this.#lockSigningKeys(trx)
       await trx.updateTable('signing_keys').set({ retired_at: key.createdAt }).where('retired_at', 'is', null).execute()
       await trx.insertInto('signing_keys').values(this.#signingKeyRow(key)).execute()
     })
@@ -550,10 +552,26 @@ export class KyselyStore implements Store {
       .where('jti', 'in', db.selectFrom('revoked_jwts').select('jti').where('expires_at', '<', now).limit(limit))
       .executeTakeFirst()
     deleted += Number(jwts.numDeletedRows)
-    // A family outlives its tokens only until its absolute expiry (kept for reuse detection).
+    // A family outlives its tokens only until its absolute expiry (kept for reuse detection),
+    // and stays while any token minted from it lives: an opaque access token may outlast the
+    // family, and must not read as active again once a revoked family's row is gone.
     const families = await db
       .deleteFrom('refresh_families')
-      .where('id', 'in', db.selectFrom('refresh_families').select('id').where('expires_at', '<', now).limit(limit))
+      .where(
+        'id',
+        'in',
+        db
+          .selectFrom('refresh_families as f')
+          .select('f.id')
+          .where('f.expires_at', '<', now)
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('refresh_tokens as t').select('t.digest').whereRef('t.family_id', '=', 'f.id'))),
+          )
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('opaque_tokens as o').select('o.digest').whereRef('o.family_id', '=', 'f.id'))),
+          )
+          .limit(limit),
+      )
       .executeTakeFirst()
     deleted += Number(families.numDeletedRows)
     return deleted

@@ -25,6 +25,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       drop: async () => rmSync(dataDir, { recursive: true, force: true }),
     }
   }
+  return createPostgresTestDatabase(base, dataDir)
+}
+
+/** A fresh PostgreSQL database created beside the one `base` names, whatever TEST_DATABASE_URL says. */
+export async function createPostgresTestDatabase(base: string, dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'))): Promise<TestDatabase> {
   const name = `gatehouse_test_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
   const admin = new pg.Client({ connectionString: base })
   await admin.connect()

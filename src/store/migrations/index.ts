@@ -139,4 +139,10 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('console_apps_owner').on('console_apps').column('owner_user_id').execute()
     },
   },
+  '2026-11-23-040-opaque-tokens-family-id': {
+    async up(db: Kysely<unknown>) {
+      // Housekeeping keeps a family while an opaque token minted from it lives: look them up by family.
+      await db.schema.createIndex('opaque_tokens_family_id').on('opaque_tokens').column('family_id').execute()
+    },
+  },
 }

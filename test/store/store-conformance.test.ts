@@ -1,0 +1,479 @@
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ApiKey, Client, User } from '../../src/core/types.js'
+import type { KyselyStore } from '../../src/store/kysely-store.js'
+import { openStore } from '../../src/store/open-store.js'
+import {
+  DuplicateError,
+  type OpaqueTokenRecord,
+  type RefreshFamily,
+  type RefreshTokenRecord,
+  type SigningKeyRecord,
+} from '../../src/store/types.js'
+import { createPostgresTestDatabase } from '../helpers/database.js'
+import { POSTGRES_URL, skipWithoutPostgres } from '../helpers/postgres.js'
+
+/**
+ * One suite of the Store interface's written contracts (src/store/types.ts), run against
+ * SQLite and PostgreSQL in the same run (STYLE.md §7).
+ */
+
+interface FreshDatabase {
+  url: string
+  drop(): Promise<void>
+}
+
+const backends: { kind: 'sqlite' | 'postgres'; skip: string | false; fresh(): Promise<FreshDatabase> }[] = [
+  {
+    kind: 'sqlite',
+    skip: false,
+    async fresh() {
+      const dir = mkdtempSync(join(tmpdir(), 'gatehouse-store-'))
+      return { url: `sqlite:${join(dir, 'store.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
+    },
+  },
+  {
+    kind: 'postgres',
+    skip: await skipWithoutPostgres(),
+    fresh: () => createPostgresTestDatabase(POSTGRES_URL),
+  },
+]
+
+const T0 = 1_800_000_000_000
+let sequence = 0
+const unique = (prefix: string): string => `${prefix}-${++sequence}-${Math.random().toString(36).slice(2, 8)}`
+
+function aClient(overrides: Partial<Client> = {}): Client {
+  return {
+    id: unique('client'),
+    name: 'conformance client',
+    secretDigest: 'a'.repeat(64),
+    grantTypes: ['client_credentials', 'refresh_token'],
+    scopes: ['api', 'read'],
+    defaultScopes: ['api'],
+    audience: null,
+    tokenFormat: 'jwt',
+    accessTokenTtl: 3600,
+    refreshTokenAbsoluteTtl: 86400,
+    refreshTokenSlidingTtl: 3600,
+    refreshTokenReuseInterval: 0,
+    rotateRefreshTokens: true,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  }
+}
+
+function aUser(overrides: Partial<User> = {}): User {
+  const id = unique('user')
+  return { id, username: `${id}@example.com`, passwordHash: '$argon2id$stub', name: 'Ann', email: null, disabled: false, createdAt: T0, ...overrides }
+}
+
+function anApiKey(clientId: string, overrides: Partial<ApiKey> = {}): ApiKey {
+  return {
+    id: unique('KEY').toUpperCase(),
+    name: 'ci key',
+    clientId,
+    secretDigest: 'b'.repeat(64),
+    scopes: ['api'],
+    audience: 'https://api.example.com',
+    expiresAt: null,
+    revokedAt: null,
+    createdAt: T0,
+    ...overrides,
+  }
+}
+
+function aFamily(clientId: string, overrides: Partial<RefreshFamily> = {}): RefreshFamily {
+  return { id: unique('family'), clientId, subject: 'subject-1', expiresAt: T0 + 86_400_000, revokedAt: null, createdAt: T0, apiKeyId: null, ...overrides }
+}
+
+function aRefreshToken(family: RefreshFamily, overrides: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord {
+  return {
+    digest: unique('rt-digest'),
+    familyId: family.id,
+    clientId: family.clientId,
+    subject: family.subject,
+    scope: 'api read',
+    audience: null,
+    issuedAt: T0,
+    expiresAt: T0 + 3_600_000,
+    usedAt: null,
+    ...overrides,
+  }
+}
+
+function anOpaqueToken(clientId: string, overrides: Partial<OpaqueTokenRecord> = {}): OpaqueTokenRecord {
+  return {
+    digest: unique('sk-digest'),
+    clientId,
+    subject: clientId,
+    scope: 'api',
+    audience: 'https://api.example.com',
+    familyId: null,
+    issuedAt: T0,
+    expiresAt: T0 + 3_600_000,
+    revokedAt: null,
+    ...overrides,
+  }
+}
+
+let keyNumber = 0
+function aSigningKey(createdAt: number): SigningKeyRecord {
+  const kid = unique('kid')
+  return { kid, alg: 'ES256', publicJwk: JSON.stringify({ kid, n: ++keyNumber }), privateJwkEncrypted: `enc:${kid}`, createdAt, retiredAt: null }
+}
+
+for (const backend of backends) {
+  describe(`the ${backend.kind} store`, { skip: backend.skip }, () => {
+    let database: FreshDatabase
+    let store: KyselyStore
+
+    before(async () => {
+      database = await backend.fresh()
+      store = openStore(database.url)
+      await store.migrate()
+    })
+    after(async () => {
+      await store?.close()
+      await database?.drop()
+    })
+
+    /** Signing keys are one table-wide set: each of those tests gets its own database. */
+    async function withFreshStore(run: (fresh: KyselyStore) => Promise<void>): Promise<void> {
+      const own = await backend.fresh()
+      const fresh = openStore(own.url)
+      try {
+        await fresh.migrate()
+        await run(fresh)
+      } finally {
+        await fresh.close()
+        await own.drop()
+      }
+    }
+
+    test('reports its kind and answers a ping', async () => {
+      assert.equal(store.kind, backend.kind)
+      await store.ping()
+    })
+
+    test('applies no migration twice', async () => {
+      assert.deepEqual(await store.migrate(), [])
+    })
+
+    // ── clients ────────────────────────────────────────────────────────────
+    test('stores a client and gives it back field for field', async () => {
+      const client = aClient({ audience: 'https://api.example.com', tokenFormat: 'opaque', rotateRefreshTokens: false, refreshTokenReuseInterval: 30 })
+      await store.insertClient(client)
+      assert.deepEqual(await store.getClient(client.id), client)
+    })
+
+    test('answers undefined for an unknown client', async () => {
+      assert.equal(await store.getClient('no-such-client'), undefined)
+    })
+
+    test('refuses a second client with the same id with a DuplicateError', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      await assert.rejects(store.insertClient({ ...client, name: 'other' }), (error: unknown) => {
+        assert.ok(error instanceof DuplicateError)
+        assert.equal(error.message, `client ${client.id} already exists`)
+        return true
+      })
+    })
+
+    test('updates every field of a client but its creation time', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const changed: Client = {
+        ...client,
+        name: 'renamed',
+        secretDigest: 'c'.repeat(64),
+        grantTypes: ['password'],
+        scopes: ['write'],
+        defaultScopes: [],
+        audience: 'aud',
+        tokenFormat: 'opaque',
+        accessTokenTtl: 60,
+        refreshTokenAbsoluteTtl: 120,
+        refreshTokenSlidingTtl: 90,
+        refreshTokenReuseInterval: 5,
+        rotateRefreshTokens: false,
+        createdAt: T0 + 999,
+        updatedAt: T0 + 1000,
+      }
+      await store.updateClient(changed)
+      assert.deepEqual(await store.getClient(client.id), { ...changed, createdAt: T0 })
+    })
+
+    test('deletes a client with its refresh families, tokens, opaque tokens and API keys', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const family = aFamily(client.id)
+      const refresh = aRefreshToken(family)
+      await store.insertRefreshFamily(family, refresh)
+      const opaque = anOpaqueToken(client.id, { familyId: family.id })
+      await store.insertOpaqueToken(opaque)
+      const key = anApiKey(client.id)
+      await store.insertApiKey(key)
+
+      assert.equal(await store.deleteClient(client.id), true)
+      assert.deepEqual(
+        [await store.getClient(client.id), await store.findRefreshToken(refresh.digest), await store.findOpaqueToken(opaque.digest), await store.getApiKey(key.id)],
+        [undefined, undefined, undefined, undefined],
+      )
+      assert.equal(await store.deleteClient(client.id), false)
+    })
+
+    test('lists clients in id order, a page at a time', async () => {
+      const prefix = unique('page')
+      const ids = [`${prefix}-c`, `${prefix}-a`, `${prefix}-b`]
+      for (const id of ids) await store.insertClient(aClient({ id }))
+      const first = await store.listClients({ limit: 2, after: prefix })
+      assert.deepEqual(first.map((c) => c.id), [`${prefix}-a`, `${prefix}-b`])
+      const second = await store.listClients({ limit: 2, after: `${prefix}-b` })
+      assert.equal(second[0]?.id, `${prefix}-c`)
+    })
+
+    // ── users ──────────────────────────────────────────────────────────────
+    test('stores a user and finds it by id and by username', async () => {
+      const user = aUser({ email: 'ann@example.com', disabled: true })
+      await store.insertUser(user)
+      assert.deepEqual([await store.getUser(user.id), await store.getUserByUsername(user.username)], [user, user])
+      assert.equal(await store.getUserByUsername('nobody@example.com'), undefined)
+    })
+
+    test('refuses a second user with the same username with a DuplicateError', async () => {
+      const user = aUser()
+      await store.insertUser(user)
+      await assert.rejects(store.insertUser({ ...user, id: unique('user') }), DuplicateError)
+    })
+
+    test('updates and deletes a user', async () => {
+      const user = aUser()
+      await store.insertUser(user)
+      const changed = { ...user, passwordHash: '$argon2id$other', name: null, disabled: true }
+      await store.updateUser(changed)
+      assert.deepEqual(await store.getUser(user.id), changed)
+      assert.equal(await store.deleteUser(user.id), true)
+      assert.equal(await store.deleteUser(user.id), false)
+      assert.equal(await store.getUser(user.id), undefined)
+    })
+
+    test('lists users in username order after a given username', async () => {
+      const prefix = unique('list')
+      for (const name of ['b', 'a']) await store.insertUser(aUser({ username: `${prefix}-${name}@example.com` }))
+      const page = await store.listUsers({ limit: 2, after: prefix })
+      assert.deepEqual(page.map((u) => u.username), [`${prefix}-a@example.com`, `${prefix}-b@example.com`])
+    })
+
+    // ── API keys ───────────────────────────────────────────────────────────
+    test('stores an API key and revokes it once', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const key = anApiKey(client.id, { expiresAt: T0 + 5000 })
+      await store.insertApiKey(key)
+      assert.deepEqual(await store.getApiKey(key.id), key)
+      await assert.rejects(store.insertApiKey(key), DuplicateError)
+
+      assert.equal(await store.revokeApiKey(key.id, T0 + 10), true)
+      // Revoking again succeeds but keeps the first revocation time.
+      assert.equal(await store.revokeApiKey(key.id, T0 + 20), true)
+      assert.deepEqual(await store.getApiKey(key.id), { ...key, revokedAt: T0 + 10 })
+      assert.equal(await store.revokeApiKey('NOSUCH', T0), false)
+    })
+
+    test('lists API keys of one client', async () => {
+      const [mine, theirs] = [aClient(), aClient()]
+      await store.insertClient(mine)
+      await store.insertClient(theirs)
+      const keys = [anApiKey(mine.id), anApiKey(mine.id), anApiKey(theirs.id)]
+      for (const key of keys) await store.insertApiKey(key)
+      const listed = await store.listApiKeys({ limit: 10, clientId: mine.id })
+      assert.deepEqual(listed.map((k) => k.id), [keys[0]!.id, keys[1]!.id].sort())
+    })
+
+    // ── signing keys ───────────────────────────────────────────────────────
+    test('creates exactly one first signing key when instances start at once', async () => {
+      await withFreshStore(async (fresh) => {
+        const candidates = Array.from({ length: 6 }, () => aSigningKey(T0))
+        const inserted = await Promise.all(candidates.map((key) => fresh.insertFirstSigningKey(key)))
+        assert.equal(inserted.filter(Boolean).length, 1)
+        const winner = candidates[inserted.indexOf(true)]!
+        assert.deepEqual(await fresh.listSigningKeys(), [winner])
+        assert.equal(await fresh.insertFirstSigningKey(aSigningKey(T0 + 1)), false)
+      })
+    })
+
+    test('rotates to a new key, retiring the old one at its creation time, newest listed first', async () => {
+      await withFreshStore(async (fresh) => {
+        const first = aSigningKey(T0)
+        await fresh.insertFirstSigningKey(first)
+        const second = aSigningKey(T0 + 1000)
+        await fresh.rotateSigningKey(second)
+        assert.deepEqual(await fresh.listSigningKeys(), [second, { ...first, retiredAt: T0 + 1000 }])
+      })
+    })
+
+    test('leaves exactly one active key when several instances rotate at once', async () => {
+      await withFreshStore(async (fresh) => {
+        await fresh.insertFirstSigningKey(aSigningKey(T0))
+        await Promise.all(Array.from({ length: 6 }, (_, i) => fresh.rotateSigningKey(aSigningKey(T0 + 1000 + i))))
+        const keys = await fresh.listSigningKeys()
+        assert.equal(keys.length, 7)
+        assert.equal(keys.filter((key) => key.retiredAt === null).length, 1)
+      })
+    })
+
+    test('deletes only keys retired before a given time', async () => {
+      await withFreshStore(async (fresh) => {
+        const keys = [aSigningKey(T0), aSigningKey(T0 + 10), aSigningKey(T0 + 20)]
+        await fresh.insertFirstSigningKey(keys[0]!)
+        await fresh.rotateSigningKey(keys[1]!)
+        await fresh.rotateSigningKey(keys[2]!)
+        assert.equal(await fresh.deleteSigningKeysRetiredBefore(T0 + 15), 1)
+        assert.deepEqual((await fresh.listSigningKeys()).map((k) => k.kid), [keys[2]!.kid, keys[1]!.kid])
+      })
+    })
+
+    // ── refresh tokens ─────────────────────────────────────────────────────
+    test('finds a refresh token with its family', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const family = aFamily(client.id)
+      const token = aRefreshToken(family, { audience: 'aud' })
+      await store.insertRefreshFamily(family, token)
+      assert.deepEqual(await store.findRefreshToken(token.digest), { ...token, family })
+      assert.equal(await store.findRefreshToken('no-such-digest'), undefined)
+    })
+
+    test('lets exactly one of many concurrent rotations of a refresh token win', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const family = aFamily(client.id)
+      const token = aRefreshToken(family)
+      await store.insertRefreshFamily(family, token)
+      const successors = Array.from({ length: 8 }, () => aRefreshToken(family, { issuedAt: T0 + 5 }))
+      const results = await Promise.all(successors.map((successor) => store.rotateRefreshToken(token.digest, T0 + 5, successor)))
+      assert.deepEqual(results.filter((r) => r === 'consumed').length, 1)
+      assert.deepEqual(results.filter((r) => r === 'already-used').length, 7)
+      const winner = successors[results.indexOf('consumed')]!
+      assert.deepEqual(await store.findRefreshToken(winner.digest), { ...winner, family })
+      // The losers stored nothing.
+      const stored = await Promise.all(successors.map((s) => store.findRefreshToken(s.digest)))
+      assert.equal(stored.filter((s) => s !== undefined).length, 1)
+      assert.equal((await store.findRefreshToken(token.digest))?.usedAt, T0 + 5)
+    })
+
+    test('stores another token in a family and extends a token', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const family = aFamily(client.id)
+      const first = aRefreshToken(family)
+      await store.insertRefreshFamily(family, first)
+      const retry = aRefreshToken(family, { issuedAt: T0 + 1 })
+      await store.insertRefreshToken(retry)
+      await store.touchRefreshToken(first.digest, T0 + 7_200_000)
+      assert.deepEqual(
+        [await store.findRefreshToken(retry.digest), await store.findRefreshToken(first.digest)],
+        [{ ...retry, family }, { ...first, expiresAt: T0 + 7_200_000, family }],
+      )
+    })
+
+    test('revokes a family once, for every token in it and its opaque access tokens', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const family = aFamily(client.id)
+      const token = aRefreshToken(family)
+      await store.insertRefreshFamily(family, token)
+      const opaque = anOpaqueToken(client.id, { familyId: family.id })
+      await store.insertOpaqueToken(opaque)
+
+      await store.revokeRefreshFamily(family.id, T0 + 100)
+      await store.revokeRefreshFamily(family.id, T0 + 200)
+      assert.deepEqual((await store.findRefreshToken(token.digest))?.family, { ...family, revokedAt: T0 + 100 })
+      assert.deepEqual(await store.findOpaqueToken(opaque.digest), { ...opaque, familyRevokedAt: T0 + 100 })
+    })
+
+    // ── access tokens ──────────────────────────────────────────────────────
+    test('stores, finds and revokes an opaque token once', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const opaque = anOpaqueToken(client.id)
+      await store.insertOpaqueToken(opaque)
+      assert.deepEqual(await store.findOpaqueToken(opaque.digest), { ...opaque, familyRevokedAt: null })
+      await store.revokeOpaqueToken(opaque.digest, T0 + 1)
+      await store.revokeOpaqueToken(opaque.digest, T0 + 2)
+      assert.deepEqual(await store.findOpaqueToken(opaque.digest), { ...opaque, revokedAt: T0 + 1, familyRevokedAt: null })
+      assert.equal(await store.findOpaqueToken('no-such-digest'), undefined)
+    })
+
+    test('remembers a revoked JWT, idempotently', async () => {
+      const jti = unique('jti')
+      assert.equal(await store.isJwtRevoked(jti), false)
+      await store.revokeJwt(jti, T0 + 1000)
+      await store.revokeJwt(jti, T0 + 2000)
+      assert.equal(await store.isJwtRevoked(jti), true)
+    })
+
+    // ── housekeeping ───────────────────────────────────────────────────────
+    test('housekeeping deletes only expired rows, in bounded batches', async () => {
+      await withFreshStore(async (fresh) => {
+        const now = T0 + 10_000_000
+        const client = aClient()
+        await fresh.insertClient(client)
+        // Expired: 3 families each with 1 expired refresh token; 3 opaque tokens; 3 revoked JWTs.
+        const expiredFamilies = Array.from({ length: 3 }, () => aFamily(client.id, { expiresAt: now - 1 }))
+        for (const family of expiredFamilies) await fresh.insertRefreshFamily(family, aRefreshToken(family, { expiresAt: now - 1 }))
+        for (let i = 0; i < 3; i++) await fresh.insertOpaqueToken(anOpaqueToken(client.id, { expiresAt: now - 1 }))
+        for (let i = 0; i < 3; i++) await fresh.revokeJwt(unique('jti'), now - 1)
+        // Live: one of each, expiring exactly at `now` or later.
+        const liveFamily = aFamily(client.id, { expiresAt: now + 1 })
+        const liveToken = aRefreshToken(liveFamily, { expiresAt: now })
+        await fresh.insertRefreshFamily(liveFamily, liveToken)
+        const liveOpaque = anOpaqueToken(client.id, { expiresAt: now })
+        await fresh.insertOpaqueToken(liveOpaque)
+        const liveJti = unique('jti')
+        await fresh.revokeJwt(liveJti, now + 1)
+
+        // A batch of 2 takes at most 2 rows of each kind.
+        const firstBatch = await fresh.deleteExpired(now, 2)
+        assert.ok(firstBatch >= 6 && firstBatch <= 8, `first batch deleted ${firstBatch}`)
+        let total = firstBatch
+        for (let batch = await fresh.deleteExpired(now, 2); batch > 0; batch = await fresh.deleteExpired(now, 2)) total += batch
+        assert.equal(total, 12)
+
+        assert.deepEqual(
+          [
+            await fresh.findRefreshToken(liveToken.digest),
+            await fresh.findOpaqueToken(liveOpaque.digest),
+            await fresh.isJwtRevoked(liveJti),
+            await fresh.getClient(client.id),
+          ],
+          [{ ...liveToken, family: liveFamily }, { ...liveOpaque, familyRevokedAt: null }, true, client],
+        )
+      })
+    })
+
+    test('housekeeping keeps an expired family while an access token minted from it lives', async () => {
+      // Otherwise a revoked family's opaque access token would read as active once the family row went.
+      const now = T0 + 10_000_000
+      const client = aClient()
+      await store.insertClient(client)
+      const family = aFamily(client.id, { expiresAt: now - 1 })
+      await store.insertRefreshFamily(family, aRefreshToken(family, { expiresAt: now - 1 }))
+      const opaque = anOpaqueToken(client.id, { familyId: family.id, expiresAt: now + 60_000 })
+      await store.insertOpaqueToken(opaque)
+      await store.revokeRefreshFamily(family.id, now - 10)
+
+      while ((await store.deleteExpired(now, 100)) > 0) {}
+      assert.deepEqual(await store.findOpaqueToken(opaque.digest), { ...opaque, familyRevokedAt: now - 10 })
+
+      while ((await store.deleteExpired(now + 60_001, 100)) > 0) {}
+      assert.equal(await store.findOpaqueToken(opaque.digest), undefined)
+    })
+  })
+}
