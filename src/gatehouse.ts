@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { ClientAdmin } from './core/admin/client-admin.js'
 import { UserAdmin } from './core/admin/user-admin.js'
+import { AuditLog, TokenActivity, auditingObserver } from './core/audit/audit-log.js'
 import { ClientCache } from './core/client-cache.js'
 import { systemClock, type Clock } from './core/clock.js'
 import { Engine } from './core/engine.js'
@@ -26,6 +27,10 @@ export interface Gatehouse {
   engine: Engine
   clients: ClientAdmin
   users: UserAdmin
+  /** Management changes and failed authentications (issue 6). */
+  audit: AuditLog
+  /** Tokens issued per client since start-up, for the console's activity view. */
+  activity: TokenActivity
   close(): Promise<void>
 }
 
@@ -68,7 +73,10 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     if (options.background) keys.startReloading((error) => options.logger.error({ err: error }, 'reloading signing keys failed'))
     const tokens = new TokenService({ keys, store, clock, random, issuer: config.issuer })
     const clientCache = new ClientCache({ store, clock }, config.clientCacheTtlMs)
-    const engine = new Engine({ clients: clientCache, users: store, apiKeys: store, refreshTokens: store, accessTokens: store, tokens, keys, clock })
+    const audit = new AuditLog({ store, clock, random, onError: (error) => options.logger.error({ err: error }, 'writing an audit event failed') })
+    const activity = new TokenActivity()
+    const observer = auditingObserver(audit, activity, clock)
+    const engine = new Engine({ clients: clientCache, users: store, apiKeys: store, refreshTokens: store, accessTokens: store, tokens, keys, clock, observer })
     return {
       config,
       store,
@@ -79,6 +87,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       engine,
       clients: new ClientAdmin({ store, cache: clientCache, clock, random, maxAccessTokenTtl: config.maxAccessTokenTtl }),
       users: new UserAdmin({ store, clock, random }),
+      audit,
+      activity,
       async close() {
         keys.stop()
         await store.close()

@@ -29,7 +29,7 @@ export function registerIntrospectionRoute(app: FastifyInstance, engine: Engine,
     const credentials = readClientCredentials(request.headers.authorization, parameters)
     const token = parameters.get('token')
     if (token === undefined) throw new OAuthError('invalid_request', { description: 'The token parameter is required.' })
-    const result = await engine.introspect(credentials, token)
+    const result = await engine.introspect(credentials, token, { ip: request.ip })
     return send(reply, { status: 200, headers: NO_STORE_HEADERS, body: formatIntrospection(result) })
   })
 }

@@ -12,7 +12,7 @@ export function registerRevocationRoute(app: FastifyInstance, engine: Engine, pa
     const credentials = readClientCredentials(request.headers.authorization, parameters)
     const token = parameters.get('token')
     if (token === undefined) throw new OAuthError('invalid_request', { description: 'The token parameter is required.' })
-    await engine.revoke(credentials, token)
+    await engine.revoke(credentials, token, { ip: request.ip })
     return send(reply, { status: 200, headers: NO_STORE_HEADERS })
   })
 }

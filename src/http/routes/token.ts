@@ -14,7 +14,7 @@ export interface TokenRouteOptions {
 export function registerTokenRoute(app: FastifyInstance, engine: Engine, options: TokenRouteOptions): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const parameters = readRequestParameters(request)
-    const result = await engine.token(parseTokenRequest(parameters, request.headers.authorization))
+    const result = await engine.token({ ...parseTokenRequest(parameters, request.headers.authorization), origin: { ip: request.ip } })
     return send(reply, formatTokenResult(result))
   }
   app.post(options.path, { config: { shaper: rfc6749 } }, handler)

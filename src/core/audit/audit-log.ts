@@ -1,0 +1,104 @@
+import type { AuditEvent, AuditEventFilter, AuditStore } from '../../store/types.js'
+import type { Clock } from '../clock.js'
+import type { EngineObserver } from '../engine.js'
+import type { Random } from '../random.js'
+
+/** What a caller says about an event; the log adds id and time. */
+export interface AuditEntry {
+  actor: string
+  action: string
+  target?: string | null
+  ip?: string | null
+  details?: Record<string, unknown>
+}
+
+type Deps = { store: AuditStore; clock: Clock; random: Random; onError: (error: unknown) => void }
+
+/** Keys whose values must never reach the log, whatever a caller passes in `details`. */
+const SECRET_KEYS = /secret|password|token|api_?key|authorization/i
+
+function withoutSecrets(details: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(details).filter(([key]) => !SECRET_KEYS.test(key)))
+}
+
+/**
+ * The audit log: who did what, when, from where — never a secret. Management changes are
+ * awaited (`record`); failed authentications on the token path are written without waiting
+ * (`note`), so a slow database never holds up a token response.
+ */
+export class AuditLog {
+  readonly #deps: Deps
+  constructor(deps: Deps) {
+    this.#deps = deps
+  }
+
+  #event(entry: AuditEntry): AuditEvent {
+    return {
+      id: this.#deps.random.uuid(),
+      at: this.#deps.clock.now(),
+      actor: entry.actor,
+      action: entry.action,
+      target: entry.target ?? null,
+      ip: entry.ip ?? null,
+      details: withoutSecrets(entry.details ?? {}),
+    }
+  }
+
+  /** Appends and waits for the write: a management change is not done until it is logged. */
+  async record(entry: AuditEntry): Promise<AuditEvent> {
+    const event = this.#event(entry)
+    await this.#deps.store.appendAuditEvent(event)
+    return event
+  }
+
+  /** Appends in the background; a failed write is reported to `onError`, never to the caller. */
+  note(entry: AuditEntry): void {
+    this.#deps.store.appendAuditEvent(this.#event(entry)).catch(this.#deps.onError)
+  }
+
+  list(filter: AuditEventFilter): Promise<AuditEvent[]> {
+    return this.#deps.store.listAuditEvents(filter)
+  }
+}
+
+/** Per-client token counts since start-up: a Map update, cheap enough for the hot path. */
+export class TokenActivity {
+  readonly #byClient = new Map<string, { issued: number; lastIssuedAt: number; byGrant: Record<string, number> }>()
+
+  recordIssued(clientId: string, grantType: string, at: number): void {
+    let entry = this.#byClient.get(clientId)
+    if (!entry) {
+      if (this.#byClient.size >= 100_000) this.#byClient.clear()
+      entry = { issued: 0, lastIssuedAt: at, byGrant: {} }
+      this.#byClient.set(clientId, entry)
+    }
+    entry.issued++
+    entry.lastIssuedAt = at
+    entry.byGrant[grantType] = (entry.byGrant[grantType] ?? 0) + 1
+  }
+
+  of(clientId: string): { issued: number; lastIssuedAt: number | null; byGrant: Record<string, number> } {
+    const entry = this.#byClient.get(clientId)
+    return entry ? { issued: entry.issued, lastIssuedAt: entry.lastIssuedAt, byGrant: { ...entry.byGrant } } : { issued: 0, lastIssuedAt: null, byGrant: {} }
+  }
+}
+
+const FAILURE_ACTIONS = { client: 'client.authentication_failed', user: 'user.authentication_failed', api_key: 'api_key.authentication_failed' } as const
+
+/** Turns the engine's observations into audit events and activity counts. */
+export function auditingObserver(audit: AuditLog, activity: TokenActivity, clock: Clock): EngineObserver {
+  return {
+    authenticationFailed(event) {
+      audit.note({
+        actor: 'anonymous',
+        action: FAILURE_ACTIONS[event.kind],
+        target: `${event.kind}:${event.id}`,
+        ip: event.ip ?? null,
+        details: { reason: event.reason, ...(event.clientId !== undefined ? { client_id: event.clientId } : {}) },
+      })
+    },
+    tokenIssued(event) {
+      activity.recordIssued(event.clientId, event.grantType, clock.now())
+    },
+  }
+}

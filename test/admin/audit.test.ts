@@ -1,0 +1,80 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { startTestServer, type TestServer } from '../helpers/server.js'
+import { request } from '../helpers/http.js'
+
+/** Background writes land shortly after the answer; poll the store instead of sleeping a fixed time. */
+async function auditEvents(server: TestServer, action: string, count = 1): Promise<ReturnType<TestServer['server']['gatehouse']['audit']['list']>> {
+  for (let i = 0; i < 100; i++) {
+    const events = await server.server.gatehouse.audit.list({ limit: 50, action })
+    if (events.length >= count) return events
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return server.server.gatehouse.audit.list({ limit: 50, action })
+}
+
+test('a wrong client secret is an audit event with the client id and source IP, never the secret', async () => {
+  const server = await startTestServer()
+  try {
+    const client = await server.createClient()
+    const answer = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: { id: client.id, secret: 'not-the-secret-123' } })
+    assert.equal(answer.status, 401)
+    const [event, ...rest] = await auditEvents(server, 'client.authentication_failed')
+    assert.deepEqual(rest, [])
+    assert.ok(event)
+    assert.deepEqual({ ...event, id: 'x', at: 0 }, {
+      id: 'x',
+      at: 0,
+      actor: 'anonymous',
+      action: 'client.authentication_failed',
+      target: `client:${client.id}`,
+      ip: '127.0.0.1',
+      details: { reason: 'wrong client secret' },
+    })
+    assert.doesNotMatch(JSON.stringify(event), /not-the-secret-123/)
+  } finally {
+    await server.close()
+  }
+})
+
+test('a failed password login is an audit event naming the user and the client, never the password', async () => {
+  const server = await startTestServer()
+  try {
+    const client = await server.createClient()
+    await server.createUser('ada@example.com', 'correct horse battery')
+    const answer = await request(`${server.url}/oauth/token`, {
+      form: { grant_type: 'password', username: 'Ada@example.com', password: 'wrong-password-42' },
+      basic: client,
+    })
+    assert.equal(answer.status, 400)
+    const [event] = await auditEvents(server, 'user.authentication_failed')
+    assert.ok(event)
+    assert.deepEqual({ ...event, id: 'x', at: 0 }, {
+      id: 'x',
+      at: 0,
+      actor: 'anonymous',
+      action: 'user.authentication_failed',
+      target: 'user:ada@example.com',
+      ip: '127.0.0.1',
+      details: { reason: 'wrong password', client_id: client.id },
+    })
+    assert.doesNotMatch(JSON.stringify(event), /wrong-password-42/)
+  } finally {
+    await server.close()
+  }
+})
+
+test('a successful token request writes no audit event and counts as activity of its client', async () => {
+  const server = await startTestServer()
+  try {
+    const client = await server.createClient()
+    const answer = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: client })
+    assert.equal(answer.status, 200)
+    assert.deepEqual(await server.server.gatehouse.audit.list({ limit: 10 }), [])
+    const activity = server.server.gatehouse.activity.of(client.id)
+    assert.equal(activity.issued, 1)
+    assert.deepEqual(activity.byGrant, { client_credentials: 1 })
+  } finally {
+    await server.close()
+  }
+})
