@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
+import { ApiKeyAdmin } from './core/admin/api-key-admin.js'
 import { ClientAdmin } from './core/admin/client-admin.js'
 import { UserAdmin } from './core/admin/user-admin.js'
 import { AuditLog, TokenActivity, auditingObserver } from './core/audit/audit-log.js'
@@ -27,6 +28,7 @@ export interface Gatehouse {
   engine: Engine
   clients: ClientAdmin
   users: UserAdmin
+  apiKeys: ApiKeyAdmin
   /** Management changes and failed authentications (issue 6). */
   audit: AuditLog
   /** Tokens issued per client since start-up, for the console's activity view. */
@@ -77,6 +79,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     const activity = new TokenActivity()
     const observer = auditingObserver(audit, activity, clock)
     const engine = new Engine({ clients: clientCache, users: store, apiKeys: store, refreshTokens: store, accessTokens: store, tokens, keys, clock, observer })
+    const clients = new ClientAdmin({ store, cache: clientCache, clock, random, maxAccessTokenTtl: config.maxAccessTokenTtl })
     return {
       config,
       store,
@@ -85,8 +88,9 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       tokens,
       clientCache,
       engine,
-      clients: new ClientAdmin({ store, cache: clientCache, clock, random, maxAccessTokenTtl: config.maxAccessTokenTtl }),
+      clients,
       users: new UserAdmin({ store, clock, random }),
+      apiKeys: new ApiKeyAdmin({ store, clients, clock, random }),
       audit,
       activity,
       async close() {

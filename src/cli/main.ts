@@ -2,7 +2,8 @@
 import { Command, Option } from 'commander'
 import { loadConfig, ConfigError, type ConfigInput } from '../config.js'
 import { ClientValidationError, type ClientSettings } from '../core/admin/client-admin.js'
-import { presentClient, presentUser } from '../core/admin/presenters.js'
+import { ApiKeyValidationError } from '../core/admin/api-key-admin.js'
+import { presentApiKey, presentClient, presentUser } from '../core/admin/presenters.js'
 import { UserValidationError } from '../core/admin/user-admin.js'
 import type { GrantType, TokenFormat } from '../core/types.js'
 import { createGatehouse, type Gatehouse } from '../gatehouse.js'
@@ -317,6 +318,68 @@ users
     })
   })
 
+// ── api-keys ───────────────────────────────────────────────────────────────
+const apiKeys = program.command('api-keys').description('manage Canary-style API keys (KEYID:SECRET)')
+
+apiKeys
+  .command('create')
+  .description('create an API key; prints it once as KEYID:SECRET')
+  .requiredOption('--name <name>', 'display name')
+  .option('--scope <scopes>', "space-separated scopes of the key (default: all of its client's)")
+  .option('--audience <aud>', "aud claim of its access tokens (default: its client's)")
+  .option('--expires-in <seconds>', 'lifetime of the key (default: no expiry)', seconds('--expires-in'))
+  .option('--client <id>', 'owner client, which must allow the api_key grant (default: a new client for this key)')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: Common & { name: string; scope?: string; audience?: string; expiresIn?: number; client?: string }) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const { key, apiKey } = await gatehouse.apiKeys.create({
+        name: flags.name,
+        ...(flags.scope !== undefined ? { scopes: words(flags.scope) ?? [] } : {}),
+        ...(flags.audience !== undefined ? { audience: flags.audience } : {}),
+        ...(flags.expiresIn !== undefined ? { expiresIn: flags.expiresIn } : {}),
+        ...(flags.client !== undefined ? { clientId: flags.client } : {}),
+      })
+      printResult(
+        !!flags.json,
+        { ...presentApiKey(key), key: apiKey },
+        `${recordText(presentApiKey(key))}\n\nkey ${apiKey}\n\nThe key is shown only now. Store it safely.`,
+      )
+    })
+  })
+
+apiKeys
+  .command('list')
+  .description('list API keys')
+  .option('--client <id>', "only this client's keys")
+  .option('--limit <n>', 'page size', '100')
+  .option('--after <id>', 'list keys after this id')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: Common & { client?: string; limit: string; after?: string }) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const list = await gatehouse.apiKeys.list({
+        limit: Number(flags.limit),
+        ...(flags.after ? { after: flags.after } : {}),
+        ...(flags.client ? { clientId: flags.client } : {}),
+      })
+      const rows = list.map(presentApiKey)
+      printResult(!!flags.json, { api_keys: rows }, table(rows, ['id', 'name', 'client_id', 'scopes', 'expires_at', 'revoked_at']))
+    })
+  })
+
+apiKeys
+  .command('revoke <id>')
+  .description('revoke an API key and the refresh tokens it gave out')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (id: string, flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      if (!(await gatehouse.apiKeys.revoke(id))) fail(`no API key with id ${id}`)
+      printResult(!!flags.json, { revoked: id }, `revoked API key ${id}`)
+    })
+  })
+
 // ── keys ───────────────────────────────────────────────────────────────────
 const keys = program.command('keys').description('manage token signing keys')
 
@@ -349,7 +412,7 @@ keys
   })
 
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof DuplicateError) {
+  if (error instanceof ConfigError || error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof ApiKeyValidationError || error instanceof DuplicateError) {
     fail(error.message, 2)
   }
   fail(error instanceof Error ? error.message : String(error))

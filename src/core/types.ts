@@ -75,6 +75,12 @@ export interface DialectPolicy {
   scopeDefault: 'client-default' | 'all-allowed'
   /** `offline_access`: a refresh token only when that scope is granted (OpenID Connect). */
   refreshTokenRule: 'grant-allowed' | 'offline_access'
+  /**
+   * A password request without username or password: `invalid_request` (RFC 6749 §4.3.2,
+   * the default), or IdentityServer's `invalid_grant` "invalid_username_or_password", where a
+   * missing password counts as an empty one.
+   */
+  missingUserCredentials?: 'invalid_request' | 'invalid_grant'
 }
 
 export const STANDARD_POLICY: DialectPolicy = { scopeDefault: 'client-default', refreshTokenRule: 'grant-allowed' }
@@ -90,6 +96,11 @@ export interface TokenRequest {
   refreshToken?: string
   /** `KEYID:SECRET` for the api_key grant. */
   apiKey?: string
+  /**
+   * For the api_key grant: a refresh token that an API key exchange gave, presented without
+   * client credentials (the key stood for its client, so the token does too; Canary's refresh).
+   */
+  apiKeyRefreshToken?: string
   policy?: DialectPolicy
   /** Where the request came from, for the audit log; set by the route. */
   origin?: RequestOrigin

@@ -259,13 +259,18 @@ export class KyselyStore implements Store {
   }
 
   async revokeApiKey(id: string, at: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('api_keys')
-      .set({ revoked_at: at })
-      .where('id', '=', id)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst()
-    if (Number(result.numUpdatedRows) > 0) return true
+    const updated = await this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('api_keys')
+        .set({ revoked_at: at })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+      // The tokens a key gave out die with it (RFC 7009 §2.1: revoking a grant ends its tokens).
+      await trx.updateTable('refresh_families').set({ revoked_at: at }).where('api_key_id', '=', id).where('revoked_at', 'is', null).execute()
+      return Number(result.numUpdatedRows) > 0
+    })
+    if (updated) return true
     return (await this.getApiKey(id)) !== undefined
   }
 
@@ -345,6 +350,7 @@ export class KyselyStore implements Store {
           expires_at: family.expiresAt,
           revoked_at: family.revokedAt,
           created_at: family.createdAt,
+          api_key_id: family.apiKeyId ?? null,
         })
         .execute()
       await trx.insertInto('refresh_tokens').values(refreshTokenToRow(first)).execute()
@@ -362,6 +368,7 @@ export class KyselyStore implements Store {
         'f.expires_at as f_expires_at',
         'f.revoked_at as f_revoked_at',
         'f.created_at as f_created_at',
+        'f.api_key_id as f_api_key_id',
       ])
       .where('t.digest', '=', digest)
       .executeTakeFirst()
@@ -383,6 +390,7 @@ export class KyselyStore implements Store {
         expiresAt: Number(row.f_expires_at),
         revokedAt: nullableNumber(row.f_revoked_at),
         createdAt: Number(row.f_created_at),
+        apiKeyId: row.f_api_key_id,
       },
     }
   }

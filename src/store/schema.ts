@@ -55,6 +55,7 @@ export interface RefreshFamiliesTable {
   expires_at: number
   revoked_at: number | null
   created_at: number
+  api_key_id: string | null
 }
 
 export interface RefreshTokensTable {

@@ -27,7 +27,10 @@ export interface UserStore {
 export interface ApiKeyStore {
   getApiKey(id: string): Promise<ApiKey | undefined>
   insertApiKey(key: ApiKey): Promise<void>
-  /** Sets `revokedAt`; returns false when there was no such key. */
+  /**
+   * Sets `revokedAt` and revokes the refresh families the key started, in one transaction;
+   * returns false when there was no such key.
+   */
   revokeApiKey(id: string, at: number): Promise<boolean>
   listApiKeys(page: { limit: number; after?: string; clientId?: string }): Promise<ApiKey[]>
 }
@@ -64,6 +67,8 @@ export interface RefreshFamily {
   expiresAt: number
   revokedAt: number | null
   createdAt: number
+  /** The API key whose exchange started the family; null for client-authenticated grants. */
+  apiKeyId?: string | null
 }
 
 export interface RefreshTokenRecord {

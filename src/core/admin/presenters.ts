@@ -1,3 +1,4 @@
+import type { ApiKeyView } from './api-key-admin.js'
 import type { ClientView } from './client-admin.js'
 import type { UserView } from './user-admin.js'
 
@@ -18,6 +19,19 @@ export function presentClient(client: ClientView): Record<string, unknown> {
     rotate_refresh_tokens: client.rotateRefreshTokens,
     created_at: new Date(client.createdAt).toISOString(),
     updated_at: new Date(client.updatedAt).toISOString(),
+  }
+}
+
+export function presentApiKey(key: ApiKeyView): Record<string, unknown> {
+  return {
+    id: key.id,
+    name: key.name,
+    client_id: key.clientId,
+    scopes: key.scopes,
+    audience: key.audience,
+    expires_at: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString(),
+    revoked_at: key.revokedAt === null ? null : new Date(key.revokedAt).toISOString(),
+    created_at: new Date(key.createdAt).toISOString(),
   }
 }
 

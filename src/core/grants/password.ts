@@ -16,7 +16,7 @@ const INVALID_CREDENTIALS = 'invalid_username_or_password'
  * Unknown user, disabled user and wrong password all cost one argon2 verification and give
  * the same `invalid_grant`, so the answer does not tell which usernames exist.
  */
-async function checkUserCredentials(users: UserStore, username: string, password: string): Promise<User> {
+export async function checkUserCredentials(users: UserStore, username: string, password: string): Promise<User> {
   const user = await users.getUserByUsername(username.trim().toLowerCase())
   const valid = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password)
   if (!user || !valid || user.disabled) {
@@ -43,7 +43,13 @@ function reportFailedLogin(deps: Deps, error: unknown, attempt: { username: stri
 /** RFC 6749 §4.3: resource owner password credentials. */
 async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   const client = clientOf(context)
-  const { username, password } = context.request
+  const { username } = context.request
+  let { password } = context.request
+  if (context.policy.missingUserCredentials === 'invalid_grant') {
+    // IdentityServer: a missing username is a failed login; a missing password an empty one.
+    if (username === undefined || username === '') throw new OAuthError('invalid_grant', { description: INVALID_CREDENTIALS, debug: 'no username' })
+    password ??= ''
+  }
   if (username === undefined || username === '') {
     throw new OAuthError('invalid_request', { description: 'The username parameter is required.' })
   }

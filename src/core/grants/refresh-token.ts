@@ -41,8 +41,17 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   if (presented === undefined || presented === '') {
     throw new OAuthError('invalid_request', { description: 'The refresh_token parameter is required.' })
   }
+  return exchangeRefreshToken(deps, client, presented, context.request.scope)
+}
+
+/**
+ * RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2): checks the presented
+ * token for `client`, issues its successor and a new access token. Shared with the api_key
+ * grant, whose refresh tokens stand for the key's client.
+ */
+export async function exchangeRefreshToken(deps: Deps, client: Client, presented: string, requestedScope: string | undefined): Promise<TokenResult> {
   const token = await findUsableToken(deps, client, presented)
-  const scopes = narrowScopes(context.request.scope, token.scope === '' ? [] : token.scope.split(' '))
+  const scopes = narrowScopes(requestedScope, token.scope === '' ? [] : token.scope.split(' '))
   const now = deps.clock.now()
 
   let refreshToken: string

@@ -110,8 +110,11 @@ export class TokenService {
     }
   }
 
-  /** Starts a refresh family (first issue after a password or API key grant). */
-  async issueRefreshToken(client: Client, subject: string, scopes: string[]): Promise<IssuedRefreshToken> {
+  /**
+   * Starts a refresh family (first issue after a password or API key grant). `apiKeyId` names
+   * the key an api_key exchange used, so that revoking the key ends the family.
+   */
+  async issueRefreshToken(client: Client, subject: string, scopes: string[], apiKeyId: string | null = null): Promise<IssuedRefreshToken> {
     const now = this.#deps.clock.now()
     const family = {
       id: this.#deps.random.uuid(),
@@ -120,6 +123,7 @@ export class TokenService {
       expiresAt: now + client.refreshTokenAbsoluteTtl * 1000,
       revokedAt: null,
       createdAt: now,
+      apiKeyId,
     }
     const issued = this.newRefreshToken({ client, familyId: family.id, familyExpiresAt: family.expiresAt, subject, scopes })
     await this.#deps.store.insertRefreshFamily(family, issued.record)

@@ -1,0 +1,125 @@
+import type { ApiKeyStore, RefreshTokenStore, UserStore } from '../../store/types.js'
+import type { ClientCache } from '../client-cache.js'
+import type { Clock } from '../clock.js'
+import { parseApiKey } from '../credentials/api-key.js'
+import { digestSecret, secretMatchesDigest, UNKNOWN_SECRET_DIGEST } from '../credentials/secrets.js'
+import { OAuthError } from '../errors.js'
+import { narrowScopes } from '../scope.js'
+import type { TokenService } from '../tokens/token-service.js'
+import type { ApiKey, Client, TokenResult } from '../types.js'
+import type { Grant, GrantContext } from './grant.js'
+import { checkUserCredentials } from './password.js'
+import { exchangeRefreshToken } from './refresh-token.js'
+
+type Deps = {
+  tokens: TokenService
+  apiKeys: ApiKeyStore
+  clients: ClientCache
+  users: UserStore
+  refreshTokens: RefreshTokenStore
+  clock: Clock
+}
+
+const INVALID_KEY = (debug: string): OAuthError =>
+  new OAuthError('invalid_client', { description: 'The API key is invalid, revoked or expired.', debug })
+
+const INVALID_REFRESH = (debug: string): OAuthError =>
+  new OAuthError('invalid_grant', { description: 'The refresh token is invalid, expired or revoked.', debug })
+
+function isLive(key: ApiKey, now: number): boolean {
+  return key.revokedAt === null && (key.expiresAt === null || key.expiresAt > now)
+}
+
+/**
+ * The key's owner client, as its tokens see it: the key's audience (if it names one) wins
+ * over the client's. The client must still allow the api_key grant (RFC 6749 §5.2
+ * unauthorized_client), so an operator can switch a client's keys off in one place.
+ */
+async function ownerClient(deps: Deps, key: ApiKey, fail: (debug: string) => OAuthError): Promise<Client> {
+  const client = await deps.clients.get(key.clientId)
+  if (!client) throw fail('owner client of the API key is gone')
+  if (!client.grantTypes.includes('api_key')) {
+    throw new OAuthError('unauthorized_client', { description: 'This client may not use the api_key grant.' })
+  }
+  return key.audience === null ? client : { ...client, audience: key.audience }
+}
+
+/**
+ * Unknown key id and wrong secret take the same path (a digest comparison against a dummy)
+ * and the same answer; a revoked or expired key answers alike too.
+ */
+async function authenticateApiKey(deps: Deps, presented: string): Promise<ApiKey> {
+  const parsed = parseApiKey(presented)
+  if (!parsed) throw new OAuthError('invalid_request', { description: 'The API key is malformed: expected KEYID:SECRET.' })
+  const key = await deps.apiKeys.getApiKey(parsed.id)
+  const matches = secretMatchesDigest(parsed.secret, key?.secretDigest ?? UNKNOWN_SECRET_DIGEST)
+  if (!key || !matches) throw INVALID_KEY(key ? `wrong secret for API key ${parsed.id}` : `unknown API key ${parsed.id}`)
+  if (!isLive(key, deps.clock.now())) throw INVALID_KEY(`API key ${key.id} is ${key.revokedAt === null ? 'expired' : 'revoked'}`)
+  return key
+}
+
+/** The key's scopes (those its client still has), narrowed by a requested scope (RFC 6749 §3.3). */
+function keyScopes(key: ApiKey, client: Client, requested: string | undefined): string[] {
+  const available = key.scopes.filter((scope) => client.scopes.includes(scope))
+  return narrowScopes(requested, available)
+}
+
+/**
+ * Exchanges a key for an access token and the refresh token Canary's clients expect. Key
+ * mode: the client acts for itself. User mode (username + password): a user logs in with
+ * the key's authority, so no client secret is needed.
+ */
+async function exchangeKey(context: GrantContext, deps: Deps, presented: string): Promise<TokenResult> {
+  const { request } = context
+  const key = await authenticateApiKey(deps, presented)
+  const client = await ownerClient(deps, key, INVALID_KEY)
+  const scopes = keyScopes(key, client, request.scope)
+  let subject = client.id
+  if (request.username !== undefined || request.password !== undefined) {
+    if (!request.username || request.password === undefined) {
+      throw new OAuthError('invalid_request', { description: 'A user login needs both username and password.' })
+    }
+    subject = (await checkUserCredentials(deps.users, request.username, request.password)).id
+  }
+  const refresh = await deps.tokens.issueRefreshToken(client, subject, scopes, key.id)
+  const access = await deps.tokens.issueAccessToken({ client, subject, scopes, familyId: refresh.record.familyId })
+  return {
+    accessToken: access.token,
+    tokenType: 'Bearer',
+    expiresIn: access.expiresIn,
+    refreshToken: refresh.token,
+    scope: scopes.join(' '),
+    clientId: client.id,
+    subject,
+  }
+}
+
+/**
+ * Refreshes a family an API key started, without client credentials: only such families may
+ * be refreshed this way, and only while their key is live. Rotation and reuse detection are
+ * the refresh_token grant's own (RFC 9700 §4.14.2).
+ */
+async function refreshKeyFamily(context: GrantContext, deps: Deps, presented: string): Promise<TokenResult> {
+  const record = await deps.refreshTokens.findRefreshToken(digestSecret(presented))
+  const keyId = record?.family.apiKeyId
+  if (!record || keyId === null || keyId === undefined) throw INVALID_REFRESH('not a refresh token of an API key')
+  const key = await deps.apiKeys.getApiKey(keyId)
+  if (!key || !isLive(key, deps.clock.now())) throw INVALID_REFRESH(`API key ${keyId} is no longer live`)
+  const client = await ownerClient(deps, key, INVALID_REFRESH)
+  return exchangeRefreshToken(deps, client, presented, context.request.scope)
+}
+
+async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
+  const { apiKey, apiKeyRefreshToken } = context.request
+  if (apiKey !== undefined && apiKey !== '') return exchangeKey(context, deps, apiKey)
+  if (apiKeyRefreshToken !== undefined && apiKeyRefreshToken !== '') return refreshKeyFamily(context, deps, apiKeyRefreshToken)
+  throw new OAuthError('invalid_request', { description: 'An API key is required.' })
+}
+
+/** Canary-style API keys: the key stands for its owner client, so no client authentication. */
+export const apiKey = {
+  grantType: 'api_key',
+  parameters: ['apiKey', 'apiKeyRefreshToken', 'username', 'password', 'scope'],
+  requiresClientAuthentication: false,
+  handle,
+} satisfies Grant
