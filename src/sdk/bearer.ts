@@ -1,0 +1,119 @@
+/**
+ * RFC 6750 on the resource server's side: reading `Authorization: Bearer …` (§2.1) and
+ * answering with the right status and `WWW-Authenticate` challenge (§3).
+ */
+
+/** RFC 6750 §3.1 error codes. */
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
+
+/**
+ * Why a token check failed, for logs: the wire only says `invalid_token` with a short
+ * description, so a caller learns nothing about which check it failed.
+ */
+export type BearerFailureReason =
+  | 'missing'
+  | 'malformed'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'issuer'
+  | 'audience'
+  | 'typ'
+  | 'algorithm'
+  | 'unknown_key'
+  | 'signature'
+  | 'claims'
+  | 'inactive'
+  | 'opaque_not_supported'
+  | 'scope'
+
+const STATUS: Record<BearerErrorCode, number> = { invalid_request: 400, invalid_token: 401, insufficient_scope: 403 }
+
+/**
+ * A request the resource server refuses, with its RFC 6750 §3 answer. `code` is undefined when
+ * no token was presented at all: §3.1 says the challenge then carries no error code.
+ *
+ * @example
+ * ```ts
+ * import { BearerTokenError } from 'gatehouse/verify'
+ * try {
+ *   await verifier.verifyRequest(request.headers.authorization)
+ * } catch (error) {
+ *   if (!(error instanceof BearerTokenError)) throw error // e.g. the JWKS could not be fetched
+ *   response.writeHead(error.status, { 'www-authenticate': error.challenge('worklist') }).end()
+ * }
+ * ```
+ */
+export class BearerTokenError extends Error {
+  readonly code: BearerErrorCode | undefined
+  /** 400, 401 or 403 (RFC 6750 §3.1). */
+  readonly status: number
+  /** The `error_description` sent: fixed wording, no token content, no quotes or backslashes. */
+  readonly description: string | undefined
+  /** Which check failed (for logs, not for the wire). */
+  readonly reason: BearerFailureReason
+  /** For insufficient_scope: the scopes the resource needs (sent as the challenge's `scope`). */
+  readonly requiredScope: string | undefined
+
+  constructor(code: BearerErrorCode | undefined, reason: BearerFailureReason, description?: string, options: { requiredScope?: string; cause?: unknown } = {}) {
+    super(code === undefined ? 'no bearer token' : `${code}: ${description ?? reason} (${reason})`, { cause: options.cause })
+    this.name = 'BearerTokenError'
+    this.code = code
+    this.status = code === undefined ? 401 : STATUS[code]
+    this.description = description
+    this.reason = reason
+    this.requiredScope = options.requiredScope
+  }
+
+  /** The `WWW-Authenticate` value (RFC 6750 §3), e.g. `Bearer realm="api", error="invalid_token", …`. */
+  challenge(realm?: string): string {
+    const parameters: string[] = []
+    if (realm !== undefined) parameters.push(`realm="${quotable(realm)}"`)
+    if (this.code !== undefined) parameters.push(`error="${this.code}"`)
+    if (this.description !== undefined) parameters.push(`error_description="${quotable(this.description)}"`)
+    if (this.requiredScope !== undefined) parameters.push(`scope="${quotable(this.requiredScope)}"`)
+    return parameters.length === 0 ? 'Bearer' : `Bearer ${parameters.join(', ')}`
+  }
+
+  /** The JSON body sent beside the challenge, or undefined when there is none (no token presented). */
+  body(): { error: BearerErrorCode; error_description?: string } | undefined {
+    if (this.code === undefined) return undefined
+    return this.description === undefined ? { error: this.code } : { error: this.code, error_description: this.description }
+  }
+}
+
+/** RFC 6750 §3: quoted values are %x20-21 / %x23-5B / %x5D-7E, so no `"`, `\` or controls. */
+function quotable(value: string): string {
+  return value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '')
+}
+
+/** RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+/** What the framework adapters know about a request. */
+export interface BearerRequest {
+  authorization: string | undefined
+  /** Whether the query string carries `access_token` (RFC 6750 §2.3). */
+  queryToken?: boolean
+}
+
+/**
+ * Reads the bearer token of a request. No credentials, or another scheme (e.g. Basic), is a
+ * challenge without an error code (§3.1); a Bearer header that is empty or malformed, or a token
+ * in the query string, is invalid_request (§2.3 is a MAY that RFC 9700 §2.4 forbids: URLs are logged).
+ */
+export function readBearerToken(request: BearerRequest): string {
+  if (request.queryToken) {
+    throw new BearerTokenError('invalid_request', 'malformed', 'Send the access token in the Authorization header, not in the URL')
+  }
+  const header = request.authorization?.trim()
+  if (header === undefined || header === '') throw new BearerTokenError(undefined, 'missing')
+  const space = header.indexOf(' ')
+  const scheme = space === -1 ? header : header.slice(0, space)
+  // RFC 7235 §2.1: the scheme is case-insensitive.
+  if (scheme.toLowerCase() !== 'bearer') throw new BearerTokenError(undefined, 'missing')
+  const token = space === -1 ? '' : header.slice(space + 1).trim()
+  if (token === '' || !B64TOKEN.test(token)) {
+    throw new BearerTokenError('invalid_request', 'malformed', 'The Authorization header must be Bearer followed by one token')
+  }
+  return token
+}

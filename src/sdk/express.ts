@@ -1,0 +1,79 @@
+/**
+ * `gatehouse/express`: an Express (or plain node:http / connect) middleware that lets only
+ * requests with a valid Gatehouse access token through, answering RFC 6750 §3 errors otherwise.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { BearerTokenError } from './bearer.js'
+import type { VerifiedToken, Verifier } from './verify.js'
+
+declare global {
+  // Express's own augmentation point, so `req.accessToken` is typed in handlers.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The verified token, set by the gatehouse middleware. */
+      accessToken?: VerifiedToken
+    }
+  }
+}
+
+export interface ExpressBearerAuthOptions {
+  verifier: Verifier
+  /** The `realm` of the challenge (RFC 6750 §3). */
+  realm?: string
+  /** Scopes the routes behind this middleware need, on top of the verifier's. */
+  requiredScopes?: readonly string[]
+}
+
+/** The request as the middleware sees it: Express's Request is one. */
+export type BearerAuthRequest = IncomingMessage & { originalUrl?: string; accessToken?: VerifiedToken }
+
+export type BearerAuthMiddleware = (request: BearerAuthRequest, response: ServerResponse, next: (error?: unknown) => void) => void
+
+/**
+ * Builds the middleware. A valid token is put on `req.accessToken`; otherwise it answers 400
+ * invalid_request, 401 invalid_token or 403 insufficient_scope with the matching
+ * `WWW-Authenticate`, and no token at all a 401 with only `Bearer realm="…"` (RFC 6750 §3.1).
+ * Errors that are not the token's fault (the JWKS cannot be fetched) go to `next(error)`.
+ *
+ * @example
+ * ```ts
+ * import express from 'express'
+ * import { createVerifier } from 'gatehouse/verify'
+ * import { expressBearerAuth } from 'gatehouse/express'
+ *
+ * const verifier = createVerifier({ issuer: 'https://auth.example.com', audience: 'worklist-api' })
+ * const app = express()
+ * app.use('/api', expressBearerAuth({ verifier, realm: 'worklist', requiredScopes: ['integrated-api'] }))
+ * app.get('/api/records', (req, res) => res.json({ for: req.accessToken?.subject }))
+ * ```
+ */
+export function expressBearerAuth(options: ExpressBearerAuthOptions): BearerAuthMiddleware {
+  const { verifier, realm } = options
+  const requiredScopes = [...(options.requiredScopes ?? [])]
+  return (request, response, next) => {
+    const bearerRequest = { authorization: request.headers.authorization, queryToken: hasQueryToken(request.originalUrl ?? request.url ?? '') }
+    verifier.verifyRequest(bearerRequest, { requiredScopes }).then(
+      (token) => {
+        request.accessToken = token
+        next()
+      },
+      (error: unknown) => {
+        if (!(error instanceof BearerTokenError)) return next(error)
+        response.statusCode = error.status
+        response.setHeader('www-authenticate', error.challenge(realm))
+        const body = error.body()
+        if (body === undefined) return response.end()
+        response.setHeader('content-type', 'application/json; charset=utf-8')
+        response.end(JSON.stringify(body))
+      },
+    )
+  }
+}
+
+export default expressBearerAuth
+
+function hasQueryToken(url: string): boolean {
+  const start = url.indexOf('?')
+  return start !== -1 && new URLSearchParams(url.slice(start + 1)).has('access_token')
+}

@@ -1,0 +1,206 @@
+/**
+ * `gatehouse/verify`: what a resource server needs to accept Gatehouse access tokens. JWTs are
+ * checked locally against the issuer's JWKS (RFC 9068); opaque tokens through introspection
+ * (RFC 7662). The Fastify plugin (`gatehouse/fastify`) and Express middleware
+ * (`gatehouse/express`) answer RFC 6750 errors on top of this.
+ */
+import { BearerTokenError, readBearerToken, type BearerRequest } from './bearer.js'
+import { IntrospectionCache, type IntrospectionAnswer } from './introspection.js'
+import { createJwtCheck } from './jwt-access-token.js'
+
+export { BearerTokenError, readBearerToken }
+export type { BearerErrorCode, BearerFailureReason, BearerRequest } from './bearer.js'
+export type { IntrospectionAnswer }
+
+/** Milliseconds since the epoch; inject one to control time in tests. */
+export interface VerifierClock {
+  now(): number
+}
+
+/** How opaque tokens are checked: the resource server's own client at the introspection endpoint. */
+export interface IntrospectionSettings {
+  clientId: string
+  clientSecret: string
+  /** Default: `{issuer}/oauth/introspect`. */
+  url?: string
+  /** Longest time an introspection answer is reused, in seconds (default 60): how late a revocation is seen. */
+  cacheTtlSeconds?: number
+  /** Most answers kept (default 10,000); the oldest goes first. */
+  maxEntries?: number
+}
+
+/**
+ * @example
+ * ```ts
+ * const options: VerifierOptions = {
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'worklist-api',
+ *   requiredScopes: ['integrated-api'],
+ *   introspection: { clientId: 'worklist-api', clientSecret: process.env.WORKLIST_SECRET! },
+ * }
+ * ```
+ */
+export interface VerifierOptions {
+  /** The Gatehouse issuer; tokens must carry exactly this `iss`. */
+  issuer: string
+  /** The `aud` this resource server accepts (one of them, if a list). Gatehouse's default `aud` is the issuer. */
+  audience: string | string[]
+  /** Scopes every token must carry (more can be asked per call). */
+  requiredScopes?: readonly string[]
+  /** Default: `{issuer}/.well-known/jwks.json`. */
+  jwksUri?: string
+  /** Leeway for exp / nbf / iat, in seconds (default 5). */
+  clockToleranceSeconds?: number
+  /** Shortest time between two JWKS fetches caused by unknown `kid`s, in ms (default 30,000). */
+  jwksCooldownMs?: number
+  /** Keys are fetched again after this long even without an unknown `kid`, in ms (default 600,000). */
+  jwksCacheMaxAgeMs?: number
+  /** Without it, opaque (non-JWT) tokens are refused as invalid_token. */
+  introspection?: IntrospectionSettings
+  fetch?: typeof globalThis.fetch
+  clock?: VerifierClock
+}
+
+/** A token that passed every check. */
+export interface VerifiedToken {
+  format: 'jwt' | 'opaque'
+  /** `sub`: the user, or the client itself for client_credentials. */
+  subject: string
+  clientId: string
+  scopes: string[]
+  /** `exp`, in seconds since the epoch. */
+  expiresAt: number
+  /** The JWT payload, or the introspection answer. */
+  claims: Record<string, unknown>
+}
+
+export interface VerifyCallOptions {
+  /** Scopes needed on top of the verifier's `requiredScopes`. */
+  requiredScopes?: readonly string[]
+}
+
+/** See {@link createVerifier}. */
+export interface Verifier {
+  /** Checks one access token; rejects with a {@link BearerTokenError} (or another error if the issuer cannot be reached). */
+  verify(token: string, options?: VerifyCallOptions): Promise<VerifiedToken>
+  /**
+   * Reads `Authorization: Bearer …` (RFC 6750 §2.1), then {@link Verifier.verify}. No header or
+   * another scheme rejects with a BearerTokenError whose `code` is undefined.
+   */
+  verifyRequest(request: BearerRequest | string | undefined, options?: VerifyCallOptions): Promise<VerifiedToken>
+  readonly requiredScopes: readonly string[]
+}
+
+/**
+ * Creates a verifier for access tokens of one Gatehouse issuer.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, BearerTokenError } from 'gatehouse/verify'
+ *
+ * const verifier = createVerifier({
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'worklist-api',
+ *   requiredScopes: ['integrated-api'],
+ * })
+ * try {
+ *   const token = await verifier.verifyRequest(request.headers.authorization)
+ *   console.log(token.subject, token.scopes)
+ * } catch (error) {
+ *   if (error instanceof BearerTokenError) {
+ *     // 400 / 401 / 403 with error.challenge('worklist') as WWW-Authenticate
+ *   }
+ * }
+ * ```
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const issuer = options.issuer
+  const base = issuer.replace(/\/+$/, '')
+  const now = options.clock ? () => options.clock!.now() : undefined
+  const checkJwt = createJwtCheck({
+    issuer,
+    audience: options.audience,
+    jwksUri: options.jwksUri ?? `${base}/.well-known/jwks.json`,
+    clockToleranceSeconds: options.clockToleranceSeconds ?? 5,
+    jwksCooldownMs: options.jwksCooldownMs ?? 30_000,
+    jwksCacheMaxAgeMs: options.jwksCacheMaxAgeMs ?? 600_000,
+    fetch: options.fetch,
+    now,
+  })
+  const introspection = options.introspection
+    ? new IntrospectionCache({
+        url: options.introspection.url ?? `${base}/oauth/introspect`,
+        clientId: options.introspection.clientId,
+        clientSecret: options.introspection.clientSecret,
+        issuer,
+        audience: options.audience,
+        cacheTtlSeconds: options.introspection.cacheTtlSeconds ?? 60,
+        maxEntries: options.introspection.maxEntries ?? 10_000,
+        fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+        now: now ?? Date.now,
+      })
+    : undefined
+  const requiredScopes = [...(options.requiredScopes ?? [])]
+
+  async function verify(token: string, call: VerifyCallOptions = {}): Promise<VerifiedToken> {
+    const verified = isJwt(token) ? fromJwt(await checkJwt(token)) : await verifyOpaque(token)
+    checkScopes(verified.scopes, call.requiredScopes ? [...requiredScopes, ...call.requiredScopes] : requiredScopes)
+    return verified
+  }
+
+  async function verifyOpaque(token: string): Promise<VerifiedToken> {
+    if (!introspection) throw new BearerTokenError('invalid_token', 'opaque_not_supported', 'The access token is invalid')
+    return fromIntrospection(await introspection.check(token))
+  }
+
+  return {
+    requiredScopes,
+    verify,
+    verifyRequest(request, call) {
+      const bearerRequest = typeof request === 'object' ? request : { authorization: request }
+      // readBearerToken throws synchronously; keep the promise contract.
+      return Promise.resolve().then(() => verify(readBearerToken(bearerRequest), call))
+    },
+  }
+}
+
+function isJwt(token: string): boolean {
+  let dots = 0
+  for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++
+  return dots === 2
+}
+
+function fromJwt(payload: Record<string, unknown>): VerifiedToken {
+  return {
+    format: 'jwt',
+    subject: String(payload.sub),
+    clientId: String(payload.client_id),
+    scopes: splitScope(payload.scope),
+    expiresAt: Number(payload.exp),
+    claims: payload,
+  }
+}
+
+function fromIntrospection(answer: IntrospectionAnswer): VerifiedToken {
+  return {
+    format: 'opaque',
+    subject: answer.sub ?? answer.client_id ?? '',
+    clientId: answer.client_id ?? '',
+    scopes: splitScope(answer.scope),
+    expiresAt: answer.exp ?? Infinity,
+    claims: answer,
+  }
+}
+
+/** RFC 6749 §3.3: space-delimited scope tokens. */
+function splitScope(scope: unknown): string[] {
+  return typeof scope === 'string' && scope !== '' ? scope.split(' ').filter(Boolean) : []
+}
+
+/** RFC 6750 §3.1 insufficient_scope: 403, naming the scope the resource needs. */
+function checkScopes(granted: readonly string[], required: readonly string[]): void {
+  const missing = required.filter((scope) => !granted.includes(scope))
+  if (missing.length > 0) {
+    throw new BearerTokenError('insufficient_scope', 'scope', 'The access token does not grant the required scope', { requiredScope: required.join(' ') })
+  }
+}
