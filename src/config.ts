@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { dirname, resolve } from 'node:path'
 
 /** Everything Gatehouse reads from flags and the environment, parsed and checked before anything starts. */
@@ -14,6 +15,12 @@ export interface Config {
   maxAccessTokenTtl: number
   clientCacheTtlMs: number
   keyReloadIntervalMs: number
+  /** Pause between housekeeping runs (deleting expired tokens); 0 turns it off. */
+  housekeepingIntervalMs: number
+  /** Rows of each kind one housekeeping statement deletes. */
+  housekeepingBatchSize: number
+  /** Server processes `serve` runs: 1 is a single process, more is cluster mode (docs/scaling.md). */
+  workers: number
   /** Seed 002 compatibility: accept GET /oauth/token with a query string. Off by default. */
   allowGetTokenRequests: boolean
   logLevel: string
@@ -35,6 +42,8 @@ export interface ConfigInput {
   port?: string | number | undefined
   issuer?: string | undefined
   allowGetTokenRequests?: boolean | undefined
+  /** `--workers N`; `true` (the flag without a number) means one per core. */
+  workers?: string | number | boolean | undefined
 }
 
 function integer(name: string, value: string | number | undefined, fallback: number, min: number, max: number): number {
@@ -51,6 +60,13 @@ function flag(name: string, value: string | undefined): boolean | undefined {
   if (['1', 'true', 'yes', 'on'].includes(value.toLowerCase())) return true
   if (['0', 'false', 'no', 'off'].includes(value.toLowerCase())) return false
   throw new ConfigError(`${name} must be true or false (got "${value}")`)
+}
+
+/** `--workers` alone or `auto` means one per core (os.availableParallelism()); unset means one process. */
+function workerCount(value: string | number | boolean | undefined): number {
+  if (value === true || value === 'auto') return availableParallelism()
+  if (value === false) return 1
+  return integer('workers', value, 1, 1, 256)
 }
 
 /** Flags win over environment variables, which win over defaults. */
@@ -90,6 +106,9 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     maxAccessTokenTtl: integer('GATEHOUSE_MAX_ACCESS_TOKEN_TTL', env.GATEHOUSE_MAX_ACCESS_TOKEN_TTL, 86400, 60, 7 * 86400),
     clientCacheTtlMs: integer('GATEHOUSE_CLIENT_CACHE_TTL_MS', env.GATEHOUSE_CLIENT_CACHE_TTL_MS, 5000, 0, 3_600_000),
     keyReloadIntervalMs: integer('GATEHOUSE_KEY_RELOAD_INTERVAL_MS', env.GATEHOUSE_KEY_RELOAD_INTERVAL_MS, 5000, 100, 3_600_000),
+    housekeepingIntervalMs: integer('GATEHOUSE_HOUSEKEEPING_INTERVAL_MS', env.GATEHOUSE_HOUSEKEEPING_INTERVAL_MS, 60_000, 0, 86_400_000),
+    housekeepingBatchSize: integer('GATEHOUSE_HOUSEKEEPING_BATCH_SIZE', env.GATEHOUSE_HOUSEKEEPING_BATCH_SIZE, 500, 1, 100_000),
+    workers: workerCount(input.workers ?? env.GATEHOUSE_WORKERS),
     allowGetTokenRequests: input.allowGetTokenRequests ?? flag('GATEHOUSE_ALLOW_GET_TOKEN', env.GATEHOUSE_ALLOW_GET_TOKEN) ?? false,
     logLevel: env.GATEHOUSE_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info',
     production,

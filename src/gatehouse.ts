@@ -10,11 +10,14 @@ import { AuditLog, TokenActivity, auditingObserver } from './core/audit/audit-lo
 import { ClientCache } from './core/client-cache.js'
 import { systemClock, type Clock } from './core/clock.js'
 import { Engine } from './core/engine.js'
+import { Housekeeping } from './core/housekeeping.js'
 import { systemRandom, type Random } from './core/random.js'
 import { KeyEncryption } from './core/tokens/key-encryption.js'
 import { KeyRing } from './core/tokens/key-ring.js'
 import { TokenService } from './core/tokens/token-service.js'
 import type { KyselyStore } from './store/kysely-store.js'
+import type { ChangeFeed } from './store/change-feed.js'
+import { openChangeFeed } from './store/open-change-feed.js'
 import { openStore } from './store/open-store.js'
 
 /** The composed service: the one place that wires store, keys, engine and admin together. */
@@ -28,6 +31,10 @@ export interface Gatehouse {
   engine: Engine
   clients: ClientAdmin
   users: UserAdmin
+  /** Cache-invalidation notices between instances (PostgreSQL LISTEN/NOTIFY; this process only on SQLite). */
+  changes: ChangeFeed
+  /** Deletes expired tokens in small batches; runs in the background of a server. */
+  housekeeping: Housekeeping
   apiKeys: ApiKeyAdmin
   /** Management changes and failed authentications (issue 6). */
   audit: AuditLog
@@ -42,6 +49,8 @@ export interface GatehouseOptions {
   random?: Random
   /** Background work (key reloads); off for one-shot CLI commands. */
   background?: boolean
+  /** Run housekeeping in the background (with `background`); off in cluster workers, whose primary runs it. */
+  housekeeping?: boolean
 }
 
 /**
@@ -64,22 +73,50 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
   const clock = options.clock ?? systemClock
   const random = options.random ?? systemRandom
   const store = openStore(config.databaseUrl)
+  let feed: ChangeFeed | undefined
   try {
     await store.migrate()
+    const changes = openChangeFeed(store, config.databaseUrl, {
+      listen: options.background === true,
+      onError: (error) => options.logger.warn({ err: error }, 'change feed connection lost; reconnecting'),
+    })
+    feed = changes
     const encryption = new KeyEncryption(resolveSecret(config, options.logger))
     const keys = new KeyRing(
-      { store, encryption, clock },
+      { store, encryption, clock, publish: (change) => changes.publish(change) },
       { maxTokenLifetime: config.maxAccessTokenTtl, reloadIntervalMs: config.keyReloadIntervalMs },
     )
     await keys.init()
     if (options.background) keys.startReloading((error) => options.logger.error({ err: error }, 'reloading signing keys failed'))
     const tokens = new TokenService({ keys, store, clock, random, issuer: config.issuer })
     const clientCache = new ClientCache({ store, clock }, config.clientCacheTtlMs)
+    // Another instance changed something we may hold: drop it (API keys are not cached).
+    changes.subscribe((notice) => {
+      if (notice.kind === 'client') clientCache.invalidate(notice.id)
+      if (notice.kind === 'resync') clientCache.invalidate()
+      if (notice.kind === 'signing-keys' || notice.kind === 'resync') {
+        keys.reload().catch((error: unknown) => options.logger.error({ err: error }, 'reloading signing keys failed'))
+      }
+    })
+    const housekeeping = new Housekeeping({ store, clock }, { intervalMs: config.housekeepingIntervalMs, batchSize: config.housekeepingBatchSize })
+    if (options.background && options.housekeeping !== false) {
+      housekeeping.start({
+        onError: (error) => options.logger.error({ err: error }, 'housekeeping failed'),
+        onDeleted: (count) => options.logger.info({ deleted: count }, 'housekeeping deleted expired rows'),
+      })
+    }
     const audit = new AuditLog({ store, clock, random, onError: (error) => options.logger.error({ err: error }, 'writing an audit event failed') })
     const activity = new TokenActivity()
     const observer = auditingObserver(audit, activity, clock)
     const engine = new Engine({ clients: clientCache, users: store, apiKeys: store, refreshTokens: store, accessTokens: store, tokens, keys, clock, observer })
-    const clients = new ClientAdmin({ store, cache: clientCache, clock, random, maxAccessTokenTtl: config.maxAccessTokenTtl })
+    const clients = new ClientAdmin({
+      store,
+      cache: clientCache,
+      clock,
+      random,
+      maxAccessTokenTtl: config.maxAccessTokenTtl,
+      publish: (change) => changes.publish(change),
+    })
     return {
       config,
       store,
@@ -88,6 +125,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       tokens,
       clientCache,
       engine,
+      changes,
+      housekeeping,
       clients,
       users: new UserAdmin({ store, clock, random }),
       apiKeys: new ApiKeyAdmin({ store, clients, clock, random }),
@@ -95,10 +134,13 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       activity,
       async close() {
         keys.stop()
+        await housekeeping.stop()
+        await changes.close()
         await store.close()
       },
     }
   } catch (error) {
+    await feed?.close().catch(() => {})
     await store.close().catch(() => {})
     throw error
   }

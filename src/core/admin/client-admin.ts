@@ -1,4 +1,5 @@
 import type { ClientStore } from '../../store/types.js'
+import type { PublishChange } from '../changes.js'
 import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
 import { digestSecret, generateClientId, generateClientSecret } from '../credentials/secrets.js'
@@ -42,7 +43,15 @@ export class ClientValidationError extends Error {
   }
 }
 
-type Deps = { store: ClientStore; cache: ClientCache; clock: Clock; random: Random; maxAccessTokenTtl: number }
+type Deps = {
+  store: ClientStore
+  cache: ClientCache
+  clock: Clock
+  random: Random
+  maxAccessTokenTtl: number
+  /** Tells other instances to drop their cached copy of a changed client. */
+  publish?: PublishChange
+}
 
 export function viewClient(client: Client): ClientView {
   const { secretDigest: _secretDigest, ...view } = client
@@ -95,25 +104,30 @@ export class ClientAdmin {
     const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
     const client = this.#validate({ ...current, ...defined, updatedAt: this.#deps.clock.now() })
     await this.#deps.store.updateClient(client)
-    this.#deps.cache.invalidate(id)
+    await this.#changed(id)
     return viewClient(client)
   }
 
-  /** Replaces the secret; the old one stops working at once on this instance. */
+  /** Replaces the secret; the old one stops working at once here, and on other instances as soon as they hear of it. */
   async rotateSecret(id: string): Promise<{ client: ClientView; clientSecret: string } | undefined> {
     const current = await this.#deps.store.getClient(id)
     if (!current) return undefined
     const secret = generateClientSecret(this.#deps.random)
     const client = { ...current, secretDigest: digestSecret(secret), updatedAt: this.#deps.clock.now() }
     await this.#deps.store.updateClient(client)
-    this.#deps.cache.invalidate(id)
+    await this.#changed(id)
     return { client: viewClient(client), clientSecret: secret }
   }
 
   async delete(id: string): Promise<boolean> {
     const deleted = await this.#deps.store.deleteClient(id)
-    this.#deps.cache.invalidate(id)
+    await this.#changed(id)
     return deleted
+  }
+
+  async #changed(id: string): Promise<void> {
+    this.#deps.cache.invalidate(id)
+    await this.#deps.publish?.({ kind: 'client', id })
   }
 
   #validate(client: Client): Client {

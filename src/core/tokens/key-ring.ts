@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import type { SigningKeyRecord, SigningKeyStore } from '../../store/types.js'
+import type { PublishChange } from '../changes.js'
 import type { Clock } from '../clock.js'
 import type { KeyEncryption } from './key-encryption.js'
 
@@ -24,7 +25,13 @@ export interface KeyRingOptions {
   reloadIntervalMs: number
 }
 
-type Deps = { store: SigningKeyStore; encryption: KeyEncryption; clock: Clock }
+type Deps = {
+  store: SigningKeyStore
+  encryption: KeyEncryption
+  clock: Clock
+  /** Tells other instances to reload at once instead of at their next interval. */
+  publish?: PublishChange
+}
 
 /**
  * The signing keys every instance shares. The newest unretired key signs; retired keys stay
@@ -95,6 +102,7 @@ export class KeyRing {
     const record = await this.#newRecord()
     await this.#deps.store.rotateSigningKey(record)
     await this.reload()
+    await this.#deps.publish?.({ kind: 'signing-keys' })
     return record.kid
   }
 

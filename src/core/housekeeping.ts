@@ -1,0 +1,72 @@
+import type { HousekeepingStore } from '../store/types.js'
+import type { Clock } from './clock.js'
+
+export interface HousekeepingOptions {
+  /** Pause between runs; 0 turns the background runs off. */
+  intervalMs: number
+  /** Rows of each kind one statement may delete: small, so no statement holds locks for long. */
+  batchSize: number
+  /** A run stops after this many batches and goes on at the next interval. */
+  maxBatchesPerRun?: number
+}
+
+type Deps = { store: HousekeepingStore; clock: Clock }
+
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/**
+ * Deletes expired refresh tokens, opaque tokens, revoked-JWT rows and refresh families in
+ * small batches, in the background. In cluster mode only the primary process runs it.
+ */
+export class Housekeeping {
+  readonly #deps: Deps
+  readonly #options: Required<HousekeepingOptions>
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<number> | undefined
+
+  constructor(deps: Deps, options: HousekeepingOptions) {
+    this.#deps = deps
+    this.#options = { maxBatchesPerRun: 1000, ...options }
+  }
+
+  /** One run: batch after batch until nothing expired is left (or the run's cap). Returns rows deleted. */
+  async runOnce(): Promise<number> {
+    // Runs never overlap: a slow run makes the next interval wait for it.
+    this.#running ??= this.#run().finally(() => {
+      this.#running = undefined
+    })
+    return this.#running
+  }
+
+  async #run(): Promise<number> {
+    let total = 0
+    for (let batch = 0; batch < this.#options.maxBatchesPerRun; batch++) {
+      const deleted = await this.#deps.store.deleteExpired(this.#deps.clock.now(), this.#options.batchSize)
+      total += deleted
+      if (deleted === 0) break
+      // Let requests run between batches.
+      await nextTick()
+    }
+    return total
+  }
+
+  start(report: { onError(error: unknown): void; onDeleted?(count: number): void }): void {
+    if (this.#options.intervalMs === 0 || this.#timer) return
+    this.#timer = setInterval(() => {
+      this.runOnce().then(
+        (count) => {
+          if (count > 0) report.onDeleted?.(count)
+        },
+        (error: unknown) => report.onError(error),
+      )
+    }, this.#options.intervalMs)
+    this.#timer.unref()
+  }
+
+  /** Stops the interval and waits for a run under way. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+    await this.#running?.catch(() => {})
+  }
+}
