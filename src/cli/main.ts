@@ -8,6 +8,7 @@ import { UserValidationError } from '../core/admin/user-admin.js'
 import type { GrantType, TokenFormat } from '../core/types.js'
 import { createGatehouse, type Gatehouse } from '../gatehouse.js'
 import { createLogger } from '../logger.js'
+import { isClusterWorker, runClusterPrimary } from '../cluster.js'
 import { startServer } from '../server.js'
 import { DuplicateError } from '../store/types.js'
 import { openStore, redactUrl } from '../store/open-store.js'
@@ -52,15 +53,21 @@ program
   .option('--port <port>', 'port to listen on (env GATEHOUSE_PORT)')
   .option('--issuer <url>', 'issuer URL of the tokens (env GATEHOUSE_ISSUER; default http://HOST:PORT)')
   .option('--allow-get-token', 'accept GET /oauth/token with a query string (seed 002 compatibility; env GATEHOUSE_ALLOW_GET_TOKEN)')
+  .option('--workers [n]', 'server processes sharing the port (cluster mode); without a number, one per core (env GATEHOUSE_WORKERS; default 1)')
   .action(async (options: ConfigInput & { allowGetToken?: boolean }) => {
     const config = loadConfig({ ...options, allowGetTokenRequests: options.allowGetToken })
     const logger = createLogger(config.logLevel)
-    const server = await startServer(config, logger)
+    if (config.workers > 1 && !isClusterWorker()) {
+      await runClusterPrimary(config, logger)
+      return
+    }
+    // In cluster mode the primary runs housekeeping; workers only serve.
+    const server = await startServer(config, logger, isClusterWorker() ? { housekeeping: false } : {})
     if (config.allowGetTokenRequests) {
       logger.warn('GET /oauth/token is enabled: client secrets will appear in URLs and access logs of any proxy in front of Gatehouse')
     }
     logger.info({ url: server.url, issuer: config.issuer, database: redactUrl(config.databaseUrl) }, 'Gatehouse is listening')
-    if ((await server.gatehouse.clients.list({ limit: 1 })).length === 0) {
+    if (!isClusterWorker() && (await server.gatehouse.clients.list({ limit: 1 })).length === 0) {
       logger.info(
         `No clients yet. Create one, then ask for a token:\n` +
           `  node dist/cli/main.js clients create --name demo --scope "api" --json\n` +
