@@ -60,6 +60,11 @@ export interface TokenClient {
    * (unless the body is a stream, which cannot be sent twice).
    */
   authFetch(input: string | URL, init?: RequestInit): Promise<Response>
+  /**
+   * Fetches a new token now, or joins the request already on its way (for example a refresh
+   * ahead of expiry that {@link TokenClient.getToken} started in the background).
+   */
+  renew(): Promise<string>
   /** Forgets the cached access token (the refresh token is kept), e.g. after a permission change. */
   invalidate(): void
 }
@@ -170,6 +175,10 @@ class CachingTokenClient<Credentials> implements TokenClient {
     await first.body?.cancel()
     this.#forget(token)
     return this.#context.fetch(input, withBearer(init, await this.getToken()))
+  }
+
+  async renew(): Promise<string> {
+    return (await this.#renew()).accessToken
   }
 
   invalidate(): void {

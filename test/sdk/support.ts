@@ -8,25 +8,40 @@ import { fastifyBearerAuth } from '../../src/sdk/fastify.js'
 import type { Verifier } from '../../src/sdk/verify.js'
 
 /** A fetch that records every request it passes on (URL, method, form body). */
+export interface RecordedCall {
+  url: string
+  method: string
+  body: string
+  headers: Headers
+  status?: number
+  /** The answer's body, as text. */
+  answer?: string
+}
+
+/** A fetch that records every request it passes on, and the answer. */
 export interface RecordingFetch {
   fetch: typeof globalThis.fetch
-  calls: { url: string; method: string; body: string; headers: Headers }[]
+  calls: RecordedCall[]
   /** Requests whose URL path is `path`. */
-  to(path: string): { url: string; method: string; body: string; headers: Headers }[]
+  to(path: string): RecordedCall[]
 }
 
 export function recordingFetch(): RecordingFetch {
-  const calls: RecordingFetch['calls'] = []
+  const calls: RecordedCall[] = []
   return {
     calls,
-    fetch: (input, init) => {
-      calls.push({
+    fetch: async (input, init) => {
+      const call: RecordedCall = {
         url: String(input),
         method: init?.method ?? 'GET',
         body: typeof init?.body === 'string' ? init.body : '',
         headers: new Headers(init?.headers),
-      })
-      return fetch(input, init)
+      }
+      calls.push(call)
+      const response = await fetch(input, init)
+      call.status = response.status
+      call.answer = await response.clone().text()
+      return response
     },
     to: (path) => calls.filter((call) => new URL(call.url).pathname === path),
   }
