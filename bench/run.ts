@@ -4,6 +4,7 @@
  */
 const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
   tokens: () => import('./tokens.js'),
+  verify: () => import('./verify.js'),
 }
 
 const [name = 'tokens', ...args] = process.argv.slice(2)

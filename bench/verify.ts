@@ -1,0 +1,126 @@
+/**
+ * `npm run bench -- verify [--seconds N] [--concurrency N]`: the resource-server verifier
+ * (gatehouse/verify) beside raw `jose.jwtVerify` with a local key and the same checks, in one
+ * run, rounds alternating so machine noise hits both alike; and the cached opaque-token path.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose'
+import { createVerifier } from '../src/sdk/verify.js'
+
+const ISSUER = 'https://issuer.bench'
+const AUDIENCE = 'https://api.bench'
+
+interface Options {
+  seconds: number
+  concurrency: number
+  rounds: number
+}
+
+function parseOptions(args: string[]): Options {
+  const value = (flag: string, fallback: number): number => {
+    const index = args.indexOf(flag)
+    const parsed = index === -1 ? fallback : Number(args[index + 1])
+    if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${flag} needs a positive number`)
+    return parsed
+  }
+  return { seconds: value('--seconds', 2), concurrency: value('--concurrency', 32), rounds: value('--rounds', 3) }
+}
+
+/** Runs `check` with `concurrency` calls in flight for `seconds`; returns checks per second. */
+async function measure(check: () => Promise<unknown>, seconds: number, concurrency: number): Promise<number> {
+  const end = performance.now() + seconds * 1000
+  let done = 0
+  const worker = async (): Promise<void> => {
+    while (performance.now() < end) {
+      await check()
+      done++
+    }
+  }
+  const start = performance.now()
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  return done / ((performance.now() - start) / 1000)
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? 0
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+export async function main(args: string[]): Promise<void> {
+  const options = parseOptions(args)
+  const { privateKey, publicKey } = await generateKeyPair('ES256')
+  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: 'bench-key', alg: 'ES256', use: 'sig' }
+  const now = Math.floor(Date.now() / 1000)
+  const claims = { sub: 'user-1', client_id: 'client-1', scope: 'openid integrated-api', jti: 'bench' }
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench-key' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(privateKey)
+
+  let jwksFetches = 0
+  let introspections = 0
+  const issuer = createServer((request, response) => {
+    if (request.url === '/.well-known/jwks.json') {
+      jwksFetches++
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [publicJwk] }))
+      return
+    }
+    introspections++
+    const answer = { active: true, iss: ISSUER, aud: AUDIENCE, sub: 'user-1', client_id: 'client-1', scope: 'openid integrated-api', exp: now + 3600, token_type: 'Bearer' }
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer))
+  })
+  const issuerUrl = await listen(issuer)
+
+  try {
+    const verifier = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      requiredScopes: ['integrated-api'],
+      jwksUri: `${issuerUrl}/.well-known/jwks.json`,
+      introspection: { clientId: 'rs', clientSecret: 'rs-secret', url: `${issuerUrl}/oauth/introspect`, cacheTtlSeconds: 3600 },
+    })
+    const localKey = await importJWK(publicJwk, 'ES256')
+    const rawOptions = { issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt', algorithms: ['ES256'], clockTolerance: 5, requiredClaims: ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'] }
+    const raw = (): Promise<unknown> => jwtVerify(token, localKey, rawOptions)
+    const viaVerifier = (): Promise<unknown> => verifier.verify(token)
+    const opaque = 'sk-0123456789abcdef0123456789abcdef'
+    const viaIntrospectionCache = (): Promise<unknown> => verifier.verify(opaque)
+
+    // Warm up: JIT, key import, the JWKS fetch and the first introspection.
+    for (const check of [raw, viaVerifier, viaIntrospectionCache]) await measure(check, 0.5, options.concurrency)
+
+    const results = { raw: [] as number[], verifier: [] as number[], rawSequential: [] as number[], verifierSequential: [] as number[], opaque: [] as number[] }
+    for (let round = 0; round < options.rounds; round++) {
+      results.raw.push(await measure(raw, options.seconds, options.concurrency))
+      results.verifier.push(await measure(viaVerifier, options.seconds, options.concurrency))
+      results.rawSequential.push(await measure(raw, options.seconds / 2, 1))
+      results.verifierSequential.push(await measure(viaVerifier, options.seconds / 2, 1))
+      results.opaque.push(await measure(viaIntrospectionCache, options.seconds / 2, options.concurrency))
+    }
+
+    const rows: [string, number, string][] = [
+      [`raw jose.jwtVerify, local key (${options.concurrency} in flight)`, median(results.raw), 'baseline'],
+      [`gatehouse/verify JWT (${options.concurrency} in flight)`, median(results.verifier), `${((median(results.verifier) / median(results.raw)) * 100).toFixed(1)}% of raw`],
+      ['raw jose.jwtVerify, local key (one at a time)', median(results.rawSequential), 'baseline'],
+      ['gatehouse/verify JWT (one at a time)', median(results.verifierSequential), `${((median(results.verifierSequential) / median(results.rawSequential)) * 100).toFixed(1)}% of raw`],
+      [`gatehouse/verify opaque, cached introspection (${options.concurrency} in flight)`, median(results.opaque), `${introspections} introspection request(s) in all`],
+    ]
+    const width = Math.max(...rows.map(([label]) => label.length))
+    process.stdout.write(`verify benchmark: median of ${options.rounds} rounds of ${options.seconds}s, Node ${process.version}\n\n`)
+    process.stdout.write(`${'check'.padEnd(width)}  ${'checks/s'.padStart(10)}  note\n`)
+    for (const [label, rate, note] of rows) process.stdout.write(`${label.padEnd(width)}  ${Math.round(rate).toString().padStart(10)}  ${note}\n`)
+    process.stdout.write(`\nJWKS fetched ${jwksFetches} time(s). Target: the verifier at >= 90% of raw jose.\n`)
+  } finally {
+    issuer.closeAllConnections()
+    await new Promise((resolve) => issuer.close(resolve))
+  }
+}
