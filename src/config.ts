@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { dirname, resolve } from 'node:path'
+import { DialectConfigError, readConfigFile, resolveDialects, STANDARD_ROUTE_PATHS, type DialectsConfig } from './dialect-config.js'
 
 /** Everything Gatehouse reads from flags and the environment, parsed and checked before anything starts. */
 export interface Config {
@@ -23,11 +24,38 @@ export interface Config {
   workers: number
   /** Seed 002 compatibility: accept GET /oauth/token with a query string. Off by default. */
   allowGetTokenRequests: boolean
+  /** Seed dialects (Canary, IdentityServer, wrapped): on or off, and their paths. All on by default. */
+  dialects: DialectsConfig
   logLevel: string
   production: boolean
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/gatehouse.db'
+
+/** Dialect settings: flags over env over the config file over defaults. */
+function loadDialects(input: ConfigInput, env: NodeJS.ProcessEnv): DialectsConfig {
+  const list = (value: string | undefined): string[] => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean)
+  try {
+    const enabled =
+      input.dialects !== undefined
+        ? { from: '--dialects', value: input.dialects }
+        : env.GATEHOUSE_DIALECTS !== undefined && env.GATEHOUSE_DIALECTS !== ''
+          ? { from: 'GATEHOUSE_DIALECTS', value: env.GATEHOUSE_DIALECTS }
+          : undefined
+    return resolveDialects({
+      enabled,
+      paths: [
+        { from: 'GATEHOUSE_DIALECT_PATHS', values: list(env.GATEHOUSE_DIALECT_PATHS) },
+        { from: '--dialect-path', values: input.dialectPaths ?? [] },
+      ],
+      file: readConfigFile(input.configFile ?? env.GATEHOUSE_CONFIG),
+      reserved: STANDARD_ROUTE_PATHS,
+    })
+  } catch (error) {
+    if (error instanceof DialectConfigError) throw new ConfigError(error.message)
+    throw error
+  }
+}
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -42,6 +70,12 @@ export interface ConfigInput {
   port?: string | number | undefined
   issuer?: string | undefined
   allowGetTokenRequests?: boolean | undefined
+  /** `--config FILE` (env GATEHOUSE_CONFIG): a JSON file; today it holds `dialects`. */
+  configFile?: string | undefined
+  /** `--dialects canary,wrapped` (env GATEHOUSE_DIALECTS): the seed dialects that answer, or `none`. */
+  dialects?: string | undefined
+  /** `--dialect-path wrapped.token=/api/v1/auth/token` (repeatable; env GATEHOUSE_DIALECT_PATHS, comma-separated). */
+  dialectPaths?: string[] | undefined
   /** `--workers N`; `true` (the flag without a number) means one per core. */
   workers?: string | number | boolean | undefined
 }
@@ -110,6 +144,7 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     housekeepingBatchSize: integer('GATEHOUSE_HOUSEKEEPING_BATCH_SIZE', env.GATEHOUSE_HOUSEKEEPING_BATCH_SIZE, 500, 1, 100_000),
     workers: workerCount(input.workers ?? env.GATEHOUSE_WORKERS),
     allowGetTokenRequests: input.allowGetTokenRequests ?? flag('GATEHOUSE_ALLOW_GET_TOKEN', env.GATEHOUSE_ALLOW_GET_TOKEN) ?? false,
+    dialects: loadDialects(input, env),
     logLevel: env.GATEHOUSE_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info',
     production,
   }

@@ -22,6 +22,9 @@ export async function startServer(config: Config, logger: Logger, options: Omit<
     await gatehouse.close()
     throw error
   }
+  if (config.allowGetTokenRequests) {
+    logger.warn('GET /oauth/token is enabled: client secrets will appear in URLs and access logs of any proxy in front of Gatehouse')
+  }
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host

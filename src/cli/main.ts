@@ -54,8 +54,11 @@ program
   .option('--issuer <url>', 'issuer URL of the tokens (env GATEHOUSE_ISSUER; default http://HOST:PORT)')
   .option('--allow-get-token', 'accept GET /oauth/token with a query string (seed 002 compatibility; env GATEHOUSE_ALLOW_GET_TOKEN)')
   .option('--workers [n]', 'server processes sharing the port (cluster mode); without a number, one per core (env GATEHOUSE_WORKERS; default 1)')
-  .action(async (options: ConfigInput & { allowGetToken?: boolean }) => {
-    const config = loadConfig({ ...options, allowGetTokenRequests: options.allowGetToken })
+  .option('--config <file>', 'JSON config file; holds dialect settings (env GATEHOUSE_CONFIG; docs/dialects.md)')
+  .option('--dialects <list>', 'seed dialects that answer: canary,identityserver,wrapped or none (env GATEHOUSE_DIALECTS; default all)')
+  .option('--dialect-path <dialect.route=/path>', 'move a dialect route, e.g. wrapped.token=/api/v1/auth/token (repeatable; env GATEHOUSE_DIALECT_PATHS)', collect)
+  .action(async (options: ConfigInput & { allowGetToken?: boolean; config?: string; dialectPath?: string[] }) => {
+    const config = loadConfig({ ...options, allowGetTokenRequests: options.allowGetToken, configFile: options.config, dialectPaths: options.dialectPath })
     const logger = createLogger(config.logLevel)
     if (config.workers > 1 && !isClusterWorker()) {
       await runClusterPrimary(config, logger)
@@ -63,9 +66,6 @@ program
     }
     // In cluster mode the primary runs housekeeping; workers only serve.
     const server = await startServer(config, logger, isClusterWorker() ? { housekeeping: false } : {})
-    if (config.allowGetTokenRequests) {
-      logger.warn('GET /oauth/token is enabled: client secrets will appear in URLs and access logs of any proxy in front of Gatehouse')
-    }
     logger.info({ url: server.url, issuer: config.issuer, database: redactUrl(config.databaseUrl) }, 'Gatehouse is listening')
     if (!isClusterWorker() && (await server.gatehouse.clients.list({ limit: 1 })).length === 0) {
       logger.info(

@@ -7,6 +7,7 @@ import type { Grant, GrantDeps } from './grants/grant.js'
 import { createGrantRegistry } from './grants/registry.js'
 import { introspectToken } from './introspection.js'
 import { revokeToken } from './revocation.js'
+import { userInfo, type UserInfoResult } from './userinfo.js'
 import type { KeyRing } from './tokens/key-ring.js'
 import type { TokenService } from './tokens/token-service.js'
 import { STANDARD_POLICY, type Client, type ClientCredentials, type RequestOrigin, type TokenIntrospection, type TokenRequest, type TokenResult } from './types.js'
@@ -109,6 +110,11 @@ export class Engine {
    */
   inspectAccessToken(token: string): Promise<TokenIntrospection> {
     return introspectToken(this.#deps, token).then((result) => (result.tokenKind === 'refresh_token' ? { active: false } : result))
+  }
+
+  /** OpenID Connect Core §5.3: the user claims a bearer access token entitles its holder to. */
+  async userInfo(accessToken: string): Promise<UserInfoResult> {
+    return userInfo(this.#deps, await introspectToken(this.#deps, accessToken))
   }
 
   /** RFC 7009: revokes a token of the calling client; anything else is ignored (§2.2). */

@@ -8,6 +8,7 @@ import { rfc6749 } from './dialects/rfc6749.js'
 import { UNSUPPORTED_BODY } from './parameters.js'
 import { buildMetadata, registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerHealthRoutes } from './routes/health.js'
+import { registerSeedDialects, type NotFoundOwner } from './routes/dialects.js'
 import { registerIntrospectionRoute } from './routes/introspect.js'
 import { registerJwksRoute } from './routes/jwks.js'
 import { registerRevocationRoute } from './routes/revoke.js'
@@ -26,6 +27,9 @@ export const STANDARD_PATHS = {
   revocation: '/oauth/revoke',
   jwks: '/.well-known/jwks.json',
 } as const
+
+/** The metadata names what the standard token endpoint serves: api_key is Canary's, not its. */
+const standardGrantTypes = (grants: string[]): string[] => grants.filter((grant) => grant !== 'api_key')
 
 /** Log a request by method and path only: query strings and headers may carry secrets. */
 const requestSerializer = (request: FastifyRequest): Record<string, unknown> => ({
@@ -65,16 +69,22 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
     return send(reply, answer)
   })
 
-  app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send({ error: 'not_found', error_description: `No route for ${request.method} ${request.url.split('?')[0]}.` }),
-  )
+  // A dialect may own the 404s under a prefix (the wrapped dialect: any unknown /v1/ path).
+  let notFoundOwners: NotFoundOwner[] = []
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0] ?? ''
+    const owner = notFoundOwners.find(({ prefix }) => path.startsWith(prefix))
+    if (owner?.shaper.formatNotFound) return send(reply, owner.shaper.formatNotFound(request))
+    return reply.code(404).send({ error: 'not_found', error_description: `No route for ${request.method} ${path}.` })
+  })
 
   const { engine, keys, config, store } = gatehouse
   registerTokenRoute(app, engine, { path: STANDARD_PATHS.token, allowGet: config.allowGetTokenRequests })
   registerIntrospectionRoute(app, engine, STANDARD_PATHS.introspection)
   registerRevocationRoute(app, engine, STANDARD_PATHS.revocation)
   registerJwksRoute(app, keys, STANDARD_PATHS.jwks)
-  registerDiscoveryRoutes(app, buildMetadata(config.issuer, STANDARD_PATHS, engine.supportedGrantTypes, []))
+  registerDiscoveryRoutes(app, buildMetadata(config.issuer, STANDARD_PATHS, standardGrantTypes(engine.supportedGrantTypes), []))
   registerHealthRoutes(app, store)
+  notFoundOwners = await registerSeedDialects(app, engine, config.dialects)
   return app
 }

@@ -15,6 +15,8 @@ export interface ErrorShaper {
   readonly name: string
   /** Maps any thrown value (OAuthError, parser error, or unexpected) to the wire. */
   formatError(error: unknown, request: FastifyRequest): WireAnswer
+  /** The answer for an unknown path under a prefix the dialect owns (the wrapped dialect's 404001). */
+  formatNotFound?(request: FastifyRequest): WireAnswer
 }
 
 /** RFC 6749 §5.1 / §5.2: token answers are never cached. */

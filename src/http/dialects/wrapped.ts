@@ -1,0 +1,86 @@
+import type { FastifyRequest } from 'fastify'
+import { OAuthError } from '../../core/errors.js'
+import type { TokenRequest, TokenResult } from '../../core/types.js'
+import { readClientCredentials } from '../client-auth.js'
+import { toOAuthError } from '../error-mapping.js'
+import type { Parameters } from '../parameters.js'
+import { NO_STORE_HEADERS, type ErrorShaper, type WireAnswer } from './dialect.js'
+
+/**
+ * Contract 4 (seed 003): client credentials at `/v1/auth/token`, the answer wrapped in
+ * `data`, errors as `{"error":{"code","code_reason","message"}}` with the seed's code table.
+ */
+
+export type WrappedErrorKind = 'invalid_request' | 'invalid_client' | 'forbidden' | 'not_found' | 'rate_limited' | 'api_error'
+
+/** The seed's table, verbatim: status, code (a string, as in the seed's samples), reason, message. */
+export const WRAPPED_ERRORS: Readonly<Record<WrappedErrorKind, { status: number; code: string; reason: string; message: string }>> = {
+  invalid_request: { status: 400, code: '400013', reason: 'invalid_request', message: 'Missing or invalid parameters' },
+  invalid_client: { status: 401, code: '401021', reason: 'invalid_client', message: 'Invalid client_id, client_secret, or session_key' },
+  forbidden: { status: 403, code: '403001', reason: 'forbidden', message: 'Access forbidden for this resource' },
+  not_found: { status: 404, code: '404001', reason: 'not_found', message: 'Resource or endpoint not found' },
+  rate_limited: { status: 429, code: '429001', reason: 'rate_limited', message: 'Too many requests' },
+  api_error: { status: 500, code: '500999', reason: 'API_ERROR', message: 'Api Error, please contact customer service' },
+}
+
+export function formatWrappedError(kind: WrappedErrorKind): WireAnswer {
+  const row = WRAPPED_ERRORS[kind]
+  return {
+    status: row.status,
+    headers: NO_STORE_HEADERS,
+    body: { error: { code: row.code, code_reason: row.reason, message: row.message } },
+  }
+}
+
+/** `grant_type` may be left out; if present it must be client_credentials (RFC 6749 §4.4.2). */
+export function parseTokenRequest(parameters: Parameters, authorization: string | undefined): TokenRequest {
+  const grantType = parameters.get('grant_type') ?? 'client_credentials'
+  if (grantType !== 'client_credentials') {
+    throw new OAuthError('invalid_request', { description: 'grant_type must be client_credentials.' })
+  }
+  const client = readClientCredentials(authorization, parameters)
+  if (!client || client.method === 'none') {
+    throw new OAuthError('invalid_request', { description: 'client_id and client_secret are required.' })
+  }
+  const scope = parameters.get('scope')
+  return { grantType, client, ...(scope !== undefined ? { scope } : {}) }
+}
+
+export function formatTokenResult(result: TokenResult): WireAnswer {
+  return {
+    status: 200,
+    headers: NO_STORE_HEADERS,
+    body: { data: { access_token: result.accessToken, token_type: result.tokenType, expires_in: result.expiresIn } },
+  }
+}
+
+/** A rate limiter's rejection (Fastify errors carry a statusCode). */
+function isRateLimited(error: unknown): boolean {
+  return (error as { statusCode?: unknown } | null)?.statusCode === 429
+}
+
+function kindOf(error: unknown): WrappedErrorKind {
+  if (isRateLimited(error)) return 'rate_limited'
+  switch (toOAuthError(error).code) {
+    case 'invalid_client':
+      return 'invalid_client'
+    case 'unauthorized_client':
+      return 'forbidden'
+    case 'server_error':
+    case 'temporarily_unavailable':
+      // The seed has no 503: an outage is its generic API error (logged with the request id).
+      return 'api_error'
+    default:
+      return 'invalid_request'
+  }
+}
+
+export const wrapped: ErrorShaper = {
+  name: 'wrapped',
+  formatError(error: unknown): WireAnswer {
+    return formatWrappedError(kindOf(error))
+  },
+  formatNotFound(_request: FastifyRequest): WireAnswer {
+    return formatWrappedError('not_found')
+  },
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Engine } from '../../core/engine.js'
+import { OAuthError } from '../../core/errors.js'
+import type { IdentityServerPaths } from '../../dialect-config.js'
+import { readClientCredentials } from '../client-auth.js'
+import { send } from '../dialects/dialect.js'
+import {
+  formatTokenResult,
+  formatUserInfo,
+  formatUserInfoError,
+  identityserver,
+  identityserverUserInfo,
+  IDENTITYSERVER_HEADERS,
+  parseTokenRequest,
+  readBearerToken,
+  readFormParameters,
+} from '../dialects/identityserver.js'
+import { formatIntrospection } from './introspect.js'
+
+/** RFC 7009 §2.1 token_type_hint values; anything else is unsupported_token_type (§2.2.1). */
+const TOKEN_TYPE_HINTS: ReadonlySet<string> = new Set(['access_token', 'refresh_token'])
+
+function requireToken(token: string | undefined, hint: string | undefined): string {
+  if (token === undefined) throw new OAuthError('invalid_request', { description: 'The token parameter is required.' })
+  if (hint !== undefined && !TOKEN_TYPE_HINTS.has(hint)) {
+    throw new OAuthError('unsupported_token_type', { description: `The token type hint "${hint}" is not supported.` })
+  }
+  return token
+}
+
+/** Contract 3: `/connect/token`, `/connect/userinfo`, `/connect/revocation`, `/connect/introspect`. */
+export function registerIdentityServerRoutes(app: FastifyInstance, engine: Engine, paths: IdentityServerPaths): void {
+  const config = { shaper: identityserver }
+
+  app.post(paths.token, { config }, async (request, reply) => {
+    const parameters = readFormParameters(request)
+    const result = await engine.token({ ...parseTokenRequest(parameters, request.headers.authorization), origin: { ip: request.ip } })
+    return send(reply, formatTokenResult(result))
+  })
+
+  const userinfo = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const token = readBearerToken(request)
+    if (token === undefined) {
+      // RFC 6750 §3.1: no credentials at all gets a bare challenge, no error code.
+      return send(reply, { status: 401, headers: { ...IDENTITYSERVER_HEADERS, 'www-authenticate': 'Bearer' } })
+    }
+    const result = token === '' ? { ok: false as const, error: 'invalid_token' as const } : await engine.userInfo(token)
+    if (!result.ok) {
+      const description = result.error === 'insufficient_scope' ? 'The access token lacks the openid scope.' : 'The access token is invalid or expired.'
+      return send(reply, formatUserInfoError(result.error, description))
+    }
+    return send(reply, formatUserInfo(result.claims))
+  }
+  app.get(paths.userinfo, { config: { shaper: identityserverUserInfo } }, userinfo)
+  app.post(paths.userinfo, { config: { shaper: identityserverUserInfo } }, userinfo)
+
+  app.post(paths.introspection, { config }, async (request, reply) => {
+    const parameters = readFormParameters(request)
+    const credentials = readClientCredentials(request.headers.authorization, parameters)
+    const token = requireToken(parameters.get('token'), parameters.get('token_type_hint'))
+    const result = await engine.introspect(credentials, token, { ip: request.ip })
+    return send(reply, { status: 200, headers: IDENTITYSERVER_HEADERS, body: formatIntrospection(result) })
+  })
+
+  app.post(paths.revocation, { config }, async (request, reply) => {
+    const parameters = readFormParameters(request)
+    const credentials = readClientCredentials(request.headers.authorization, parameters)
+    const token = requireToken(parameters.get('token'), parameters.get('token_type_hint'))
+    await engine.revoke(credentials, token, { ip: request.ip })
+    return send(reply, { status: 200, headers: IDENTITYSERVER_HEADERS })
+  })
+}

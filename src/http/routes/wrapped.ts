@@ -1,0 +1,15 @@
+import type { FastifyInstance } from 'fastify'
+import type { Engine } from '../../core/engine.js'
+import type { WrappedPaths } from '../../dialect-config.js'
+import { send } from '../dialects/dialect.js'
+import { formatTokenResult, parseTokenRequest, wrapped } from '../dialects/wrapped.js'
+import { readParameters } from '../parameters.js'
+
+/** Contract 4: `POST /v1/auth/token`, form or JSON body. */
+export function registerWrappedRoutes(app: FastifyInstance, engine: Engine, paths: WrappedPaths): void {
+  app.post(paths.token, { config: { shaper: wrapped } }, async (request, reply) => {
+    const parameters = readParameters(request.body)
+    const result = await engine.token({ ...parseTokenRequest(parameters, request.headers.authorization), origin: { ip: request.ip } })
+    return send(reply, formatTokenResult(result))
+  })
+}
