@@ -1,0 +1,107 @@
+/** Shared pieces of the benchmark scripts: child servers, autocannon runs, tables. */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+
+export const ROOT = join(import.meta.dirname, '..')
+export const CLI = join(ROOT, 'dist', 'cli', 'main.js')
+
+export interface Child {
+  process: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Starts a process and resolves once its output matches `ready`. */
+export function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString()
+      if (ready.test(output)) {
+        child.stdout?.off('data', onData)
+        child.stderr?.off('data', onData)
+        child.stdout?.resume()
+        child.stderr?.resume()
+        resolve({
+          process: child,
+          stop: () =>
+            new Promise((done) => {
+              child.once('exit', () => done())
+              child.kill('SIGTERM')
+            }),
+        })
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('exit', (code) => reject(new Error(`process exited with ${code} before it was ready:\n${output}`)))
+  })
+}
+
+export function run(args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`))))
+  })
+}
+
+export interface Load {
+  url: string
+  body: string
+  headers: Record<string, string>
+  connections: number
+  duration: number
+}
+
+export interface Figures {
+  requestsPerSecond: number
+  p50: number
+  p99: number
+  non2xx: number
+  errors: number
+}
+
+export async function measure(load: Load): Promise<Figures> {
+  const result = await autocannon({
+    url: load.url,
+    method: 'POST',
+    connections: load.connections,
+    duration: load.duration,
+    headers: load.headers,
+    body: load.body,
+  })
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  }
+}
+
+export function tempDir(): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
+}
+
+export function printTable(rows: Record<string, string | number>[]): void {
+  const columns = Object.keys(rows[0] ?? {})
+  const cells = rows.map((row) => columns.map((c) => String(row[c])))
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] as string).length)))
+  const line = (values: string[]): string => values.map((v, i) => (i === 0 ? v.padEnd(widths[i] as number) : v.padStart(widths[i] as number))).join('  ')
+  process.stdout.write([line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n')
+}
+
+export function option(args: string[], name: string, fallback: number): number {
+  const index = args.indexOf(`--${name}`)
+  const value = index >= 0 ? Number(args[index + 1]) : fallback
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`)
+  return value
+}
