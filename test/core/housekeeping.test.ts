@@ -1,0 +1,75 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ManualClock } from '../../src/core/clock.js'
+import { Housekeeping } from '../../src/core/housekeeping.js'
+import { digestSecret } from '../../src/core/credentials/secrets.js'
+import { request } from '../helpers/http.js'
+import { startTestServer } from '../helpers/server.js'
+
+test('housekeeping deletes batch after batch until nothing expired is left', async () => {
+  const calls: { now: number; limit: number }[] = []
+  const remaining = [5, 5, 2, 0]
+  const store = {
+    async deleteExpired(now: number, limit: number) {
+      calls.push({ now, limit })
+      return remaining.shift() ?? 0
+    },
+  }
+  const housekeeping = new Housekeeping({ store, clock: new ManualClock(1000) }, { intervalMs: 0, batchSize: 5 })
+  assert.equal(await housekeeping.runOnce(), 12)
+  assert.deepEqual(calls, [
+    { now: 1000, limit: 5 },
+    { now: 1000, limit: 5 },
+    { now: 1000, limit: 5 },
+    { now: 1000, limit: 5 },
+  ])
+})
+
+test('housekeeping stops a run after its batch cap and never runs twice at once', async () => {
+  let calls = 0
+  const store = {
+    async deleteExpired() {
+      calls++
+      return 10
+    },
+  }
+  const housekeeping = new Housekeeping({ store, clock: new ManualClock() }, { intervalMs: 0, batchSize: 10, maxBatchesPerRun: 3 })
+  const [first, second] = await Promise.all([housekeeping.runOnce(), housekeeping.runOnce()])
+  assert.deepEqual({ first, second, calls }, { first: 30, second: 30, calls: 3 })
+})
+
+test('housekeeping on a running server deletes expired opaque tokens, refresh tokens and families, and only those', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1))
+  // The interval is off: the test runs housekeeping itself instead of waiting for a timer.
+  const server = await startTestServer({ clock, env: { GATEHOUSE_HOUSEKEEPING_INTERVAL_MS: '0' } })
+  try {
+    const client = await server.createClient({ tokenFormat: 'opaque', accessTokenTtl: 60, refreshTokenAbsoluteTtl: 600, refreshTokenSlidingTtl: 300 })
+    await server.createUser('ann@example.com', 'correct horse battery staple')
+    const token = async () => {
+      const answer = await request(`${server.url}/oauth/token`, {
+        form: { grant_type: 'password', username: 'ann@example.com', password: 'correct horse battery staple' },
+        basic: client,
+      })
+      assert.equal(answer.status, 200, answer.text)
+      return answer.body as { access_token: string; refresh_token: string }
+    }
+    const old = await token()
+    clock.advance(601_000) // past the first family's absolute lifetime
+    const fresh = await token()
+    const { store, housekeeping } = server.server.gatehouse
+
+    // Access token, refresh token and its family of the old grant.
+    assert.equal(await housekeeping.runOnce(), 3)
+    assert.deepEqual(
+      [await store.findOpaqueToken(digestSecret(old.access_token)), await store.findRefreshToken(digestSecret(old.refresh_token))],
+      [undefined, undefined],
+    )
+    assert.notEqual(await store.findOpaqueToken(digestSecret(fresh.access_token)), undefined)
+    assert.notEqual(await store.findRefreshToken(digestSecret(fresh.refresh_token)), undefined)
+    const introspected = await request(`${server.url}/oauth/introspect`, { form: { token: fresh.access_token }, basic: client })
+    assert.equal((introspected.body as { active: boolean }).active, true)
+    assert.equal(await housekeeping.runOnce(), 0)
+  } finally {
+    await server.close()
+  }
+})
