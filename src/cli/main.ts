@@ -5,6 +5,7 @@ import { ClientValidationError, type ClientSettings } from '../core/admin/client
 import { ApiKeyValidationError } from '../core/admin/api-key-admin.js'
 import { presentApiKey, presentClient, presentUser } from '../core/admin/presenters.js'
 import { UserValidationError } from '../core/admin/user-admin.js'
+import { createOperatorToken, OperatorTokenError } from '../core/admin/operator-token.js'
 import type { GrantType, TokenFormat } from '../core/types.js'
 import { createGatehouse, type Gatehouse } from '../gatehouse.js'
 import { createLogger } from '../logger.js'
@@ -418,8 +419,31 @@ keys
     })
   })
 
+// ── admin ──────────────────────────────────────────────────────────────────
+const admin = program.command('admin').description('management API access')
+
+admin
+  .command('create-token')
+  .description('print an access token with the management-api scope (creates the gatehouse-operator client if missing)')
+  .option('--ttl <seconds>', 'token lifetime (default 3600, at most GATEHOUSE_MAX_ACCESS_TOKEN_TTL)', seconds('--ttl'))
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: Common & { ttl?: number }) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const issued = await createOperatorToken(
+        { store: gatehouse.store, clients: gatehouse.clients, tokens: gatehouse.tokens, audit: gatehouse.audit, maxAccessTokenTtl: gatehouse.config.maxAccessTokenTtl },
+        flags.ttl !== undefined ? { ttl: flags.ttl } : {},
+      )
+      printResult(
+        !!flags.json,
+        { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope, client_id: issued.clientId },
+        `${issued.accessToken}\n\nexpires in ${issued.expiresIn} s. Use it as: curl -H "Authorization: Bearer $TOKEN" ${gatehouse.config.issuer}/admin/v1/clients`,
+      )
+    })
+  })
+
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof ApiKeyValidationError || error instanceof DuplicateError) {
+  if (error instanceof ConfigError || error instanceof OperatorTokenError || error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof ApiKeyValidationError || error instanceof DuplicateError) {
     fail(error.message, 2)
   }
   fail(error instanceof Error ? error.message : String(error))

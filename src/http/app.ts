@@ -9,6 +9,8 @@ import { UNSUPPORTED_BODY } from './parameters.js'
 import { buildMetadata, registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerSeedDialects, type NotFoundOwner } from './routes/dialects.js'
+import { ADMIN_PREFIX, adminApi } from './routes/admin/index.js'
+import { registerOpenApi } from './routes/reference/openapi.js'
 import { registerIntrospectionRoute } from './routes/introspect.js'
 import { registerJwksRoute } from './routes/jwks.js'
 import { registerRevocationRoute } from './routes/revoke.js'
@@ -60,6 +62,8 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   // Any other content type is read (bounded by bodyLimit) and refused by the dialect, in
   // its own error shape, instead of Fastify's generic 415.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => done(null, UNSUPPORTED_BODY))
+  // First: its onRoute hook must see every route registered below (issue 6).
+  await registerOpenApi(app, { issuer: gatehouse.config.issuer, version: '0.1.0' })
 
   app.setErrorHandler(async (error, request, reply) => {
     const shaper = request.routeOptions.config.shaper ?? rfc6749
@@ -86,5 +90,6 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   registerDiscoveryRoutes(app, buildMetadata(config.issuer, STANDARD_PATHS, standardGrantTypes(engine.supportedGrantTypes), []))
   registerHealthRoutes(app, store)
   notFoundOwners = await registerSeedDialects(app, engine, config.dialects)
+  await app.register(adminApi, { prefix: ADMIN_PREFIX, gatehouse })
   return app
 }

@@ -32,10 +32,22 @@ export class AuditLog {
     this.#deps = deps
   }
 
+  #sequence = 0
+
+  /**
+   * Ids sort like the events of this instance: time, then a sequence number, then randomness
+   * (unique across instances). The log lists newest first by (at, id).
+   */
+  #id(at: number): string {
+    this.#sequence = (this.#sequence + 1) % 36 ** 6
+    return `${at.toString(36).padStart(9, '0')}${this.#sequence.toString(36).padStart(6, '0')}${this.#deps.random.bytes(6).toString('hex')}`
+  }
+
   #event(entry: AuditEntry): AuditEvent {
+    const at = this.#deps.clock.now()
     return {
-      id: this.#deps.random.uuid(),
-      at: this.#deps.clock.now(),
+      id: this.#id(at),
+      at,
       actor: entry.actor,
       action: entry.action,
       target: entry.target ?? null,

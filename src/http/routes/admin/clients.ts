@@ -1,0 +1,163 @@
+import type { FastifyInstance } from 'fastify'
+import type { ClientSettings } from '../../../core/admin/client-admin.js'
+import { presentClient } from '../../../core/admin/presenters.js'
+import type { GrantType, TokenFormat } from '../../../core/types.js'
+import { operatorOf, type AdminDeps } from './index.js'
+import { ProblemError } from './problem.js'
+import { clientCreateSchema, clientUpdateSchema, clientWithSecretSchema, idParams, pageQuerySchema, problemResponses } from './schemas.js'
+
+/** The wire names of client settings (as presentClient writes them). */
+interface ClientBody {
+  client_id?: string
+  name?: string
+  grant_types?: GrantType[]
+  scopes?: string[]
+  default_scopes?: string[]
+  audience?: string | null
+  token_format?: TokenFormat
+  access_token_ttl?: number
+  refresh_token_ttl?: number
+  refresh_token_sliding_ttl?: number
+  refresh_reuse_interval?: number
+  rotate_refresh_tokens?: boolean
+}
+
+function settingsFrom(body: ClientBody): Partial<ClientSettings> {
+  const settings: Partial<ClientSettings> = {}
+  if (body.name !== undefined) settings.name = body.name
+  if (body.grant_types !== undefined) settings.grantTypes = body.grant_types
+  if (body.scopes !== undefined) settings.scopes = body.scopes
+  if (body.default_scopes !== undefined) settings.defaultScopes = body.default_scopes
+  if (body.audience !== undefined) settings.audience = body.audience
+  if (body.token_format !== undefined) settings.tokenFormat = body.token_format
+  if (body.access_token_ttl !== undefined) settings.accessTokenTtl = body.access_token_ttl
+  if (body.refresh_token_ttl !== undefined) settings.refreshTokenAbsoluteTtl = body.refresh_token_ttl
+  if (body.refresh_token_sliding_ttl !== undefined) settings.refreshTokenSlidingTtl = body.refresh_token_sliding_ttl
+  if (body.refresh_reuse_interval !== undefined) settings.refreshTokenReuseInterval = body.refresh_reuse_interval
+  if (body.rotate_refresh_tokens !== undefined) settings.rotateRefreshTokens = body.rotate_refresh_tokens
+  return settings
+}
+
+const clientParams = idParams('clientId', 'The client id.')
+const notFound = (id: string): ProblemError => new ProblemError('notFound', `No client with id ${id}.`)
+const tags = ['Clients']
+
+export function registerClientRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  app.get<{ Querystring: { limit: number; after?: string } }>(
+    '/clients',
+    {
+      schema: {
+        tags,
+        summary: 'List clients',
+        description: 'Pages by client id: pass `next_after` as `after` for the next page.',
+        querystring: pageQuerySchema,
+        response: {
+          200: { type: 'object', properties: { clients: { type: 'array', items: { $ref: 'Client#' } }, next_after: { type: ['string', 'null'] } }, required: ['clients', 'next_after'] },
+          ...problemResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { limit, after } = request.query
+      const clients = await deps.clients.list({ limit, ...(after !== undefined ? { after } : {}) })
+      return { clients: clients.map(presentClient), next_after: clients.length === limit ? (clients.at(-1)?.id ?? null) : null }
+    },
+  )
+
+  app.post<{ Body: ClientBody }>(
+    '/clients',
+    {
+      schema: {
+        tags,
+        summary: 'Create a client',
+        description: 'The answer carries `client_secret`, shown only this once.',
+        body: clientCreateSchema,
+        response: { 201: clientWithSecretSchema, ...problemResponses, 409: { $ref: 'Problem#', description: 'The client id is taken.' } },
+      },
+    },
+    async (request, reply) => {
+      const operator = operatorOf(request)
+      const { client, clientSecret } = await deps.clients.create({
+        ...settingsFrom(request.body),
+        name: request.body.name ?? '',
+        ...(request.body.client_id !== undefined ? { id: request.body.client_id } : {}),
+      })
+      await deps.audit.record({ actor: operator.actor, action: 'client.created', target: `client:${client.id}`, ip: operator.ip, details: { name: client.name, grant_types: client.grantTypes, scopes: client.scopes } })
+      return reply.code(201).header('cache-control', 'no-store').send({ ...presentClient(client), client_secret: clientSecret })
+    },
+  )
+
+  app.get<{ Params: { clientId: string } }>(
+    '/clients/:clientId',
+    { schema: { tags, summary: 'Show a client', params: clientParams, response: { 200: { $ref: 'Client#' }, ...problemResponses, 404: { $ref: 'Problem#' } } } },
+    async (request) => {
+      const client = await deps.clients.get(request.params.clientId)
+      if (!client) throw notFound(request.params.clientId)
+      return presentClient(client)
+    },
+  )
+
+  app.patch<{ Params: { clientId: string }; Body: ClientBody }>(
+    '/clients/:clientId',
+    {
+      schema: {
+        tags,
+        summary: 'Change a client',
+        description: 'Only the fields sent change. The cached client is dropped at once on this instance.',
+        params: clientParams,
+        body: clientUpdateSchema,
+        response: { 200: { $ref: 'Client#' }, ...problemResponses, 404: { $ref: 'Problem#' } },
+      },
+    },
+    async (request) => {
+      const operator = operatorOf(request)
+      const client = await deps.clients.update(request.params.clientId, settingsFrom(request.body))
+      if (!client) throw notFound(request.params.clientId)
+      await deps.audit.record({ actor: operator.actor, action: 'client.updated', target: `client:${client.id}`, ip: operator.ip, details: { fields: Object.keys(request.body).sort() } })
+      return presentClient(client)
+    },
+  )
+
+  app.post<{ Params: { clientId: string } }>(
+    '/clients/:clientId/secret',
+    {
+      schema: {
+        tags,
+        summary: 'Rotate a client secret',
+        description: 'Replaces the secret; the old one stops working at once. The new secret is shown only in this answer.',
+        params: clientParams,
+        response: {
+          200: { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' } }, required: ['client_id', 'client_secret'] },
+          ...problemResponses,
+          404: { $ref: 'Problem#' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const operator = operatorOf(request)
+      const rotated = await deps.clients.rotateSecret(request.params.clientId)
+      if (!rotated) throw notFound(request.params.clientId)
+      await deps.audit.record({ actor: operator.actor, action: 'client.secret_rotated', target: `client:${rotated.client.id}`, ip: operator.ip })
+      return reply.header('cache-control', 'no-store').send({ client_id: rotated.client.id, client_secret: rotated.clientSecret })
+    },
+  )
+
+  app.delete<{ Params: { clientId: string } }>(
+    '/clients/:clientId',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a client',
+        description: 'Deletes the client with its refresh tokens, opaque tokens and API keys.',
+        params: clientParams,
+        response: { 204: { type: 'null', description: 'Deleted.' }, ...problemResponses, 404: { $ref: 'Problem#' } },
+      },
+    },
+    async (request, reply) => {
+      const operator = operatorOf(request)
+      if (!(await deps.clients.delete(request.params.clientId))) throw notFound(request.params.clientId)
+      await deps.audit.record({ actor: operator.actor, action: 'client.deleted', target: `client:${request.params.clientId}`, ip: operator.ip })
+      return reply.code(204).send()
+    },
+  )
+}

@@ -1,0 +1,65 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { Gatehouse } from '../../../gatehouse.js'
+import { send } from '../../dialects/dialect.js'
+import { registerApiKeyRoutes } from './api-keys.js'
+import { registerAuditRoutes } from './audit-events.js'
+import { authorizeOperator, type Operator } from './authorize.js'
+import { registerClientRoutes } from './clients.js'
+import { problemAnswer, problemShaper } from './problem.js'
+import { SHARED_SCHEMAS } from './schemas.js'
+import { registerSigningKeyRoutes } from './signing-keys.js'
+import { registerUserRoutes } from './users.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the management API's onRequest hook once the bearer token checked out. */
+    operator: Operator | null
+  }
+}
+
+export const ADMIN_PREFIX = '/admin/v1'
+
+/** What every management route needs: the admins, the audit log and the caller. */
+export type AdminDeps = Pick<Gatehouse, 'clients' | 'users' | 'apiKeys' | 'keys' | 'audit' | 'engine'>
+
+/** The caller of a route past the onRequest hook (always set there). */
+export function operatorOf(request: { operator: Operator | null }): Operator {
+  if (!request.operator) throw new Error('management route reached without an operator')
+  return request.operator
+}
+
+/**
+ * The management API under /admin/v1: JSON in and out, RFC 7807 errors, every route behind a
+ * bearer token with the management-api scope. Register with `{ prefix: ADMIN_PREFIX }`.
+ */
+export const adminApi: FastifyPluginAsync<{ gatehouse: AdminDeps }> = async (app: FastifyInstance, { gatehouse }) => {
+  // Usually added at the root already (so /openapi.json can resolve them).
+  for (const schema of SHARED_SCHEMAS) if (!app.getSchema(schema.$id)) app.addSchema(schema)
+  app.decorateRequest('operator', null)
+
+  // Every route of this plugin answers errors as problems (the shared error handler asks).
+  app.addHook('onRoute', (route) => {
+    route.config = { ...(route.config ?? {}), shaper: problemShaper }
+    route.schema = { security: [{ bearerAuth: [] }], ...(route.schema ?? {}) }
+  })
+
+  // onRequest: authorization comes before the body is even read (401 before 400).
+  app.addHook('onRequest', async (request) => {
+    try {
+      request.operator = await authorizeOperator(gatehouse.engine, request)
+    } catch (error) {
+      if (request.headers.authorization !== undefined) {
+        gatehouse.audit.note({ actor: 'anonymous', action: 'management.authorization_failed', ip: request.ip, details: { path: request.url.split('?')[0], reason: (error as Error).message } })
+      }
+      throw error
+    }
+  })
+
+  app.setNotFoundHandler(async (request, reply) => send(reply, problemAnswer('notFound', `No management operation ${request.method} ${request.url.split('?')[0]}.`)))
+
+  registerClientRoutes(app, gatehouse)
+  registerApiKeyRoutes(app, gatehouse)
+  registerUserRoutes(app, gatehouse)
+  registerSigningKeyRoutes(app, gatehouse)
+  registerAuditRoutes(app, gatehouse)
+}

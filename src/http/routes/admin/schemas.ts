@@ -1,0 +1,215 @@
+/**
+ * JSON schemas of the management API. Fastify validates bodies and queries with them and
+ * serialises answers with them; @fastify/swagger turns the same objects into /openapi.json.
+ * Record schemas allow additional properties, so a field added to a presenter is never
+ * silently dropped from an answer.
+ */
+import { GRANT_TYPES } from '../../../core/types.js'
+
+const nullableString = { type: ['string', 'null'] } as const
+const time = { type: 'string', format: 'date-time' } as const
+const seconds = { type: 'integer', minimum: 1 } as const
+const stringList = { type: 'array', items: { type: 'string', minLength: 1, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' } } as const
+
+export const problemSchema = {
+  $id: 'Problem',
+  type: 'object',
+  description: 'RFC 7807 problem details (content type application/problem+json).',
+  properties: {
+    type: { type: 'string', examples: ['urn:gatehouse:problem:not-found'] },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+  },
+  required: ['type', 'title', 'status', 'detail'],
+} as const
+
+export const clientSchema = {
+  $id: 'Client',
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    client_id: { type: 'string' },
+    name: { type: 'string' },
+    grant_types: { type: 'array', items: { type: 'string', enum: GRANT_TYPES } },
+    scopes: { type: 'array', items: { type: 'string' } },
+    default_scopes: { type: 'array', items: { type: 'string' } },
+    audience: nullableString,
+    token_format: { type: 'string', enum: ['jwt', 'opaque'] },
+    access_token_ttl: { type: 'integer' },
+    refresh_token_ttl: { type: 'integer' },
+    refresh_token_sliding_ttl: { type: 'integer' },
+    refresh_reuse_interval: { type: 'integer' },
+    rotate_refresh_tokens: { type: 'boolean' },
+    created_at: time,
+    updated_at: time,
+  },
+  required: ['client_id', 'name', 'grant_types', 'scopes', 'token_format', 'access_token_ttl', 'created_at', 'updated_at'],
+} as const
+
+const clientSettingProperties = {
+  name: { type: 'string', minLength: 1, maxLength: 200 },
+  grant_types: { type: 'array', items: { type: 'string', enum: GRANT_TYPES }, minItems: 1, description: 'Grants the client may use.' },
+  scopes: { ...stringList, description: 'Scopes the client may ask for.' },
+  default_scopes: { ...stringList, description: 'Scopes granted when a request names none; empty means all allowed.' },
+  audience: { type: ['string', 'null'], minLength: 1, description: 'The aud claim of its tokens; null means the issuer.' },
+  token_format: { type: 'string', enum: ['jwt', 'opaque'] },
+  access_token_ttl: { ...seconds, description: 'Access token lifetime in seconds.' },
+  refresh_token_ttl: { ...seconds, description: 'Refresh token absolute lifetime in seconds.' },
+  refresh_token_sliding_ttl: { ...seconds, description: 'Refresh token sliding lifetime in seconds.' },
+  refresh_reuse_interval: { type: 'integer', minimum: 0, maximum: 300 },
+  rotate_refresh_tokens: { type: 'boolean' },
+} as const
+
+export const clientCreateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { client_id: { type: 'string', minLength: 1, maxLength: 200, description: 'An id to use instead of a generated one.' }, ...clientSettingProperties },
+  required: ['name'],
+} as const
+
+export const clientUpdateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: clientSettingProperties,
+} as const
+
+export const clientWithSecretSchema = {
+  type: 'object',
+  additionalProperties: true,
+  properties: { ...clientSchema.properties, client_secret: { type: 'string', description: 'Shown only in this answer.' } },
+  required: [...clientSchema.required, 'client_secret'],
+} as const
+
+export const apiKeySchema = {
+  $id: 'ApiKey',
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string', pattern: '^[0-9A-F]{6}$' },
+    name: { type: 'string' },
+    client_id: { type: 'string' },
+    scopes: { type: 'array', items: { type: 'string' } },
+    audience: nullableString,
+    expires_at: { type: ['string', 'null'], format: 'date-time' },
+    revoked_at: { type: ['string', 'null'], format: 'date-time' },
+    created_at: time,
+  },
+  required: ['id', 'name', 'client_id', 'scopes', 'created_at'],
+} as const
+
+export const apiKeyCreateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    client_id: { type: 'string', minLength: 1, description: 'Owner client (must allow the api_key grant); default: a new client for this key.' },
+    scopes: stringList,
+    audience: { type: ['string', 'null'], minLength: 1 },
+    expires_in: { ...seconds, description: 'Lifetime in seconds; default: no expiry.' },
+  },
+  required: ['name'],
+} as const
+
+export const userSchema = {
+  $id: 'User',
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string' },
+    username: { type: 'string' },
+    name: nullableString,
+    email: nullableString,
+    disabled: { type: 'boolean' },
+    created_at: time,
+  },
+  required: ['id', 'username', 'disabled', 'created_at'],
+} as const
+
+const password = { type: 'string', minLength: 8, maxLength: 1024, description: 'At least 8 characters (NIST SP 800-63B).' } as const
+
+export const userCreateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { username: { type: 'string', minLength: 3, maxLength: 320, description: 'An email address.' }, password, name: { type: ['string', 'null'], maxLength: 200 } },
+  required: ['username', 'password'],
+} as const
+
+export const passwordSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { password },
+  required: ['password'],
+} as const
+
+export const signingKeySchema = {
+  $id: 'SigningKey',
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    kid: { type: 'string' },
+    active: { type: 'boolean', description: 'Signs new tokens.' },
+    published: { type: 'boolean', description: 'Listed in the JWKS.' },
+    created_at: time,
+    retired_at: { type: ['string', 'null'], format: 'date-time' },
+  },
+  required: ['kid', 'active', 'published', 'created_at', 'retired_at'],
+} as const
+
+export const auditEventSchema = {
+  $id: 'AuditEvent',
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string' },
+    at: time,
+    actor: { type: 'string', examples: ['client:gatehouse-operator', 'anonymous'] },
+    action: { type: 'string', examples: ['client.created', 'client.authentication_failed'] },
+    target: nullableString,
+    ip: nullableString,
+    details: { type: 'object', additionalProperties: true },
+  },
+  required: ['id', 'at', 'actor', 'action', 'target', 'ip', 'details'],
+} as const
+
+export const pageQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+    after: { type: 'string', description: 'Cursor: the next_after of the previous page.' },
+  },
+} as const
+
+export const apiKeyQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { ...pageQuerySchema.properties, client_id: { type: 'string', description: 'Only keys of this client.' } },
+} as const
+
+export const auditQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+    cursor: { type: 'string', description: 'The next_cursor of the previous page.' },
+    actor: { type: 'string', description: 'e.g. client:ID, user:ID or anonymous.' },
+    action: { type: 'string', description: 'e.g. client.created.' },
+    target: { type: 'string', description: 'e.g. client:ID.' },
+    from: { type: 'string', format: 'date-time', description: 'Events at or after this time.' },
+    to: { type: 'string', format: 'date-time', description: 'Events before this time.' },
+  },
+} as const
+
+export const idParams = (name: string, description: string) =>
+  ({ type: 'object', properties: { [name]: { type: 'string', description } }, required: [name] }) as const
+
+export const SHARED_SCHEMAS = [problemSchema, clientSchema, apiKeySchema, userSchema, signingKeySchema, auditEventSchema] as const
+
+/** The error answers every management operation may give. */
+export const problemResponses = {
+  400: { $ref: 'Problem#', description: 'Invalid request (RFC 7807).' },
+  401: { $ref: 'Problem#', description: 'No, expired or invalid bearer token; see WWW-Authenticate.' },
+  403: { $ref: 'Problem#', description: 'The token lacks the management-api scope.' },
+} as const

@@ -1,0 +1,59 @@
+import swagger from '@fastify/swagger'
+import type { FastifyInstance } from 'fastify'
+import { SHARED_SCHEMAS } from '../admin/schemas.js'
+import { documentRoute } from './route-docs.js'
+import { indexRoutes } from './route-index.js'
+
+export const OPENAPI_PATH = '/openapi.json'
+
+const TAGS = [
+  { name: 'Standard (RFC 6749)', description: 'The standard token, introspection and revocation endpoints.' },
+  { name: 'Canary API keys', description: 'Seed 000: API keys exchanged for tokens.' },
+  { name: 'IdentityServer-style', description: 'Seed 001: /connect/* with IdentityServer conventions.' },
+  { name: 'Wrapped', description: 'Seed 003: answers wrapped in {"data": …}.' },
+  { name: 'Discovery', description: 'Metadata and public keys.' },
+  { name: 'Clients', description: 'Management API: OAuth clients. Needs a token with the management-api scope.' },
+  { name: 'API keys', description: 'Management API: API keys.' },
+  { name: 'Users', description: 'Management API: users of the password grant and the console.' },
+  { name: 'Signing keys', description: 'Management API: token signing keys.' },
+  { name: 'Audit events', description: 'Management API: the audit log.' },
+  { name: 'Console', description: 'The developer console (HTML pages and form posts).' },
+  { name: 'Reference', description: 'This document and the interactive reference.' },
+  { name: 'Operations', description: 'Health checks.' },
+]
+
+/**
+ * /openapi.json (OpenAPI 3.1), generated from the route schemas by @fastify/swagger. Must be
+ * registered before any route so its onRoute hook sees them all. Routes that validate in
+ * their handlers (the dialects) get documenting-only schemas at render time (route-docs.ts).
+ */
+export async function registerOpenApi(app: FastifyInstance, options: { issuer: string; version: string }): Promise<void> {
+  indexRoutes(app)
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Gatehouse',
+        version: options.version,
+        description: 'OAuth 2.0 token service: one token engine, several wire dialects, and a management API under /admin/v1 (bearer token with the management-api scope; errors are RFC 7807 problems).',
+      },
+      servers: [{ url: options.issuer }],
+      tags: TAGS,
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token of Gatehouse with the management-api scope (`gatehouse admin create-token`).' },
+          clientBasic: { type: 'http', scheme: 'basic', description: 'client_secret_basic (RFC 6749 §2.3.1).' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transform: ({ schema, url, route }) => {
+      const method = Array.isArray(route.method) ? String(route.method[0]) : String(route.method)
+      const own = (schema ?? {}) as Record<string, unknown>
+      if (own.tags !== undefined) return { schema: own, url }
+      return { schema: { ...documentRoute(method, url), ...own } as typeof schema, url }
+    },
+  })
+  app.get(OPENAPI_PATH, { schema: { tags: ['Reference'], summary: 'This OpenAPI 3.1 document', produces: ['application/json'] } }, async () => app.swagger())
+}

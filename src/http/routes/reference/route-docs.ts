@@ -1,0 +1,187 @@
+/**
+ * OpenAPI descriptions of the dialect routes. These routes validate in their handlers (each
+ * dialect has its own error shape), so their Fastify schemas stay empty: the documentation is
+ * merged in only when /openapi.json is rendered and never validates or filters anything.
+ */
+
+/** The documenting-only part of a route schema, as @fastify/swagger reads it. */
+export interface RouteDoc {
+  tags: string[]
+  summary: string
+  description?: string
+  consumes?: string[]
+  produces?: string[]
+  headers?: Record<string, unknown>
+  body?: Record<string, unknown>
+  querystring?: Record<string, unknown>
+  response?: Record<string, unknown>
+  security?: Record<string, string[]>[]
+}
+
+const FORM_AND_JSON = ['application/x-www-form-urlencoded', 'application/json']
+const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra })
+
+const oauthError = {
+  description: 'RFC 6749 §5.2 error.',
+  type: 'object',
+  properties: { error: str('invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope'), error_description: { type: 'string' } },
+  required: ['error'],
+}
+
+const tokenRequest = {
+  type: 'object',
+  properties: {
+    grant_type: str('client_credentials, password or refresh_token', { enum: ['client_credentials', 'password', 'refresh_token'] }),
+    client_id: str('client_secret_post: the client id (or use HTTP Basic).'),
+    client_secret: str('client_secret_post: the client secret (or use HTTP Basic).'),
+    scope: str('Space-separated scopes (RFC 6749 §3.3).'),
+    audience: { type: 'string' },
+    username: str('password grant'),
+    password: str('password grant'),
+    refresh_token: str('refresh_token grant'),
+  },
+  required: ['grant_type'],
+}
+
+const tokenResponse = {
+  description: 'RFC 6749 §5.1 access token response.',
+  type: 'object',
+  properties: {
+    access_token: { type: 'string' },
+    token_type: { type: 'string', enum: ['Bearer'] },
+    expires_in: { type: 'integer' },
+    refresh_token: { type: 'string' },
+    scope: { type: 'string' },
+  },
+  required: ['access_token', 'token_type', 'expires_in'],
+}
+
+const tokenOnly = { type: 'object', properties: { token: str('The token.'), token_type_hint: { type: 'string', enum: ['access_token', 'refresh_token'] }, client_id: { type: 'string' }, client_secret: { type: 'string' } }, required: ['token'] }
+
+const introspection = {
+  description: 'RFC 7662 §2.2.',
+  type: 'object',
+  properties: {
+    active: { type: 'boolean' },
+    scope: { type: 'string' },
+    client_id: { type: 'string' },
+    sub: { type: 'string' },
+    aud: { type: 'string' },
+    iss: { type: 'string' },
+    exp: { type: 'integer' },
+    iat: { type: 'integer' },
+    jti: { type: 'string' },
+    token_type: { type: 'string' },
+  },
+  required: ['active'],
+}
+
+const canaryTokens = {
+  description: 'Canary tokens; `expiresIn` in seconds.',
+  type: 'object',
+  properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string' }, expiresIn: { type: 'integer' } },
+  required: ['accessToken', 'refreshToken'],
+}
+const apiKeyHeader = { type: 'object', properties: { 'csc-api-key': str('The API key, KEYID:SECRET.') }, required: ['csc-api-key'] }
+const clientBasic: Record<string, string[]>[] = [{ clientBasic: [] }, {}]
+const anyObject = { type: 'object', additionalProperties: true }
+
+const docs: Record<string, RouteDoc> = {
+  'POST /oauth/token': {
+    tags: ['Standard (RFC 6749)'],
+    summary: 'Token endpoint',
+    description: 'RFC 6749 §3.2: client_credentials (§4.4), password (§4.3) and refresh_token (§6). Client authentication by HTTP Basic or client_secret_post.',
+    consumes: FORM_AND_JSON,
+    body: tokenRequest,
+    security: clientBasic,
+    response: { 200: tokenResponse, 400: oauthError, 401: oauthError },
+  },
+  'GET /oauth/token': {
+    tags: ['Standard (RFC 6749)'],
+    summary: 'Token endpoint by GET (off by default)',
+    description: 'Answers 405 with Allow: POST unless the operator turned on GATEHOUSE_ALLOW_GET_TOKEN (seed 002 compatibility); then takes the parameters from the query string.',
+    response: { 200: tokenResponse, 405: oauthError },
+  },
+  'POST /oauth/introspect': {
+    tags: ['Standard (RFC 6749)'],
+    summary: 'Token introspection (RFC 7662)',
+    consumes: FORM_AND_JSON,
+    body: tokenOnly,
+    security: clientBasic,
+    response: { 200: introspection, 400: oauthError, 401: oauthError },
+  },
+  'POST /oauth/revoke': {
+    tags: ['Standard (RFC 6749)'],
+    summary: 'Token revocation (RFC 7009)',
+    consumes: FORM_AND_JSON,
+    body: tokenOnly,
+    security: clientBasic,
+    response: { 200: { type: 'null', description: 'Revoked, or nothing to revoke (RFC 7009 §2.2).' }, 400: oauthError, 401: oauthError },
+  },
+  'GET /.well-known/oauth-authorization-server': { tags: ['Discovery'], summary: 'Authorization server metadata (RFC 8414)', response: { 200: anyObject } },
+  'GET /.well-known/openid-configuration': { tags: ['Discovery'], summary: 'The same metadata at the OpenID Connect location', response: { 200: anyObject } },
+  'GET /.well-known/jwks.json': { tags: ['Discovery'], summary: 'Public signing keys (RFC 7517 JWK set)', response: { 200: { type: 'object', properties: { keys: { type: 'array', items: anyObject } } } } },
+  'GET /healthz': { tags: ['Operations'], summary: 'Liveness', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },
+  'GET /readyz': { tags: ['Operations'], summary: 'Readiness: the database answers', response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, 503: anyObject } },
+  'POST /v2/oauth/request-tokens': {
+    tags: ['Canary API keys'],
+    summary: 'Exchange an API key for tokens (v2)',
+    headers: apiKeyHeader,
+    response: { 200: canaryTokens, 400: oauthError, 401: oauthError },
+  },
+  'POST /v2/oauth/refresh-tokens': {
+    tags: ['Canary API keys'],
+    summary: 'Refresh tokens (v2)',
+    headers: { type: 'object', properties: { 'x-refresh-token': str('The refresh token (Csc-Refresh-Token also accepted).') } },
+    response: { 200: canaryTokens, 400: oauthError, 401: oauthError },
+  },
+  'POST /v3/auth/tokens/get': {
+    tags: ['Canary API keys'],
+    summary: 'Exchange an API key for tokens (v3), optionally logging a user in',
+    headers: apiKeyHeader,
+    consumes: ['application/json'],
+    body: { type: 'object', properties: { userPool: { type: 'string' }, projectId: { type: 'string' }, username: { type: 'string' }, password: { type: 'string' } } },
+    response: {
+      200: { type: 'object', properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string' }, identityIds: { type: 'object', properties: { clientId: { type: 'string' }, projectId: { type: 'string' }, subjectId: { type: 'string' } } } } },
+      400: oauthError,
+      401: oauthError,
+    },
+  },
+  'POST /v3/auth/tokens/refresh': {
+    tags: ['Canary API keys'],
+    summary: 'Refresh tokens (v3)',
+    headers: { type: 'object', properties: { 'csc-refresh-token': str('The refresh token.') }, required: ['csc-refresh-token'] },
+    response: { 200: { type: 'object', properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string' } } }, 400: oauthError, 401: oauthError },
+  },
+  'POST /connect/token': {
+    tags: ['IdentityServer-style'],
+    summary: 'Token endpoint, IdentityServer conventions',
+    description: 'Form body only. Every error is HTTP 400. Scope omitted means all of the client\'s scopes; a refresh token only with offline_access.',
+    consumes: ['application/x-www-form-urlencoded'],
+    body: tokenRequest,
+    security: clientBasic,
+    response: { 200: tokenResponse, 400: oauthError },
+  },
+  'GET /connect/userinfo': { tags: ['IdentityServer-style'], summary: 'Claims of the token\'s user', security: [{ bearerAuth: [] }], response: { 200: anyObject, 401: anyObject } },
+  'POST /connect/revocation': { tags: ['IdentityServer-style'], summary: 'Token revocation (RFC 7009)', consumes: ['application/x-www-form-urlencoded'], body: tokenOnly, security: clientBasic, response: { 200: { type: 'null', description: 'Revoked.' }, 400: oauthError } },
+  'POST /connect/introspect': { tags: ['IdentityServer-style'], summary: 'Token introspection (RFC 7662)', consumes: ['application/x-www-form-urlencoded'], body: tokenOnly, security: clientBasic, response: { 200: introspection, 400: oauthError } },
+  'POST /v1/auth/token': {
+    tags: ['Wrapped'],
+    summary: 'Token endpoint with a wrapped answer',
+    consumes: FORM_AND_JSON,
+    body: { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' }, grant_type: { type: 'string', enum: ['client_credentials'] } }, required: ['client_id', 'client_secret'] },
+    response: {
+      200: { type: 'object', properties: { data: { type: 'object', properties: { access_token: { type: 'string' }, token_type: { type: 'string' }, expires_in: { type: 'integer' } } } } },
+      400: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'integer' }, code_reason: { type: 'string' }, message: { type: 'string' } } } } },
+      401: { type: 'object', properties: { error: anyObject } },
+    },
+  },
+}
+
+/** The doc of a route that has no schema of its own; a generic one for routes nobody described yet. */
+export function documentRoute(method: string, url: string): RouteDoc {
+  const known = docs[`${method} ${url}`]
+  if (known) return known
+  const area = url.startsWith('/connect/') ? 'IdentityServer-style' : url.startsWith('/v1/') ? 'Wrapped' : /^\/v[23]\//.test(url) ? 'Canary API keys' : 'Other'
+  return { tags: [area], summary: `${method} ${url}`, response: { 200: anyObject } }
+}

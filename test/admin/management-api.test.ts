@@ -1,0 +1,364 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { createOperatorToken } from '../../src/core/admin/operator-token.js'
+import { ManualClock } from '../../src/core/clock.js'
+import { startTestServer, type TestServer } from '../helpers/server.js'
+import { request, type HttpAnswer } from '../helpers/http.js'
+
+const PROBLEM = 'application/problem+json; charset=utf-8'
+
+function operatorToken(server: TestServer, ttl?: number): Promise<string> {
+  const g = server.server.gatehouse
+  return createOperatorToken({ store: g.store, clients: g.clients, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl }, ttl !== undefined ? { ttl } : {}).then((issued) => issued.accessToken)
+}
+
+function assertProblem(answer: HttpAnswer, status: number, type: string, title: string, detail: string): void {
+  assert.deepEqual({ status: answer.status, contentType: answer.headers.get('content-type'), body: answer.body }, { status, contentType: PROBLEM, body: { type: `urn:gatehouse:problem:${type}`, title, status, detail } })
+}
+
+/** Strips the values that differ per run (times, generated ids) so whole answers can be compared. */
+function stable(record: unknown, ...keys: string[]): Record<string, unknown> {
+  const copy = { ...(record as Record<string, unknown>) }
+  for (const key of ['created_at', 'updated_at', ...keys]) if (key in copy) copy[key] = `<${key}>`
+  return copy
+}
+
+describe('management API', () => {
+  const clock = new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0))
+  let server: TestServer
+  let admin: string
+  let auth: Record<string, string>
+  const api = (path: string): string => `${server.url}/admin/v1${path}`
+
+  before(async () => {
+    server = await startTestServer({ clock })
+    admin = await operatorToken(server)
+    auth = { authorization: `Bearer ${admin}` }
+  })
+  after(() => server.close())
+
+  describe('authorization', () => {
+    it('answers 401 with a bare Bearer challenge when no token is sent (RFC 6750 §3.1)', async () => {
+      const answer = await request(api('/clients'))
+      assertProblem(answer, 401, 'unauthorized', 'Unauthorized', 'A bearer token with the management-api scope is required.')
+      assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="gatehouse"')
+    })
+
+    it('answers 401 invalid_token for a header that is not a bearer token', async () => {
+      const answer = await request(api('/clients'), { headers: { authorization: 'Basic dXNlcjpwYXNz' } })
+      assertProblem(answer, 401, 'unauthorized', 'Unauthorized', 'The Authorization header must be "Bearer <token>".')
+      assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="gatehouse", error="invalid_token", error_description="malformed authorization header"')
+    })
+
+    it('answers 401 invalid_token for an expired token', async () => {
+      const shortLived = await operatorToken(server, 60)
+      assert.equal((await request(api('/clients'), { headers: { authorization: `Bearer ${shortLived}` } })).status, 200)
+      clock.advance(61_000)
+      const answer = await request(api('/clients'), { headers: { authorization: `Bearer ${shortLived}` } })
+      assertProblem(answer, 401, 'unauthorized', 'Unauthorized', 'The access token is invalid, expired or revoked.')
+      assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="gatehouse", error="invalid_token", error_description="the access token is invalid, expired or revoked"')
+    })
+
+    it('answers 401 for a forged token', async () => {
+      const [header, payload] = admin.split('.')
+      const answer = await request(api('/clients'), { headers: { authorization: `Bearer ${header}.${payload}.AAAA` } })
+      assert.equal(answer.status, 401)
+    })
+
+    it('answers 403 insufficient_scope for a valid token without management-api', async () => {
+      const client = await server.createClient({ scopes: ['api'] })
+      const token = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: client })
+      const accessToken = (token.body as { access_token: string }).access_token
+      const answer = await request(api('/clients'), { headers: { authorization: `Bearer ${accessToken}` } })
+      assertProblem(answer, 403, 'forbidden', 'Forbidden', 'The access token lacks the management-api scope.')
+      assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="gatehouse", error="insufficient_scope", error_description="the management-api scope is required", scope="management-api"')
+    })
+
+    it('accepts a management-api token obtained over HTTP, and refuses it once revoked', async () => {
+      const client = await server.createClient({ scopes: ['management-api'] })
+      const token = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', scope: 'management-api' }, basic: client })
+      const accessToken = (token.body as { access_token: string }).access_token
+      assert.equal((await request(api('/signing-keys'), { headers: { authorization: `Bearer ${accessToken}` } })).status, 200)
+      assert.equal((await request(`${server.url}/oauth/revoke`, { form: { token: accessToken }, basic: client })).status, 200)
+      assert.equal((await request(api('/signing-keys'), { headers: { authorization: `Bearer ${accessToken}` } })).status, 401)
+    })
+
+    it('accepts an opaque management-api token', async () => {
+      const client = await server.createClient({ scopes: ['management-api'], tokenFormat: 'opaque' })
+      const token = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: client })
+      const accessToken = (token.body as { access_token: string }).access_token
+      assert.match(accessToken, /^sk-/)
+      assert.equal((await request(api('/users'), { headers: { authorization: `Bearer ${accessToken}` } })).status, 200)
+    })
+
+    it('answers an unknown management path with a 404 problem', async () => {
+      assertProblem(await request(api('/nope'), { headers: auth }), 404, 'not-found', 'Not found', 'No management operation GET /admin/v1/nope.')
+    })
+  })
+
+  describe('clients', () => {
+    it('creates a client and shows its secret once', async () => {
+      const answer = await request(api('/clients'), {
+        headers: auth,
+        json: { name: 'Billing', client_id: 'billing', grant_types: ['client_credentials'], scopes: ['invoices:read'], audience: 'https://billing.example', token_format: 'opaque', access_token_ttl: 600 },
+      })
+      assert.equal(answer.status, 201)
+      assert.equal(answer.headers.get('cache-control'), 'no-store')
+      const body = answer.body as Record<string, unknown>
+      assert.match(String(body.client_secret), /^[A-Za-z0-9_-]{43}$/)
+      assert.deepEqual(stable(body, 'client_secret'), {
+        client_id: 'billing',
+        name: 'Billing',
+        grant_types: ['client_credentials'],
+        scopes: ['invoices:read'],
+        default_scopes: [],
+        audience: 'https://billing.example',
+        token_format: 'opaque',
+        access_token_ttl: 600,
+        refresh_token_ttl: 2592000,
+        refresh_token_sliding_ttl: 1296000,
+        refresh_reuse_interval: 0,
+        rotate_refresh_tokens: true,
+        created_at: '<created_at>',
+        updated_at: '<updated_at>',
+        client_secret: '<client_secret>',
+      })
+      const token = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: { id: 'billing', secret: String(body.client_secret) } })
+      assert.equal(token.status, 200)
+      const shown = await request(api('/clients/billing'), { headers: auth })
+      assert.equal(shown.status, 200)
+      assert.equal((shown.body as Record<string, unknown>).client_secret, undefined)
+      const { client_secret: _secret, ...withoutSecret } = body
+      assert.deepEqual(shown.body, withoutSecret)
+    })
+
+    it('refuses an invalid body with a 400 problem that names the field', async () => {
+      assertProblem(await request(api('/clients'), { headers: auth, json: { grant_types: ['client_credentials'] } }), 400, 'validation', 'Invalid request', "body must have required property 'name'")
+      assertProblem(await request(api('/clients'), { headers: auth, json: { name: 'x', token_format: 'paseto' } }), 400, 'validation', 'Invalid request', 'body/token_format must be equal to one of the allowed values')
+      assertProblem(await request(api('/clients'), { headers: auth, json: { name: 'x', default_scopes: ['b'], scopes: ['a'] } }), 400, 'validation', 'Invalid request', 'default scope "b" is not among the client\'s scopes')
+      assertProblem(await request(api('/clients'), { headers: auth, raw: { contentType: 'application/json', body: '{"name":' } }), 400, 'validation', 'Invalid request', 'The request could not be read: send a JSON body with content-type application/json.')
+    })
+
+    it('refuses a taken client id with 409', async () => {
+      await request(api('/clients'), { headers: auth, json: { name: 'Twice', client_id: 'twice' } })
+      assertProblem(await request(api('/clients'), { headers: auth, json: { name: 'Twice', client_id: 'twice' } }), 409, 'conflict', 'Conflict', 'client twice already exists')
+    })
+
+    it('lists clients in pages', async () => {
+      for (const id of ['page-a', 'page-b', 'page-c']) await request(api('/clients'), { headers: auth, json: { name: id, client_id: id } })
+      const first = await request(api('/clients?limit=2&after=page-'), { headers: auth })
+      assert.equal(first.status, 200)
+      const body = first.body as { clients: { client_id: string }[]; next_after: string | null }
+      assert.deepEqual({ ids: body.clients.map((c) => c.client_id), next: body.next_after }, { ids: ['page-a', 'page-b'], next: 'page-b' })
+      const second = (await request(api('/clients?limit=2&after=page-b'), { headers: auth })).body as { clients: { client_id: string }[]; next_after: string | null }
+      assert.deepEqual(second.clients[0]?.client_id, 'page-c')
+      assertProblem(await request(api('/clients?limit=0'), { headers: auth }), 400, 'validation', 'Invalid request', 'querystring/limit must be >= 1')
+    })
+
+    it('updates only the fields sent, and the change applies to the next token at once', async () => {
+      const created = (await request(api('/clients'), { headers: auth, json: { name: 'Changing', scopes: ['a'] } })).body as { client_id: string; client_secret: string }
+      const answer = await request(api(`/clients/${created.client_id}`), { method: 'PATCH', headers: auth, json: { scopes: ['a', 'b'], access_token_ttl: 120 } })
+      assert.equal(answer.status, 200)
+      const body = answer.body as Record<string, unknown>
+      assert.deepEqual([body.name, body.scopes, body.access_token_ttl], ['Changing', ['a', 'b'], 120])
+      const token = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', scope: 'b' }, basic: { id: created.client_id, secret: created.client_secret } })
+      assert.deepEqual([token.status, (token.body as Record<string, unknown>).expires_in], [200, 120])
+      assertProblem(await request(api('/clients/none'), { method: 'PATCH', headers: auth, json: { name: 'x' } }), 404, 'not-found', 'Not found', 'No client with id none.')
+      assertProblem(await request(api(`/clients/${created.client_id}`), { method: 'PATCH', headers: auth, json: {} }), 400, 'validation', 'Invalid request', 'body must NOT have fewer than 1 properties')
+    })
+
+    it('rotates a secret: the old one is refused at once, the new one works', async () => {
+      const created = (await request(api('/clients'), { headers: auth, json: { name: 'Rotating' } })).body as { client_id: string; client_secret: string }
+      const rotated = await request(api(`/clients/${created.client_id}/secret`), { method: 'POST', headers: auth })
+      assert.equal(rotated.status, 200)
+      const body = rotated.body as { client_id: string; client_secret: string }
+      assert.deepEqual(Object.keys(body), ['client_id', 'client_secret'])
+      assert.notEqual(body.client_secret, created.client_secret)
+      const old = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: { id: created.client_id, secret: created.client_secret } })
+      assert.equal(old.status, 401)
+      const fresh = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: { id: created.client_id, secret: body.client_secret } })
+      assert.equal(fresh.status, 200)
+      assertProblem(await request(api('/clients/none/secret'), { method: 'POST', headers: auth }), 404, 'not-found', 'Not found', 'No client with id none.')
+    })
+
+    it('deletes a client: 204, then 404, and its secret stops working', async () => {
+      const created = (await request(api('/clients'), { headers: auth, json: { name: 'Leaving' } })).body as { client_id: string; client_secret: string }
+      const deleted = await request(api(`/clients/${created.client_id}`), { method: 'DELETE', headers: auth })
+      assert.deepEqual([deleted.status, deleted.text], [204, ''])
+      assertProblem(await request(api(`/clients/${created.client_id}`), { headers: auth }), 404, 'not-found', 'Not found', `No client with id ${created.client_id}.`)
+      assertProblem(await request(api(`/clients/${created.client_id}`), { method: 'DELETE', headers: auth }), 404, 'not-found', 'Not found', `No client with id ${created.client_id}.`)
+      const token = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: { id: created.client_id, secret: created.client_secret } })
+      assert.equal(token.status, 401)
+    })
+  })
+
+  describe('API keys', () => {
+    it('creates a key shown once, lists and shows it, and revokes it', async () => {
+      const created = await request(api('/api-keys'), { headers: auth, json: { name: 'CI pipeline', scopes: ['deploy'] } })
+      assert.equal(created.status, 201)
+      const body = created.body as Record<string, unknown>
+      assert.match(String(body.api_key), /^[0-9A-F]{6}:[A-Za-z0-9+/]{43}=$/)
+      assert.equal(String(body.api_key).split(':')[0], body.id)
+      assert.deepEqual(stable(body, 'api_key', 'id', 'client_id'), {
+        id: '<id>',
+        name: 'CI pipeline',
+        client_id: '<client_id>',
+        scopes: ['deploy'],
+        audience: null,
+        expires_at: null,
+        revoked_at: null,
+        created_at: '<created_at>',
+        api_key: '<api_key>',
+      })
+      const listed = (await request(api(`/api-keys?client_id=${String(body.client_id)}`), { headers: auth })).body as { api_keys: Record<string, unknown>[]; next_after: null }
+      assert.deepEqual(listed, { api_keys: [Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'api_key'))], next_after: null })
+      const shown = await request(api(`/api-keys/${String(body.id)}`), { headers: auth })
+      assert.deepEqual(shown.body, listed.api_keys[0])
+      const revoked = await request(api(`/api-keys/${String(body.id)}/revoke`), { method: 'POST', headers: auth })
+      assert.equal(revoked.status, 200)
+      assert.equal((revoked.body as Record<string, unknown>).revoked_at, new Date(clock.now()).toISOString())
+      assertProblem(await request(api('/api-keys/ABCDEF/revoke'), { method: 'POST', headers: auth }), 404, 'not-found', 'Not found', 'No API key with id ABCDEF.')
+      assertProblem(await request(api('/api-keys/ABCDEF'), { headers: auth }), 404, 'not-found', 'Not found', 'No API key with id ABCDEF.')
+    })
+
+    it('refuses a key for a client that does not allow the api_key grant', async () => {
+      const client = await server.createClient({ grantTypes: ['client_credentials'] })
+      const answer = await request(api('/api-keys'), { headers: auth, json: { name: 'nope', client_id: client.id } })
+      assert.equal(answer.status, 400)
+      assert.equal((answer.body as Record<string, unknown>).type, 'urn:gatehouse:problem:validation')
+    })
+  })
+
+  describe('users', () => {
+    it('creates, lists, disables, enables a user and sets a password', async () => {
+      const client = await server.createClient({ grantTypes: ['password'] })
+      const created = await request(api('/users'), { headers: auth, json: { username: 'Grace@Example.com', password: 'first-password', name: 'Grace' } })
+      assert.equal(created.status, 201)
+      const user = created.body as Record<string, unknown>
+      assert.deepEqual(stable(user, 'id'), { id: '<id>', username: 'grace@example.com', name: 'Grace', email: 'grace@example.com', disabled: false, created_at: '<created_at>' })
+      assertProblem(await request(api('/users'), { headers: auth, json: { username: 'grace@example.com', password: 'first-password' } }), 409, 'conflict', 'Conflict', 'user grace@example.com already exists')
+      assertProblem(await request(api('/users'), { headers: auth, json: { username: 'x@example.com', password: 'short' } }), 400, 'validation', 'Invalid request', 'body/password must NOT have fewer than 8 characters')
+
+      const listed = (await request(api('/users'), { headers: auth })).body as { users: Record<string, unknown>[] }
+      assert.ok(listed.users.some((entry) => entry.id === user.id))
+
+      const login = (password: string) => request(`${server.url}/oauth/token`, { form: { grant_type: 'password', username: 'grace@example.com', password }, basic: client })
+      assert.equal((await login('first-password')).status, 200)
+      const disabled = await request(api(`/users/${String(user.id)}/disable`), { method: 'POST', headers: auth })
+      assert.deepEqual([disabled.status, (disabled.body as Record<string, unknown>).disabled], [200, true])
+      assert.equal((await login('first-password')).status, 400)
+      const enabled = await request(api('/users/grace@example.com/enable'), { method: 'POST', headers: auth })
+      assert.deepEqual([enabled.status, (enabled.body as Record<string, unknown>).disabled], [200, false])
+
+      const changed = await request(api(`/users/${String(user.id)}/password`), { method: 'PUT', headers: auth, json: { password: 'second-password' } })
+      assert.deepEqual([changed.status, changed.text], [204, ''])
+      assert.equal((await login('first-password')).status, 400)
+      assert.equal((await login('second-password')).status, 200)
+      assertProblem(await request(api('/users/nobody/disable'), { method: 'POST', headers: auth }), 404, 'not-found', 'Not found', 'No user nobody.')
+      const shown = await request(api(`/users/${String(user.id)}`), { headers: auth })
+      assert.deepEqual(shown.body, { ...user, disabled: false })
+    })
+  })
+
+  describe('signing keys', () => {
+    it('lists keys and rotates: the new key is active, the old one stays published', async () => {
+      const before = (await request(api('/signing-keys'), { headers: auth })).body as { keys: Record<string, unknown>[] }
+      const active = before.keys.filter((key) => key.active)
+      assert.equal(active.length, 1)
+      assert.deepEqual(Object.keys(before.keys[0] ?? {}).sort(), ['active', 'created_at', 'kid', 'published', 'retired_at'])
+      const rotated = await request(api('/signing-keys/rotate'), { method: 'POST', headers: auth })
+      assert.equal(rotated.status, 201)
+      const fresh = rotated.body as Record<string, unknown>
+      assert.deepEqual(stable(fresh, 'kid'), { kid: '<kid>', active: true, published: true, created_at: '<created_at>', retired_at: null })
+      const after = (await request(api('/signing-keys'), { headers: auth })).body as { keys: Record<string, unknown>[] }
+      const old = after.keys.find((key) => key.kid === active[0]?.kid)
+      assert.deepEqual([old?.active, old?.published], [false, true])
+      const jwks = (await request(`${server.url}/.well-known/jwks.json`)).body as { keys: { kid: string }[] }
+      assert.ok(jwks.keys.some((key) => key.kid === fresh.kid))
+    })
+  })
+
+  describe('audit events', () => {
+    it('records every management change with the operator, newest first, filterable and paged, never a secret', async () => {
+      const created = (await request(api('/clients'), { headers: auth, json: { name: 'Audited', client_id: 'audited' } })).body as { client_secret: string }
+      await request(api('/clients/audited/secret'), { method: 'POST', headers: auth })
+      const answer = await request(api('/audit-events?target=client:audited'), { headers: auth })
+      assert.equal(answer.status, 200)
+      const body = answer.body as { events: Record<string, unknown>[]; next_cursor: string | null }
+      assert.deepEqual(
+        body.events.map((event) => stable(event, 'id')),
+        [
+          { id: '<id>', at: new Date(clock.now()).toISOString(), actor: 'client:gatehouse-operator', action: 'client.secret_rotated', target: 'client:audited', ip: '127.0.0.1', details: {} },
+          { id: '<id>', at: new Date(clock.now()).toISOString(), actor: 'client:gatehouse-operator', action: 'client.created', target: 'client:audited', ip: '127.0.0.1', details: { name: 'Audited', grant_types: ['client_credentials'], scopes: [] } },
+        ],
+      )
+      assert.equal(body.next_cursor, null)
+      const all = await request(api('/audit-events?limit=500'), { headers: auth })
+      assert.doesNotMatch(all.text, new RegExp(created.client_secret))
+      assert.doesNotMatch(all.text, /first-password|second-password/)
+    })
+
+    it('filters by actor, action and time, and pages with a cursor', async () => {
+      clock.advance(600_000)
+      const start = new Date(clock.now()).toISOString()
+      for (const name of ['one', 'two', 'three']) {
+        await request(api('/clients'), { headers: auth, json: { name } })
+        clock.advance(1000)
+      }
+      const query = `action=client.created&actor=client:gatehouse-operator&from=${start}`
+      const first = (await request(api(`/audit-events?${query}&limit=2`), { headers: auth })).body as { events: { details: { name: string } }[]; next_cursor: string }
+      assert.deepEqual(first.events.map((event) => event.details.name), ['three', 'two'])
+      const second = (await request(api(`/audit-events?${query}&limit=2&cursor=${first.next_cursor}`), { headers: auth })).body as { events: { details: { name: string } }[]; next_cursor: string | null }
+      assert.deepEqual([second.events.map((event) => event.details.name), second.next_cursor], [['one'], null])
+      const before = (await request(api(`/audit-events?${query}&to=${new Date(Date.parse(start) + 1000).toISOString()}`), { headers: auth })).body as { events: { details: { name: string } }[] }
+      assert.deepEqual(before.events.map((event) => event.details.name), ['one'])
+      const nobody = (await request(api('/audit-events?actor=client:nobody'), { headers: auth })).body
+      assert.deepEqual(nobody, { events: [], next_cursor: null })
+      assertProblem(await request(api('/audit-events?from=yesterday'), { headers: auth }), 400, 'validation', 'Invalid request', 'querystring/from must match format "date-time"')
+      assertProblem(await request(api('/audit-events?cursor=zz'), { headers: auth }), 400, 'validation', 'Invalid request', 'cursor is not a next_cursor this API gave.')
+    })
+
+    it('records a failed management authorization (without the token)', async () => {
+      await request(api('/clients'), { headers: { authorization: 'Bearer not.a.token' } })
+      let events: { action: string; details: Record<string, unknown> }[] = []
+      for (let i = 0; i < 50 && events.length === 0; i++) {
+        events = ((await request(api('/audit-events?action=management.authorization_failed'), { headers: auth })).body as { events: typeof events }).events
+        if (events.length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      assert.deepEqual(events[0]?.details, { path: '/admin/v1/clients', reason: 'The access token is invalid, expired or revoked.' })
+    })
+  })
+})
+
+describe('gatehouse admin create-token', () => {
+  it('creates the operator client once and prints a working management token', async () => {
+    const server = await startTestServer()
+    try {
+      const run = (): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+        new Promise((resolve, reject) => {
+          const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js'), 'admin', 'create-token', '--ttl', '600', '--json'], {
+            env: { ...process.env, GATEHOUSE_DATABASE_URL: server.database.url, GATEHOUSE_DATA_DIR: server.database.dataDir, GATEHOUSE_SECRET: server.config.secret ?? '', GATEHOUSE_ISSUER: server.config.issuer },
+          })
+          let stdout = ''
+          let stderr = ''
+          child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+          child.on('error', reject)
+          child.on('close', (code) => resolve({ code, stdout, stderr }))
+        })
+      for (let i = 0; i < 2; i++) {
+        const result = await run()
+        assert.equal(result.code, 0, result.stderr)
+        const printed = JSON.parse(result.stdout) as Record<string, unknown>
+        assert.deepEqual({ ...printed, access_token: typeof printed.access_token }, { access_token: 'string', token_type: 'Bearer', expires_in: 600, scope: 'management-api', client_id: 'gatehouse-operator' })
+        const answer = await request(`${server.url}/admin/v1/clients`, { headers: { authorization: `Bearer ${String(printed.access_token)}` } })
+        assert.equal(answer.status, 200)
+        assert.deepEqual((answer.body as { clients: { client_id: string }[] }).clients.map((c) => c.client_id), ['gatehouse-operator'])
+      }
+    } finally {
+      await server.close()
+    }
+  })
+})
