@@ -3,12 +3,24 @@
  * answering with the right status and `WWW-Authenticate` challenge (§3).
  */
 
-/** RFC 6750 §3.1 error codes. */
+/**
+ * RFC 6750 §3.1 error codes.
+ *
+ * @example
+ * ```ts
+ * const code: BearerErrorCode | undefined = error instanceof BearerTokenError ? error.code : undefined
+ * ```
+ */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
 
 /**
  * Why a token check failed, for logs: the wire only says `invalid_token` with a short
  * description, so a caller learns nothing about which check it failed.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof BearerTokenError) logger.info({ reason: error.reason }, 'token refused')
+ * ```
  */
 export type BearerFailureReason =
   | 'missing'
@@ -89,7 +101,14 @@ function quotable(value: string): string {
 /** RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 
-/** What the framework adapters know about a request. */
+/**
+ * What the framework adapters know about a request.
+ *
+ * @example
+ * ```ts
+ * await verifier.verifyRequest({ authorization: req.headers.authorization, queryToken: url.searchParams.has('access_token') })
+ * ```
+ */
 export interface BearerRequest {
   authorization: string | undefined
   /** Whether the query string carries `access_token` (RFC 6750 §2.3). */
@@ -100,6 +119,12 @@ export interface BearerRequest {
  * Reads the bearer token of a request. No credentials, or another scheme (e.g. Basic), is a
  * challenge without an error code (§3.1); a Bearer header that is empty or malformed, or a token
  * in the query string, is invalid_request (§2.3 is a MAY that RFC 9700 §2.4 forbids: URLs are logged).
+ *
+ * @example
+ * ```ts
+ * import { readBearerToken } from 'gatehouse/verify'
+ * const token = readBearerToken({ authorization: 'Bearer eyJhbGciOi…' }) // 'eyJhbGciOi…'
+ * ```
  */
 export function readBearerToken(request: BearerRequest): string {
   if (request.queryToken) {

@@ -12,12 +12,34 @@ import { TokenClientError, type TokenDialectName } from './token-client-error.js
 export { TokenClientError }
 export type { ApiKeyCredentials, ClientAuthentication, ClientSecretCredentials, OAuthCredentials, PasswordCredentials, TokenDialectName }
 
-/** Milliseconds since the epoch; inject one to control time in tests. */
+/**
+ * Milliseconds since the epoch; inject one to control time in tests.
+ *
+ * @example
+ * ```ts
+ * let now = Date.now()
+ * const clock: TokenClientClock = { now: () => now }
+ * const tokens = createTokenClient({ issuer, dialect: 'standard', credentials, clock })
+ * now += 3_600_000 // the cached token has expired: the next getToken() fetches one
+ * ```
+ */
 export interface TokenClientClock {
   now(): number
 }
 
-/** Options every dialect shares. Give `issuer` (the server's base URL) or `tokenUrl`. */
+/**
+ * Options every dialect shares. Give `issuer` (the server's base URL) or `tokenUrl`.
+ *
+ * @example
+ * ```ts
+ * const common: TokenClientBaseOptions = {
+ *   tokenUrl: 'https://auth.example.com/oauth/token',
+ *   scope: ['api', 'read'],
+ *   refreshAheadSeconds: 120,
+ *   clientAuthentication: 'client_secret_post',
+ * }
+ * ```
+ */
 export interface TokenClientBaseOptions {
   /** The Gatehouse base URL, e.g. `https://auth.example.com`; the dialect's path is appended. */
   issuer?: string
@@ -39,7 +61,15 @@ export interface TokenClientBaseOptions {
   clock?: TokenClientClock
 }
 
-/** Which credentials each dialect takes: a discriminated union on `dialect`. */
+/**
+ * Which credentials each dialect takes: a discriminated union on `dialect`.
+ *
+ * @example
+ * ```ts
+ * const canaryOptions: TokenClientOptions = { issuer, dialect: 'canary', credentials: { apiKey: 'A1B2C3:…' } }
+ * const wrappedOptions: TokenClientOptions = { issuer, dialect: 'wrapped', credentials: { clientId, clientSecret } }
+ * ```
+ */
 export type TokenClientOptions = TokenClientBaseOptions &
   (
     | { dialect: 'standard' | 'identityserver'; credentials: OAuthCredentials }
@@ -47,7 +77,16 @@ export type TokenClientOptions = TokenClientBaseOptions &
     | { dialect: 'wrapped'; credentials: ClientSecretCredentials }
   )
 
-/** A token client; see {@link createTokenClient}. */
+/**
+ * A token client; see {@link createTokenClient}.
+ *
+ * @example
+ * ```ts
+ * const tokens: TokenClient = createTokenClient({ issuer, dialect: 'standard', credentials })
+ * const headers = { authorization: `Bearer ${await tokens.getToken()}` }
+ * const response = await tokens.authFetch('https://api.example.com/things', { method: 'POST', body: '{}' })
+ * ```
+ */
 export interface TokenClient {
   readonly dialect: TokenDialectName
   /**

@@ -17,6 +17,14 @@ declare global {
   }
 }
 
+/**
+ * Options of {@link expressBearerAuth}.
+ *
+ * @example
+ * ```ts
+ * app.use('/admin', expressBearerAuth({ verifier, realm: 'admin', requiredScopes: ['management-api'] }))
+ * ```
+ */
 export interface ExpressBearerAuthOptions {
   verifier: Verifier
   /** The `realm` of the challenge (RFC 6750 §3). */
@@ -25,9 +33,25 @@ export interface ExpressBearerAuthOptions {
   requiredScopes?: readonly string[]
 }
 
-/** The request as the middleware sees it: Express's Request is one. */
+/**
+ * The request as the middleware sees it: Express's Request is one.
+ *
+ * @example
+ * ```ts
+ * const handler = (req: BearerAuthRequest, res: ServerResponse) => res.end(req.accessToken?.subject)
+ * ```
+ */
 export type BearerAuthRequest = IncomingMessage & { originalUrl?: string; accessToken?: VerifiedToken }
 
+/**
+ * The middleware's signature, usable with Express, connect or plain node:http.
+ *
+ * @example
+ * ```ts
+ * const auth: BearerAuthMiddleware = expressBearerAuth({ verifier })
+ * http.createServer((req, res) => auth(req, res, (error) => (error ? res.writeHead(500).end() : res.end('ok'))))
+ * ```
+ */
 export type BearerAuthMiddleware = (request: BearerAuthRequest, response: ServerResponse, next: (error?: unknown) => void) => void
 
 /**

@@ -6,7 +6,15 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { BearerTokenError } from './bearer.js'
 import type { VerifiedToken, Verifier } from './verify.js'
 
-/** Per-route settings, under the route's `config.gatehouse`. */
+/**
+ * Per-route settings, under the route's `config.gatehouse`.
+ *
+ * @example
+ * ```ts
+ * app.get('/admin/stats', { config: { gatehouse: { scopes: ['management-api'] } } }, handler)
+ * app.get('/healthz', { config: { gatehouse: { public: true } } }, handler)
+ * ```
+ */
 export interface GatehouseRouteConfig {
   /** Scopes this route needs on top of the plugin's. */
   scopes?: readonly string[]
@@ -24,6 +32,14 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Options of {@link fastifyBearerAuth}.
+ *
+ * @example
+ * ```ts
+ * await app.register(fastifyBearerAuth, { verifier, realm: 'worklist', requiredScopes: ['integrated-api'] } satisfies FastifyBearerAuthOptions)
+ * ```
+ */
 export interface FastifyBearerAuthOptions {
   verifier: Verifier
   /** The `realm` of the challenge (RFC 6750 §3). */

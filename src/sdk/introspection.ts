@@ -1,6 +1,14 @@
 import { BearerTokenError } from './bearer.js'
 
-/** RFC 7662 §2.2 members the verifier reads; the rest is passed through as claims. */
+/**
+ * RFC 7662 §2.2 members the verifier reads; the rest is passed through as claims.
+ *
+ * @example
+ * ```ts
+ * const token = await verifier.verify('sk-…')
+ * const answer = token.claims as IntrospectionAnswer // { active: true, scope, client_id, sub, exp, … }
+ * ```
+ */
 export interface IntrospectionAnswer {
   active: boolean
   scope?: string

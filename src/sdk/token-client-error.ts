@@ -1,4 +1,11 @@
-/** The wire dialects the token client speaks (see docs/sdk.md). */
+/**
+ * The wire dialects the token client speaks (see docs/sdk.md).
+ *
+ * @example
+ * ```ts
+ * const dialect: TokenDialectName = process.env.GATEHOUSE_DIALECT === 'canary' ? 'canary' : 'standard'
+ * ```
+ */
 export type TokenDialectName = 'standard' | 'canary' | 'identityserver' | 'wrapped'
 
 /**

@@ -12,12 +12,26 @@ export { BearerTokenError, readBearerToken }
 export type { BearerErrorCode, BearerFailureReason, BearerRequest } from './bearer.js'
 export type { IntrospectionAnswer }
 
-/** Milliseconds since the epoch; inject one to control time in tests. */
+/**
+ * Milliseconds since the epoch; inject one to control time in tests.
+ *
+ * @example
+ * ```ts
+ * const verifier = createVerifier({ issuer, audience, clock: { now: () => Date.UTC(2026, 0, 1) } })
+ * ```
+ */
 export interface VerifierClock {
   now(): number
 }
 
-/** How opaque tokens are checked: the resource server's own client at the introspection endpoint. */
+/**
+ * How opaque tokens are checked: the resource server's own client at the introspection endpoint.
+ *
+ * @example
+ * ```ts
+ * const introspection: IntrospectionSettings = { clientId: 'worklist-api', clientSecret: process.env.WORKLIST_SECRET!, cacheTtlSeconds: 30 }
+ * ```
+ */
 export interface IntrospectionSettings {
   clientId: string
   clientSecret: string
@@ -61,7 +75,15 @@ export interface VerifierOptions {
   clock?: VerifierClock
 }
 
-/** A token that passed every check. */
+/**
+ * A token that passed every check.
+ *
+ * @example
+ * ```ts
+ * const token: VerifiedToken = await verifier.verifyRequest(request.headers.authorization)
+ * if (!token.scopes.includes('management-api')) console.log(`${token.subject} via ${token.clientId}`)
+ * ```
+ */
 export interface VerifiedToken {
   format: 'jwt' | 'opaque'
   /** `sub`: the user, or the client itself for client_credentials. */
@@ -74,12 +96,28 @@ export interface VerifiedToken {
   claims: Record<string, unknown>
 }
 
+/**
+ * Options of one check.
+ *
+ * @example
+ * ```ts
+ * await verifier.verify(token, { requiredScopes: ['management-api'] })
+ * ```
+ */
 export interface VerifyCallOptions {
   /** Scopes needed on top of the verifier's `requiredScopes`. */
   requiredScopes?: readonly string[]
 }
 
-/** See {@link createVerifier}. */
+/**
+ * See {@link createVerifier}.
+ *
+ * @example
+ * ```ts
+ * const verifier: Verifier = createVerifier({ issuer, audience })
+ * const token = await verifier.verify(rawToken)
+ * ```
+ */
 export interface Verifier {
   /** Checks one access token; rejects with a {@link BearerTokenError} (or another error if the issuer cannot be reached). */
   verify(token: string, options?: VerifyCallOptions): Promise<VerifiedToken>

@@ -10,7 +10,14 @@ import {
   type WireAnswer,
 } from './dialect.js'
 
-/** A Canary-style API key, `KEYID:SECRET` (wire contract 2). */
+/**
+ * A Canary-style API key, `KEYID:SECRET` (wire contract 2).
+ *
+ * @example
+ * ```ts
+ * const credentials: ApiKeyCredentials = { apiKey: process.env.CSC_API_KEY! }
+ * ```
+ */
 export interface ApiKeyCredentials {
   apiKey: string
 }

@@ -18,7 +18,14 @@ export interface WireContext {
   scope: string | undefined
 }
 
-/** RFC 6749 §2.3.1: HTTP Basic (which servers must support) or the two body parameters. */
+/**
+ * RFC 6749 §2.3.1: HTTP Basic (which servers must support) or the two body parameters.
+ *
+ * @example
+ * ```ts
+ * createTokenClient({ issuer, dialect: 'standard', credentials, clientAuthentication: 'client_secret_post' })
+ * ```
+ */
 export type ClientAuthentication = 'client_secret_basic' | 'client_secret_post'
 
 /** One wire dialect: how to authenticate, and how to refresh when it issues refresh tokens. */

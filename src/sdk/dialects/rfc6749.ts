@@ -13,18 +13,40 @@ import {
 } from './dialect.js'
 import type { TokenDialectName } from '../token-client-error.js'
 
-/** A confidential client (RFC 6749 §4.4, client_credentials). */
+/**
+ * A confidential client (RFC 6749 §4.4, client_credentials).
+ *
+ * @example
+ * ```ts
+ * const credentials: ClientSecretCredentials = { clientId: process.env.CLIENT_ID!, clientSecret: process.env.CLIENT_SECRET! }
+ * ```
+ */
 export interface ClientSecretCredentials {
   clientId: string
   clientSecret: string
 }
 
-/** A confidential client acting for a user (RFC 6749 §4.3, password). */
+/**
+ * A confidential client acting for a user (RFC 6749 §4.3, password).
+ *
+ * @example
+ * ```ts
+ * const credentials: PasswordCredentials = { clientId, clientSecret, username: 'ada@example.com', password }
+ * ```
+ */
 export interface PasswordCredentials extends ClientSecretCredentials {
   username: string
   password: string
 }
 
+/**
+ * Credentials of the standard and IdentityServer dialects: with a username, the password grant.
+ *
+ * @example
+ * ```ts
+ * const credentials: OAuthCredentials = user ? { clientId, clientSecret, ...user } : { clientId, clientSecret }
+ * ```
+ */
 export type OAuthCredentials = ClientSecretCredentials | PasswordCredentials
 
 /** RFC 6749 §5.1: `access_token` and `token_type` are required; Bearer is the only type we use. */
