@@ -10,8 +10,8 @@ import { NO_STORE_HEADERS, type ErrorShaper, type WireAnswer } from './dialect.j
  * tokens in `X-Refresh-Token` / `Csc-Refresh-Token`; bodies are optional JSON.
  */
 
-export const API_KEY_HEADER = 'csc-api-key'
-export const REFRESH_HEADERS = ['x-refresh-token', 'csc-refresh-token'] as const
+export const API_KEY_HEADER = 'Csc-Api-Key'
+export const REFRESH_HEADERS = ['X-Refresh-Token', 'Csc-Refresh-Token'] as const
 
 /** A user login with the key's authority (`/v3/auth/tokens/get` user mode). */
 export interface CanaryLogin {
@@ -25,10 +25,10 @@ export interface CanaryLogin {
 function readHeader(request: FastifyRequest, names: readonly string[]): string | undefined {
   let found: string | undefined
   for (const name of names) {
-    const value = request.headers[name]
+    const value = request.headers[name.toLowerCase()]
     if (value === undefined || value === '') continue
     if (typeof value !== 'string' || (found !== undefined && found !== value)) {
-      throw new OAuthError('invalid_request', { description: `The ${names.join(' / ')} header must be sent once.` })
+      throw new OAuthError('invalid_request', { description: `Send the ${names.join(' or ')} header once.` })
     }
     found = value
   }
