@@ -78,3 +78,28 @@ test('a successful token request writes no audit event and counts as activity of
     await server.close()
   }
 })
+
+test('a wrong API key secret is an audit event naming the key id, never the secret', async () => {
+  const server = await startTestServer()
+  try {
+    const { key, apiKey } = await server.server.gatehouse.apiKeys.create({ name: 'ci', scopes: [] })
+    const wrong = `${key.id}:${Buffer.alloc(32, 7).toString('base64')}`
+    const answer = await request(`${server.url}/v2/oauth/request-tokens`, { method: 'POST', headers: { 'csc-api-key': wrong } })
+    assert.equal(answer.status, 401)
+    const [event] = await auditEvents(server, 'api_key.authentication_failed')
+    assert.ok(event)
+    assert.deepEqual({ ...event, id: 'x', at: 0 }, {
+      id: 'x',
+      at: 0,
+      actor: 'anonymous',
+      action: 'api_key.authentication_failed',
+      target: `api_key:${key.id}`,
+      ip: '127.0.0.1',
+      details: { reason: `wrong secret for API key ${key.id}` },
+    })
+    assert.doesNotMatch(JSON.stringify(event), new RegExp(wrong.split(':')[1]!.replace(/[+/=]/g, '.')))
+    assert.notEqual(apiKey, wrong)
+  } finally {
+    await server.close()
+  }
+})

@@ -1,6 +1,7 @@
 import type { ApiKeyStore, RefreshTokenStore, UserStore } from '../../store/types.js'
 import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
+import type { EngineObserver } from '../engine.js'
 import { parseApiKey } from '../credentials/api-key.js'
 import { digestSecret, secretMatchesDigest, UNKNOWN_SECRET_DIGEST } from '../credentials/secrets.js'
 import { OAuthError } from '../errors.js'
@@ -18,6 +19,19 @@ type Deps = {
   users: UserStore
   refreshTokens: RefreshTokenStore
   clock: Clock
+  observer?: EngineObserver
+}
+
+/** Audit: a failed key (by its id, never the secret) or a failed user login through a key. */
+function reportFailure(deps: Deps, error: unknown, kind: 'api_key' | 'user', id: string, ip: string | undefined, clientId?: string): void {
+  if (!(error instanceof OAuthError) || (error.code !== 'invalid_client' && error.code !== 'invalid_grant')) return
+  deps.observer?.authenticationFailed?.({
+    kind,
+    id,
+    reason: error.debug ?? error.code,
+    ...(clientId !== undefined ? { clientId } : {}),
+    ...(ip !== undefined ? { ip } : {}),
+  })
 }
 
 const INVALID_KEY = (debug: string): OAuthError =>
@@ -71,7 +85,11 @@ function keyScopes(key: ApiKey, client: Client, requested: string | undefined): 
  */
 async function exchangeKey(context: GrantContext, deps: Deps, presented: string): Promise<TokenResult> {
   const { request } = context
-  const key = await authenticateApiKey(deps, presented)
+  const ip = request.origin?.ip
+  const key = await authenticateApiKey(deps, presented).catch((error: unknown) => {
+    reportFailure(deps, error, 'api_key', parseApiKey(presented)?.id ?? '', ip)
+    throw error
+  })
   const client = await ownerClient(deps, key, INVALID_KEY)
   const scopes = keyScopes(key, client, request.scope)
   let subject = client.id
@@ -79,7 +97,13 @@ async function exchangeKey(context: GrantContext, deps: Deps, presented: string)
     if (!request.username || request.password === undefined) {
       throw new OAuthError('invalid_request', { description: 'A user login needs both username and password.' })
     }
-    subject = (await checkUserCredentials(deps.users, request.username, request.password)).id
+    const username = request.username
+    subject = (
+      await checkUserCredentials(deps.users, username, request.password).catch((error: unknown) => {
+        reportFailure(deps, error, 'user', username.trim().toLowerCase(), ip, client.id)
+        throw error
+      })
+    ).id
   }
   const refresh = await deps.tokens.issueRefreshToken(client, subject, scopes, key.id)
   const access = await deps.tokens.issueAccessToken({ client, subject, scopes, familyId: refresh.record.familyId })

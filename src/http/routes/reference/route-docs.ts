@@ -163,6 +163,7 @@ const docs: Record<string, RouteDoc> = {
     response: { 200: tokenResponse, 400: oauthError },
   },
   'GET /connect/userinfo': { tags: ['IdentityServer-style'], summary: 'Claims of the token\'s user', security: [{ bearerAuth: [] }], response: { 200: anyObject, 401: anyObject } },
+  'POST /connect/userinfo': { tags: ['IdentityServer-style'], summary: 'Claims of the token\'s user (POST form of userinfo)', security: [{ bearerAuth: [] }], response: { 200: anyObject, 401: anyObject } },
   'POST /connect/revocation': { tags: ['IdentityServer-style'], summary: 'Token revocation (RFC 7009)', consumes: ['application/x-www-form-urlencoded'], body: tokenOnly, security: clientBasic, response: { 200: { type: 'null', description: 'Revoked.' }, 400: oauthError } },
   'POST /connect/introspect': { tags: ['IdentityServer-style'], summary: 'Token introspection (RFC 7662)', consumes: ['application/x-www-form-urlencoded'], body: tokenOnly, security: clientBasic, response: { 200: introspection, 400: oauthError } },
   'POST /v1/auth/token': {

@@ -1,0 +1,163 @@
+import type { ConsoleApp, ConsoleAppStore, UserStore } from '../../store/types.js'
+import type { AuditEvent } from '../../store/types.js'
+import type { AuditLog, TokenActivity } from '../audit/audit-log.js'
+import type { Clock } from '../clock.js'
+import { burnPasswordCheck, verifyPassword } from '../credentials/password.js'
+import type { TokenFormat, User } from '../types.js'
+import type { ApiKeyAdmin, ApiKeyView } from './api-key-admin.js'
+import type { ClientAdmin, ClientView } from './client-admin.js'
+import { MANAGEMENT_SCOPE } from './operator-token.js'
+
+/** The grant types a developer picks from in the console (seed 001's "Grant Type"). */
+export type ConsoleGrant = 'client_credentials' | 'password' | 'api_key'
+export const CONSOLE_GRANTS: readonly ConsoleGrant[] = ['client_credentials', 'password', 'api_key']
+
+export interface NewApplication {
+  name: string
+  grant: ConsoleGrant
+  scopes: string[]
+  tokenFormat: TokenFormat
+  /** Access token lifetime in seconds. */
+  accessTokenTtl: number
+}
+
+/** What a developer sees once, right after Generate or Rotate. */
+export type Credentials = { kind: 'client'; clientId: string; clientSecret: string } | { kind: 'api_key'; clientId: string; apiKey: string }
+
+export interface ApplicationView {
+  app: ConsoleApp
+  client: ClientView
+  apiKey: ApiKeyView | null
+}
+
+export class ConsoleError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConsoleError'
+  }
+}
+
+type Deps = {
+  store: ConsoleAppStore & UserStore
+  clients: ClientAdmin
+  apiKeys: ApiKeyAdmin
+  audit: AuditLog
+  activity: TokenActivity
+  clock: Clock
+}
+
+/** Where a console action came from: the signed-in user and the request's IP. */
+export interface ConsoleActor {
+  userId: string
+  ip: string
+}
+
+/**
+ * The developer console's use cases: a signed-in user creates, lists, rotates and deletes
+ * their own applications. Every change is an audit event with the user as actor.
+ */
+export class ConsoleApps {
+  readonly #deps: Deps
+  constructor(deps: Deps) {
+    this.#deps = deps
+  }
+
+  /** Same cost and answer for unknown user, disabled user and wrong password (like the password grant). */
+  async signIn(username: string, password: string, ip: string): Promise<User | undefined> {
+    const user = await this.#deps.store.getUserByUsername(username.trim().toLowerCase())
+    const valid = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password)
+    if (user && valid && !user.disabled) return user
+    const reason = !user ? 'unknown username' : user.disabled ? 'user disabled' : 'wrong password'
+    this.#deps.audit.note({ actor: 'anonymous', action: 'user.authentication_failed', target: `user:${username.trim().toLowerCase()}`, ip, details: { reason, via: 'console' } })
+    return undefined
+  }
+
+  async currentUser(userId: string): Promise<User | undefined> {
+    const user = await this.#deps.store.getUser(userId)
+    return user && !user.disabled ? user : undefined
+  }
+
+  async create(actor: ConsoleActor, input: NewApplication): Promise<{ view: ApplicationView; credentials: Credentials }> {
+    const name = input.name.trim()
+    if (name === '') throw new ConsoleError('App Name must not be empty.')
+    if (!CONSOLE_GRANTS.includes(input.grant)) throw new ConsoleError('Choose a grant type.')
+    // The console is self-service: it must not hand out the scope that opens the management API.
+    if (input.scopes.includes(MANAGEMENT_SCOPE)) throw new ConsoleError(`The ${MANAGEMENT_SCOPE} scope is for operators; ask one for a management token.`)
+    const now = this.#deps.clock.now()
+    let credentials: Credentials
+    let apiKeyId: string | null = null
+    if (input.grant === 'api_key') {
+      const { key, apiKey } = await this.#deps.apiKeys.create({ name, scopes: input.scopes })
+      await this.#deps.clients.update(key.clientId, { tokenFormat: input.tokenFormat, accessTokenTtl: input.accessTokenTtl })
+      credentials = { kind: 'api_key', clientId: key.clientId, apiKey }
+      apiKeyId = key.id
+    } else {
+      const grantTypes = input.grant === 'password' ? (['password', 'refresh_token'] as const) : (['client_credentials'] as const)
+      const scopes = input.grant === 'password' && !input.scopes.includes('offline_access') ? [...input.scopes, 'offline_access'] : input.scopes
+      const { client, clientSecret } = await this.#deps.clients.create({ name, grantTypes: [...grantTypes], scopes, tokenFormat: input.tokenFormat, accessTokenTtl: input.accessTokenTtl })
+      credentials = { kind: 'client', clientId: client.id, clientSecret }
+    }
+    const app: ConsoleApp = { clientId: credentials.clientId, ownerUserId: actor.userId, kind: credentials.kind, apiKeyId, createdAt: now }
+    await this.#deps.store.insertConsoleApp(app)
+    await this.#deps.audit.record({ actor: `user:${actor.userId}`, action: 'client.created', target: `client:${app.clientId}`, ip: actor.ip, details: { name, grant: input.grant, scopes: input.scopes, via: 'console' } })
+    const view = await this.get(actor.userId, app.clientId)
+    if (!view) throw new ConsoleError('The application vanished while it was being created.')
+    return { view, credentials }
+  }
+
+  async list(userId: string): Promise<ApplicationView[]> {
+    const apps = await this.#deps.store.listConsoleApps(userId)
+    const views = await Promise.all(apps.map((app) => this.#view(app)))
+    return views.filter((view): view is ApplicationView => view !== undefined)
+  }
+
+  /** Undefined when there is no such application or it belongs to someone else. */
+  async get(userId: string, clientId: string): Promise<ApplicationView | undefined> {
+    const app = await this.#deps.store.getConsoleApp(clientId)
+    if (!app || app.ownerUserId !== userId) return undefined
+    return this.#view(app)
+  }
+
+  /** A new client secret, or for an API-key application a new key (the old key is revoked). */
+  async rotate(actor: ConsoleActor, clientId: string): Promise<Credentials | undefined> {
+    const view = await this.get(actor.userId, clientId)
+    if (!view) return undefined
+    let credentials: Credentials
+    if (view.app.kind === 'api_key') {
+      const { key, apiKey } = await this.#deps.apiKeys.create({ name: view.apiKey?.name ?? view.client.name, clientId, ...(view.apiKey ? { scopes: view.apiKey.scopes } : {}) })
+      if (view.app.apiKeyId) await this.#deps.apiKeys.revoke(view.app.apiKeyId)
+      await this.#deps.store.deleteConsoleApp(clientId)
+      await this.#deps.store.insertConsoleApp({ ...view.app, apiKeyId: key.id })
+      credentials = { kind: 'api_key', clientId, apiKey }
+      await this.#deps.audit.record({ actor: `user:${actor.userId}`, action: 'api_key.rotated', target: `client:${clientId}`, ip: actor.ip, details: { new_key_id: key.id, old_key_id: view.app.apiKeyId, via: 'console' } })
+    } else {
+      const rotated = await this.#deps.clients.rotateSecret(clientId)
+      if (!rotated) return undefined
+      credentials = { kind: 'client', clientId, clientSecret: rotated.clientSecret }
+      await this.#deps.audit.record({ actor: `user:${actor.userId}`, action: 'client.secret_rotated', target: `client:${clientId}`, ip: actor.ip, details: { via: 'console' } })
+    }
+    return credentials
+  }
+
+  async delete(actor: ConsoleActor, clientId: string): Promise<boolean> {
+    const view = await this.get(actor.userId, clientId)
+    if (!view) return false
+    await this.#deps.clients.delete(clientId)
+    await this.#deps.store.deleteConsoleApp(clientId)
+    await this.#deps.audit.record({ actor: `user:${actor.userId}`, action: 'client.deleted', target: `client:${clientId}`, ip: actor.ip, details: { name: view.client.name, via: 'console' } })
+    return true
+  }
+
+  /** Tokens issued since this instance started, and the latest audit events about the client. */
+  async activity(clientId: string): Promise<{ issued: number; lastIssuedAt: number | null; byGrant: Record<string, number>; events: AuditEvent[] }> {
+    const events = await this.#deps.audit.list({ limit: 20, target: `client:${clientId}` })
+    return { ...this.#deps.activity.of(clientId), events }
+  }
+
+  async #view(app: ConsoleApp): Promise<ApplicationView | undefined> {
+    const client = await this.#deps.clients.get(app.clientId)
+    if (!client) return undefined
+    const apiKey = app.apiKeyId ? ((await this.#deps.apiKeys.get(app.apiKeyId)) ?? null) : null
+    return { app, client, apiKey }
+  }
+}
