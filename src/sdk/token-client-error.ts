@@ -35,15 +35,15 @@ export class TokenClientError extends Error {
   readonly dialect: TokenDialectName
   /** The server's `error_description` (or the wrapped dialect's `message`), when it sent one. */
   readonly description: string | undefined
-  /** The wrapped dialect's numeric code (e.g. `401021`), when it sent one. */
-  readonly vendorCode: number | undefined
+  /** The wrapped dialect's numeric code as text (e.g. `'401021'`), when it sent one. */
+  readonly vendorCode: string | undefined
 
   constructor(input: {
     code: string
     status?: number | undefined
     dialect: TokenDialectName
     description?: string | undefined
-    vendorCode?: number | undefined
+    vendorCode?: string | undefined
     cause?: unknown
   }) {
     const where = input.status === undefined ? input.dialect : `${input.dialect}, HTTP ${input.status}`

@@ -280,7 +280,7 @@ describe('the token client against a scripted token endpoint', () => {
       status: 401,
       dialect: 'wrapped',
       description: 'Invalid client_id, client_secret, or session_key',
-      vendorCode: 401021,
+      vendorCode: '401021',
     })
   })
 })

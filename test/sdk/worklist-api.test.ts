@@ -9,14 +9,15 @@ import { request } from '../helpers/http.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 
 const SEED_SCOPE = 'openid offline_access email profile integrated-api'
-/** Seed 001's token endpoint. */
-const TOKEN_PATH = '/oauth/token'
+/** Seed 001's token endpoint (the IdentityServer dialect). */
+const TOKEN_PATH = '/connect/token'
 
 describe('seed 001 end to end: password grant, then the worklist with the Bearer token', () => {
   let server: TestServer
   let api: FastifyInstance
   let apiUrl: string
   let client: { id: string; secret: string }
+  let lastAnswer: { scope: string; refresh_token?: string } | undefined
 
   before(async () => {
     server = await startTestServer()
@@ -39,11 +40,15 @@ describe('seed 001 end to end: password grant, then the worklist with the Bearer
       form: { grant_type: 'password', client_id: client.id, client_secret: client.secret, username: 'ada@example.com', password: 'correct horse battery staple', scope },
     })
     assert.equal(answer.status, 200, answer.text)
-    return (answer.body as { access_token: string }).access_token
+    const body = answer.body as { access_token: string; scope: string; refresh_token?: string }
+    lastAnswer = body
+    return body.access_token
   }
 
   it('gets a token with the seed’s scopes and reads the first worklist page with it', async () => {
     const token = await passwordToken(SEED_SCOPE)
+    // offline_access brings a refresh token, as in the seed's answer.
+    assert.equal(typeof lastAnswer?.refresh_token, 'string')
     const answer = await request(`${apiUrl}/api/records/worklist?offset=0&limit=20`, { headers: { authorization: `Bearer ${token}` } })
     assert.deepEqual({ status: answer.status, body: answer.body }, {
       status: 200,
@@ -102,8 +107,8 @@ describe('seed 001 end to end: password grant, then the worklist with the Bearer
 
   it('does the same through the token client', async () => {
     const tokens = createTokenClient({
-      tokenUrl: `${server.url}${TOKEN_PATH}`,
-      dialect: 'standard',
+      issuer: server.url,
+      dialect: 'identityserver',
       credentials: { clientId: client.id, clientSecret: client.secret, username: 'ada@example.com', password: 'correct horse battery staple' },
       scope: SEED_SCOPE,
     })

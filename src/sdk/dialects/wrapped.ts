@@ -11,7 +11,8 @@ function wrappedError(answer: WireAnswer): TokenClientError {
       status: answer.status,
       dialect: 'wrapped',
       description: optionalString(error.message),
-      vendorCode: typeof error.code === 'number' ? error.code : undefined,
+      // Gatehouse sends it as a string ("401021"); accept a number too.
+      vendorCode: typeof error.code === 'number' || typeof error.code === 'string' ? String(error.code) : undefined,
     })
   }
   return invalidResponse('wrapped', answer.status, `HTTP ${answer.status} without an error body`)
