@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- verify [--seconds N] [--concurrency N]`: the resource-server verifier
+ * `npm run bench -- verify [--seconds N] [--rounds N] [--concurrency N]`: the resource-server verifier
  * (gatehouse/verify) beside raw `jose.jwtVerify` with a local key and the same checks, in one
  * run, rounds alternating so machine noise hits both alike; and the cached opaque-token path.
  */
@@ -24,7 +24,7 @@ function parseOptions(args: string[]): Options {
     if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${flag} needs a positive number`)
     return parsed
   }
-  return { seconds: value('--seconds', 2), concurrency: value('--concurrency', 32), rounds: value('--rounds', 3) }
+  return { seconds: value('--seconds', 1), concurrency: value('--concurrency', 32), rounds: value('--rounds', 9) }
 }
 
 /** Runs `check` with `concurrency` calls in flight for `seconds`; returns checks per second. */
@@ -98,20 +98,35 @@ export async function main(args: string[]): Promise<void> {
     // Warm up: JIT, key import, the JWKS fetch and the first introspection.
     for (const check of [raw, viaVerifier, viaIntrospectionCache]) await measure(check, 0.5, options.concurrency)
 
-    const results = { raw: [] as number[], verifier: [] as number[], rawSequential: [] as number[], verifierSequential: [] as number[], opaque: [] as number[] }
+    // Pairs of short rounds, the order swapped each time, so drift and neighbours' load hit
+    // both sides alike; the ratio is the median of the per-pair ratios.
+    const results = { raw: [] as number[], verifier: [] as number[], ratio: [] as number[], rawSequential: [] as number[], verifierSequential: [] as number[], ratioSequential: [] as number[], opaque: [] as number[] }
+    const pair = async (concurrency: number, seconds: number): Promise<[number, number]> => {
+      if (results.ratio.length % 2 === 0) {
+        const rawRate = await measure(raw, seconds, concurrency)
+        return [rawRate, await measure(viaVerifier, seconds, concurrency)]
+      }
+      const verifierRate = await measure(viaVerifier, seconds, concurrency)
+      return [await measure(raw, seconds, concurrency), verifierRate]
+    }
     for (let round = 0; round < options.rounds; round++) {
-      results.raw.push(await measure(raw, options.seconds, options.concurrency))
-      results.verifier.push(await measure(viaVerifier, options.seconds, options.concurrency))
-      results.rawSequential.push(await measure(raw, options.seconds / 2, 1))
-      results.verifierSequential.push(await measure(viaVerifier, options.seconds / 2, 1))
+      const [rawRate, verifierRate] = await pair(options.concurrency, options.seconds)
+      results.raw.push(rawRate)
+      results.verifier.push(verifierRate)
+      results.ratio.push(verifierRate / rawRate)
+      const [rawSequential, verifierSequential] = await pair(1, options.seconds / 2)
+      results.rawSequential.push(rawSequential)
+      results.verifierSequential.push(verifierSequential)
+      results.ratioSequential.push(verifierSequential / rawSequential)
       results.opaque.push(await measure(viaIntrospectionCache, options.seconds / 2, options.concurrency))
     }
 
+    const percent = (ratios: number[]): string => `${(median(ratios) * 100).toFixed(1)}% of raw (median of ${ratios.length} paired rounds)`
     const rows: [string, number, string][] = [
       [`raw jose.jwtVerify, local key (${options.concurrency} in flight)`, median(results.raw), 'baseline'],
-      [`gatehouse/verify JWT (${options.concurrency} in flight)`, median(results.verifier), `${((median(results.verifier) / median(results.raw)) * 100).toFixed(1)}% of raw`],
+      [`gatehouse/verify JWT (${options.concurrency} in flight)`, median(results.verifier), percent(results.ratio)],
       ['raw jose.jwtVerify, local key (one at a time)', median(results.rawSequential), 'baseline'],
-      ['gatehouse/verify JWT (one at a time)', median(results.verifierSequential), `${((median(results.verifierSequential) / median(results.rawSequential)) * 100).toFixed(1)}% of raw`],
+      ['gatehouse/verify JWT (one at a time)', median(results.verifierSequential), percent(results.ratioSequential)],
       [`gatehouse/verify opaque, cached introspection (${options.concurrency} in flight)`, median(results.opaque), `${introspections} introspection request(s) in all`],
     ]
     const width = Math.max(...rows.map(([label]) => label.length))
