@@ -11,6 +11,9 @@ import { registerHealthRoutes } from './routes/health.js'
 import { registerSeedDialects, type NotFoundOwner } from './routes/dialects.js'
 import { ADMIN_PREFIX, adminApi } from './routes/admin/index.js'
 import { registerOpenApi } from './routes/reference/openapi.js'
+import { registerDocsPage } from './routes/reference/docs-page.js'
+import { registerAssets } from './routes/console/assets.js'
+import { registerConsole } from './routes/console/index.js'
 import { registerIntrospectionRoute } from './routes/introspect.js'
 import { registerJwksRoute } from './routes/jwks.js'
 import { registerRevocationRoute } from './routes/revoke.js'
@@ -91,5 +94,8 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   registerHealthRoutes(app, store)
   notFoundOwners = await registerSeedDialects(app, engine, config.dialects)
   await app.register(adminApi, { prefix: ADMIN_PREFIX, gatehouse })
+  registerAssets(app)
+  registerDocsPage(app)
+  await registerConsole(app, gatehouse, logger)
   return app
 }

@@ -1,0 +1,58 @@
+/** HTML rendering for the console and the reference: escaped templates, one layout, strict headers. */
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+
+/** Escapes text for HTML content and attribute values. */
+export function escape(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char)
+}
+
+/** A fragment of trusted HTML (already escaped). */
+export class Html {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text
+  }
+}
+
+/** Tagged template: interpolated values are escaped unless they are Html (or arrays of it). */
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  let out = strings[0] ?? ''
+  values.forEach((value, index) => {
+    const render = (item: unknown): string => (item instanceof Html ? item.text : escape(item))
+    out += Array.isArray(value) ? value.map(render).join('') : value === undefined || value === null || value === false ? '' : render(value)
+    out += strings[index + 1] ?? ''
+  })
+  return new Html(out)
+}
+
+/**
+ * Pages load only their own script and stylesheet: no inline script, no third party, no
+ * framing (clickjacking), forms post only to this origin.
+ */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cache-control': 'no-store',
+}
+
+export function page(options: { title: string; body: Html; header?: Html; script?: string; wide?: boolean }): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${options.title} · Gatehouse</title>
+<link rel="stylesheet" href="/assets/gatehouse.css">
+${options.script ? html`<script type="module" src="/assets/${options.script}"></script>` : ''}
+</head>
+<body>
+<header class="top"><a class="brand" href="/console">Gatehouse<small>developer console</small></a><span>${options.header ?? ''}</span></header>
+${options.wide ? options.body : html`<main>${options.body}</main>`}
+</body>
+</html>
+`.text
+}

@@ -1,0 +1,191 @@
+import cookie from '@fastify/cookie'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Logger } from 'pino'
+import { CONSOLE_GRANTS, ConsoleApps, ConsoleError, type ConsoleGrant } from '../../../core/admin/console-apps.js'
+import { ClientValidationError } from '../../../core/admin/client-admin.js'
+import { ApiKeyValidationError } from '../../../core/admin/api-key-admin.js'
+import type { User } from '../../../core/types.js'
+import { resolveSecret, type Gatehouse } from '../../../gatehouse.js'
+import type { ErrorShaper } from '../../dialects/dialect.js'
+import { PAGE_HEADERS } from './html.js'
+import { appPage, credentialsPage, dashboardPage, loginPage, messagePage, newAppPage, type NewAppForm, type TokenEndpoints } from './pages.js'
+import { LOGIN_COOKIE, SESSION_COOKIE, SESSION_TTL_MS, SessionKeys, type Session } from './session.js'
+
+export const CONSOLE_PATH = '/console'
+
+/** Errors on console routes are pages, not JSON. */
+const consoleShaper: ErrorShaper = {
+  name: 'console',
+  formatError(error) {
+    const status = (error as { statusCode?: unknown } | null)?.statusCode
+    const client = typeof status === 'number' && status >= 400 && status < 500
+    return {
+      status: client ? status : 500,
+      headers: { ...PAGE_HEADERS },
+      body: messagePage({ title: client ? 'Bad request' : 'Something went wrong', message: client ? 'The request could not be read.' : 'An unexpected error occurred; it has been logged.' }),
+    }
+  },
+}
+
+const text = (body: unknown, name: string): string => {
+  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined
+  return typeof value === 'string' ? value : ''
+}
+
+const routeSchema = (summary: string, description?: string) => ({ tags: ['Console'], summary, ...(description ? { description } : {}), produces: ['text/html'] })
+
+/**
+ * The developer console: server-rendered pages and plain form posts (they work without
+ * JavaScript; /assets/console.js adds copy buttons). Sessions are signed HttpOnly cookies,
+ * SameSite=Strict, Secure over TLS; every POST carries a synchroniser CSRF token.
+ */
+export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse, logger: Logger): Promise<void> {
+  const keys = new SessionKeys(resolveSecret(gatehouse.config, logger))
+  const apps = new ConsoleApps({ store: gatehouse.store, clients: gatehouse.clients, apiKeys: gatehouse.apiKeys, audit: gatehouse.audit, activity: gatehouse.activity, clock: gatehouse.clock })
+  const { dialects } = gatehouse.config
+  const endpoints: TokenEndpoints = {
+    base: gatehouse.config.issuer,
+    standardToken: '/oauth/token',
+    identityServerToken: dialects.identityserver.enabled ? dialects.identityserver.paths.token : null,
+    canaryRequestTokens: dialects.canary.enabled ? dialects.canary.paths.requestTokens : null,
+  }
+  const maxTtl = gatehouse.config.maxAccessTokenTtl
+
+  await app.register(async (scope) => {
+    await scope.register(cookie)
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...(route.config ?? {}), shaper: consoleShaper }
+    })
+
+    const cookieOptions = (request: FastifyRequest) => ({ path: CONSOLE_PATH, httpOnly: true, sameSite: 'strict' as const, secure: request.protocol === 'https' })
+    const render = (reply: FastifyReply, status: number, body: string): FastifyReply => reply.code(status).headers(PAGE_HEADERS).send(body)
+    const redirect = (reply: FastifyReply, to: string): FastifyReply => reply.code(303).header('location', to).header('cache-control', 'no-store').send()
+    const actor = (user: User, request: FastifyRequest) => ({ userId: user.id, ip: request.ip })
+
+    /** The signed-in user, or undefined after answering with a redirect to the login page. */
+    const signedIn = async (request: FastifyRequest, reply: FastifyReply): Promise<{ user: User; session: Session; csrf: string } | undefined> => {
+      const session = keys.open(request.cookies[SESSION_COOKIE], gatehouse.clock.now())
+      const user = session ? await apps.currentUser(session.userId) : undefined
+      if (!session || !user) {
+        redirect(reply, `${CONSOLE_PATH}/login`)
+        return undefined
+      }
+      return { user, session, csrf: keys.csrfToken(session.nonce) }
+    }
+
+    /** Every state-changing POST: a valid session and its CSRF token, or 403. */
+    const signedInPost = async (request: FastifyRequest, reply: FastifyReply): Promise<{ user: User; session: Session; csrf: string } | undefined> => {
+      const current = await signedIn(request, reply)
+      if (!current) return undefined
+      if (!keys.checkCsrf(current.session.nonce, text(request.body, '_csrf'))) {
+        render(reply, 403, messagePage({ title: 'Request refused', message: 'The form expired or did not come from this console. Go back, reload the page and try again.' }))
+        return undefined
+      }
+      return current
+    }
+
+    const loginForm = (request: FastifyRequest, reply: FastifyReply, status: number, extra: { error?: string; username?: string } = {}): FastifyReply => {
+      const nonce = keys.newNonce()
+      reply.setCookie(LOGIN_COOKIE, keys.sealNonce(nonce), { ...cookieOptions(request), maxAge: 3600 })
+      return render(reply, status, loginPage({ csrf: keys.csrfToken(nonce), ...extra }))
+    }
+
+    scope.get(`${CONSOLE_PATH}/login`, { schema: routeSchema('Sign-in page') }, async (request, reply) => loginForm(request, reply, 200))
+
+    scope.post(`${CONSOLE_PATH}/login`, { schema: routeSchema('Sign in', 'Form post: username, password, _csrf. Sets the session cookie and redirects to /console.') }, async (request, reply) => {
+      const nonce = keys.openNonce(request.cookies[LOGIN_COOKIE])
+      if (!keys.checkCsrf(nonce, text(request.body, '_csrf'))) return loginForm(request, reply, 403, { error: 'The sign-in form expired. Please try again.' })
+      const username = text(request.body, 'username')
+      const user = await apps.signIn(username, text(request.body, 'password'), request.ip)
+      if (!user) return loginForm(request, reply, 401, { error: 'Invalid username or password.', username })
+      const session: Session = { userId: user.id, expiresAt: gatehouse.clock.now() + SESSION_TTL_MS, nonce: keys.newNonce() }
+      reply.setCookie(SESSION_COOKIE, keys.seal(session), { ...cookieOptions(request), maxAge: SESSION_TTL_MS / 1000 })
+      reply.clearCookie(LOGIN_COOKIE, cookieOptions(request))
+      return redirect(reply, CONSOLE_PATH)
+    })
+
+    scope.post(`${CONSOLE_PATH}/logout`, { schema: routeSchema('Sign out') }, async (request, reply) => {
+      if (!(await signedInPost(request, reply))) return reply
+      reply.clearCookie(SESSION_COOKIE, cookieOptions(request))
+      return redirect(reply, `${CONSOLE_PATH}/login`)
+    })
+
+    scope.get(CONSOLE_PATH, { schema: routeSchema('Your applications') }, async (request, reply) => {
+      const current = await signedIn(request, reply)
+      if (!current) return reply
+      return render(reply, 200, dashboardPage({ username: current.user.username, csrf: current.csrf, apps: await apps.list(current.user.id), ...(typeof (request.query as Record<string, unknown>).deleted === 'string' ? { notice: 'Application deleted.' } : {}) }))
+    })
+
+    const emptyForm: NewAppForm = { name: '', grant: 'client_credentials', scopes: '', tokenFormat: 'jwt', accessTokenTtl: String(Math.min(3600, maxTtl)) }
+
+    scope.get(`${CONSOLE_PATH}/apps/new`, { schema: routeSchema('Create-application form') }, async (request, reply) => {
+      const current = await signedIn(request, reply)
+      if (!current) return reply
+      return render(reply, 200, newAppPage({ username: current.user.username, csrf: current.csrf, form: emptyForm, maxTtl }))
+    })
+
+    scope.post(`${CONSOLE_PATH}/apps`, { schema: routeSchema('Create an application', 'Form post: name, grant, scopes, token_format, access_token_ttl, _csrf. Answers with the credentials, shown once.') }, async (request, reply) => {
+      const current = await signedInPost(request, reply)
+      if (!current) return reply
+      const form: NewAppForm = {
+        name: text(request.body, 'name'),
+        grant: text(request.body, 'grant'),
+        scopes: text(request.body, 'scopes'),
+        tokenFormat: text(request.body, 'token_format'),
+        accessTokenTtl: text(request.body, 'access_token_ttl'),
+      }
+      const ttl = Number(form.accessTokenTtl)
+      const problem = !CONSOLE_GRANTS.includes(form.grant as ConsoleGrant)
+        ? 'Choose a grant type.'
+        : form.tokenFormat !== 'jwt' && form.tokenFormat !== 'opaque'
+          ? 'Choose a token format.'
+          : !Number.isInteger(ttl) || ttl < 1 || ttl > maxTtl
+            ? `Token lifetime must be a whole number of seconds from 1 to ${maxTtl}.`
+            : undefined
+      const again = (error: string): FastifyReply => render(reply, 400, newAppPage({ username: current.user.username, csrf: current.csrf, form, error, maxTtl }))
+      if (problem) return again(problem)
+      try {
+        const { view, credentials } = await apps.create(actor(current.user, request), {
+          name: form.name,
+          grant: form.grant as ConsoleGrant,
+          scopes: form.scopes.split(/\s+/).filter(Boolean),
+          tokenFormat: form.tokenFormat as 'jwt' | 'opaque',
+          accessTokenTtl: ttl,
+        })
+        return render(reply.header('cache-control', 'no-store'), 201, credentialsPage({ username: current.user.username, csrf: current.csrf, view, credentials, endpoints, rotated: false }))
+      } catch (error) {
+        if (error instanceof ConsoleError || error instanceof ClientValidationError || error instanceof ApiKeyValidationError) return again(error.message)
+        throw error
+      }
+    })
+
+    const notFound = (reply: FastifyReply, current: { user: User; csrf: string }): FastifyReply =>
+      render(reply, 404, messagePage({ title: 'Not found', message: 'There is no such application among yours.', username: current.user.username, csrf: current.csrf }))
+
+    const appParams = { type: 'object', properties: { clientId: { type: 'string' } }, required: ['clientId'] }
+
+    scope.get<{ Params: { clientId: string } }>(`${CONSOLE_PATH}/apps/:clientId`, { schema: { ...routeSchema('An application and its token activity'), params: appParams } }, async (request, reply) => {
+      const current = await signedIn(request, reply)
+      if (!current) return reply
+      const view = await apps.get(current.user.id, request.params.clientId)
+      if (!view) return notFound(reply, current)
+      return render(reply, 200, appPage({ username: current.user.username, csrf: current.csrf, view, activity: await apps.activity(view.client.id) }))
+    })
+
+    scope.post<{ Params: { clientId: string } }>(`${CONSOLE_PATH}/apps/:clientId/rotate`, { schema: { ...routeSchema('Rotate the secret (or API key)', 'The old credential stops working at once; the new one is shown once.'), params: appParams } }, async (request, reply) => {
+      const current = await signedInPost(request, reply)
+      if (!current) return reply
+      const credentials = await apps.rotate(actor(current.user, request), request.params.clientId)
+      const view = credentials ? await apps.get(current.user.id, request.params.clientId) : undefined
+      if (!credentials || !view) return notFound(reply, current)
+      return render(reply, 200, credentialsPage({ username: current.user.username, csrf: current.csrf, view, credentials, endpoints, rotated: true }))
+    })
+
+    scope.post<{ Params: { clientId: string } }>(`${CONSOLE_PATH}/apps/:clientId/delete`, { schema: { ...routeSchema('Delete an application'), params: appParams } }, async (request, reply) => {
+      const current = await signedInPost(request, reply)
+      if (!current) return reply
+      if (!(await apps.delete(actor(current.user, request), request.params.clientId))) return notFound(reply, current)
+      return redirect(reply, `${CONSOLE_PATH}?deleted=1`)
+    })
+  })
+}

@@ -1,0 +1,202 @@
+import type { ApplicationView, ConsoleGrant, Credentials } from '../../../core/admin/console-apps.js'
+import type { AuditEvent } from '../../../store/types.js'
+import { html, page, type Html } from './html.js'
+
+export const GRANT_LABELS: Record<ConsoleGrant, string> = {
+  client_credentials: 'Client credentials',
+  password: 'Resource owner password',
+  api_key: 'API key',
+}
+
+/** Where each kind of application asks for tokens (the dialect its curl command uses). */
+export interface TokenEndpoints {
+  base: string
+  standardToken: string
+  identityServerToken: string | null
+  canaryRequestTokens: string | null
+}
+
+const when = (ms: number | null): string => (ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))
+
+export function grantOf(view: ApplicationView): ConsoleGrant {
+  if (view.app.kind === 'api_key') return 'api_key'
+  return view.client.grantTypes.includes('password') ? 'password' : 'client_credentials'
+}
+
+function header(username: string, csrf: string): Html {
+  return html`<span class="who">${username}</span><form method="post" action="/console/logout"><input type="hidden" name="_csrf" value="${csrf}"><button class="link" type="submit">Sign out</button></form>`
+}
+
+export function loginPage(options: { csrf: string; error?: string; username?: string }): string {
+  return page({
+    title: 'Sign in',
+    body: html`<div class="card narrow">
+<h1>Sign in</h1>
+<p class="muted">Use your Gatehouse user account to manage your applications.</p>
+${options.error ? html`<div class="alert error" role="alert">${options.error}</div>` : ''}
+<form method="post" action="/console/login">
+<input type="hidden" name="_csrf" value="${options.csrf}">
+<label class="field"><span>Username</span><input name="username" type="email" autocomplete="username" required value="${options.username ?? ''}"></label>
+<label class="field"><span>Password</span><input name="password" type="password" autocomplete="current-password" required></label>
+<button class="primary" type="submit">Sign in</button>
+</form>
+</div>`,
+  })
+}
+
+export function dashboardPage(options: { username: string; csrf: string; apps: ApplicationView[]; notice?: string }): string {
+  const rows = options.apps.map(
+    (view) => html`<tr>
+<td><a href="/console/apps/${encodeURIComponent(view.client.id)}">${view.client.name}</a></td>
+<td><span class="badge">${GRANT_LABELS[grantOf(view)]}</span></td>
+<td class="mono">${view.client.id}</td>
+<td>${view.client.tokenFormat === 'jwt' ? 'JWT' : 'Opaque'}</td>
+<td>${when(view.app.createdAt)}</td>
+</tr>`,
+  )
+  return page({
+    title: 'Applications',
+    header: header(options.username, options.csrf),
+    script: 'console.js',
+    body: html`<div class="actions" style="justify-content: space-between"><h1>Your applications</h1><a class="button primary" href="/console/apps/new">Create application</a></div>
+${options.notice ? html`<div class="alert success" role="status">${options.notice}</div>` : ''}
+<div class="card">
+${
+  options.apps.length === 0
+    ? html`<p class="empty">No applications yet. Create one to get a Client ID and Client Secret.</p>`
+    : html`<table><thead><tr><th>Name</th><th>Grant type</th><th>Client ID</th><th>Tokens</th><th>Created</th></tr></thead><tbody>${rows}</tbody></table>`
+}
+</div>`,
+  })
+}
+
+export interface NewAppForm {
+  name: string
+  grant: string
+  scopes: string
+  tokenFormat: string
+  accessTokenTtl: string
+}
+
+export function newAppPage(options: { username: string; csrf: string; form: NewAppForm; error?: string; maxTtl: number }): string {
+  const { form } = options
+  const grants = (Object.entries(GRANT_LABELS) as [ConsoleGrant, string][]).map(([value, label]) => html`<option value="${value}"${form.grant === value ? html` selected` : ''}>${label}</option>`)
+  return page({
+    title: 'Create application',
+    header: header(options.username, options.csrf),
+    script: 'console.js',
+    body: html`<h1>Create application</h1>
+${options.error ? html`<div class="alert error" role="alert">${options.error}</div>` : ''}
+<div class="card">
+<form method="post" action="/console/apps">
+<input type="hidden" name="_csrf" value="${options.csrf}">
+<label class="field"><span>App Name</span><input name="name" required maxlength="200" value="${form.name}"></label>
+<label class="field"><span>Grant Type</span><select name="grant">${grants}</select><small id="grant-hint"></small></label>
+<label class="field"><span>Scopes</span><input name="scopes" value="${form.scopes}" placeholder="e.g. orders:read orders:write"><small>Space-separated. Leave empty for none.</small></label>
+<label class="field"><span>Token format</span><select name="token_format"><option value="jwt"${form.tokenFormat !== 'opaque' ? html` selected` : ''}>JWT (RFC 9068, verifiable offline)</option><option value="opaque"${form.tokenFormat === 'opaque' ? html` selected` : ''}>Opaque (sk-…, checked by introspection)</option></select></label>
+<label class="field"><span>Token lifetime (seconds)</span><input name="access_token_ttl" type="number" min="1" max="${options.maxTtl}" required value="${form.accessTokenTtl}"></label>
+<div class="actions"><button class="primary" type="submit">Generate</button><a href="/console">Cancel</a></div>
+</form>
+</div>`,
+  })
+}
+
+function secretRow(id: string, label: string, value: string): Html {
+  return html`<label class="field"><span>${label}</span><div class="secret"><code class="value" id="${id}">${value}</code><button type="button" data-copy="${id}" hidden>Copy</button></div></label>`
+}
+
+export function curlCommand(credentials: Credentials, grant: ConsoleGrant, endpoints: TokenEndpoints): string {
+  if (credentials.kind === 'api_key') {
+    const path = endpoints.canaryRequestTokens ?? '/v2/oauth/request-tokens'
+    return `curl -s -X POST '${endpoints.base}${path}' \\\n  -H 'Csc-Api-Key: ${credentials.apiKey}'`
+  }
+  const basic = `-u '${credentials.clientId}:${credentials.clientSecret}'`
+  if (grant === 'password') {
+    const path = endpoints.identityServerToken ?? endpoints.standardToken
+    return `curl -s -X POST '${endpoints.base}${path}' ${basic} \\\n  -d grant_type=password \\\n  --data-urlencode 'username=YOUR_USERNAME' \\\n  --data-urlencode 'password=YOUR_PASSWORD'`
+  }
+  return `curl -s -X POST '${endpoints.base}${endpoints.standardToken}' ${basic} \\\n  -d grant_type=client_credentials`
+}
+
+export function credentialsPage(options: { username: string; csrf: string; view: ApplicationView; credentials: Credentials; endpoints: TokenEndpoints; rotated: boolean }): string {
+  const { view, credentials } = options
+  const grant = grantOf(view)
+  const fields =
+    credentials.kind === 'api_key'
+      ? [secretRow('api-key', 'API Key', credentials.apiKey)]
+      : [secretRow('client-id', 'Client ID', credentials.clientId), secretRow('client-secret', 'Client Secret', credentials.clientSecret)]
+  return page({
+    title: options.rotated ? 'New secret' : 'Application created',
+    header: header(options.username, options.csrf),
+    script: 'console.js',
+    body: html`<h1>${options.rotated ? 'New credentials for' : 'Created'} ${view.client.name}</h1>
+<div class="alert warning" role="alert">Copy ${credentials.kind === 'api_key' ? 'the API key' : 'the Client Secret'} now: it is shown only once. Gatehouse keeps only a digest of it.${options.rotated ? ' The previous one no longer works.' : ''}</div>
+<div class="card">
+${fields}
+<label class="field"><span>Get a token</span><div class="secret"><pre class="code value" id="curl">${curlCommand(credentials, grant, options.endpoints)}</pre><button type="button" data-copy="curl" hidden>Copy</button></div></label>
+</div>
+<div class="actions"><a class="button primary" href="/console/apps/${encodeURIComponent(view.client.id)}">Done</a><a href="/console">All applications</a></div>`,
+  })
+}
+
+function eventRow(event: AuditEvent): Html {
+  const reason = typeof event.details.reason === 'string' ? event.details.reason : ''
+  return html`<tr><td>${when(event.at)}</td><td class="mono">${event.action}</td><td class="mono">${event.actor}</td><td>${event.ip ?? ''}</td><td>${reason}</td></tr>`
+}
+
+export function appPage(options: {
+  username: string
+  csrf: string
+  view: ApplicationView
+  activity: { issued: number; lastIssuedAt: number | null; byGrant: Record<string, number>; events: AuditEvent[] }
+}): string {
+  const { view, activity } = options
+  const id = encodeURIComponent(view.client.id)
+  const grant = grantOf(view)
+  return page({
+    title: view.client.name,
+    header: header(options.username, options.csrf),
+    script: 'console.js',
+    body: html`<p><a href="/console">← Applications</a></p>
+<h1>${view.client.name}</h1>
+<div class="card">
+<dl class="facts">
+<dt>Client ID</dt><dd class="mono" id="client-id">${view.client.id}</dd>
+<dt>Grant type</dt><dd>${GRANT_LABELS[grant]}</dd>
+${view.apiKey ? html`<dt>API key id</dt><dd class="mono">${view.apiKey.id}</dd>` : ''}
+<dt>Scopes</dt><dd class="mono">${(view.apiKey?.scopes ?? view.client.scopes).join(' ') || '—'}</dd>
+<dt>Token format</dt><dd>${view.client.tokenFormat === 'jwt' ? 'JWT' : 'Opaque'}</dd>
+<dt>Token lifetime</dt><dd>${view.client.accessTokenTtl} s</dd>
+<dt>Created</dt><dd>${when(view.app.createdAt)}</dd>
+</dl>
+</div>
+<h2>Token activity</h2>
+<div class="card">
+<p><strong id="tokens-issued">${activity.issued}</strong> token${activity.issued === 1 ? '' : 's'} issued since this Gatehouse instance started${activity.lastIssuedAt !== null ? html`, the last at ${when(activity.lastIssuedAt)}` : ''}.</p>
+${
+  activity.events.length === 0
+    ? html`<p class="muted">No recorded events.</p>`
+    : html`<table><thead><tr><th>When</th><th>Event</th><th>By</th><th>From</th><th>Reason</th></tr></thead><tbody>${activity.events.map(eventRow)}</tbody></table>`
+}
+</div>
+<h2>Manage</h2>
+<div class="card actions">
+<form method="post" action="/console/apps/${id}/rotate" data-confirm="Rotate the secret? The current one stops working at once.">
+<input type="hidden" name="_csrf" value="${options.csrf}">
+<button type="submit">${view.app.kind === 'api_key' ? 'Rotate API key' : 'Rotate secret'}</button>
+</form>
+<form method="post" action="/console/apps/${id}/delete" data-confirm="Delete this application? Its credentials and tokens stop working.">
+<input type="hidden" name="_csrf" value="${options.csrf}">
+<button class="danger" type="submit">Delete application</button>
+</form>
+</div>`,
+  })
+}
+
+export function messagePage(options: { title: string; message: string; username?: string; csrf?: string }): string {
+  return page({
+    title: options.title,
+    ...(options.username && options.csrf ? { header: header(options.username, options.csrf) } : {}),
+    body: html`<div class="card narrow"><h1>${options.title}</h1><p>${options.message}</p><p><a href="/console">Back to the console</a></p></div>`,
+  })
+}

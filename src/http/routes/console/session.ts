@@ -1,0 +1,78 @@
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
+
+/**
+ * Console sessions are signed cookies (HMAC-SHA-256 under a key derived from the
+ * GATEHOUSE_SECRET), so every instance of a cluster accepts them and no session table is
+ * needed. The CSRF token is a second HMAC over the session's nonce: a synchroniser token the
+ * server can recompute, which a cross-site page can neither read nor forge.
+ */
+export interface Session {
+  userId: string
+  expiresAt: number
+  nonce: string
+}
+
+export const SESSION_COOKIE = 'gatehouse_console'
+export const LOGIN_COOKIE = 'gatehouse_console_login'
+export const SESSION_TTL_MS = 8 * 3600 * 1000
+
+export class SessionKeys {
+  readonly #key: Buffer
+
+  constructor(secret: string) {
+    this.#key = Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'console session cookies v1', 32))
+  }
+
+  #mac(text: string): string {
+    return createHmac('sha256', this.#key).update(text).digest('base64url')
+  }
+
+  #same(a: string, b: string): boolean {
+    const left = Buffer.from(a)
+    const right = Buffer.from(b)
+    return left.length === right.length && timingSafeEqual(left, right)
+  }
+
+  newNonce(): string {
+    return randomBytes(16).toString('base64url')
+  }
+
+  seal(session: Session): string {
+    const payload = Buffer.from(JSON.stringify(session)).toString('base64url')
+    return `${payload}.${this.#mac(`session.${payload}`)}`
+  }
+
+  /** Undefined for a missing, forged or expired cookie. */
+  open(cookie: string | undefined, now: number): Session | undefined {
+    if (!cookie) return undefined
+    const [payload, mac, extra] = cookie.split('.')
+    if (!payload || !mac || extra !== undefined || !this.#same(mac, this.#mac(`session.${payload}`))) return undefined
+    try {
+      const session = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Partial<Session>
+      if (typeof session.userId !== 'string' || typeof session.expiresAt !== 'number' || typeof session.nonce !== 'string') return undefined
+      return session.expiresAt > now ? { userId: session.userId, expiresAt: session.expiresAt, nonce: session.nonce } : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The CSRF token of a session (or of a login form's nonce). */
+  csrfToken(nonce: string): string {
+    return this.#mac(`csrf.${nonce}`)
+  }
+
+  checkCsrf(nonce: string | undefined, presented: unknown): boolean {
+    return nonce !== undefined && typeof presented === 'string' && this.#same(presented, this.csrfToken(nonce))
+  }
+
+  /** The login form's nonce cookie, signed so it cannot be planted by another site. */
+  sealNonce(nonce: string): string {
+    return `${nonce}.${this.#mac(`login.${nonce}`)}`
+  }
+
+  openNonce(cookie: string | undefined): string | undefined {
+    if (!cookie) return undefined
+    const [nonce, mac] = cookie.split('.')
+    return nonce && mac && this.#same(mac, this.#mac(`login.${nonce}`)) ? nonce : undefined
+  }
+}
