@@ -74,7 +74,8 @@ export interface FastifyBearerAuthOptions {
 export const fastifyBearerAuth: FastifyPluginAsync<FastifyBearerAuthOptions> = async (app, options) => {
   const { verifier, realm } = options
   const pluginScopes = [...(options.requiredScopes ?? [])]
-  app.decorateRequest('accessToken', null)
+  // Registered again in the same context (another scope set): the decorator is already there.
+  if (!app.hasRequestDecorator('accessToken')) app.decorateRequest('accessToken', null)
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.config.gatehouse
     if (route?.public) return
