@@ -57,7 +57,9 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       route.config = { ...(route.config ?? {}), shaper: consoleShaper }
     })
 
-    const cookieOptions = (request: FastifyRequest) => ({ path: CONSOLE_PATH, httpOnly: true, sameSite: 'strict' as const, secure: request.protocol === 'https' })
+    // Secure when this connection is TLS, or when the public URL (issuer) is https behind a TLS-terminating proxy.
+    const publicTls = gatehouse.config.issuer.startsWith('https://')
+    const cookieOptions = (request: FastifyRequest) => ({ path: CONSOLE_PATH, httpOnly: true, sameSite: 'strict' as const, secure: publicTls || request.protocol === 'https' })
     const render = (reply: FastifyReply, status: number, body: string): FastifyReply => reply.code(status).headers(PAGE_HEADERS).send(body)
     const redirect = (reply: FastifyReply, to: string): FastifyReply => reply.code(303).header('location', to).header('cache-control', 'no-store').send()
     const actor = (user: User, request: FastifyRequest) => ({ userId: user.id, ip: request.ip })

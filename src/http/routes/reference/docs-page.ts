@@ -12,6 +12,7 @@ export function registerDocsPage(app: FastifyInstance): void {
     title: 'API reference',
     script: 'docs.js',
     wide: true,
+    area: 'API reference',
     header: html`<a href="/openapi.json">openapi.json</a>`,
     body: html`<div class="reference">
 <nav aria-label="Operations"><h2 id="title">API reference</h2>

@@ -1,0 +1,180 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { startTestServer, type TestServer } from '../helpers/server.js'
+
+interface Answer {
+  status: number
+  headers: Headers
+  text: string
+}
+
+/** A browser-like client: keeps cookies, does not follow redirects. */
+class Browser {
+  readonly cookies = new Map<string, string>()
+  constructor(readonly base: string) {}
+
+  async go(path: string, form?: Record<string, string>): Promise<Answer> {
+    const headers: Record<string, string> = {}
+    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
+    if (form) headers['content-type'] = 'application/x-www-form-urlencoded'
+    const response = await fetch(`${this.base}${path}`, { method: form ? 'POST' : 'GET', headers, redirect: 'manual', ...(form ? { body: new URLSearchParams(form).toString() } : {}) })
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';')
+      const [name = '', value = ''] = pair.split('=')
+      if (/Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.cookies.delete(name)
+      else this.cookies.set(name, value)
+    }
+    return { status: response.status, headers: response.headers, text: await response.text() }
+  }
+
+  static csrf(page: Answer): string {
+    const match = /name="_csrf" value="([^"]+)"/.exec(page.text)
+    assert.ok(match?.[1], 'page has a CSRF field')
+    return match[1]
+  }
+
+  async signIn(username: string, password: string): Promise<Answer> {
+    const login = await this.go('/console/login')
+    return this.go('/console/login', { _csrf: Browser.csrf(login), username, password })
+  }
+}
+
+describe('developer console over HTTP', () => {
+  let server: TestServer
+
+  before(async () => {
+    server = await startTestServer()
+    await server.createUser('ada@example.com', 'ada-password-1')
+    await server.createUser('bob@example.com', 'bob-password-1')
+  })
+  after(() => server.close())
+
+  it('sends a visitor without a session to the sign-in page', async () => {
+    const answer = await new Browser(server.url).go('/console')
+    assert.deepEqual([answer.status, answer.headers.get('location')], [303, '/console/login'])
+  })
+
+  it('serves the sign-in page with strict headers and an HttpOnly SameSite=Strict login cookie', async () => {
+    const answer = await fetch(`${server.url}/console/login`)
+    assert.equal(answer.status, 200)
+    assert.equal(answer.headers.get('content-type'), 'text/html; charset=utf-8')
+    assert.equal(
+      answer.headers.get('content-security-policy'),
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    )
+    assert.equal(answer.headers.get('x-frame-options'), 'DENY')
+    const [cookie] = answer.headers.getSetCookie()
+    assert.match(cookie ?? '', /^gatehouse_console_login=[^;]+; Max-Age=3600; Path=\/console; HttpOnly; SameSite=Strict$/)
+  })
+
+  it('signs in with a session cookie that is HttpOnly, SameSite=Strict and not Secure over plain HTTP', async () => {
+    const browser = new Browser(server.url)
+    const login = await browser.go('/console/login')
+    const answer = await fetch(`${server.url}/console/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `gatehouse_console_login=${browser.cookies.get('gatehouse_console_login')}` },
+      body: new URLSearchParams({ _csrf: Browser.csrf(login), username: 'ada@example.com', password: 'ada-password-1' }).toString(),
+    })
+    assert.deepEqual([answer.status, answer.headers.get('location')], [303, '/console'])
+    const session = answer.headers.getSetCookie().find((line) => line.startsWith('gatehouse_console='))
+    assert.match(session ?? '', /^gatehouse_console=[\w-]+\.[\w-]+; Max-Age=28800; Path=\/console; HttpOnly; SameSite=Strict$/)
+  })
+
+  it('refuses a sign-in without the form CSRF token', async () => {
+    const browser = new Browser(server.url)
+    await browser.go('/console/login')
+    const answer = await browser.go('/console/login', { username: 'ada@example.com', password: 'ada-password-1' })
+    assert.equal(answer.status, 403)
+    assert.match(answer.text, /The sign-in form expired/)
+    assert.equal(browser.cookies.has('gatehouse_console'), false)
+  })
+
+  it('records a failed console sign-in as an audit event, without the password', async () => {
+    const browser = new Browser(server.url)
+    const answer = await browser.signIn('ada@example.com', 'wrong-password-9')
+    assert.equal(answer.status, 401)
+    assert.match(answer.text, /Invalid username or password\./)
+    let events = await server.server.gatehouse.audit.list({ limit: 10, action: 'user.authentication_failed' })
+    for (let i = 0; i < 50 && events.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      events = await server.server.gatehouse.audit.list({ limit: 10, action: 'user.authentication_failed' })
+    }
+    assert.deepEqual(events.map((event) => [event.target, event.details]), [['user:ada@example.com', { reason: 'wrong password', via: 'console' }]])
+    assert.doesNotMatch(JSON.stringify(events), /wrong-password-9/)
+  })
+
+  it('refuses a state-changing post without the CSRF token, and creates nothing', async () => {
+    const browser = new Browser(server.url)
+    await browser.signIn('ada@example.com', 'ada-password-1')
+    const answer = await browser.go('/console/apps', { name: 'Sneaky', grant: 'client_credentials', scopes: '', token_format: 'jwt', access_token_ttl: '600' })
+    assert.equal(answer.status, 403)
+    assert.match(answer.text, /did not come from this console/)
+    const forged = await browser.go('/console/apps', { _csrf: 'forged', name: 'Sneaky', grant: 'client_credentials', scopes: '', token_format: 'jwt', access_token_ttl: '600' })
+    assert.equal(forged.status, 403)
+    const dashboard = await browser.go('/console')
+    assert.doesNotMatch(dashboard.text, /Sneaky/)
+  })
+
+  it('does not hand out the management-api scope, and explains bad input on the form', async () => {
+    const browser = new Browser(server.url)
+    await browser.signIn('ada@example.com', 'ada-password-1')
+    const form = await browser.go('/console/apps/new')
+    const csrf = Browser.csrf(form)
+    const scoped = await browser.go('/console/apps', { _csrf: csrf, name: 'Root', grant: 'client_credentials', scopes: 'management-api', token_format: 'jwt', access_token_ttl: '600' })
+    assert.equal(scoped.status, 400)
+    assert.match(scoped.text, /The management-api scope is for operators; ask one for a management token\./)
+    const ttl = await browser.go('/console/apps', { _csrf: csrf, name: 'Long', grant: 'client_credentials', scopes: '', token_format: 'jwt', access_token_ttl: '0' })
+    assert.equal(ttl.status, 400)
+    assert.match(ttl.text, /Token lifetime must be a whole number of seconds from 1 to \d+\./)
+    const escaped = await browser.go('/console/apps', { _csrf: csrf, name: '<script>alert(1)</script>', grant: 'nope', scopes: '', token_format: 'jwt', access_token_ttl: '60' })
+    assert.equal(escaped.status, 400)
+    assert.ok(escaped.text.includes('value="&lt;script&gt;alert(1)&lt;/script&gt;"'))
+    assert.ok(!escaped.text.includes('<script>alert(1)'))
+  })
+
+  it("shows a user only their own applications: another user's are 404 to view, rotate and delete", async () => {
+    const ada = new Browser(server.url)
+    await ada.signIn('ada@example.com', 'ada-password-1')
+    const form = await ada.go('/console/apps/new')
+    const created = await ada.go('/console/apps', { _csrf: Browser.csrf(form), name: "Ada's app", grant: 'client_credentials', scopes: 'read', token_format: 'jwt', access_token_ttl: '600' })
+    assert.equal(created.status, 201)
+    const clientId = /id="client-id">([^<]+)</.exec(created.text)?.[1] ?? ''
+    assert.notEqual(clientId, '')
+
+    const bob = new Browser(server.url)
+    await bob.signIn('bob@example.com', 'bob-password-1')
+    const dashboard = await bob.go('/console')
+    assert.doesNotMatch(dashboard.text, /Ada&#39;s app/)
+    assert.equal((await bob.go(`/console/apps/${clientId}`)).status, 404)
+    const csrf = Browser.csrf(dashboard)
+    assert.equal((await bob.go(`/console/apps/${clientId}/rotate`, { _csrf: csrf })).status, 404)
+    assert.equal((await bob.go(`/console/apps/${clientId}/delete`, { _csrf: csrf })).status, 404)
+    assert.equal((await ada.go(`/console/apps/${clientId}`)).status, 200)
+  })
+
+  it('ignores a tampered session cookie and ends the session of a disabled user', async () => {
+    const browser = new Browser(server.url)
+    await browser.signIn('bob@example.com', 'bob-password-1')
+    assert.equal((await browser.go('/console')).status, 200)
+    const original = browser.cookies.get('gatehouse_console') ?? ''
+    const [payload = '', mac = ''] = original.split('.')
+    const forged = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>
+    browser.cookies.set('gatehouse_console', `${Buffer.from(JSON.stringify({ ...forged, userId: 'someone-else' })).toString('base64url')}.${mac}`)
+    assert.equal((await browser.go('/console')).status, 303)
+    browser.cookies.set('gatehouse_console', original)
+    await server.server.gatehouse.users.setDisabled('bob@example.com', true)
+    assert.deepEqual([(await browser.go('/console')).status], [303])
+    await server.server.gatehouse.users.setDisabled('bob@example.com', false)
+  })
+
+  it('marks the cookies Secure when the public URL is https (TLS at a proxy)', async () => {
+    const tls = await startTestServer({ env: { GATEHOUSE_ISSUER: 'https://auth.example.com' } })
+    try {
+      const answer = await fetch(`${tls.url}/console/login`)
+      assert.match(answer.headers.getSetCookie()[0] ?? '', /^gatehouse_console_login=[^;]+; Max-Age=3600; Path=\/console; HttpOnly; Secure; SameSite=Strict$/)
+    } finally {
+      await tls.close()
+    }
+  })
+})

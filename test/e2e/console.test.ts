@@ -1,0 +1,164 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { startTestServer, type TestServer } from '../helpers/server.js'
+import { request } from '../helpers/http.js'
+import { createOperatorToken } from '../../src/core/admin/operator-token.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'console')
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+// In CI a missing browser is a failure, not a skip (.ci/run installs it).
+const missing = !existsSync(CHROMIUM)
+if (missing && process.env.CI) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`)
+
+describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM} is not installed` : false }, () => {
+  let server: TestServer
+  let browser: Browser
+  let context: BrowserContext
+  let page: Page
+
+  const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+  const token = (id: string, secret: string) => request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: { id, secret } })
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true })
+    server = await startTestServer()
+    await server.createUser('dev@example.com', 'developer-password', 'Dev')
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+    context = await browser.newContext({ viewport: { width: 1200, height: 800 } })
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url })
+    page = await context.newPage()
+    page.on('dialog', (dialog) => void dialog.accept())
+  })
+  after(async () => {
+    await browser?.close()
+    await server?.close()
+  })
+
+  it('refuses a wrong password, then signs in', async () => {
+    await page.goto(`${server.url}/console`)
+    assert.equal(new URL(page.url()).pathname, '/console/login')
+    await shot('01-login')
+    await page.fill('input[name=username]', 'dev@example.com')
+    await page.fill('input[name=password]', 'not-my-password')
+    await page.click('button[type=submit]')
+    assert.equal(await page.textContent('[role=alert]'), 'Invalid username or password.')
+    await page.fill('input[name=password]', 'developer-password')
+    await page.click('button[type=submit]')
+    await page.waitForURL(`${server.url}/console`)
+    assert.equal(await page.textContent('.empty'), 'No applications yet. Create one to get a Client ID and Client Secret.')
+    await shot('02-no-applications')
+    const cookies = await context.cookies()
+    const session = cookies.find((entry) => entry.name === 'gatehouse_console')
+    assert.deepEqual([session?.httpOnly, session?.sameSite, session?.secure, session?.path], [true, 'Strict', false, '/console'])
+  })
+
+  let clientId = ''
+  let secret = ''
+
+  it('creates an application and copies its Client ID and Client Secret, shown once', async () => {
+    await page.click('text=Create application')
+    await page.fill('input[name=name]', 'Order sync')
+    await page.selectOption('select[name=grant]', 'client_credentials')
+    await page.fill('input[name=scopes]', 'orders:read orders:write')
+    await page.selectOption('select[name=token_format]', 'jwt')
+    await page.fill('input[name=access_token_ttl]', '600')
+    await shot('03-create-application')
+    await page.click('button:has-text("Generate")')
+    await page.waitForSelector('#client-secret')
+    await shot('04-credentials-shown-once')
+    assert.match((await page.textContent('[role=alert]')) ?? '', /shown only once/)
+
+    await page.click('button[data-copy=client-id]')
+    clientId = await page.evaluate(() => navigator.clipboard.readText())
+    await page.click('button[data-copy=client-secret]')
+    secret = await page.evaluate(() => navigator.clipboard.readText())
+    assert.equal(clientId, await page.textContent('#client-id'))
+    assert.equal(secret, await page.textContent('#client-secret'))
+    assert.match(secret, /^[A-Za-z0-9_-]{43}$/)
+    assert.equal(await page.textContent('#curl'), `curl -s -X POST '${server.config.issuer}/oauth/token' -u '${clientId}:${secret}' \\\n  -d grant_type=client_credentials`)
+  })
+
+  it('gets a token over HTTP with the copied secret, and shows the activity', async () => {
+    const answer = await token(clientId, secret)
+    assert.equal(answer.status, 200)
+    const body = answer.body as Record<string, unknown>
+    assert.deepEqual([body.token_type, body.expires_in, body.scope], ['Bearer', 600, 'orders:read orders:write'])
+    await page.click('text=Done')
+    await page.waitForURL(`${server.url}/console/apps/${clientId}`)
+    assert.equal(await page.textContent('#tokens-issued'), '1')
+    await shot('05-application')
+    await page.goto(`${server.url}/console`)
+    assert.equal(await page.textContent('tbody tr td a'), 'Order sync')
+    await shot('06-applications')
+  })
+
+  it('rotates the secret: the old one is refused, the new one works', async () => {
+    await page.goto(`${server.url}/console/apps/${clientId}`)
+    await page.click('button:has-text("Rotate secret")')
+    await page.waitForSelector('#client-secret')
+    await shot('07-rotated-secret')
+    await page.click('button[data-copy=client-secret]')
+    const rotated = await page.evaluate(() => navigator.clipboard.readText())
+    assert.notEqual(rotated, secret)
+    assert.equal((await token(clientId, secret)).status, 401)
+    assert.equal((await token(clientId, rotated)).status, 200)
+    secret = rotated
+  })
+
+  it('deletes the application: its secret stops working', async () => {
+    await page.goto(`${server.url}/console/apps/${clientId}`)
+    await page.click('button:has-text("Delete application")')
+    await page.waitForURL(`${server.url}/console?deleted=1`)
+    assert.equal(await page.textContent('[role=status]'), 'Application deleted.')
+    await shot('08-deleted')
+    assert.equal((await token(clientId, secret)).status, 401)
+  })
+
+  it('creates an API-key application whose copied key gets tokens at /v2/oauth/request-tokens', async () => {
+    await page.goto(`${server.url}/console/apps/new`)
+    await page.fill('input[name=name]', 'Nightly export')
+    await page.selectOption('select[name=grant]', 'api_key')
+    await page.fill('input[name=scopes]', 'export')
+    await page.selectOption('select[name=token_format]', 'opaque')
+    await page.click('button:has-text("Generate")')
+    await page.waitForSelector('#api-key')
+    await shot('09-api-key')
+    await page.click('button[data-copy=api-key]')
+    const apiKey = await page.evaluate(() => navigator.clipboard.readText())
+    assert.match(apiKey, /^[0-9A-F]{6}:[A-Za-z0-9+/]{43}=$/)
+    const answer = await request(`${server.url}/v2/oauth/request-tokens`, { method: 'POST', headers: { 'csc-api-key': apiKey } })
+    assert.equal(answer.status, 200)
+    assert.match(String((answer.body as Record<string, unknown>).accessToken), /^sk-[0-9a-f]{32}$/)
+  })
+
+  it('signs out', async () => {
+    await page.goto(`${server.url}/console`)
+    await page.click('button:has-text("Sign out")')
+    await page.waitForURL(`${server.url}/console/login`)
+    await page.goto(`${server.url}/console`)
+    assert.equal(new URL(page.url()).pathname, '/console/login')
+  })
+
+  it('the API reference lists the operations and tries a management call with a pasted token', async () => {
+    const g = server.server.gatehouse
+    const admin = await createOperatorToken({ store: g.store, clients: g.clients, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl })
+    await page.goto(`${server.url}/docs#get-/admin/v1/signing-keys`)
+    await page.waitForSelector('#try-form')
+    assert.ok((await page.locator('.operation-link').count()) > 30)
+    await page.fill('#token', admin.accessToken)
+    await page.click('button:has-text("Send request")')
+    await page.waitForFunction(() => document.getElementById('response')?.textContent?.startsWith('HTTP 200'))
+    assert.match((await page.textContent('#response')) ?? '', /"keys": \[/)
+    for (const language of ['curl', 'JavaScript', 'Python', 'Go']) {
+      await page.click(`.tabs button[data-language=${language}]`)
+      const sample = (await page.textContent('#sample')) ?? ''
+      assert.ok(sample.includes('/admin/v1/signing-keys') && sample.includes(`Bearer ${admin.accessToken}`), `${language} sample: ${sample}`)
+    }
+    await shot('10-api-reference')
+  })
+})
