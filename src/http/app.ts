@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import formbody from '@fastify/formbody'
 import type { Logger } from 'pino'
 import type { Gatehouse } from '../gatehouse.js'
@@ -68,7 +68,18 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   // First: its onRoute hook must see every route registered below (issue 6).
   await registerOpenApi(app, { issuer: gatehouse.config.issuer, version: '0.1.0' })
 
+  // A dialect may own the 404s under a prefix (the wrapped dialect: any unknown /v1/ path).
+  let notFoundOwners: NotFoundOwner[] = []
+  const notFound = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const path = request.url.split('?')[0] ?? ''
+    const owner = notFoundOwners.find(({ prefix }) => path.startsWith(prefix))
+    if (owner?.shaper.formatNotFound) return send(reply, owner.shaper.formatNotFound(request))
+    return reply.code(404).send({ error: 'not_found', error_description: `No route for ${request.method} ${path}.` })
+  }
+
   app.setErrorHandler(async (error, request, reply) => {
+    // No route matched: Fastify still read the body, but an unknown path is a 404 whatever it held.
+    if (request.is404) return notFound(request, reply)
     const shaper = request.routeOptions.config.shaper ?? rfc6749
     const answer = shaper.formatError(error, request)
     if (answer.status >= 500) request.log.error({ err: error }, 'request failed')
@@ -76,14 +87,7 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
     return send(reply, answer)
   })
 
-  // A dialect may own the 404s under a prefix (the wrapped dialect: any unknown /v1/ path).
-  let notFoundOwners: NotFoundOwner[] = []
-  app.setNotFoundHandler(async (request, reply) => {
-    const path = request.url.split('?')[0] ?? ''
-    const owner = notFoundOwners.find(({ prefix }) => path.startsWith(prefix))
-    if (owner?.shaper.formatNotFound) return send(reply, owner.shaper.formatNotFound(request))
-    return reply.code(404).send({ error: 'not_found', error_description: `No route for ${request.method} ${path}.` })
-  })
+  app.setNotFoundHandler(notFound)
 
   const { engine, keys, config, store } = gatehouse
   registerTokenRoute(app, engine, { path: STANDARD_PATHS.token, allowGet: config.allowGetTokenRequests })
