@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { DialectConfigError, readConfigFile, resolveDialects, STANDARD_ROUTE_PATHS, type DialectsConfig } from './dialect-config.js'
+import { LimitsConfigError, loadLimits, type LimitsConfig } from './limits/limits-config.js'
 
 /** Everything Gatehouse reads from flags and the environment, parsed and checked before anything starts. */
 export interface Config {
@@ -28,6 +29,16 @@ export interface Config {
   dialects: DialectsConfig
   logLevel: string
   production: boolean
+  /** Rate limits, lockout and the Redis that shares them (docs/operations.md). */
+  limits: LimitsConfig
+  /** GATEHOUSE_TRUST_PROXY: take the client address from X-Forwarded-For (behind a TLS proxy). */
+  trustProxy: boolean
+  /** GATEHOUSE_METRICS (default on): serve Prometheus metrics at /metrics. */
+  metrics: boolean
+  /** GATEHOUSE_METRICS_TOKEN: when set, /metrics wants `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined
+  /** GATEHOUSE_SHUTDOWN_TIMEOUT_MS: how long SIGTERM waits for requests under way. */
+  shutdownTimeoutMs: number
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/gatehouse.db'
@@ -53,6 +64,15 @@ function loadDialects(input: ConfigInput, env: NodeJS.ProcessEnv): DialectsConfi
     })
   } catch (error) {
     if (error instanceof DialectConfigError) throw new ConfigError(error.message)
+    throw error
+  }
+}
+
+function loadLimitsConfig(env: NodeJS.ProcessEnv): LimitsConfig {
+  try {
+    return loadLimits(env)
+  } catch (error) {
+    if (error instanceof LimitsConfigError) throw new ConfigError(error.message)
     throw error
   }
 }
@@ -147,5 +167,10 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     dialects: loadDialects(input, env),
     logLevel: env.GATEHOUSE_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info',
     production,
+    limits: loadLimitsConfig(env),
+    trustProxy: flag('GATEHOUSE_TRUST_PROXY', env.GATEHOUSE_TRUST_PROXY) ?? false,
+    metrics: flag('GATEHOUSE_METRICS', env.GATEHOUSE_METRICS) ?? true,
+    metricsToken: env.GATEHOUSE_METRICS_TOKEN === '' ? undefined : env.GATEHOUSE_METRICS_TOKEN,
+    shutdownTimeoutMs: integer('GATEHOUSE_SHUTDOWN_TIMEOUT_MS', env.GATEHOUSE_SHUTDOWN_TIMEOUT_MS, 10_000, 0, 600_000),
   }
 }

@@ -19,6 +19,10 @@ import type { KyselyStore } from './store/kysely-store.js'
 import type { ChangeFeed } from './store/change-feed.js'
 import { openChangeFeed } from './store/open-change-feed.js'
 import { openStore } from './store/open-store.js'
+import { AbuseGuard } from './core/abuse/abuse-guard.js'
+import type { RateLimiter } from './core/abuse/limits.js'
+import { openLimits } from './limits/open-limits.js'
+import { GatehouseMetrics, instrumentStore } from './metrics/metrics.js'
 
 /** The composed service: the one place that wires store, keys, engine and admin together. */
 export interface Gatehouse {
@@ -40,6 +44,12 @@ export interface Gatehouse {
   audit: AuditLog
   /** Tokens issued per client since start-up, for the console's activity view. */
   activity: TokenActivity
+  /** Prometheus metrics of this instance (docs/operations.md). */
+  metrics: GatehouseMetrics
+  /** Token buckets (in memory or Redis): the HTTP layer's per-IP limit uses it. */
+  limiter: RateLimiter
+  /** Identity rate limits, failed-attempt throttle and login lockout, inside the engine. */
+  guard: AbuseGuard
   close(): Promise<void>
 }
 
@@ -73,7 +83,11 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
   const clock = options.clock ?? systemClock
   const random = options.random ?? systemRandom
   const store = openStore(config.databaseUrl)
+  const metrics = new GatehouseMetrics()
+  // The token path's store calls are timed; management and migrations use `store` itself.
+  const timedStore = instrumentStore(store, metrics.storeDuration)
   let feed: ChangeFeed | undefined
+  let limits: ReturnType<typeof openLimits> | undefined
   try {
     await store.migrate()
     const changes = openChangeFeed(store, config.databaseUrl, {
@@ -88,8 +102,11 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     )
     await keys.init()
     if (options.background) keys.startReloading((error) => options.logger.error({ err: error }, 'reloading signing keys failed'))
-    const tokens = new TokenService({ keys, store, clock, random, issuer: config.issuer })
-    const clientCache = new ClientCache({ store, clock }, config.clientCacheTtlMs)
+    const tokens = new TokenService({ keys, store: timedStore, clock, random, issuer: config.issuer })
+    const clientCache = new ClientCache({ store: timedStore, clock }, config.clientCacheTtlMs)
+    metrics.observe({ clientCacheStats: () => clientCache.stats, publishedSigningKeys: () => keys.publishedCount })
+    limits = openLimits(config.limits, { clock, logger: options.logger, onBackendError: () => metrics.limitBackendErrors.inc() })
+    const guard = new AbuseGuard({ limiter: limits.limiter, lockout: limits.lockout, limits: config.limits, onRefused: (scope) => metrics.refused(scope) })
     // Another instance changed something we may hold: drop it (API keys are not cached).
     changes.subscribe((notice) => {
       if (notice.kind === 'client') clientCache.invalidate(notice.id)
@@ -108,7 +125,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     const audit = new AuditLog({ store, clock, random, onError: (error) => options.logger.error({ err: error }, 'writing an audit event failed') })
     const activity = new TokenActivity()
     const observer = auditingObserver(audit, activity, clock)
-    const engine = new Engine({ clients: clientCache, users: store, apiKeys: store, refreshTokens: store, accessTokens: store, tokens, keys, clock, observer })
+    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, accessTokens: timedStore, tokens, keys, clock, observer, guard })
     const clients = new ClientAdmin({
       store,
       cache: clientCache,
@@ -132,15 +149,20 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       apiKeys: new ApiKeyAdmin({ store, clients, clock, random }),
       audit,
       activity,
+      metrics,
+      limiter: limits.limiter,
+      guard,
       async close() {
         keys.stop()
         await housekeeping.stop()
         await changes.close()
+        await limits?.close()
         await store.close()
       },
     }
   } catch (error) {
     await feed?.close().catch(() => {})
+    await limits?.close().catch(() => {})
     await store.close().catch(() => {})
     throw error
   }

@@ -1,4 +1,5 @@
 import type { AccessTokenStore, ApiKeyStore, RefreshTokenStore, UserStore } from '../store/types.js'
+import type { AbuseGuard } from './abuse/abuse-guard.js'
 import { authenticateClient } from './client-authentication.js'
 import type { ClientCache } from './client-cache.js'
 import type { Clock } from './clock.js'
@@ -23,6 +24,8 @@ export interface EngineDeps {
   clock: Clock
   grants?: readonly Grant[]
   observer?: EngineObserver
+  /** Rate limits, failed-attempt throttling and login lockout (issue 7); none when omitted. */
+  guard?: AbuseGuard
 }
 
 /** A failed authentication: the claimed identity (never the secret), why it failed, from where. */
@@ -65,6 +68,7 @@ export class Engine {
       apiKeys: deps.apiKeys,
       clients: deps.clients,
       ...(deps.observer ? { observer: deps.observer } : {}),
+      ...(deps.guard ? { guard: deps.guard } : {}),
     }
   }
 
@@ -83,8 +87,9 @@ export class Engine {
 
   /** RFC 6749 §2.3.1; a failure is reported to the observer (audit) with the claimed id only. */
   async authenticateClient(credentials: ClientCredentials | undefined, origin?: RequestOrigin): Promise<Client> {
+    let client: Client
     try {
-      return await authenticateClient(this.#deps.clients, credentials)
+      client = await authenticateClient(this.#deps.clients, credentials)
     } catch (error) {
       if (error instanceof OAuthError && error.code === 'invalid_client') {
         this.#deps.observer?.authenticationFailed?.({
@@ -93,9 +98,14 @@ export class Engine {
           reason: error.debug ?? 'no client credentials',
           ...(origin?.ip !== undefined ? { ip: origin.ip } : {}),
         })
+        const throttled = await this.#deps.guard?.credentialFailed('client', credentials?.clientId ?? '')
+        if (throttled) throw throttled
       }
       throw error
     }
+    // Counted only once proven: naming a client id does not spend that client's quota.
+    await this.#deps.guard?.admitClient(client.id)
+    return client
   }
 
   /** RFC 7662: the caller must be an authenticated client; it may ask about any token. */

@@ -13,6 +13,8 @@ export type OAuthErrorCode =
   | 'unsupported_token_type'
   | 'temporarily_unavailable'
   | 'server_error'
+  /** Too many requests (RFC 6585 §4): a rate limit or a throttled run of failed attempts; carries `retryAfter`. */
+  | 'rate_limited'
 
 export interface OAuthErrorOptions {
   /** Sent to the caller as `error_description`; never contains a secret. */
@@ -20,12 +22,15 @@ export interface OAuthErrorOptions {
   /** Logged, never sent. */
   debug?: string
   cause?: unknown
+  /** Whole seconds the caller should wait (`Retry-After`, RFC 9110 §10.2.3); for `rate_limited`. */
+  retryAfter?: number
 }
 
 export class OAuthError extends Error {
   readonly code: OAuthErrorCode
   readonly description: string | undefined
   readonly debug: string | undefined
+  readonly retryAfter: number | undefined
 
   constructor(code: OAuthErrorCode, options: OAuthErrorOptions = {}) {
     super(options.description ? `${code}: ${options.description}` : code, { cause: options.cause })
@@ -33,6 +38,7 @@ export class OAuthError extends Error {
     this.code = code
     this.description = options.description
     this.debug = options.debug
+    this.retryAfter = options.retryAfter
   }
 }
 

@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import formbody from '@fastify/formbody'
 import type { Logger } from 'pino'
 import type { Gatehouse } from '../gatehouse.js'
-import { send, type ErrorShaper } from './dialects/dialect.js'
+import { send, type ErrorShaper, type WireAnswer } from './dialects/dialect.js'
 import { rfc6749 } from './dialects/rfc6749.js'
 import { UNSUPPORTED_BODY } from './parameters.js'
 import { buildMetadata, registerDiscoveryRoutes } from './routes/discovery.js'
@@ -18,6 +18,8 @@ import { registerIntrospectionRoute } from './routes/introspect.js'
 import { registerJwksRoute } from './routes/jwks.js'
 import { registerRevocationRoute } from './routes/revoke.js'
 import { registerTokenRoute } from './routes/token.js'
+import { registerMetrics } from './routes/metrics.js'
+import { registerAddressRateLimit } from './rate-limit.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -53,6 +55,8 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
     },
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    // Behind a TLS-terminating proxy the client address comes from X-Forwarded-For (per-IP limits, audit).
+    trustProxy: gatehouse.config.trustProxy,
   })
 
   app.addHook('onRequest', async (request, reply) => {
@@ -81,13 +85,17 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
     // No route matched: Fastify still read the body, but an unknown path is a 404 whatever it held.
     if (request.is404) return notFound(request, reply)
     const shaper = request.routeOptions.config.shaper ?? rfc6749
-    const answer = shaper.formatError(error, request)
+    const answer = withRequestId(shaper.formatError(error, request), request.id)
     if (answer.status >= 500) request.log.error({ err: error }, 'request failed')
     else if (error instanceof Error && 'debug' in error && error.debug) request.log.info({ reason: error.debug }, error.message)
     return send(reply, answer)
   })
 
   app.setNotFoundHandler(notFound)
+
+  // Issue 7: per-address rate limit and metrics on every dialect route (hooks before the routes).
+  registerAddressRateLimit(app, gatehouse.limiter, gatehouse.config.limits.ip, () => gatehouse.metrics.refused('ip'))
+  if (gatehouse.config.metrics) registerMetrics(app, gatehouse.metrics, { token: gatehouse.config.metricsToken, excludePrefix: ADMIN_PREFIX })
 
   const { engine, keys, config, store } = gatehouse
   registerTokenRoute(app, engine, { path: STANDARD_PATHS.token, allowGet: config.allowGetTokenRequests })
@@ -102,4 +110,11 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   registerDocsPage(app)
   await registerConsole(app, gatehouse, logger)
   return app
+}
+
+/** A 5xx body names the request id (also in `X-Request-Id` and every log line) so a report can be traced. */
+function withRequestId(answer: WireAnswer, requestId: string): WireAnswer {
+  const body = answer.body
+  if (answer.status < 500 || body === null || typeof body !== 'object' || Array.isArray(body)) return answer
+  return { ...answer, body: { ...body, request_id: requestId } }
 }

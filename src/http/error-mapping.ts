@@ -28,6 +28,8 @@ export function standardStatus(error: OAuthError): number {
       return 500
     case 'temporarily_unavailable':
       return 503
+    case 'rate_limited':
+      return 429
     default:
       return 400
   }
@@ -35,3 +37,10 @@ export function standardStatus(error: OAuthError): number {
 
 /** Seconds a client should wait after a 503. */
 export const RETRY_AFTER_SECONDS = '5'
+
+/** RFC 9110 §10.2.3 `Retry-After` for a 503 (outage) or a 429 (RFC 6585 §4, rate limited); none otherwise. */
+export function retryAfterHeaders(error: OAuthError): Record<string, string> {
+  if (error.code === 'temporarily_unavailable') return { 'retry-after': RETRY_AFTER_SECONDS }
+  if (error.code === 'rate_limited') return { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfter ?? 1))) }
+  return {}
+}

@@ -1,4 +1,5 @@
 import type { ApiKeyStore, RefreshTokenStore, UserStore } from '../../store/types.js'
+import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
 import type { EngineObserver } from '../engine.js'
@@ -20,6 +21,7 @@ type Deps = {
   refreshTokens: RefreshTokenStore
   clock: Clock
   observer?: EngineObserver
+  guard?: AbuseGuard
 }
 
 /** Audit: a failed key (by its id, never the secret) or a failed user login through a key. */
@@ -67,8 +69,13 @@ async function authenticateApiKey(deps: Deps, presented: string): Promise<ApiKey
   if (!parsed) throw new OAuthError('invalid_request', { description: 'The API key is malformed: expected KEYID:SECRET.' })
   const key = await deps.apiKeys.getApiKey(parsed.id)
   const matches = secretMatchesDigest(parsed.secret, key?.secretDigest ?? UNKNOWN_SECRET_DIGEST)
-  if (!key || !matches) throw INVALID_KEY(key ? `wrong secret for API key ${parsed.id}` : `unknown API key ${parsed.id}`)
+  if (!key || !matches) {
+    // Only failures spend the key id's failure budget; the key's owner keeps working.
+    const throttled = await deps.guard?.credentialFailed('api_key', parsed.id)
+    throw throttled ?? INVALID_KEY(key ? `wrong secret for API key ${parsed.id}` : `unknown API key ${parsed.id}`)
+  }
   if (!isLive(key, deps.clock.now())) throw INVALID_KEY(`API key ${key.id} is ${key.revokedAt === null ? 'expired' : 'revoked'}`)
+  await deps.guard?.admitApiKey(key.id)
   return key
 }
 
@@ -99,7 +106,7 @@ async function exchangeKey(context: GrantContext, deps: Deps, presented: string)
     }
     const username = request.username
     subject = (
-      await checkUserCredentials(deps.users, username, request.password).catch((error: unknown) => {
+      await checkUserCredentials(deps.users, username, request.password, deps.guard).catch((error: unknown) => {
         reportFailure(deps, error, 'user', username.trim().toLowerCase(), ip, client.id)
         throw error
       })

@@ -1,4 +1,5 @@
 import type { ApiKeyStore, RefreshTokenStore, UserStore } from '../../store/types.js'
+import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import type { ClientCache } from '../client-cache.js'
 import type { EngineObserver } from '../engine.js'
 import type { Clock } from '../clock.js'
@@ -23,6 +24,8 @@ export interface GrantDeps {
   clients: ClientCache
   /** Failed user / API key authentications go here (audit); optional so tests can omit it. */
   observer?: EngineObserver
+  /** Login lockout and API key limits (issue 7); optional so tests can omit it. */
+  guard?: AbuseGuard
 }
 
 /** A grant is a registered module: its wire name, its parameters and its handler. */

@@ -1,4 +1,5 @@
 import type { UserStore } from '../../store/types.js'
+import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import { burnPasswordCheck, verifyPassword } from '../credentials/password.js'
 import type { EngineObserver } from '../engine.js'
 import { OAuthError } from '../errors.js'
@@ -8,23 +9,34 @@ import type { TokenResult, User } from '../types.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
 import { issueUserTokens } from './issue-user-tokens.js'
 
-type Deps = { tokens: TokenService; users: UserStore; observer?: EngineObserver }
+type Deps = { tokens: TokenService; users: UserStore; observer?: EngineObserver; guard?: AbuseGuard }
 
 const INVALID_CREDENTIALS = 'invalid_username_or_password'
 
 /**
  * Unknown user, disabled user and wrong password all cost one argon2 verification and give
- * the same `invalid_grant`, so the answer does not tell which usernames exist.
+ * the same `invalid_grant`, so the answer does not tell which usernames exist. A locked
+ * username (the guard's lockout, kept for unknown names too) answers exactly the same, even
+ * to the right password.
  */
-export async function checkUserCredentials(users: UserStore, username: string, password: string): Promise<User> {
-  const user = await users.getUserByUsername(username.trim().toLowerCase())
+export async function checkUserCredentials(users: UserStore, username: string, password: string, guard?: AbuseGuard): Promise<User> {
+  const name = username.trim().toLowerCase()
+  const lockedFor = guard ? await guard.userLockedFor(name) : 0
+  if (lockedFor > 0) {
+    await burnPasswordCheck(password)
+    throw new OAuthError('invalid_grant', { description: INVALID_CREDENTIALS, debug: `account locked (${lockedFor} s left)` })
+  }
+  const user = await users.getUserByUsername(name)
   const valid = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password)
   if (!user || !valid || user.disabled) {
+    const lockedMs = guard ? await guard.userFailed(name) : 0
+    const reason = !user ? 'unknown username' : user.disabled ? 'user disabled' : 'wrong password'
     throw new OAuthError('invalid_grant', {
       description: INVALID_CREDENTIALS,
-      debug: !user ? 'unknown username' : user.disabled ? 'user disabled' : 'wrong password',
+      debug: lockedMs > 0 ? `${reason}; account locked for ${Math.ceil(lockedMs / 1000)} s` : reason,
     })
   }
+  if (guard) await guard.userSucceeded(name)
   return user
 }
 
@@ -56,7 +68,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   if (password === undefined) {
     throw new OAuthError('invalid_request', { description: 'The password parameter is required.' })
   }
-  const user = await checkUserCredentials(deps.users, username, password).catch((error: unknown) => {
+  const user = await checkUserCredentials(deps.users, username, password, deps.guard).catch((error: unknown) => {
     reportFailedLogin(deps, error, { username, clientId: client.id, ip: context.request.origin?.ip })
     throw error
   })

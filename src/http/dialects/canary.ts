@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import { OAuthError } from '../../core/errors.js'
 import { looksLikeRefreshToken } from '../../core/tokens/refresh-token-format.js'
 import type { TokenRequest, TokenResult } from '../../core/types.js'
-import { RETRY_AFTER_SECONDS, toOAuthError } from '../error-mapping.js'
+import { retryAfterHeaders, toOAuthError } from '../error-mapping.js'
 import { NO_STORE_HEADERS, type ErrorShaper, type WireAnswer } from './dialect.js'
 
 /**
@@ -130,6 +130,8 @@ function canaryStatus(error: OAuthError): number {
       return 500
     case 'temporarily_unavailable':
       return 503
+    case 'rate_limited':
+      return 429
     default:
       return 400
   }
@@ -139,8 +141,7 @@ export const canary: ErrorShaper = {
   name: 'canary',
   formatError(error: unknown): WireAnswer {
     const oauthError = toOAuthError(error)
-    const headers: Record<string, string> = { ...NO_STORE_HEADERS }
-    if (oauthError.code === 'temporarily_unavailable') headers['retry-after'] = RETRY_AFTER_SECONDS
+    const headers: Record<string, string> = { ...NO_STORE_HEADERS, ...retryAfterHeaders(oauthError) }
     return {
       status: canaryStatus(oauthError),
       headers,

@@ -3,7 +3,7 @@ import { OAuthError } from '../../core/errors.js'
 import type { DialectPolicy, TokenRequest, TokenResult } from '../../core/types.js'
 import type { UserInfoClaims } from '../../core/userinfo.js'
 import { readClientCredentials } from '../client-auth.js'
-import { toOAuthError } from '../error-mapping.js'
+import { retryAfterHeaders, standardStatus, toOAuthError } from '../error-mapping.js'
 import { readParameters, type Parameters } from '../parameters.js'
 import type { ErrorShaper, WireAnswer } from './dialect.js'
 
@@ -102,13 +102,16 @@ export function readBearerToken(request: FastifyRequest): string | undefined {
   return undefined
 }
 
-/** Every `/connect/token` error is 400 `{"error","error_description"?}`; a failure inside is 500. */
+/**
+ * Every `/connect/token` error is 400 `{"error","error_description"?}`; a failure inside is 500,
+ * an outage 503 and a rate limit 429 (both with Retry-After).
+ */
 function formatError(error: unknown): WireAnswer {
   const oauthError = toOAuthError(error)
-  const status = oauthError.code === 'server_error' ? 500 : oauthError.code === 'temporarily_unavailable' ? 503 : 400
+  const status = ['server_error', 'temporarily_unavailable', 'rate_limited'].includes(oauthError.code) ? standardStatus(oauthError) : 400
   return {
     status,
-    headers: IDENTITYSERVER_HEADERS,
+    headers: { ...IDENTITYSERVER_HEADERS, ...retryAfterHeaders(oauthError) },
     body: { error: oauthError.code, ...(oauthError.description ? { error_description: oauthError.description } : {}) },
   }
 }
@@ -120,7 +123,7 @@ export const identityserverUserInfo: ErrorShaper = {
   name: 'identityserver-userinfo',
   formatError(error: unknown): WireAnswer {
     const oauthError = toOAuthError(error)
-    if (oauthError.code === 'server_error' || oauthError.code === 'temporarily_unavailable') return formatError(error)
+    if (oauthError.code === 'server_error' || oauthError.code === 'temporarily_unavailable' || oauthError.code === 'rate_limited') return formatError(error)
     return formatUserInfoError('invalid_request', oauthError.description ?? 'The request is malformed.')
   },
 }

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import type { OAuthError } from '../../core/errors.js'
 import type { TokenRequest, TokenResult } from '../../core/types.js'
 import { readClientCredentials, usedBasic } from '../client-auth.js'
-import { standardStatus, toOAuthError, RETRY_AFTER_SECONDS } from '../error-mapping.js'
+import { retryAfterHeaders, standardStatus, toOAuthError } from '../error-mapping.js'
 import { readParameters, type Parameters } from '../parameters.js'
 import { NO_STORE_HEADERS, type ErrorShaper, type WireAnswer } from './dialect.js'
 
@@ -50,9 +50,8 @@ export function formatTokenResult(result: TokenResult): WireAnswer {
 /** RFC 6749 §5.2 error response, with RFC 6750-style `WWW-Authenticate` for Basic failures. */
 export function formatOAuthError(error: OAuthError, basic: boolean): WireAnswer {
   const status = standardStatus(error)
-  const headers: Record<string, string> = { ...NO_STORE_HEADERS }
+  const headers: Record<string, string> = { ...NO_STORE_HEADERS, ...retryAfterHeaders(error) }
   if (error.code === 'invalid_client' && basic) headers['www-authenticate'] = `Basic realm="${REALM}", charset="UTF-8"`
-  if (error.code === 'temporarily_unavailable') headers['retry-after'] = RETRY_AFTER_SECONDS
   return {
     status,
     headers,

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import { OAuthError } from '../../core/errors.js'
 import type { TokenRequest, TokenResult } from '../../core/types.js'
 import { readClientCredentials } from '../client-auth.js'
-import { toOAuthError } from '../error-mapping.js'
+import { retryAfterHeaders, toOAuthError } from '../error-mapping.js'
 import type { Parameters } from '../parameters.js'
 import { NO_STORE_HEADERS, type ErrorShaper, type WireAnswer } from './dialect.js'
 
@@ -11,7 +11,7 @@ import { NO_STORE_HEADERS, type ErrorShaper, type WireAnswer } from './dialect.j
  * `data`, errors as `{"error":{"code","code_reason","message"}}` with the seed's code table.
  */
 
-export type WrappedErrorKind = 'invalid_request' | 'invalid_client' | 'forbidden' | 'not_found' | 'rate_limited' | 'api_error'
+export type WrappedErrorKind = 'invalid_request' | 'invalid_client' | 'forbidden' | 'not_found' | 'rate_limited' | 'api_error' | 'unavailable'
 
 /** The seed's table, verbatim: status, code (a string, as in the seed's samples), reason, message. */
 export const WRAPPED_ERRORS: Readonly<Record<WrappedErrorKind, { status: number; code: string; reason: string; message: string }>> = {
@@ -21,13 +21,16 @@ export const WRAPPED_ERRORS: Readonly<Record<WrappedErrorKind, { status: number;
   not_found: { status: 404, code: '404001', reason: 'not_found', message: 'Resource or endpoint not found' },
   rate_limited: { status: 429, code: '429001', reason: 'rate_limited', message: 'Too many requests' },
   api_error: { status: 500, code: '500999', reason: 'API_ERROR', message: 'Api Error, please contact customer service' },
+  // Not in the seed's table: an outage gets 503 + Retry-After (issue 7) in the same shape, so a
+  // client can tell "retry shortly" from a real failure; the code follows the table's pattern.
+  unavailable: { status: 503, code: '503001', reason: 'temporarily_unavailable', message: 'Service temporarily unavailable, retry shortly' },
 }
 
-export function formatWrappedError(kind: WrappedErrorKind): WireAnswer {
+export function formatWrappedError(kind: WrappedErrorKind, extraHeaders: Record<string, string> = {}): WireAnswer {
   const row = WRAPPED_ERRORS[kind]
   return {
     status: row.status,
-    headers: NO_STORE_HEADERS,
+    headers: { ...NO_STORE_HEADERS, ...extraHeaders },
     body: { error: { code: row.code, code_reason: row.reason, message: row.message } },
   }
 }
@@ -62,14 +65,16 @@ function isRateLimited(error: unknown): boolean {
 function kindOf(error: unknown): WrappedErrorKind {
   if (isRateLimited(error)) return 'rate_limited'
   switch (toOAuthError(error).code) {
+    case 'rate_limited':
+      return 'rate_limited'
     case 'invalid_client':
       return 'invalid_client'
     case 'unauthorized_client':
       return 'forbidden'
     case 'server_error':
-    case 'temporarily_unavailable':
-      // The seed has no 503: an outage is its generic API error (logged with the request id).
       return 'api_error'
+    case 'temporarily_unavailable':
+      return 'unavailable'
     default:
       return 'invalid_request'
   }
@@ -78,7 +83,7 @@ function kindOf(error: unknown): WrappedErrorKind {
 export const wrapped: ErrorShaper = {
   name: 'wrapped',
   formatError(error: unknown): WireAnswer {
-    return formatWrappedError(kindOf(error))
+    return formatWrappedError(kindOf(error), retryAfterHeaders(toOAuthError(error)))
   },
   formatNotFound(_request: FastifyRequest): WireAnswer {
     return formatWrappedError('not_found')

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import { ApiKeyValidationError } from '../../../core/admin/api-key-admin.js'
 import { ClientValidationError } from '../../../core/admin/client-admin.js'
 import { UserValidationError } from '../../../core/admin/user-admin.js'
+import { OAuthError } from '../../../core/errors.js'
 import { isStoreUnavailable } from '../../../store/availability.js'
 import { DuplicateError } from '../../../store/types.js'
 import type { ErrorShaper, WireAnswer } from '../../dialects/dialect.js'
@@ -23,6 +24,7 @@ export const PROBLEMS = {
   forbidden: { type: 'urn:gatehouse:problem:forbidden', title: 'Forbidden', status: 403 },
   notFound: { type: 'urn:gatehouse:problem:not-found', title: 'Not found', status: 404 },
   conflict: { type: 'urn:gatehouse:problem:conflict', title: 'Conflict', status: 409 },
+  rateLimited: { type: 'urn:gatehouse:problem:rate-limited', title: 'Too many requests', status: 429 },
   unavailable: { type: 'urn:gatehouse:problem:unavailable', title: 'Service unavailable', status: 503 },
   server: { type: 'urn:gatehouse:problem:server-error', title: 'Internal server error', status: 500 },
 } as const
@@ -61,6 +63,10 @@ export const problemShaper: ErrorShaper = {
       return problemAnswer('validation', error.message)
     }
     if (error instanceof DuplicateError) return problemAnswer('conflict', error.message)
+    // RFC 6585 §4: the rate limiter's answer, with how long to wait.
+    if (error instanceof OAuthError && error.code === 'rate_limited') {
+      return problemAnswer('rateLimited', 'Too many requests; retry later.', { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfter ?? 1))) })
+    }
     if (isStoreUnavailable(error)) return problemAnswer('unavailable', 'The database is unreachable; retry shortly.', { 'retry-after': '5' })
     if (isFastifyClientError(error)) {
       const detail = error.validation !== undefined ? error.message : 'The request could not be read: send a JSON body with content-type application/json.'

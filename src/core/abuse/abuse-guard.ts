@@ -1,0 +1,89 @@
+import { OAuthError } from '../errors.js'
+import type { LoginLockout, RateLimit, RateLimiter } from './limits.js'
+
+/** Per-identity limits; null switches one off. */
+export interface IdentityLimits {
+  /** Requests of one authenticated client (token, introspection, revocation). */
+  client: RateLimit | null
+  /** Token requests through one authenticated API key. */
+  apiKey: RateLimit | null
+  /** Failed authentications of one client id or API key id; beyond it failures answer 429. */
+  credentialFailures: RateLimit | null
+}
+
+/** What the guard refused, for metrics: which limit. */
+export type LimitScope = 'ip' | 'client' | 'api_key' | 'credential_failures' | 'user_lockout'
+
+type Deps = {
+  limiter: RateLimiter
+  /** Null when lockout is switched off. */
+  lockout: LoginLockout | null
+  limits: IdentityLimits
+  /** Called on each refusal (metrics); must not block. */
+  onRefused?: (scope: LimitScope) => void
+}
+
+/**
+ * Abuse resistance on the engine's side: identity rate limits, counted only once the identity
+ * is proven (so an attacker who names a client id does not spend that client's quota), a
+ * throttle on failed attempts per client id / API key id, and the username lockout.
+ */
+export class AbuseGuard {
+  readonly #deps: Deps
+  constructor(deps: Deps) {
+    this.#deps = deps
+  }
+
+  /** RFC 6585 §4: an authenticated client over its quota gets 429 with Retry-After. */
+  async admitClient(clientId: string): Promise<void> {
+    await this.#take('client', `client:${clientId}`, this.#deps.limits.client)
+  }
+
+  async admitApiKey(keyId: string): Promise<void> {
+    await this.#take('api_key', `api_key:${keyId}`, this.#deps.limits.apiKey)
+  }
+
+  /**
+   * A failed client or API key authentication. Only failures spend this budget, so a valid
+   * secret keeps working while an attacker hammers the id; once the budget is spent the
+   * attacker's failures answer 429 instead of 401. (Secrets carry 256 bits, so this sheds
+   * noise rather than defending a guessable secret; the per-IP limit bounds the rate.)
+   */
+  async credentialFailed(kind: 'client' | 'api_key', id: string): Promise<OAuthError | undefined> {
+    const limit = this.#deps.limits.credentialFailures
+    if (limit === null || id === '') return undefined
+    const retryAfter = await this.#deps.limiter.consume(`failures:${kind}:${id}`, limit)
+    if (retryAfter === 0) return undefined
+    this.#deps.onRefused?.('credential_failures')
+    return rateLimited(retryAfter, `failed authentications of ${kind} ${id} are throttled`)
+  }
+
+  /** Seconds the username stays locked (0: not locked). */
+  async userLockedFor(username: string): Promise<number> {
+    if (!this.#deps.lockout) return 0
+    const seconds = await this.#deps.lockout.lockedFor(username)
+    if (seconds > 0) this.#deps.onRefused?.('user_lockout')
+    return seconds
+  }
+
+  /** Counts a failed login; returns the ms of the lock it started, or 0. */
+  async userFailed(username: string): Promise<number> {
+    return this.#deps.lockout ? this.#deps.lockout.recordFailure(username) : 0
+  }
+
+  async userSucceeded(username: string): Promise<void> {
+    await this.#deps.lockout?.reset(username)
+  }
+
+  async #take(scope: LimitScope, key: string, limit: RateLimit | null): Promise<void> {
+    if (limit === null) return
+    const retryAfter = await this.#deps.limiter.consume(key, limit)
+    if (retryAfter === 0) return
+    this.#deps.onRefused?.(scope)
+    throw rateLimited(retryAfter, `${key} is over its rate limit`)
+  }
+}
+
+export function rateLimited(retryAfter: number, debug: string): OAuthError {
+  return new OAuthError('rate_limited', { description: 'Too many requests; retry later.', debug, retryAfter })
+}

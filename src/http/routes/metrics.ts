@@ -1,0 +1,69 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { GRANT_TYPES } from '../../core/types.js'
+import type { GatehouseMetrics } from '../../metrics/metrics.js'
+import { toOAuthError } from '../error-mapping.js'
+
+export interface MetricsRouteOptions {
+  /** When set, a scrape must send `Authorization: Bearer <token>`. */
+  token: string | undefined
+  /** Prefix of routes that are not token routes (the management API). */
+  excludePrefix: string
+  /** Cluster mode: the text of all workers' metrics, from the primary. */
+  collect?: () => Promise<string>
+}
+
+const GRANTS: ReadonlySet<string> = new Set(GRANT_TYPES)
+/** Dialects whose routes each serve one grant. */
+const DIALECT_GRANT: Readonly<Record<string, string>> = { canary: 'api_key', wrapped: 'client_credentials' }
+
+/** The grant a request asked for, from a closed set (never a caller's free text as a label). */
+function grantOf(request: FastifyRequest, dialect: string): string {
+  const body = request.body
+  const asked = body !== null && typeof body === 'object' ? (body as Record<string, unknown>).grant_type : undefined
+  if (typeof asked === 'string') return GRANTS.has(asked) ? asked : 'other'
+  return DIALECT_GRANT[dialect] ?? 'none'
+}
+
+function outcomeOf(status: number): string {
+  if (status < 400) return 'success'
+  if (status === 429) return 'rate_limited'
+  if (status === 503) return 'unavailable'
+  return status >= 500 ? 'server_error' : 'refused'
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given)
+  const b = Buffer.from(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+/**
+ * Counts and times every request of a dialect route, and serves `GET /metrics` in the
+ * Prometheus text format. The OAuth error code is taken where the error is thrown (onError).
+ */
+export function registerMetrics(app: FastifyInstance, metrics: GatehouseMetrics, options: MetricsRouteOptions): void {
+  const errorCodes = new WeakMap<FastifyRequest, string>()
+  app.addHook('onError', async (request, _reply, error) => {
+    errorCodes.set(request, toOAuthError(error).code)
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    const shaper = request.routeOptions.config.shaper
+    const route = request.routeOptions.url
+    if (!shaper || route === undefined || route.startsWith(options.excludePrefix)) return
+    const outcome = outcomeOf(reply.statusCode)
+    metrics.requests.inc({ dialect: shaper.name, route, grant: grantOf(request, shaper.name), outcome, error: errorCodes.get(request) ?? '' })
+    metrics.requestDuration.observe({ dialect: shaper.name, route, outcome }, reply.elapsedTime / 1000)
+  })
+
+  app.get('/metrics', async (request, reply) => {
+    if (options.token !== undefined) {
+      const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')
+      if (!match?.[1] || !sameSecret(match[1], options.token)) {
+        return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').send({ error: 'unauthorized', error_description: 'A valid metrics bearer token is required.' })
+      }
+    }
+    const text = options.collect ? await options.collect() : await metrics.registry.metrics()
+    return reply.header('content-type', metrics.registry.contentType).header('cache-control', 'no-store').send(text)
+  })
+}
