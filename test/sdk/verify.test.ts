@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import Fastify from 'fastify'
+import { fastifyBearerAuth } from '../../src/sdk/fastify.js'
 import { createVerifier, BearerTokenError, type Verifier } from '../../src/sdk/verify.js'
 import { request } from '../helpers/http.js'
 import { freePort } from '../helpers/server.js'
@@ -247,6 +249,47 @@ describe('the verifier on its own', () => {
       }
     } finally {
       await apps.close()
+    }
+  })
+})
+
+describe('the Fastify plugin’s route settings', () => {
+  it('adds a route’s own scopes, leaves public routes open, and can be registered again in a child context', async () => {
+    const key = await testKey('key-1')
+    const jwks = await startJwksServer([key.publicJwk])
+    const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri: jwks.url, clock: { now: () => NOW } })
+    const app = Fastify()
+    try {
+      await app.register(fastifyBearerAuth, { verifier, realm: REALM, requiredScopes: ['openid'] })
+      await app.register(async (admin) => {
+        await admin.register(fastifyBearerAuth, { verifier, realm: 'admin', requiredScopes: ['openid'] })
+        admin.get('/admin', { config: { gatehouse: { scopes: ['management-api'] } } }, async () => ({ ok: true }))
+      })
+      app.get('/open', { config: { gatehouse: { public: true } } }, async (request) => ({ token: request.accessToken }))
+      app.get('/records', async (request) => ({ subject: request.accessToken?.subject }))
+      const headers = { authorization: `Bearer ${await signToken(key, claims({ scope: 'openid integrated-api' }))}` }
+
+      const answers = await Promise.all([
+        app.inject({ url: '/open' }),
+        app.inject({ url: '/records', headers }),
+        app.inject({ url: '/admin', headers }),
+      ])
+      assert.deepEqual(
+        answers.map((answer) => ({ status: answer.statusCode, challenge: answer.headers['www-authenticate'], body: answer.body })),
+        [
+          { status: 200, challenge: undefined, body: '{"token":null}' },
+          { status: 200, challenge: undefined, body: '{"subject":"user-1"}' },
+          {
+            status: 403,
+            // The outer registration's hook runs first (Fastify hooks are inherited), with its realm.
+            challenge: 'Bearer realm="test", error="insufficient_scope", error_description="The access token does not grant the required scope", scope="openid management-api"',
+            body: '{"error":"insufficient_scope","error_description":"The access token does not grant the required scope"}',
+          },
+        ],
+      )
+    } finally {
+      await app.close()
+      await jwks.close()
     }
   })
 })
