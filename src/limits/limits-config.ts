@@ -8,6 +8,8 @@ export interface LimitsConfig extends IdentityLimits {
   lockout: LockoutPolicy | null
   /** Shared state across instances; undefined keeps it in each process. */
   redisUrl: string | undefined
+  /** GATEHOUSE_REDIS_PREFIX: key prefix, so deployments (or test runs) can share one Redis. */
+  redisPrefix: string
 }
 
 export const DEFAULT_LIMITS = {
@@ -65,5 +67,6 @@ export function loadLimits(env: NodeJS.ProcessEnv): LimitsConfig {
       maxLockMs,
     },
     redisUrl,
+    redisPrefix: env.GATEHOUSE_REDIS_PREFIX || 'gatehouse:',
   }
 }

@@ -27,6 +27,7 @@ export function openLimits(config: LimitsConfig, deps: { clock: Clock; logger: L
   let lastLogged = 0
   const redis = new RedisLimits({
     url: config.redisUrl,
+    prefix: config.redisPrefix,
     clock: deps.clock,
     lockout: config.lockout ?? DEFAULT_LOCKOUT_POLICY,
     onError: (error) => {

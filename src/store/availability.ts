@@ -18,7 +18,8 @@ const UNAVAILABLE_CODES = new Set([
   '53300', // too_many_connections
 ])
 
-const UNAVAILABLE_MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i, /Query read timeout/i, /Client has encountered a connection error/i, /database is locked/i]
+// `ALTER DATABASE … ALLOW_CONNECTIONS false` answers 55000 (a generic code), so match its message.
+const UNAVAILABLE_MESSAGES = [/is not currently accepting connections/i, /terminating connection/i, /Connection terminated/i, /timeout exceeded when trying to connect/i, /Query read timeout/i, /Client has encountered a connection error/i, /database is locked/i]
 
 /** True when an error from the store means the database is unreachable or overloaded. */
 export function isStoreUnavailable(error: unknown): boolean {
