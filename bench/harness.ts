@@ -1,5 +1,6 @@
 /** Shared pieces of the benchmark scripts: child servers, autocannon runs, tables. */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,36 +9,66 @@ import autocannon from 'autocannon'
 export const ROOT = join(import.meta.dirname, '..')
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js')
 
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
 export interface Child {
   process: ChildProcess
   stop(): Promise<void>
 }
 
-/** Starts a process and resolves once its output matches `ready`. */
-export function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<Child> {
+/**
+ * Starts a process and resolves once `ready` answers 2xx (a URL polled) or its output matches
+ * (a pattern). Rejects if it exits first.
+ */
+export function startChild(args: string[], env: Record<string, string>, ready: RegExp | string): Promise<Child> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      if (ready.test(output)) {
-        child.stdout?.off('data', onData)
-        child.stderr?.off('data', onData)
-        child.stdout?.resume()
-        child.stderr?.resume()
-        resolve({
-          process: child,
-          stop: () =>
-            new Promise((done) => {
-              child.once('exit', () => done())
-              child.kill('SIGTERM')
-            }),
-        })
-      }
+    let done = false
+    const onExit = (code: number | null): void => {
+      done = true
+      reject(new Error(`process exited with ${code} before it was ready:\n${output}`))
     }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`process exited with ${code} before it was ready:\n${output}`)))
+    const succeed = (): void => {
+      if (done) return
+      done = true
+      child.off('exit', onExit)
+      resolve({
+        process: child,
+        stop: () =>
+          new Promise((finish) => {
+            if (child.exitCode !== null) return finish()
+            child.once('exit', () => finish())
+            child.kill('SIGTERM')
+          }),
+      })
+    }
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (output.length < 65536) output += chunk.toString()
+      if (ready instanceof RegExp && ready.test(output)) succeed()
+    })
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (output.length < 65536) output += chunk.toString()
+    })
+    child.once('exit', onExit)
+    if (typeof ready === 'string') {
+      const poll = (): void => {
+        if (done) return
+        fetch(ready)
+          .then((response) => (response.ok ? succeed() : setTimeout(poll, 100)))
+          .catch(() => setTimeout(poll, 100))
+      }
+      poll()
+    }
   })
 }
 

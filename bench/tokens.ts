@@ -5,7 +5,7 @@
  * Rounds alternate the three so machine noise hits them alike; the best round of each counts.
  */
 import { join } from 'node:path'
-import { CLI, ROOT, measure, option, printTable, run, startChild, tempDir, type Figures } from './harness.js'
+import { CLI, ROOT, freePort, measure, option, printTable, run, startChild, tempDir, type Figures } from './harness.js'
 
 export async function main(args: string[]): Promise<void> {
   const duration = option(args, 'duration', 10)
@@ -28,14 +28,18 @@ export async function main(args: string[]): Promise<void> {
   const basic = (c: { client_id: string; client_secret: string }): string =>
     'Basic ' + Buffer.from(`${encodeURIComponent(c.client_id)}:${encodeURIComponent(c.client_secret)}`).toString('base64')
 
-  const ceiling = await startChild(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'ideal-token-endpoint.ts'), '18790'], {}, /listening/)
-  const gatehouse = await startChild([CLI, 'serve', '--port', '18791'], env, /listening/i)
+  const [ceilingPort, gatehousePort] = [await freePort(), await freePort()]
+  const ceiling = await startChild(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'ideal-token-endpoint.ts'), String(ceilingPort)], {}, /listening/)
+  const gatehouse = await startChild([CLI, 'serve', '--port', String(gatehousePort)], env, `http://127.0.0.1:${gatehousePort}/healthz`).catch(async (error: unknown) => {
+    await ceiling.stop()
+    throw error
+  })
   const form = { 'content-type': 'application/x-www-form-urlencoded' }
   const body = 'grant_type=client_credentials&scope=api'
   const scenarios = [
-    { name: 'ideal endpoint (parse form + 1 ES256 JWT)', load: { url: 'http://127.0.0.1:18790/oauth/token', headers: form } },
-    { name: 'Gatehouse client_credentials, JWT', load: { url: 'http://127.0.0.1:18791/oauth/token', headers: { ...form, authorization: basic(jwt) } } },
-    { name: 'Gatehouse client_credentials, opaque', load: { url: 'http://127.0.0.1:18791/oauth/token', headers: { ...form, authorization: basic(opaque) } } },
+    { name: 'ideal endpoint (parse form + 1 ES256 JWT)', load: { url: `http://127.0.0.1:${ceilingPort}/oauth/token`, headers: form } },
+    { name: 'Gatehouse client_credentials, JWT', load: { url: `http://127.0.0.1:${gatehousePort}/oauth/token`, headers: { ...form, authorization: basic(jwt) } } },
+    { name: 'Gatehouse client_credentials, opaque', load: { url: `http://127.0.0.1:${gatehousePort}/oauth/token`, headers: { ...form, authorization: basic(opaque) } } },
   ]
   const best = new Map<string, Figures>()
   try {
