@@ -28,7 +28,10 @@ export class MemoryLockout implements LoginLockout {
   }
 
   async reset(username: string): Promise<void> {
-    this.#states.delete(username)
+    const state = this.#states.get(username)
+    if (!state) return
+    if (state.lockLevel === 0) this.#states.delete(username)
+    else this.#states.set(username, { ...state, failures: 0, windowStart: this.#clock.now() })
   }
 
   /** Forgets names with no lock and no failure in the forget period. */

@@ -57,7 +57,16 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(math.max(forget, lockedUntil - now)))
 return locked
 `
 
+/** LoginLockout.reset: forget the failures, keep the lock level (it decays on its own). */
+const RESET = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if (tonumber(redis.call('HGET', KEYS[1], 'lvl')) or 0) == 0 then return redis.call('DEL', KEYS[1]) end
+redis.call('HSET', KEYS[1], 'f', 0, 'ws', ARGV[1])
+return 1
+`
+
 interface Scripts {
+  gatehouseReset(key: string, now: number): Promise<number>
   gatehouseTake(key: string, now: number, points: number, periodMs: number): Promise<number>
   gatehouseFail(key: string, now: number, ...policy: number[]): Promise<number>
 }
@@ -95,6 +104,7 @@ export class RedisLimits {
     redis.on('error', options.onError)
     redis.defineCommand('gatehouseTake', { numberOfKeys: 1, lua: TAKE })
     redis.defineCommand('gatehouseFail', { numberOfKeys: 1, lua: FAIL })
+    redis.defineCommand('gatehouseReset', { numberOfKeys: 1, lua: RESET })
     this.redis = redis
     const scripts = redis as unknown as Scripts
     const { clock, lockout: policy } = options
@@ -122,8 +132,9 @@ export class RedisLimits {
         scripts
           .gatehouseFail(`${prefix}lockout:${username}`, clock.now(), policy.maxFailures, policy.windowMs, policy.baseLockMs, policy.maxLockMs, policy.forgetAfterMs)
           .catch(fallback(() => localLockout.recordFailure(username))),
+      // HSET on an absent key would create it: only touch a name that has failures.
       reset: async (username) => {
-        await redis.del(`${prefix}lockout:${username}`).catch(fallback(() => localLockout.reset(username)))
+        await scripts.gatehouseReset(`${prefix}lockout:${username}`, clock.now()).catch(fallback(() => localLockout.reset(username)))
       },
     }
   }

@@ -43,7 +43,11 @@ export interface LoginLockout {
   lockedFor(username: string): Promise<number>
   /** Counts a failed attempt; returns the seconds of the lock it started, or 0. */
   recordFailure(username: string): Promise<number>
-  /** A successful login forgets the failures. */
+  /**
+   * A successful login forgets the failures counted so far, not the lock level: that decays
+   * only after `forgetAfterMs` without failures, so an attack that pauses for a login still
+   * meets a longer lock next time.
+   */
   reset(username: string): Promise<void>
   close?(): Promise<void>
 }
