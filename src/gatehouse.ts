@@ -157,6 +157,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
         await housekeeping.stop()
         await changes.close()
         await limits?.close()
+        await audit.flush()
         await store.close()
       },
     }

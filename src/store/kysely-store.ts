@@ -487,10 +487,14 @@ export class KyselyStore implements Store {
 
   // ── audit log ────────────────────────────────────────────────────────────
   async appendAuditEvent(event: AuditEvent): Promise<void> {
-    await this.db
-      .insertInto('audit_events')
-      .values({ id: event.id, at: event.at, actor: event.actor, action: event.action, target: event.target, ip: event.ip, details: JSON.stringify(event.details) })
-      .execute()
+    await this.appendAuditEvents([event])
+  }
+
+  async appendAuditEvents(events: AuditEvent[]): Promise<void> {
+    if (events.length === 0) return
+    const rows = events.map((event) => ({ id: event.id, at: event.at, actor: event.actor, action: event.action, target: event.target, ip: event.ip, details: JSON.stringify(event.details) }))
+    // 7 parameters a row: stay well under SQLite's 32766 and PostgreSQL's 65535 bound parameters.
+    for (let i = 0; i < rows.length; i += 1000) await this.db.insertInto('audit_events').values(rows.slice(i, i + 1000)).execute()
   }
 
   async listAuditEvents(filter: AuditEventFilter): Promise<AuditEvent[]> {

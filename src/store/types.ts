@@ -161,6 +161,8 @@ export interface AuditEventFilter {
 
 export interface AuditStore {
   appendAuditEvent(event: AuditEvent): Promise<void>
+  /** Appends several events in one statement (the background writer's batches). */
+  appendAuditEvents(events: AuditEvent[]): Promise<void>
   /** Newest first; ties on `at` broken by id, so the cursor pages without gaps or repeats. */
   listAuditEvents(filter: AuditEventFilter): Promise<AuditEvent[]>
 }

@@ -14,6 +14,15 @@ export interface AuditEntry {
 
 type Deps = { store: AuditStore; clock: Clock; random: Random; onError: (error: unknown) => void }
 
+/** Background events wait at most this long, and are written together, one statement a batch. */
+const FLUSH_DELAY_MS = 50
+/**
+ * A flood of failed logins (credential stuffing) must not turn into a flood of writes: past
+ * this many waiting events, further ones are counted, not stored, and the count is itself
+ * an event (`audit.events_dropped`).
+ */
+const MAX_PENDING = 5000
+
 /** Keys whose values must never reach the log, whatever a caller passes in `details`. */
 const SECRET_KEYS = /secret|password|token|api_?key|authorization/i
 
@@ -23,11 +32,17 @@ function withoutSecrets(details: Record<string, unknown>): Record<string, unknow
 
 /**
  * The audit log: who did what, when, from where — never a secret. Management changes are
- * awaited (`record`); failed authentications on the token path are written without waiting
- * (`note`), so a slow database never holds up a token response.
+ * awaited (`record`); failed authentications on the token path are queued (`note`) and
+ * written in batches a few milliseconds later, so neither a slow database nor a flood of
+ * failures holds up a token response.
  */
 export class AuditLog {
   readonly #deps: Deps
+  #pending: AuditEvent[] = []
+  #dropped = 0
+  #timer: NodeJS.Timeout | undefined
+  #writing: Promise<void> = Promise.resolve()
+
   constructor(deps: Deps) {
     this.#deps = deps
   }
@@ -63,9 +78,26 @@ export class AuditLog {
     return event
   }
 
-  /** Appends in the background; a failed write is reported to `onError`, never to the caller. */
+  /** Queues for a background write; a failed write is reported to `onError`, never to the caller. */
   note(entry: AuditEntry): void {
-    this.#deps.store.appendAuditEvent(this.#event(entry)).catch(this.#deps.onError)
+    if (this.#pending.length >= MAX_PENDING) this.#dropped++
+    else this.#pending.push(this.#event(entry))
+    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS).unref()
+  }
+
+  /** Writes what is queued (called by the timer, and on shutdown so nothing is lost). */
+  flush(): Promise<void> {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    const batch = this.#pending
+    this.#pending = []
+    if (this.#dropped > 0) {
+      batch.push(this.#event({ actor: 'gatehouse', action: 'audit.events_dropped', details: { count: this.#dropped, reason: 'too many events waiting to be written' } }))
+      this.#dropped = 0
+    }
+    // One batch at a time, in order.
+    this.#writing = this.#writing.then(() => (batch.length > 0 ? this.#deps.store.appendAuditEvents(batch) : undefined)).catch(this.#deps.onError)
+    return this.#writing
   }
 
   list(filter: AuditEventFilter): Promise<AuditEvent[]> {
