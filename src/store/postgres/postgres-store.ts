@@ -20,6 +20,10 @@ export function openPostgresStore(connectionString: string, options: PostgresSto
   })
   // An idle client's error (e.g. the server restarted) must not crash the process.
   pool.on('error', () => {})
+  // A checked-out client (e.g. between the statements of a transaction) whose connection is
+  // killed emits 'error' with no pool listener attached: without this, an outage would crash the
+  // process. The failure still reaches the query that uses the client (issue 7).
+  pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return new KyselyStore(db, {
     kind: 'postgres',
