@@ -21,6 +21,8 @@ export interface Config {
   housekeepingIntervalMs: number
   /** Rows of each kind one housekeeping statement deletes. */
   housekeepingBatchSize: number
+  /** Days audit events are kept; housekeeping deletes older ones. 0 keeps them forever. */
+  auditRetentionDays: number
   /** Server processes `serve` runs: 1 is a single process, more is cluster mode (docs/scaling.md). */
   workers: number
   /** Seed 002 compatibility: accept GET /oauth/token with a query string. Off by default. */
@@ -162,6 +164,7 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     keyReloadIntervalMs: integer('GATEHOUSE_KEY_RELOAD_INTERVAL_MS', env.GATEHOUSE_KEY_RELOAD_INTERVAL_MS, 5000, 100, 3_600_000),
     housekeepingIntervalMs: integer('GATEHOUSE_HOUSEKEEPING_INTERVAL_MS', env.GATEHOUSE_HOUSEKEEPING_INTERVAL_MS, 60_000, 0, 86_400_000),
     housekeepingBatchSize: integer('GATEHOUSE_HOUSEKEEPING_BATCH_SIZE', env.GATEHOUSE_HOUSEKEEPING_BATCH_SIZE, 500, 1, 100_000),
+    auditRetentionDays: integer('GATEHOUSE_AUDIT_RETENTION_DAYS', env.GATEHOUSE_AUDIT_RETENTION_DAYS, 90, 0, 36_500),
     workers: workerCount(input.workers ?? env.GATEHOUSE_WORKERS),
     allowGetTokenRequests: input.allowGetTokenRequests ?? flag('GATEHOUSE_ALLOW_GET_TOKEN', env.GATEHOUSE_ALLOW_GET_TOKEN) ?? false,
     dialects: loadDialects(input, env),

@@ -115,7 +115,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
         keys.reload().catch((error: unknown) => options.logger.error({ err: error }, 'reloading signing keys failed'))
       }
     })
-    const housekeeping = new Housekeeping({ store, clock }, { intervalMs: config.housekeepingIntervalMs, batchSize: config.housekeepingBatchSize })
+    const housekeeping = new Housekeeping({ store, clock }, { intervalMs: config.housekeepingIntervalMs, batchSize: config.housekeepingBatchSize, auditRetentionMs: config.auditRetentionDays * 86_400_000 })
     if (options.background && options.housekeeping !== false) {
       housekeeping.start({
         onError: (error) => options.logger.error({ err: error }, 'housekeeping failed'),

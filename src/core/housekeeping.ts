@@ -1,4 +1,4 @@
-import type { HousekeepingStore } from '../store/types.js'
+import type { AuditStore, HousekeepingStore } from '../store/types.js'
 import type { Clock } from './clock.js'
 
 export interface HousekeepingOptions {
@@ -8,9 +8,11 @@ export interface HousekeepingOptions {
   batchSize: number
   /** A run stops after this many batches and goes on at the next interval. */
   maxBatchesPerRun?: number
+  /** Audit events older than this are deleted too; 0 (the default) keeps them. */
+  auditRetentionMs?: number
 }
 
-type Deps = { store: HousekeepingStore; clock: Clock }
+type Deps = { store: HousekeepingStore & Pick<AuditStore, 'deleteAuditEventsBefore'>; clock: Clock }
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -26,7 +28,7 @@ export class Housekeeping {
 
   constructor(deps: Deps, options: HousekeepingOptions) {
     this.#deps = deps
-    this.#options = { maxBatchesPerRun: 1000, ...options }
+    this.#options = { maxBatchesPerRun: 1000, auditRetentionMs: 0, ...options }
   }
 
   /** One run: batch after batch until nothing expired is left (or the run's cap). Returns rows deleted. */
@@ -41,7 +43,10 @@ export class Housekeeping {
   async #run(): Promise<number> {
     let total = 0
     for (let batch = 0; batch < this.#options.maxBatchesPerRun; batch++) {
-      const deleted = await this.#deps.store.deleteExpired(this.#deps.clock.now(), this.#options.batchSize)
+      const now = this.#deps.clock.now()
+      let deleted = await this.#deps.store.deleteExpired(now, this.#options.batchSize)
+      const retention = this.#options.auditRetentionMs
+      if (retention > 0) deleted += await this.#deps.store.deleteAuditEventsBefore(now - retention, this.#options.batchSize)
       total += deleted
       if (deleted === 0) break
       // Let requests run between batches.

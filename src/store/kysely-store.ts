@@ -519,6 +519,15 @@ export class KyselyStore implements Store {
     }))
   }
 
+  async deleteAuditEventsBefore(at: number, limit: number): Promise<number> {
+    const db = this.db
+    const result = await db
+      .deleteFrom('audit_events')
+      .where('id', 'in', db.selectFrom('audit_events').select('id').where('at', '<', at).limit(limit))
+      .executeTakeFirst()
+    return Number(result.numDeletedRows)
+  }
+
   // ── console applications ─────────────────────────────────────────────────
   async insertConsoleApp(app: ConsoleApp): Promise<void> {
     await this.#insert(`console application ${app.clientId}`, () =>

@@ -165,6 +165,8 @@ export interface AuditStore {
   appendAuditEvents(events: AuditEvent[]): Promise<void>
   /** Newest first; ties on `at` broken by id, so the cursor pages without gaps or repeats. */
   listAuditEvents(filter: AuditEventFilter): Promise<AuditEvent[]>
+  /** Deletes up to `limit` of the events older than `at` (retention); returns how many went. */
+  deleteAuditEventsBefore(at: number, limit: number): Promise<number>
 }
 
 /** Which user owns a client created in the developer console (a separate table: clients stay owner-less). */

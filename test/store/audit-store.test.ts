@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { ManualClock } from '../../src/core/clock.js'
+import { Housekeeping } from '../../src/core/housekeeping.js'
 import { openStore } from '../../src/store/open-store.js'
 import type { AuditEvent, Store } from '../../src/store/types.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
@@ -41,6 +43,14 @@ describe(`audit and console-app storage (${process.env.TEST_DATABASE_URL ? 'Post
     assert.deepEqual((await store.listAuditEvents({ limit: 10, actor: 'user:u' })).map((e) => e.id), ['e'])
     assert.deepEqual((await store.listAuditEvents({ limit: 10, action: 'client.created', from: 2000, to: 3000 })).map((e) => e.id), ['d', 'c', 'b'])
     assert.deepEqual((await store.listAuditEvents({ limit: 10, target: 'client:a' })).map((e) => e.id), ['a'])
+  })
+
+  it('deletes audit events older than the retention in batches, through housekeeping', async () => {
+    const clock = new ManualClock(3500)
+    const housekeeping = new Housekeeping({ store, clock }, { intervalMs: 0, batchSize: 2, auditRetentionMs: 1000 })
+    await housekeeping.runOnce()
+    assert.deepEqual((await store.listAuditEvents({ limit: 10 })).map((e) => e.id), ['e'])
+    assert.equal(await store.deleteAuditEventsBefore(3000, 10), 0)
   })
 
   it('stores console applications by owner and drops them with their client', async () => {
