@@ -4,6 +4,7 @@
  */
 const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
   tokens: () => import('./tokens.js'),
+  scale: () => import('./scale.js'),
   verify: () => import('./verify.js'),
 }
 
