@@ -79,11 +79,19 @@ program
     const stop = (signal: string): void => {
       if (stopping) return
       stopping = true
-      logger.info({ signal }, 'shutting down')
-      const force = setTimeout(() => process.exit(1), 10_000)
+      logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: no new connections, finishing requests under way')
+      // Bounded (GATEHOUSE_SHUTDOWN_TIMEOUT_MS): then the connections still open are cut, the
+      // store closes and the process exits; a close that itself hangs exits 1.
+      const cut = setTimeout(() => {
+        logger.warn('requests still under way at the shutdown timeout: closing their connections')
+        server.app.server.closeAllConnections()
+      }, config.shutdownTimeoutMs)
+      cut.unref()
+      const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5_000)
       force.unref()
       server
         .close()
+        .then(() => logger.info('stopped'))
         .then(() => logger.flush())
         .then(() => process.exit(0))
         .catch(() => process.exit(1))
