@@ -177,4 +177,19 @@ describe('developer console over HTTP', () => {
       await tls.close()
     }
   })
+
+  it('applies the login lockout of the password grant to console sign-in, with the same answer', async () => {
+    const locked = await startTestServer({ env: { GATEHOUSE_LOCKOUT: '2/15m' } })
+    try {
+      await locked.createUser('carol@example.com', 'carol-password-1')
+      const browser = new Browser(locked.url)
+      for (let i = 0; i < 2; i++) assert.equal((await browser.signIn('carol@example.com', 'guess-number-' + i)).status, 401)
+      const right = await browser.signIn('carol@example.com', 'carol-password-1')
+      assert.equal(right.status, 401)
+      assert.match(right.text, /Invalid username or password\./)
+      assert.equal(browser.cookies.has('gatehouse_console'), false)
+    } finally {
+      await locked.close()
+    }
+  })
 })

@@ -2,7 +2,9 @@ import type { ConsoleApp, ConsoleAppStore, UserStore } from '../../store/types.j
 import type { AuditEvent } from '../../store/types.js'
 import type { AuditLog, TokenActivity } from '../audit/audit-log.js'
 import type { Clock } from '../clock.js'
-import { burnPasswordCheck, verifyPassword } from '../credentials/password.js'
+import type { AbuseGuard } from '../abuse/abuse-guard.js'
+import { OAuthError } from '../errors.js'
+import { checkUserCredentials } from '../grants/password.js'
 import type { TokenFormat, User } from '../types.js'
 import type { ApiKeyAdmin, ApiKeyView } from './api-key-admin.js'
 import type { ClientAdmin, ClientView } from './client-admin.js'
@@ -44,6 +46,8 @@ type Deps = {
   audit: AuditLog
   activity: TokenActivity
   clock: Clock
+  /** Login lockout shared with the password grant; none when omitted. */
+  guard?: AbuseGuard
 }
 
 /** Where a console action came from: the signed-in user and the request's IP. */
@@ -62,14 +66,18 @@ export class ConsoleApps {
     this.#deps = deps
   }
 
-  /** Same cost and answer for unknown user, disabled user and wrong password (like the password grant). */
+  /**
+   * The password grant's own check: same cost and answer for unknown user, disabled user,
+   * wrong password and a locked username (the login lockout applies here too).
+   */
   async signIn(username: string, password: string, ip: string): Promise<User | undefined> {
-    const user = await this.#deps.store.getUserByUsername(username.trim().toLowerCase())
-    const valid = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password)
-    if (user && valid && !user.disabled) return user
-    const reason = !user ? 'unknown username' : user.disabled ? 'user disabled' : 'wrong password'
-    this.#deps.audit.note({ actor: 'anonymous', action: 'user.authentication_failed', target: `user:${username.trim().toLowerCase()}`, ip, details: { reason, via: 'console' } })
-    return undefined
+    try {
+      return await checkUserCredentials(this.#deps.store, username, password, this.#deps.guard)
+    } catch (error) {
+      if (!(error instanceof OAuthError) || error.code !== 'invalid_grant') throw error
+      this.#deps.audit.note({ actor: 'anonymous', action: 'user.authentication_failed', target: `user:${username.trim().toLowerCase()}`, ip, details: { reason: error.debug ?? 'invalid credentials', via: 'console' } })
+      return undefined
+    }
   }
 
   async currentUser(userId: string): Promise<User | undefined> {

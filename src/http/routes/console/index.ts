@@ -41,7 +41,7 @@ const routeSchema = (summary: string, description?: string) => ({ tags: ['Consol
  */
 export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse, logger: Logger): Promise<void> {
   const keys = new SessionKeys(resolveSecret(gatehouse.config, logger))
-  const apps = new ConsoleApps({ store: gatehouse.store, clients: gatehouse.clients, apiKeys: gatehouse.apiKeys, audit: gatehouse.audit, activity: gatehouse.activity, clock: gatehouse.clock })
+  const apps = new ConsoleApps({ store: gatehouse.store, clients: gatehouse.clients, apiKeys: gatehouse.apiKeys, audit: gatehouse.audit, activity: gatehouse.activity, clock: gatehouse.clock, guard: gatehouse.guard })
   const { dialects } = gatehouse.config
   const endpoints: TokenEndpoints = {
     base: gatehouse.config.issuer,
