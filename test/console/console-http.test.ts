@@ -95,11 +95,8 @@ describe('developer console over HTTP', () => {
     const answer = await browser.signIn('ada@example.com', 'wrong-password-9')
     assert.equal(answer.status, 401)
     assert.match(answer.text, /Invalid username or password\./)
-    let events = await server.server.gatehouse.audit.list({ limit: 10, action: 'user.authentication_failed' })
-    for (let i = 0; i < 50 && events.length === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20))
-      events = await server.server.gatehouse.audit.list({ limit: 10, action: 'user.authentication_failed' })
-    }
+    await server.server.gatehouse.audit.flush()
+    const events = await server.server.gatehouse.audit.list({ limit: 10, action: 'user.authentication_failed' })
     assert.deepEqual(events.map((event) => [event.target, event.details]), [['user:ada@example.com', { reason: 'wrong password', via: 'console' }]])
     assert.doesNotMatch(JSON.stringify(events), /wrong-password-9/)
   })
