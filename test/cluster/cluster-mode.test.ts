@@ -42,7 +42,8 @@ test('serve --workers 2 shares one port between two workers, replaces a dead one
       const now = childrenOf(primary)
       return now.length === 2 && !now.includes(workers[0]!)
     })
-    assert.match(server.output(), /a worker died; starting another/)
+    // The primary's log is written asynchronously: wait for the line rather than expect it already there.
+    await within(5000, async () => /a worker died; starting another/.test(server.output()))
     await within(10_000, async () => (await askForTokens()).every((status) => status === 200))
 
     const current = childrenOf(primary)
