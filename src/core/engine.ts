@@ -77,6 +77,9 @@ export class Engine {
   }
 
   async token(request: TokenRequest): Promise<TokenResult> {
+    // A caller with bad client credentials hears invalid_client before anything about grant
+    // types, as IdentityServer answers; credentials are checked once either way.
+    if (!this.#grants.has(request.grantType) && request.client) await this.authenticateClient(request.client, request.origin)
     const grant = this.#findGrant(request.grantType)
     const client = grant.requiresClientAuthentication ? await this.authenticateClient(request.client, request.origin) : undefined
     if (client) checkGrantAllowed(client, grant)

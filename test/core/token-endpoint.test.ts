@@ -210,6 +210,10 @@ describe('POST /oauth/token', () => {
       })
     })
 
+    it('invalid_client comes before unsupported_grant_type when the client credentials are wrong', async () => {
+      assertError(await request(tokenUrl, { form: { grant_type: 'authorization_code' }, basic: { id: client.id, secret: 'wrong' } }), 401, CLIENT_FAILED, BASIC_CHALLENGE)
+    })
+
     it('invalid_scope: a scope the client may not have', async () => {
       assertError(await request(tokenUrl, { form: { grant_type: 'client_credentials', scope: 'api admin' }, basic: client }), 400, {
         error: 'invalid_scope',
