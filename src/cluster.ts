@@ -8,7 +8,7 @@ import { redactUrl } from './store/open-store.js'
 export const isClusterWorker = (): boolean => cluster.isWorker
 
 export interface ClusterOptions {
-  /** How long workers get to finish their requests on shutdown before they are killed. */
+  /** How long workers get to stop on shutdown before they are killed (default 15 s). */
   stopTimeoutMs?: number
 }
 

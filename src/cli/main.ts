@@ -62,7 +62,8 @@ program
     const config = loadConfig({ ...options, allowGetTokenRequests: options.allowGetToken, configFile: options.config, dialectPaths: options.dialectPath })
     const logger = createLogger(config.logLevel)
     if (config.workers > 1 && !isClusterWorker()) {
-      await runClusterPrimary(config, logger)
+      // Workers finish their requests within GATEHOUSE_SHUTDOWN_TIMEOUT_MS; past that (and a margin) they are killed.
+      await runClusterPrimary(config, logger, { stopTimeoutMs: config.shutdownTimeoutMs + 10_000 })
       return
     }
     // In cluster mode the primary runs housekeeping; workers only serve.
