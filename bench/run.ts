@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   tokens: () => import('./tokens.js'),
   scale: () => import('./scale.js'),
   verify: () => import('./verify.js'),
+  soak: () => import('./soak.js'),
 }
 
 const [name = 'tokens', ...args] = process.argv.slice(2)
