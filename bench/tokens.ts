@@ -17,6 +17,9 @@ export async function main(args: string[]): Promise<void> {
     GATEHOUSE_DATA_DIR: data.path,
     GATEHOUSE_SECRET: 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz',
     GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn',
+    // The load comes from one address and one client: limits stay on (their cost is measured), sized above it.
+    GATEHOUSE_RATE_LIMIT_IP: process.env.GATEHOUSE_RATE_LIMIT_IP ?? '100000000/1m',
+    GATEHOUSE_RATE_LIMIT_CLIENT: process.env.GATEHOUSE_RATE_LIMIT_CLIENT ?? '100000000/1m',
   }
   const create = async (format: string): Promise<{ client_id: string; client_secret: string }> =>
     JSON.parse(await run([CLI, 'clients', 'create', '--name', `bench ${format}`, '--scope', 'api', '--token-format', format, '--json'], env)) as {
