@@ -121,6 +121,13 @@ const docs: Record<string, RouteDoc> = {
   'GET /.well-known/oauth-authorization-server': { tags: ['Discovery'], summary: 'Authorization server metadata (RFC 8414)', response: { 200: anyObject } },
   'GET /.well-known/openid-configuration': { tags: ['Discovery'], summary: 'The same metadata at the OpenID Connect location', response: { 200: anyObject } },
   'GET /.well-known/jwks.json': { tags: ['Discovery'], summary: 'Public signing keys (RFC 7517 JWK set)', response: { 200: { type: 'object', properties: { keys: { type: 'array', items: anyObject } } } } },
+  'GET /metrics': {
+    tags: ['Operations'],
+    summary: 'Prometheus metrics',
+    description: 'Text exposition format. Needs `Authorization: Bearer <GATEHOUSE_METRICS_TOKEN>` when that token is set; off with GATEHOUSE_METRICS=false.',
+    produces: ['text/plain'],
+    response: { 200: { type: 'string', description: 'Prometheus text format 0.0.4.' } },
+  },
   'GET /healthz': { tags: ['Operations'], summary: 'Liveness', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },
   'GET /readyz': { tags: ['Operations'], summary: 'Readiness: the database answers', response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, 503: anyObject } },
   'POST /v2/oauth/request-tokens': {
