@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { createGatehouse } from './gatehouse.js'
 import { redactUrl } from './store/open-store.js'
+import { serveClusterMetrics } from './metrics/cluster-metrics.js'
 
 /** True in a process that `serve --workers N` forked. */
 export const isClusterWorker = (): boolean => cluster.isWorker
@@ -55,6 +56,7 @@ export async function runClusterPrimary(config: Config, logger: Logger, options:
     }
   })
 
+  if (config.metrics) serveClusterMetrics()
   for (let i = 0; i < config.workers; i++) fork()
 
   const stop = (signal: string): void => {

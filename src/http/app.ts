@@ -20,6 +20,8 @@ import { registerRevocationRoute } from './routes/revoke.js'
 import { registerTokenRoute } from './routes/token.js'
 import { registerMetrics } from './routes/metrics.js'
 import { registerAddressRateLimit } from './rate-limit.js'
+import { isClusterWorker } from '../cluster.js'
+import { clusterMetricsCollector } from '../metrics/cluster-metrics.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -95,7 +97,11 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
 
   // Issue 7: per-address rate limit and metrics on every dialect route (hooks before the routes).
   registerAddressRateLimit(app, gatehouse.limiter, gatehouse.config.limits.ip, () => gatehouse.metrics.refused('ip'))
-  if (gatehouse.config.metrics) registerMetrics(app, gatehouse.metrics, { token: gatehouse.config.metricsToken, excludePrefix: ADMIN_PREFIX })
+  if (gatehouse.config.metrics) {
+    // In cluster mode a scrape answers for all workers (summed by the primary).
+    const collect = isClusterWorker() ? clusterMetricsCollector(gatehouse.metrics.registry) : undefined
+    registerMetrics(app, gatehouse.metrics, { token: gatehouse.config.metricsToken, excludePrefix: ADMIN_PREFIX, ...(collect ? { collect } : {}) })
+  }
 
   const { engine, keys, config, store } = gatehouse
   registerTokenRoute(app, engine, { path: STANDARD_PATHS.token, allowGet: config.allowGetTokenRequests })

@@ -72,6 +72,7 @@ export class GatehouseMetrics {
       name: 'gatehouse_client_cache_hit_ratio',
       help: 'Client cache hits / lookups since start-up (0 before the first lookup).',
       registers: [this.registry],
+      aggregator: 'average',
       collect() {
         const { hits, misses } = sources.clientCacheStats()
         this.set(hits + misses === 0 ? 0 : hits / (hits + misses))
@@ -81,6 +82,8 @@ export class GatehouseMetrics {
       name: 'gatehouse_signing_keys_published',
       help: 'Signing keys published in the JWKS (the active key and retired keys still verifying tokens).',
       registers: [this.registry],
+      // Every worker publishes the same keys: across a cluster, not a sum.
+      aggregator: 'max',
       collect() {
         this.set(sources.publishedSigningKeys())
       },
