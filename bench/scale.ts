@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- scale [--clients N] [--refresh-tokens N] [--duration S] [--connections N] [--rounds R] [--pool N] [--keep]`
+ * `npm run bench -- scale [--clients N] [--refresh-tokens N] [--duration S] [--connections N] [--rounds R] [--pool N] [--keep] [--seeded DB]`
  *
  * Does Gatehouse slow down as its PostgreSQL database grows? Seeds a fresh database with
  * 1,000,000 clients and 10,000,000 refresh tokens (server-side INSERT … SELECT generate_series,
@@ -10,6 +10,7 @@
  * the best round of each counts. Prints req/s, p50, p99 and the seeded/empty ratio. Rate limits
  * are off: this measures the store, not the abuse guard.
  * The PostgreSQL server is BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local one.
+ * `--keep` keeps the databases; `--seeded DB` measures again on one kept before, without seeding.
  */
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
@@ -211,18 +212,38 @@ export async function main(args: string[]): Promise<void> {
   try {
     const empty = await createDatabase('empty')
     databases.push(empty)
-    const seeded = await createDatabase('seeded')
-    databases.push(seeded)
-    process.stderr.write(`seeding ${seeded.name}: ${clients.toLocaleString('en')} clients, ${refreshTokens.toLocaleString('en')} refresh tokens\n`)
-    const started = Date.now()
-    await withClient(seeded.url, async (client) => {
-      await seedClients(client, clients, now)
-      await seedRefreshTokens(client, refreshTokens, clients, now)
-      process.stderr.write('analyzing…\n')
-      await client.query('ANALYZE')
-    })
-    const seedSeconds = (Date.now() - started) / 1000
+    const reuse = args.indexOf('--seeded') >= 0 ? args[args.indexOf('--seeded') + 1] : undefined
+    let seeded: BenchDatabase
+    let seeding = 'kept from an earlier run'
+    if (reuse !== undefined) {
+      const url = new URL(BASE_URL)
+      url.pathname = `/${reuse}`
+      seeded = { name: reuse, url: url.toString() }
+    } else {
+      seeded = await createDatabase('seeded')
+      databases.push(seeded)
+      process.stderr.write(`seeding ${seeded.name}: ${clients.toLocaleString('en')} clients, ${refreshTokens.toLocaleString('en')} refresh tokens\n`)
+      const started = Date.now()
+      await withClient(seeded.url, async (client) => {
+        await seedClients(client, clients, now)
+        await seedRefreshTokens(client, refreshTokens, clients, now)
+      })
+      seeding = `seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`
+    }
     await withClient(empty.url, (client) => seedClients(client, ACTIVE_CLIENTS, now))
+    // Steady state, as a database that grew over months is: vacuumed, analysed, checkpointed, so
+    // no autovacuum of freshly loaded tables or checkpoint of the load runs during the measurement.
+    for (const database of [empty, seeded]) {
+      process.stderr.write(`vacuum, analyze and checkpoint ${database.name}…\n`)
+      await withClient(database.url, async (client) => {
+        await client.query('VACUUM (ANALYZE)')
+        await client.query('CHECKPOINT')
+      })
+    }
+    const rowsOf = async (database: BenchDatabase, table: string): Promise<number> =>
+      withClient(database.url, async (client) => Number((await client.query<{ n: string }>(`SELECT reltuples::bigint AS n FROM pg_class WHERE relname = $1`, [table])).rows[0]?.n ?? 0))
+    const seededClients = await rowsOf(seeded, 'clients')
+    const seededTokens = await rowsOf(seeded, 'refresh_tokens')
 
     const pools = new Map<BenchDatabase, { token: string; client: number }[]>()
     for (const database of [empty, seeded]) pools.set(database, await withClient(database.url, (client) => seedRefreshPool(client, poolSize, now)))
@@ -265,8 +286,8 @@ export async function main(args: string[]): Promise<void> {
     }
 
     process.stdout.write(
-      `\nPostgreSQL scale: seeded database ${clients.toLocaleString('en')} clients + ${refreshTokens.toLocaleString('en')} refresh tokens ` +
-        `(seeded in ${seedSeconds.toFixed(0)} s) vs empty; autocannon -c ${connections} -d ${duration}s, best of ${rounds} rounds, one server process each\n\n`,
+      `\nPostgreSQL scale: seeded database ~${seededClients.toLocaleString('en')} clients + ~${seededTokens.toLocaleString('en')} refresh tokens ` +
+        `(${seeding}) vs empty; autocannon -c ${connections} -d ${duration}s, best of ${rounds} rounds, one server process each\n\n`,
     )
     const rows: Record<string, string | number>[] = []
     for (const scenario of ['client_credentials', 'refresh_token'] as const) {
