@@ -34,7 +34,8 @@ export function registerSigningKeyRoutes(app: FastifyInstance, deps: AdminDeps):
       const kid = await deps.keys.rotate()
       await deps.audit.record({ actor: operator.actor, action: 'signing_key.rotated', target: `signing_key:${kid}`, ip: operator.ip })
       const key = deps.keys.describe().find((candidate) => candidate.kid === kid)
-      return reply.code(201).send(key ? presentSigningKey(key) : { kid, active: true, published: true, created_at: new Date().toISOString(), retired_at: null })
+      if (!key) throw new Error(`rotated key ${kid} is missing from the key ring`)
+      return reply.code(201).send(presentSigningKey(key))
     },
   )
 }
