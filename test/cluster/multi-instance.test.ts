@@ -113,6 +113,20 @@ describe('two instances on one PostgreSQL database', { skip: await skipWithoutPo
     assert.equal(withNew.status, 200)
   })
 
+  test('a client deleted through the CLI is refused by a running instance within 1 s', async () => {
+    const created = await cli('clients', 'create', '--name', 'short-lived', '--scope', 'api')
+    const doomed = { id: String(created.client_id), secret: String(created.client_secret) }
+    const ask = () => request(`${b.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: doomed })
+    assert.equal((await ask()).status, 200)
+
+    await cli('clients', 'delete', doomed.id)
+    const deletedAt = Date.now()
+    await within(1000, async () => (await ask()).status === 401)
+    assert.ok(Date.now() - deletedAt <= 1000)
+    const refused = await ask()
+    assert.deepEqual({ status: refused.status, error: (refused.body as { error: string }).error }, { status: 401, error: 'invalid_client' })
+  })
+
   test('a key rotated through the CLI is served in a running instance’s JWKS within 10 s', async (t) => {
     const kids = async (server: ServerProcess): Promise<string[]> =>
       ((await request(`${server.url}/.well-known/jwks.json`)).body as { keys: { kid: string }[] }).keys.map((key) => key.kid)
