@@ -39,8 +39,11 @@ export function parseRate(name: string, value: string): RateLimit | null {
   if (value.trim().toLowerCase() === 'off') return null
   const [count = '', period = ''] = value.split('/')
   const points = Number(count.trim())
-  if (!Number.isSafeInteger(points) || points < 1) throw new LimitsConfigError(`${name} must look like 600/1m (count/period) or be off (got "${value}")`)
-  return { points, periodMs: parseDuration(name, period) }
+  const periodMs = /^\s*\d+\s*(ms|s|m|h)\s*$/.test(period) ? parseDuration(name, period) : NaN
+  if (!Number.isSafeInteger(points) || points < 1 || Number.isNaN(periodMs)) {
+    throw new LimitsConfigError(`${name} must look like 600/1m (count/period) or be off (got "${value}")`)
+  }
+  return { points, periodMs }
 }
 
 export function loadLimits(env: NodeJS.ProcessEnv): LimitsConfig {
