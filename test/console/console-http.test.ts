@@ -189,4 +189,26 @@ describe('developer console over HTTP', () => {
       await locked.close()
     }
   })
+
+  it('creates a password-grant application whose curl command logs a user in at /connect/token', async () => {
+    const ada = new Browser(server.url)
+    await ada.signIn('ada@example.com', 'ada-password-1')
+    const form = await ada.go('/console/apps/new')
+    const created = await ada.go('/console/apps', { _csrf: Browser.csrf(form), name: 'Mobile app', grant: 'password', scopes: 'profile', token_format: 'jwt', access_token_ttl: '300' })
+    assert.equal(created.status, 201)
+    const clientId = /id="client-id">([^<]+)</.exec(created.text)?.[1] ?? ''
+    const secret = /id="client-secret">([^<]+)</.exec(created.text)?.[1] ?? ''
+    const curl = /id="curl">([^<]+)</.exec(created.text)?.[1] ?? ''
+    assert.equal(
+      curl.replace(/&#39;/g, "'"),
+      `curl -s -X POST '${server.config.issuer}/connect/token' -u '${clientId}:${secret}' \\\n  -d grant_type=password \\\n  --data-urlencode 'username=YOUR_USERNAME' \\\n  --data-urlencode 'password=YOUR_PASSWORD'`,
+    )
+    const answer = await fetch(`${server.url}/connect/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic ' + Buffer.from(`${clientId}:${secret}`).toString('base64') },
+      body: new URLSearchParams({ grant_type: 'password', username: 'ada@example.com', password: 'ada-password-1' }).toString(),
+    })
+    const body = (await answer.json()) as Record<string, unknown>
+    assert.deepEqual([answer.status, body.scope, body.expires_in, typeof body.refresh_token], [200, 'offline_access profile', 300, 'string'])
+  })
 })
