@@ -44,6 +44,9 @@ const seconds = (name: string) => (value: string): number => {
 }
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 const words = (value: string | undefined): string[] | undefined => (value === undefined ? undefined : value.split(/\s+/).filter(Boolean))
+/** Every management change is an audit event (issue 6); from the CLI the actor is `cli`. */
+const audited = (gatehouse: Gatehouse, action: string, target: string, details: Record<string, unknown> = {}): Promise<unknown> =>
+  gatehouse.audit.record({ actor: 'cli', action, target, details })
 
 // ── serve ──────────────────────────────────────────────────────────────────
 program
@@ -188,6 +191,7 @@ clientSettingOptions(
         name: flags.name ?? '',
         ...(flags.clientId !== undefined ? { id: flags.clientId } : {}),
       })
+      await audited(gatehouse, 'client.created', `client:${client.id}`, { name: client.name, grant_types: client.grantTypes, scopes: client.scopes })
       printResult(
         !!flags.json,
         { ...presentClient(client), client_secret: clientSecret },
@@ -231,6 +235,7 @@ clientSettingOptions(clients.command('update <id>').description('change a client
     await withGatehouse(flags, async (gatehouse) => {
       const client = await gatehouse.clients.update(id, clientSettings(flags))
       if (!client) fail(`no client with id ${id}`)
+      await audited(gatehouse, 'client.updated', `client:${id}`, { fields: Object.keys(clientSettings(flags)).sort() })
       printResult(!!flags.json, presentClient(client), recordText(presentClient(client)))
     })
   })
@@ -244,6 +249,7 @@ clients
     await withGatehouse(flags, async (gatehouse) => {
       const rotated = await gatehouse.clients.rotateSecret(id)
       if (!rotated) fail(`no client with id ${id}`)
+      await audited(gatehouse, 'client.secret_rotated', `client:${id}`)
       printResult(!!flags.json, { client_id: id, client_secret: rotated.clientSecret }, `client_id     ${id}\nclient_secret ${rotated.clientSecret}\n\nThe secret is shown only now.`)
     })
   })
@@ -256,6 +262,7 @@ clients
   .action(async (id: string, flags: Common) => {
     await withGatehouse(flags, async (gatehouse) => {
       if (!(await gatehouse.clients.delete(id))) fail(`no client with id ${id}`)
+      await audited(gatehouse, 'client.deleted', `client:${id}`)
       printResult(!!flags.json, { deleted: id }, `deleted client ${id}`)
     })
   })
@@ -275,6 +282,7 @@ users
     const password = await readStdin()
     await withGatehouse(flags, async (gatehouse) => {
       const user = await gatehouse.users.create({ username: flags.username, password, name: flags.name ?? null })
+      await audited(gatehouse, 'user.created', `user:${user.id}`, { username: user.username })
       printResult(!!flags.json, presentUser(user), `created user ${user.username} (${user.id})`)
     })
   })
@@ -304,6 +312,7 @@ users
     await withGatehouse(flags, async (gatehouse) => {
       const updated = await gatehouse.users.setPassword(user, password)
       if (!updated) fail(`no user ${user}`)
+      await audited(gatehouse, 'user.password_changed', `user:${updated.id}`)
       printResult(!!flags.json, presentUser(updated), `password changed for ${updated.username}`)
     })
   })
@@ -318,6 +327,7 @@ for (const [name, disabled] of [['disable', true], ['enable', false]] as const) 
       await withGatehouse(flags, async (gatehouse) => {
         const updated = await gatehouse.users.setDisabled(user, disabled)
         if (!updated) fail(`no user ${user}`)
+        await audited(gatehouse, `user.${name}d`, `user:${updated.id}`)
         printResult(!!flags.json, presentUser(updated), `${updated.username} ${name}d`)
       })
     })
@@ -331,6 +341,7 @@ users
   .action(async (user: string, flags: Common) => {
     await withGatehouse(flags, async (gatehouse) => {
       if (!(await gatehouse.users.delete(user))) fail(`no user ${user}`)
+      await audited(gatehouse, 'user.deleted', `user:${user}`)
       printResult(!!flags.json, { deleted: user }, `deleted user ${user}`)
     })
   })
@@ -357,6 +368,7 @@ apiKeys
         ...(flags.expiresIn !== undefined ? { expiresIn: flags.expiresIn } : {}),
         ...(flags.client !== undefined ? { clientId: flags.client } : {}),
       })
+      await audited(gatehouse, 'api_key.created', `api_key:${key.id}`, { name: key.name, client_id: key.clientId, scopes: key.scopes })
       printResult(
         !!flags.json,
         { ...presentApiKey(key), key: apiKey },
@@ -393,6 +405,7 @@ apiKeys
   .action(async (id: string, flags: Common) => {
     await withGatehouse(flags, async (gatehouse) => {
       if (!(await gatehouse.apiKeys.revoke(id))) fail(`no API key with id ${id}`)
+      await audited(gatehouse, 'api_key.revoked', `api_key:${id}`)
       printResult(!!flags.json, { revoked: id }, `revoked API key ${id}`)
     })
   })
@@ -424,6 +437,7 @@ keys
   .action(async (flags: Common) => {
     await withGatehouse(flags, async (gatehouse) => {
       const kid = await gatehouse.keys.rotate()
+      await audited(gatehouse, 'signing_key.rotated', `signing_key:${kid}`)
       printResult(!!flags.json, { kid }, `new active signing key ${kid}`)
     })
   })

@@ -330,7 +330,44 @@ describe('management API', () => {
   })
 })
 
+function cli(server: TestServer, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js'), ...args], {
+      env: { ...process.env, GATEHOUSE_DATABASE_URL: server.database.url, GATEHOUSE_DATA_DIR: server.database.dataDir, GATEHOUSE_SECRET: server.config.secret ?? '', GATEHOUSE_ISSUER: server.config.issuer },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+    child.stdin.end()
+  })
+}
+
 describe('gatehouse admin create-token', () => {
+  it('records CLI changes in the audit log with actor cli', async () => {
+    const server = await startTestServer()
+    try {
+      const created = await cli(server, ['clients', 'create', '--name', 'from the shell', '--client-id', 'shell', '--json'])
+      assert.equal(created.code, 0, created.stderr)
+      assert.equal((await cli(server, ['clients', 'rotate-secret', 'shell', '--json'])).code, 0)
+      assert.equal((await cli(server, ['keys', 'rotate', '--json'])).code, 0)
+      const events = await server.server.gatehouse.audit.list({ limit: 10, actor: 'cli' })
+      assert.deepEqual(
+        events.map((event) => [event.action, event.target?.split(':')[0], event.ip]),
+        [
+          ['signing_key.rotated', 'signing_key', null],
+          ['client.secret_rotated', 'client', null],
+          ['client.created', 'client', null],
+        ],
+      )
+      assert.doesNotMatch(JSON.stringify(events), new RegExp(String((JSON.parse(created.stdout) as { client_secret: string }).client_secret)))
+    } finally {
+      await server.close()
+    }
+  })
+
   it('creates the operator client once and prints a working management token', async () => {
     const server = await startTestServer()
     try {
