@@ -88,7 +88,9 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
     if (request.is404) return notFound(request, reply)
     const shaper = request.routeOptions.config.shaper ?? rfc6749
     const answer = withRequestId(shaper.formatError(error, request), request.id)
-    if (answer.status >= 500) request.log.error({ err: error }, 'request failed')
+    // An outage fails every request: one short warning each, not a stack trace each.
+    if (answer.status === 503) request.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'service unavailable (database unreachable)')
+    else if (answer.status >= 500) request.log.error({ err: error }, 'request failed')
     else if (error instanceof Error && 'debug' in error && error.debug) request.log.info({ reason: error.debug }, error.message)
     return send(reply, answer)
   })
