@@ -139,17 +139,17 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('console_apps_owner').on('console_apps').column('owner_user_id').execute()
     },
   },
-  '2026-11-23-040-opaque-tokens-family-id': {
-    async up(db: Kysely<unknown>) {
-      // Housekeeping keeps a family while an opaque token minted from it lives: look them up by family.
-      await db.schema.createIndex('opaque_tokens_family_id').on('opaque_tokens').column('family_id').execute()
-    },
-  },
   '2026-11-23-030-refresh-family-api-key': {
     async up(db: Kysely<unknown>) {
       // A family started by an API key exchange names the key, so revoking the key ends it.
       await db.schema.alterTable('refresh_families').addColumn('api_key_id', 'text').execute()
       await db.schema.createIndex('refresh_families_api_key_id').on('refresh_families').column('api_key_id').execute()
+    },
+  },
+  '2026-11-23-040-opaque-tokens-family-id': {
+    async up(db: Kysely<unknown>) {
+      // Housekeeping keeps a family while an opaque token minted from it lives: look them up by family.
+      await db.schema.createIndex('opaque_tokens_family_id').on('opaque_tokens').column('family_id').execute()
     },
   },
 }
