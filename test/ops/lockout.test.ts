@@ -77,8 +77,8 @@ describe('login lockout (brute-force protection on the password grant)', () => {
   })
 
   it('records each failed attempt, and the lock, in the audit log without the password', async () => {
-    // The audit log writes in the background.
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    // The audit log writes in the background, in batches.
+    await server.server.gatehouse.audit.flush()
     const events = await server.server.gatehouse.audit.list({ limit: 200 })
     const failures = events.filter((event) => event.action === 'user.authentication_failed' && event.target === 'user:alice@example.com')
     assert.ok(failures.length >= 12, `every failure is an audit event (${failures.length})`)

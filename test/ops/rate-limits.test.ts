@@ -146,6 +146,8 @@ describe('rate limits per client and per API key, counted once the caller is pro
     })
     // The attack goes on; the client's valid requests are untouched, its quota whole.
     for (let i = 0; i < 5; i++) assert.equal((await wrongSecret(busy.id)).status, 429)
+    await server.server.gatehouse.audit.flush()
+    assert.equal((await server.server.gatehouse.audit.list({ limit: 50, action: 'client.authentication_failed', target: `client:${busy.id}` })).length, 9, 'every failure is audited')
     assert.equal((await token(busy)).status, 200)
     assert.equal((await token(busy)).status, 200)
     // And the failures of one client id do not throttle another's.
@@ -168,6 +170,10 @@ describe('rate limits per client and per API key, counted once the caller is pro
     for (let i = 0; i < 3; i++) assert.equal((await withKey(wrong)).status, 401)
     assert.equal((await withKey(wrong)).status, 429)
     assert.equal((await withKey(created.apiKey)).status, 200)
+    // Throttled or not, each failure is an audit event.
+    await server.server.gatehouse.audit.flush()
+    const failures = await server.server.gatehouse.audit.list({ limit: 50, action: 'api_key.authentication_failed', target: `api_key:${created.key.id}` })
+    assert.equal(failures.length, 4)
   })
 
   it('counts refusals by scope in the metrics', async () => {

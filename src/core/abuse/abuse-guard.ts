@@ -49,13 +49,14 @@ export class AbuseGuard {
    * attacker's failures answer 429 instead of 401. (Secrets carry 256 bits, so this sheds
    * noise rather than defending a guessable secret; the per-IP limit bounds the rate.)
    */
-  async credentialFailed(kind: 'client' | 'api_key', id: string): Promise<OAuthError | undefined> {
+  async credentialFailed(kind: 'client' | 'api_key', id: string, failure?: OAuthError): Promise<OAuthError | undefined> {
     const limit = this.#deps.limits.credentialFailures
     if (limit === null || id === '') return undefined
     const retryAfter = await this.#deps.limiter.consume(`failures:${kind}:${id}`, limit)
     if (retryAfter === 0) return undefined
     this.#deps.onRefused?.('credential_failures')
-    return rateLimited(retryAfter, `failed authentications of ${kind} ${id} are throttled`)
+    // The failure travels as the cause: a throttled attempt is still a failed one (audit).
+    return rateLimited(retryAfter, `failed authentications of ${kind} ${id} are throttled`, failure)
   }
 
   /** Seconds the username stays locked (0: not locked). */
@@ -84,6 +85,6 @@ export class AbuseGuard {
   }
 }
 
-export function rateLimited(retryAfter: number, debug: string): OAuthError {
-  return new OAuthError('rate_limited', { description: 'Too many requests; retry later.', debug, retryAfter })
+export function rateLimited(retryAfter: number, debug: string, cause?: OAuthError): OAuthError {
+  return new OAuthError('rate_limited', { description: 'Too many requests; retry later.', debug, retryAfter, ...(cause ? { cause } : {}) })
 }

@@ -25,7 +25,9 @@ type Deps = {
 }
 
 /** Audit: a failed key (by its id, never the secret) or a failed user login through a key. */
-function reportFailure(deps: Deps, error: unknown, kind: 'api_key' | 'user', id: string, ip: string | undefined, clientId?: string): void {
+function reportFailure(deps: Deps, thrown: unknown, kind: 'api_key' | 'user', id: string, ip: string | undefined, clientId?: string): void {
+  // A throttled failure (429) carries the failure itself as its cause.
+  const error = thrown instanceof OAuthError && thrown.code === 'rate_limited' && thrown.cause instanceof OAuthError ? thrown.cause : thrown
   if (!(error instanceof OAuthError) || (error.code !== 'invalid_client' && error.code !== 'invalid_grant')) return
   deps.observer?.authenticationFailed?.({
     kind,
@@ -71,8 +73,8 @@ async function authenticateApiKey(deps: Deps, presented: string): Promise<ApiKey
   const matches = secretMatchesDigest(parsed.secret, key?.secretDigest ?? UNKNOWN_SECRET_DIGEST)
   if (!key || !matches) {
     // Only failures spend the key id's failure budget; the key's owner keeps working.
-    const throttled = await deps.guard?.credentialFailed('api_key', parsed.id)
-    throw throttled ?? INVALID_KEY(key ? `wrong secret for API key ${parsed.id}` : `unknown API key ${parsed.id}`)
+    const failure = INVALID_KEY(key ? `wrong secret for API key ${parsed.id}` : `unknown API key ${parsed.id}`)
+    throw (await deps.guard?.credentialFailed('api_key', parsed.id, failure)) ?? failure
   }
   if (!isLive(key, deps.clock.now())) throw INVALID_KEY(`API key ${key.id} is ${key.revokedAt === null ? 'expired' : 'revoked'}`)
   await deps.guard?.admitApiKey(key.id)
