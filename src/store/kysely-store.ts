@@ -576,22 +576,30 @@ export class KyselyStore implements Store {
     // A family outlives its tokens only until its absolute expiry (kept for reuse detection),
     // and stays while any token minted from it lives: an opaque access token may outlast the
     // family, and must not read as active again once a revoked family's row is gone.
+    // The `limit` oldest expired families are the candidates, so the token checks probe the
+    // family_id indexes for those few only: with a backlog of expired families that still
+    // have tokens, PostgreSQL otherwise anti-joins the whole token table in every batch.
+    const candidates = db
+      .selectFrom('refresh_families')
+      .select('id')
+      .where('expires_at', '<', now)
+      .orderBy('expires_at')
+      .limit(limit)
+      .as('c')
     const families = await db
       .deleteFrom('refresh_families')
       .where(
         'id',
         'in',
         db
-          .selectFrom('refresh_families as f')
-          .select('f.id')
-          .where('f.expires_at', '<', now)
+          .selectFrom(candidates)
+          .select('c.id')
           .where(({ not, exists, selectFrom }) =>
-            not(exists(selectFrom('refresh_tokens as t').select('t.digest').whereRef('t.family_id', '=', 'f.id'))),
+            not(exists(selectFrom('refresh_tokens as t').select('t.digest').whereRef('t.family_id', '=', 'c.id'))),
           )
           .where(({ not, exists, selectFrom }) =>
-            not(exists(selectFrom('opaque_tokens as o').select('o.digest').whereRef('o.family_id', '=', 'f.id'))),
-          )
-          .limit(limit),
+            not(exists(selectFrom('opaque_tokens as o').select('o.digest').whereRef('o.family_id', '=', 'c.id'))),
+          ),
       )
       .executeTakeFirst()
     deleted += Number(families.numDeletedRows)
