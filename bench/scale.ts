@@ -13,9 +13,11 @@
  * `--keep` keeps the databases; `--seeded DB` measures again on one kept before, without seeding.
  */
 import { spawn } from 'node:child_process'
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import autocannon from 'autocannon'
 import pg from 'pg'
+import { timeOrderedUuid } from '../src/core/ids.js'
+import { systemRandom } from '../src/core/random.js'
+import { generateRefreshToken, refreshTokenKey } from '../src/core/tokens/refresh-token-format.js'
 import { CLI, option, printTable, run, tempDir, type Child } from './harness.js'
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -26,7 +28,6 @@ const DAY = 86_400_000
 
 const clientId = (i: number): string => `seed-${String(i).padStart(8, '0')}`
 const clientSecret = (i: number): string => `seed-secret-${i}`
-const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
 const basic = (i: number): string => 'Basic ' + Buffer.from(`${clientId(i)}:${clientSecret(i)}`).toString('base64')
 
 function progress(label: string, done: number, total: number): void {
@@ -88,35 +89,48 @@ async function seedClients(client: pg.Client, count: number, now: number): Promi
   })
 }
 
-/** `tokens` refresh tokens, ten to a family, spread over the clients; a tenth of them already used. */
+/**
+ * A family's id as Gatehouse makes it: a UUIDv7, whose first 12 hex digits are its creation
+ * time. Seeded family f was created `(families - f)` seconds before `now`.
+ */
+const SEEDED_FAMILY_ID = (f: string): string =>
+  `(SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7000-8000-' || lpad((${f})::text, 12, '0')
+    FROM (SELECT lpad(to_hex($4::bigint - ($5::bigint - (${f})) * 1000), 12, '0') AS h) AS t)`
+
+/**
+ * `tokens` refresh tokens, ten to a family, spread over the clients; a tenth of them unused.
+ * Keys and family ids are time-ordered as Gatehouse writes them (`hex(issue time) ‖ SHA-256`),
+ * issued over the past weeks, so the measured inserts land where a real deployment's would.
+ */
 async function seedRefreshTokens(client: pg.Client, tokens: number, clients: number, now: number): Promise<void> {
   const families = Math.ceil(tokens / 10)
   await inChunks('refresh families', families, 250_000, async (from, to) => {
     await client.query(
       `INSERT INTO refresh_families (id, client_id, subject, expires_at, revoked_at, created_at)
-       SELECT 'seed-family-' || f, 'seed-' || lpad((f % $3 + 1)::text, 8, '0'), 'user-' || (f % 50000), $4::bigint + ${30 * DAY}, NULL, $4::bigint
+       SELECT ${SEEDED_FAMILY_ID('f')}, 'seed-' || lpad((f % $3 + 1)::text, 8, '0'), 'user-' || (f % 50000), $4::bigint + ${30 * DAY}, NULL, $4::bigint
        FROM generate_series($1::int, $2::int) AS f`,
-      [from, to, clients, now],
+      [from, to, clients, now, families],
     )
   })
   await inChunks('refresh tokens', tokens, 250_000, async (from, to) => {
     await client.query(
       `INSERT INTO refresh_tokens (digest, family_id, client_id, subject, scope, audience, issued_at, expires_at, used_at)
-       SELECT encode(sha256(('seed-refresh-' || i)::bytea), 'hex'), 'seed-family-' || ((i - 1) / 10 + 1),
+       SELECT lpad(to_hex($4::bigint - ($6::bigint - i) * 100), 12, '0') || encode(sha256(('seed-refresh-' || i)::bytea), 'hex'),
+         ${SEEDED_FAMILY_ID('(i - 1) / 10 + 1')},
          'seed-' || lpad((((i - 1) / 10 + 1) % $3 + 1)::text, 8, '0'), 'user-' || (((i - 1) / 10 + 1) % 50000), 'api read', NULL,
          $4::bigint, $4::bigint + ${15 * DAY}, CASE WHEN i % 10 = 0 THEN NULL ELSE $4::bigint END
        FROM generate_series($1::int, $2::int) AS i`,
-      [from, to, clients, now],
+      [from, to, clients, now, families, tokens],
     )
   })
 }
 
 /** Refresh tokens whose plaintext the load generator knows, one family each, for the active clients. */
 async function seedRefreshPool(client: pg.Client, count: number, now: number): Promise<{ token: string; client: number }[]> {
-  const pool = Array.from({ length: count }, (_, i) => ({ token: 'rt-' + randomBytes(32).toString('base64url'), client: (i % ACTIVE_CLIENTS) + 1 }))
+  const pool = Array.from({ length: count }, (_, i) => ({ token: generateRefreshToken(systemRandom, now), client: (i % ACTIVE_CLIENTS) + 1 }))
   for (let start = 0; start < pool.length; start += 5000) {
     const slice = pool.slice(start, start + 5000)
-    const families = slice.map(() => `pool-${randomUUID()}`)
+    const families = slice.map(() => timeOrderedUuid(systemRandom, now))
     await client.query(
       `INSERT INTO refresh_families (id, client_id, subject, expires_at, revoked_at, created_at)
        SELECT f, c, 'bench-user', $3::bigint + ${30 * DAY}, NULL, $3::bigint FROM unnest($1::text[], $2::text[]) AS t(f, c)`,
@@ -126,7 +140,7 @@ async function seedRefreshPool(client: pg.Client, count: number, now: number): P
       `INSERT INTO refresh_tokens (digest, family_id, client_id, subject, scope, audience, issued_at, expires_at, used_at)
        SELECT d, f, c, 'bench-user', 'api read', NULL, $4::bigint, $4::bigint + ${15 * DAY}, NULL
        FROM unnest($1::text[], $2::text[], $3::text[]) AS t(d, f, c)`,
-      [slice.map((entry) => sha256(entry.token)), families, slice.map((entry) => clientId(entry.client)), now],
+      [slice.map((entry) => refreshTokenKey(entry.token)), families, slice.map((entry) => clientId(entry.client)), now],
     )
   }
   return pool

@@ -4,7 +4,7 @@ import { digestSecret } from './credentials/secrets.js'
 import { looksLikeJwt, verifyAccessToken } from './tokens/jwt-access-token.js'
 import type { KeyRing } from './tokens/key-ring.js'
 import { looksLikeOpaqueToken } from './tokens/opaque-token.js'
-import { looksLikeRefreshToken } from './tokens/refresh-token-format.js'
+import { looksLikeRefreshToken, refreshTokenKey } from './tokens/refresh-token-format.js'
 import type { TokenService } from './tokens/token-service.js'
 import type { TokenIntrospection } from './types.js'
 
@@ -53,7 +53,7 @@ export async function introspectToken(deps: Deps, token: string): Promise<TokenI
     }
   }
   if (looksLikeRefreshToken(token)) {
-    const record = await deps.refreshTokens.findRefreshToken(digestSecret(token))
+    const record = await deps.refreshTokens.findRefreshToken(refreshTokenKey(token))
     if (!record || record.usedAt !== null || record.family.revokedAt !== null) return INACTIVE
     if (record.expiresAt <= now || record.family.expiresAt <= now) return INACTIVE
     return {

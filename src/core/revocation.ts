@@ -4,7 +4,7 @@ import { digestSecret } from './credentials/secrets.js'
 import { looksLikeJwt, verifyAccessToken } from './tokens/jwt-access-token.js'
 import type { KeyRing } from './tokens/key-ring.js'
 import { looksLikeOpaqueToken } from './tokens/opaque-token.js'
-import { looksLikeRefreshToken } from './tokens/refresh-token-format.js'
+import { looksLikeRefreshToken, refreshTokenKey } from './tokens/refresh-token-format.js'
 import type { TokenService } from './tokens/token-service.js'
 import type { Client } from './types.js'
 
@@ -24,7 +24,7 @@ type Deps = {
 export async function revokeToken(deps: Deps, client: Client, token: string): Promise<void> {
   const now = deps.clock.now()
   if (looksLikeRefreshToken(token)) {
-    const record = await deps.refreshTokens.findRefreshToken(digestSecret(token))
+    const record = await deps.refreshTokens.findRefreshToken(refreshTokenKey(token))
     // §2.1: revoking a refresh token ends the grant: the whole family, and the opaque
     // access tokens minted from it.
     if (record && record.clientId === client.id) await deps.refreshTokens.revokeRefreshFamily(record.familyId, now)

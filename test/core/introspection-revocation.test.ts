@@ -83,7 +83,7 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     const issued = await token(jwtClient)
     const [header, payload] = issued.access_token.split('.')
     const forged = `${header}.${payload}.${'A'.repeat(86)}`
-    for (const value of ['garbage', forged, 'sk-' + '0'.repeat(32), 'rt-' + 'A'.repeat(43), 'a.b.c']) {
+    for (const value of ['garbage', forged, 'sk-' + '0'.repeat(32), 'rt-' + 'A'.repeat(51), 'a.b.c']) {
       const answer = await introspect(value)
       assert.deepEqual({ status: answer.status, body: answer.body }, { status: 200, body: { active: false } }, value)
     }

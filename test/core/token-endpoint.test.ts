@@ -97,7 +97,7 @@ describe('POST /oauth/token', () => {
       assertNoStore(answer)
       const body = answer.body as Record<string, unknown>
       assert.deepEqual(Object.keys(body), ['access_token', 'token_type', 'expires_in', 'refresh_token', 'scope'])
-      assert.match(body.refresh_token as string, /^rt-[A-Za-z0-9_-]{43}$/)
+      assert.match(body.refresh_token as string, /^rt-[A-Za-z0-9_-]{51}$/)
       assert.equal(body.scope, 'api write')
       const claims = jwtPayload(body.access_token as string)
       assert.notEqual(claims.sub, client.id)

@@ -45,7 +45,7 @@ describe('Canary dialect (seed 000)', () => {
     const tokens = body as Tokens
     assert.deepEqual(Object.keys(tokens), ['accessToken', 'refreshToken', 'expiresIn'])
     assert.equal(typeof tokens.accessToken, 'string')
-    assert.match(tokens.refreshToken, /^rt-[A-Za-z0-9_-]{43}$/)
+    assert.match(tokens.refreshToken, /^rt-[A-Za-z0-9_-]{51}$/)
     assert.ok(isInt32(tokens.expiresIn), 'expiresIn is an int32')
     const claims = await verifyWithJwks(server.url, tokens.accessToken)
     // "The access token is a JWT whose exp tells its expiry."
@@ -186,7 +186,8 @@ describe('Canary dialect (seed 000)', () => {
     })
 
     it('refuses a malformed key', async () => {
-      for (const bad of ['571CCF', 'abcdef:secret', `${keyId.toLowerCase()}:${key.split(':')[1]}`, `${key}x`]) {
+      // A key id must be six upper-case hex digits: a lower-case or non-hex one is malformed, whatever the id drawn.
+      for (const bad of ['571CCF', 'abcdef:secret', `${keyId.slice(0, 5)}g:${key.split(':')[1]}`, `${keyId.slice(0, 5)}:${key.split(':')[1]}`, `${key}x`]) {
         assert.deepEqual(answerOf(await post('/v2/oauth/request-tokens', { 'Csc-Api-Key': bad })), badRequest('The API key is malformed: expected KEYID:SECRET.'), bad)
       }
     })
@@ -214,12 +215,12 @@ describe('Canary dialect (seed 000)', () => {
       for (const path of ['/v2/oauth/refresh-tokens', '/v3/auth/tokens/refresh']) {
         assert.deepEqual(answerOf(await post(path, {})), badRequest('The X-Refresh-Token (or Csc-Refresh-Token) header is required.'))
         assert.deepEqual(answerOf(await post(path, { 'X-Refresh-Token': 'not-a-token' })), badRequest('The refresh token is malformed.'))
-        assert.deepEqual(answerOf(await post(path, { 'X-Refresh-Token': `rt-${'A'.repeat(43)}` })), refused(401, REFRESH_REFUSED))
+        assert.deepEqual(answerOf(await post(path, { 'X-Refresh-Token': `rt-${'A'.repeat(51)}` })), refused(401, REFRESH_REFUSED))
       }
     })
 
     it('refuses two refresh headers that disagree', async () => {
-      const answer = await post('/v2/oauth/refresh-tokens', { 'X-Refresh-Token': `rt-${'A'.repeat(43)}`, 'Csc-Refresh-Token': `rt-${'B'.repeat(43)}` })
+      const answer = await post('/v2/oauth/refresh-tokens', { 'X-Refresh-Token': `rt-${'A'.repeat(51)}`, 'Csc-Refresh-Token': `rt-${'B'.repeat(51)}` })
       assert.deepEqual(answerOf(answer), badRequest('Send the X-Refresh-Token or Csc-Refresh-Token header once.'))
     })
 

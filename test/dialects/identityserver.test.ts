@@ -147,7 +147,7 @@ describe('IdentityServer dialect (seed 001)', () => {
       ['scope not allowed', () => token({ grant_type: 'password', ...USER, scope: 'openid admin' }), { error: 'invalid_scope', error_description: 'The scope "admin" is not allowed for this client.' }],
       ['openid with client_credentials', () => token({ grant_type: 'client_credentials', scope: 'openid' }, machine), { error: 'invalid_scope', error_description: 'The scope "openid" needs a user; client_credentials has none.' }],
       ['offline_access with client_credentials', () => token({ grant_type: 'client_credentials', scope: 'offline_access' }, machine), { error: 'invalid_scope', error_description: 'The scope "offline_access" needs a user; client_credentials has none.' }],
-      ['unknown refresh token', () => token({ grant_type: 'refresh_token', refresh_token: `rt-${'A'.repeat(43)}` }), BAD_REFRESH],
+      ['unknown refresh token', () => token({ grant_type: 'refresh_token', refresh_token: `rt-${'A'.repeat(51)}` }), BAD_REFRESH],
       ['missing refresh token', () => token({ grant_type: 'refresh_token' }), { error: 'invalid_request', error_description: 'The refresh_token parameter is required.' }],
       ['a JSON body', () => request(`${server.url}/connect/token`, { json: { grant_type: 'password', client_id: client.id, client_secret: client.secret, ...USER } }), { error: 'invalid_request', error_description: 'The request body must be application/x-www-form-urlencoded.' }],
       ['a repeated parameter', () => request(`${server.url}/connect/token`, { form: `grant_type=password&grant_type=password&client_id=${client.id}` }), { error: 'invalid_request', error_description: 'The grant_type parameter is repeated.' }],

@@ -6,6 +6,7 @@ import type { EngineObserver } from '../engine.js'
 import { parseApiKey } from '../credentials/api-key.js'
 import { digestSecret, secretMatchesDigest, UNKNOWN_SECRET_DIGEST } from '../credentials/secrets.js'
 import { OAuthError } from '../errors.js'
+import { refreshTokenKey } from '../tokens/refresh-token-format.js'
 import { narrowScopes } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { ApiKey, Client, TokenResult } from '../types.js'
@@ -133,7 +134,7 @@ async function exchangeKey(context: GrantContext, deps: Deps, presented: string)
  * the refresh_token grant's own (RFC 9700 §4.14.2).
  */
 async function refreshKeyFamily(context: GrantContext, deps: Deps, presented: string): Promise<TokenResult> {
-  const record = await deps.refreshTokens.findRefreshToken(digestSecret(presented))
+  const record = await deps.refreshTokens.findRefreshToken(refreshTokenKey(presented))
   const keyId = record?.family.apiKeyId
   if (!record || keyId === null || keyId === undefined) throw INVALID_REFRESH('not a refresh token of an API key')
   const key = await deps.apiKeys.getApiKey(keyId)

@@ -1,7 +1,7 @@
 import type { RefreshTokenStore, RefreshTokenWithFamily } from '../../store/types.js'
 import type { Clock } from '../clock.js'
-import { digestSecret } from '../credentials/secrets.js'
 import { OAuthError } from '../errors.js'
+import { refreshTokenKey } from '../tokens/refresh-token-format.js'
 import { narrowScopes } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { Client, TokenResult } from '../types.js'
@@ -14,7 +14,7 @@ const INVALID = (debug: string): OAuthError =>
 
 /** RFC 6749 §6: the token must exist, be bound to this client, and be live. */
 async function findUsableToken(deps: Deps, client: Client, presented: string): Promise<RefreshTokenWithFamily> {
-  const token = await deps.refreshTokens.findRefreshToken(digestSecret(presented))
+  const token = await deps.refreshTokens.findRefreshToken(refreshTokenKey(presented))
   if (!token) throw INVALID('unknown refresh token')
   // Another client's token is answered exactly like an unknown one.
   if (token.clientId !== client.id) throw INVALID('refresh token of another client')

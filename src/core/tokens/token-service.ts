@@ -6,7 +6,8 @@ import type { Client } from '../types.js'
 import { signAccessToken } from './jwt-access-token.js'
 import type { KeyRing } from './key-ring.js'
 import { generateOpaqueToken } from './opaque-token.js'
-import { generateRefreshToken } from './refresh-token-format.js'
+import { generateRefreshToken, refreshTokenKey } from './refresh-token-format.js'
+import { timeOrderedUuid } from '../ids.js'
 
 export interface AccessTokenGrant {
   client: Client
@@ -91,13 +92,13 @@ export class TokenService {
     scopes: string[]
   }): IssuedRefreshToken {
     const now = this.#deps.clock.now()
-    const token = generateRefreshToken(this.#deps.random)
+    const token = generateRefreshToken(this.#deps.random, now)
     // Sliding lifetime, capped by the family's absolute lifetime.
     const expiresAt = Math.min(input.familyExpiresAt, now + input.client.refreshTokenSlidingTtl * 1000)
     return {
       token,
       record: {
-        digest: digestSecret(token),
+        digest: refreshTokenKey(token),
         familyId: input.familyId,
         clientId: input.client.id,
         subject: input.subject,
@@ -117,7 +118,7 @@ export class TokenService {
   async issueRefreshToken(client: Client, subject: string, scopes: string[], apiKeyId: string | null = null): Promise<IssuedRefreshToken> {
     const now = this.#deps.clock.now()
     const family = {
-      id: this.#deps.random.uuid(),
+      id: timeOrderedUuid(this.#deps.random, now),
       clientId: client.id,
       subject,
       expiresAt: now + client.refreshTokenAbsoluteTtl * 1000,
