@@ -3,7 +3,7 @@ import { Command, Option } from 'commander'
 import { loadConfig, ConfigError, type ConfigInput } from '../config.js'
 import { ClientValidationError, type ClientSettings } from '../core/admin/client-admin.js'
 import { ApiKeyValidationError } from '../core/admin/api-key-admin.js'
-import { presentApiKey, presentClient, presentUser } from '../core/admin/presenters.js'
+import { clientSettingsFromWire, presentApiKey, presentClient, presentUser } from '../core/admin/presenters.js'
 import { UserValidationError } from '../core/admin/user-admin.js'
 import { createOperatorToken, OperatorTokenError } from '../core/admin/operator-token.js'
 import type { GrantType, TokenFormat } from '../core/types.js'
@@ -152,21 +152,21 @@ type ClientFlags = Common & {
   rotateRefreshTokens?: boolean
 }
 
-function clientSettings(flags: ClientFlags): Omit<ClientSettings, 'name'> & { name?: string } {
-  const settings: Omit<ClientSettings, 'name'> & { name?: string } = {}
-  if (flags.name !== undefined) settings.name = flags.name
-  if (flags.grant !== undefined) settings.grantTypes = flags.grant as GrantType[]
-  if (flags.scope !== undefined) settings.scopes = words(flags.scope) ?? []
-  if (flags.defaultScope !== undefined) settings.defaultScopes = words(flags.defaultScope) ?? []
-  if (flags.audience !== undefined) settings.audience = flags.audience
-  if (flags.tokenFormat !== undefined) settings.tokenFormat = flags.tokenFormat
-  if (flags.accessTokenTtl !== undefined) settings.accessTokenTtl = flags.accessTokenTtl
-  if (flags.refreshTokenTtl !== undefined) settings.refreshTokenAbsoluteTtl = flags.refreshTokenTtl
-  if (flags.refreshTokenSlidingTtl !== undefined) settings.refreshTokenSlidingTtl = flags.refreshTokenSlidingTtl
-  if (flags.refreshReuseInterval !== undefined) settings.refreshTokenReuseInterval = flags.refreshReuseInterval
-  // commander sets rotateRefreshTokens=true by default for a --no- flag; only record a change.
-  if (flags.rotateRefreshTokens === false) settings.rotateRefreshTokens = false
-  return settings
+function clientSettings(flags: ClientFlags): Partial<ClientSettings> {
+  return clientSettingsFromWire({
+    name: flags.name,
+    grant_types: flags.grant as GrantType[] | undefined,
+    scopes: words(flags.scope),
+    default_scopes: words(flags.defaultScope),
+    audience: flags.audience,
+    token_format: flags.tokenFormat,
+    access_token_ttl: flags.accessTokenTtl,
+    refresh_token_ttl: flags.refreshTokenTtl,
+    refresh_token_sliding_ttl: flags.refreshTokenSlidingTtl,
+    refresh_reuse_interval: flags.refreshReuseInterval,
+    // commander sets rotateRefreshTokens=true by default for a --no- flag; only record a change.
+    rotate_refresh_tokens: flags.rotateRefreshTokens === false ? false : undefined,
+  })
 }
 
 const recordText = (record: Record<string, unknown>): string =>

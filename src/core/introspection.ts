@@ -8,7 +8,8 @@ import { looksLikeRefreshToken, refreshTokenKey } from './tokens/refresh-token-f
 import type { TokenService } from './tokens/token-service.js'
 import type { TokenIntrospection } from './types.js'
 
-type Deps = {
+/** What looking a token up needs: the keys for JWTs, the store for opaque and refresh tokens. */
+export type TokenLookupDeps = {
   keys: KeyRing
   tokens: TokenService
   accessTokens: AccessTokenStore
@@ -19,7 +20,7 @@ type Deps = {
 const INACTIVE: TokenIntrospection = { active: false }
 
 /** RFC 7662 §2.2: anything not currently valid is just `active: false`, with no reason given. */
-export async function introspectToken(deps: Deps, token: string): Promise<TokenIntrospection> {
+export async function introspectToken(deps: TokenLookupDeps, token: string): Promise<TokenIntrospection> {
   const now = deps.clock.now()
   if (looksLikeJwt(token)) {
     const claims = await verifyAccessToken(deps.keys, token, { issuer: deps.tokens.issuer, now })

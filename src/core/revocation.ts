@@ -1,27 +1,17 @@
-import type { AccessTokenStore, RefreshTokenStore } from '../store/types.js'
-import type { Clock } from './clock.js'
+import type { TokenLookupDeps } from './introspection.js'
 import { digestSecret } from './credentials/secrets.js'
 import { looksLikeJwt, verifyAccessToken } from './tokens/jwt-access-token.js'
-import type { KeyRing } from './tokens/key-ring.js'
 import { looksLikeOpaqueToken } from './tokens/opaque-token.js'
 import { looksLikeRefreshToken, refreshTokenKey } from './tokens/refresh-token-format.js'
-import type { TokenService } from './tokens/token-service.js'
 import type { Client } from './types.js'
 
-type Deps = {
-  keys: KeyRing
-  tokens: TokenService
-  accessTokens: AccessTokenStore
-  refreshTokens: RefreshTokenStore
-  clock: Clock
-}
 
 /**
  * RFC 7009 §2.1. Revokes the token if it belongs to `client`. A token that is unknown,
  * already invalid, or another client's is left alone and the call still succeeds (§2.2),
  * so revocation cannot be used to probe for tokens.
  */
-export async function revokeToken(deps: Deps, client: Client, token: string): Promise<void> {
+export async function revokeToken(deps: TokenLookupDeps, client: Client, token: string): Promise<void> {
   const now = deps.clock.now()
   if (looksLikeRefreshToken(token)) {
     const record = await deps.refreshTokens.findRefreshToken(refreshTokenKey(token))

@@ -1,5 +1,6 @@
 import type { ApiKeyView } from './api-key-admin.js'
-import type { ClientView } from './client-admin.js'
+import type { ClientSettings, ClientView } from './client-admin.js'
+import type { GrantType, TokenFormat } from '../types.js'
 import type { UserView } from './user-admin.js'
 
 /** The wire form of records for operators (CLI --json, management API): snake_case, ISO times. */
@@ -44,4 +45,36 @@ export function presentUser(user: UserView): Record<string, unknown> {
     disabled: user.disabled,
     created_at: new Date(user.createdAt).toISOString(),
   }
+}
+
+/** Client settings under their wire names (as presentClient writes them): management API bodies, CLI flags. */
+export interface ClientWire {
+  client_id?: string
+  name?: string
+  grant_types?: GrantType[]
+  scopes?: string[]
+  default_scopes?: string[]
+  audience?: string | null
+  token_format?: TokenFormat
+  access_token_ttl?: number
+  refresh_token_ttl?: number
+  refresh_token_sliding_ttl?: number
+  refresh_reuse_interval?: number
+  rotate_refresh_tokens?: boolean
+}
+
+export function clientSettingsFromWire(body: ClientWire): Partial<ClientSettings> {
+  const settings: Partial<ClientSettings> = {}
+  if (body.name !== undefined) settings.name = body.name
+  if (body.grant_types !== undefined) settings.grantTypes = body.grant_types
+  if (body.scopes !== undefined) settings.scopes = body.scopes
+  if (body.default_scopes !== undefined) settings.defaultScopes = body.default_scopes
+  if (body.audience !== undefined) settings.audience = body.audience
+  if (body.token_format !== undefined) settings.tokenFormat = body.token_format
+  if (body.access_token_ttl !== undefined) settings.accessTokenTtl = body.access_token_ttl
+  if (body.refresh_token_ttl !== undefined) settings.refreshTokenAbsoluteTtl = body.refresh_token_ttl
+  if (body.refresh_token_sliding_ttl !== undefined) settings.refreshTokenSlidingTtl = body.refresh_token_sliding_ttl
+  if (body.refresh_reuse_interval !== undefined) settings.refreshTokenReuseInterval = body.refresh_reuse_interval
+  if (body.rotate_refresh_tokens !== undefined) settings.rotateRefreshTokens = body.rotate_refresh_tokens
+  return settings
 }

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import { OAuthError } from '../../core/errors.js'
 import { looksLikeRefreshToken } from '../../core/tokens/refresh-token-format.js'
 import type { TokenRequest, TokenResult } from '../../core/types.js'
-import { retryAfterHeaders, toOAuthError } from '../error-mapping.js'
+import { retryAfterHeaders, standardStatus, toOAuthError } from '../error-mapping.js'
 import { NO_STORE_HEADERS, type ErrorShaper, type WireAnswer } from './dialect.js'
 
 /**
@@ -121,20 +121,7 @@ export function formatV3Refresh(result: TokenResult): WireAnswer {
  * missing or malformed header or body, 401 when the key, refresh token or login is refused.
  */
 function canaryStatus(error: OAuthError): number {
-  switch (error.code) {
-    case 'invalid_client':
-    case 'invalid_grant':
-    case 'unauthorized_client':
-      return 401
-    case 'server_error':
-      return 500
-    case 'temporarily_unavailable':
-      return 503
-    case 'rate_limited':
-      return 429
-    default:
-      return 400
-  }
+  return error.code === 'invalid_grant' || error.code === 'unauthorized_client' ? 401 : standardStatus(error)
 }
 
 export const canary: ErrorShaper = {

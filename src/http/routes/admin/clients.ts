@@ -1,42 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import type { ClientSettings } from '../../../core/admin/client-admin.js'
-import { presentClient } from '../../../core/admin/presenters.js'
-import type { GrantType, TokenFormat } from '../../../core/types.js'
+import { clientSettingsFromWire as settingsFrom, presentClient, type ClientWire as ClientBody } from '../../../core/admin/presenters.js'
 import { operatorOf, type AdminDeps } from './index.js'
 import { ProblemError } from './problem.js'
 import { clientCreateSchema, clientUpdateSchema, clientWithSecretSchema, idParams, pageQuerySchema, problemResponses } from './schemas.js'
 
-/** The wire names of client settings (as presentClient writes them). */
-interface ClientBody {
-  client_id?: string
-  name?: string
-  grant_types?: GrantType[]
-  scopes?: string[]
-  default_scopes?: string[]
-  audience?: string | null
-  token_format?: TokenFormat
-  access_token_ttl?: number
-  refresh_token_ttl?: number
-  refresh_token_sliding_ttl?: number
-  refresh_reuse_interval?: number
-  rotate_refresh_tokens?: boolean
-}
-
-function settingsFrom(body: ClientBody): Partial<ClientSettings> {
-  const settings: Partial<ClientSettings> = {}
-  if (body.name !== undefined) settings.name = body.name
-  if (body.grant_types !== undefined) settings.grantTypes = body.grant_types
-  if (body.scopes !== undefined) settings.scopes = body.scopes
-  if (body.default_scopes !== undefined) settings.defaultScopes = body.default_scopes
-  if (body.audience !== undefined) settings.audience = body.audience
-  if (body.token_format !== undefined) settings.tokenFormat = body.token_format
-  if (body.access_token_ttl !== undefined) settings.accessTokenTtl = body.access_token_ttl
-  if (body.refresh_token_ttl !== undefined) settings.refreshTokenAbsoluteTtl = body.refresh_token_ttl
-  if (body.refresh_token_sliding_ttl !== undefined) settings.refreshTokenSlidingTtl = body.refresh_token_sliding_ttl
-  if (body.refresh_reuse_interval !== undefined) settings.refreshTokenReuseInterval = body.refresh_reuse_interval
-  if (body.rotate_refresh_tokens !== undefined) settings.rotateRefreshTokens = body.rotate_refresh_tokens
-  return settings
-}
 
 const clientParams = idParams('clientId', 'The client id.')
 const notFound = (id: string): ProblemError => new ProblemError('notFound', `No client with id ${id}.`)
