@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { ManualClock } from '../../src/core/clock.js'
 import { Housekeeping } from '../../src/core/housekeeping.js'
 import { digestSecret } from '../../src/core/credentials/secrets.js'
+import { refreshTokenKey } from '../../src/core/tokens/refresh-token-format.js'
 import { request } from '../helpers/http.js'
 import { startTestServer } from '../helpers/server.js'
 
@@ -61,11 +62,11 @@ test('housekeeping on a running server deletes expired opaque tokens, refresh to
     // Access token, refresh token and its family of the old grant.
     assert.equal(await housekeeping.runOnce(), 3)
     assert.deepEqual(
-      [await store.findOpaqueToken(digestSecret(old.access_token)), await store.findRefreshToken(digestSecret(old.refresh_token))],
+      [await store.findOpaqueToken(digestSecret(old.access_token)), await store.findRefreshToken(refreshTokenKey(old.refresh_token))],
       [undefined, undefined],
     )
     assert.notEqual(await store.findOpaqueToken(digestSecret(fresh.access_token)), undefined)
-    assert.notEqual(await store.findRefreshToken(digestSecret(fresh.refresh_token)), undefined)
+    assert.notEqual(await store.findRefreshToken(refreshTokenKey(fresh.refresh_token)), undefined)
     const introspected = await request(`${server.url}/oauth/introspect`, { form: { token: fresh.access_token }, basic: client })
     assert.equal((introspected.body as { active: boolean }).active, true)
     assert.equal(await housekeeping.runOnce(), 0)

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { loadConfig } from '../../src/config.js'
 import { digestSecret } from '../../src/core/credentials/secrets.js'
+import { refreshTokenKey } from '../../src/core/tokens/refresh-token-format.js'
 import { createGatehouse } from '../../src/gatehouse.js'
 import { createLogger } from '../../src/logger.js'
 import { openStore } from '../../src/store/open-store.js'
@@ -114,7 +115,7 @@ async function crashUnderLoad(database: TestDatabase): Promise<void> {
     for (const chain of chains) {
       for (const token of chain.access) assert.equal(await introspect(token), true, 'every access token received with a 200 is active')
       for (const [i, token] of chain.refresh.entries()) {
-        const record = await store.findRefreshToken(digestSecret(token))
+        const record = await store.findRefreshToken(refreshTokenKey(token))
         assert.ok(record, 'every refresh token received with a 200 is stored')
         families.add(record.familyId)
         assert.equal(record.family.revokedAt, null, 'no family was revoked')
@@ -143,7 +144,7 @@ async function crashUnderLoad(database: TestDatabase): Promise<void> {
     )
     // And the service carries on: each chain refreshes from its live token.
     for (const chain of chains) {
-      const record = await store.findRefreshToken(digestSecret(chain.refresh.at(-1) as string))
+      const record = await store.findRefreshToken(refreshTokenKey(chain.refresh.at(-1) as string))
       if (record?.usedAt !== null) continue
       const next = await post(`${server.url}/oauth/token`, refresher, { grant_type: 'refresh_token', refresh_token: chain.refresh.at(-1) as string })
       assert.equal(next.status, 200)
