@@ -1,33 +1,15 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { migrations } from '../src/store/migrations/index.js'
 import { createTestDatabase, type TestDatabase } from './helpers/database.js'
+import { runCli, type CliResult } from './helpers/processes.js'
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js')
+type Run = CliResult
 
 function cli(database: TestDatabase, args: string[], stdin?: string, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, GATEHOUSE_DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: database.dataDir, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(stdin ?? '')
-  })
+  return runCli(args, { env: { GATEHOUSE_DATABASE_URL: database.url, GATEHOUSE_DATA_DIR: database.dataDir, ...env }, ...(stdin !== undefined ? { stdin } : {}) })
 }
 
 /** --json means exactly one JSON object on stdout and nothing else there. */

@@ -1,11 +1,10 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { createOperatorToken } from '../../src/core/admin/operator-token.js'
 import { ManualClock } from '../../src/core/clock.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { request, type HttpAnswer } from '../helpers/http.js'
+import { runCli, type CliResult } from '../helpers/processes.js'
 
 const PROBLEM = 'application/problem+json; charset=utf-8'
 
@@ -330,19 +329,9 @@ describe('management API', () => {
   })
 })
 
-function cli(server: TestServer, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js'), ...args], {
-      env: { ...process.env, GATEHOUSE_DATABASE_URL: server.database.url, GATEHOUSE_DATA_DIR: server.database.dataDir, GATEHOUSE_SECRET: server.config.secret ?? '', GATEHOUSE_ISSUER: server.config.issuer },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end()
-  })
+function cli(server: TestServer, args: string[]): Promise<CliResult> {
+  const env = { GATEHOUSE_DATABASE_URL: server.database.url, GATEHOUSE_DATA_DIR: server.database.dataDir, GATEHOUSE_SECRET: server.config.secret ?? '', GATEHOUSE_ISSUER: server.config.issuer }
+  return runCli(args, { env })
 }
 
 describe('gatehouse admin create-token', () => {
@@ -371,18 +360,7 @@ describe('gatehouse admin create-token', () => {
   it('creates the operator client once and prints a working management token', async () => {
     const server = await startTestServer()
     try {
-      const run = (): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-        new Promise((resolve, reject) => {
-          const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js'), 'admin', 'create-token', '--ttl', '600', '--json'], {
-            env: { ...process.env, GATEHOUSE_DATABASE_URL: server.database.url, GATEHOUSE_DATA_DIR: server.database.dataDir, GATEHOUSE_SECRET: server.config.secret ?? '', GATEHOUSE_ISSUER: server.config.issuer },
-          })
-          let stdout = ''
-          let stderr = ''
-          child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-          child.on('error', reject)
-          child.on('close', (code) => resolve({ code, stdout, stderr }))
-        })
+      const run = (): Promise<CliResult> => cli(server, ['admin', 'create-token', '--ttl', '600', '--json'])
       for (let i = 0; i < 2; i++) {
         const result = await run()
         assert.equal(result.code, 0, result.stderr)
