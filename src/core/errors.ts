@@ -41,7 +41,3 @@ export class OAuthError extends Error {
     this.retryAfter = options.retryAfter
   }
 }
-
-export function isOAuthError(value: unknown): value is OAuthError {
-  return value instanceof OAuthError
-}

@@ -2,9 +2,6 @@ import { OAuthError } from '../core/errors.js'
 import type { ClientCredentials } from '../core/types.js'
 import type { Parameters } from './parameters.js'
 
-/** Thrown for a malformed or failed Basic header: the answer carries `WWW-Authenticate`. */
-export const BASIC_METHOD = 'client_secret_basic'
-
 /** RFC 6749 §2.3.1 / Appendix B: id and secret are form-urlencoded before base64. */
 function formDecode(value: string): string {
   return decodeURIComponent(value.replace(/\+/g, ' '))

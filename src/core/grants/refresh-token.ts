@@ -68,13 +68,11 @@ export async function exchangeRefreshToken(deps: Deps, client: Client, presented
       subject: token.subject,
       scopes,
     })
-    if (token.usedAt !== null) {
-      if (!withinReuseInterval(client, token.usedAt, now)) await rejectReuse(deps, token)
-      await deps.refreshTokens.insertRefreshToken(successor.record)
-    } else if ((await deps.refreshTokens.rotateRefreshToken(token.digest, now, successor.record)) === 'already-used') {
-      // Lost a race with a concurrent refresh of the same token.
-      const current = await deps.refreshTokens.findRefreshToken(token.digest)
-      if (!current?.usedAt || !withinReuseInterval(client, current.usedAt, now)) await rejectReuse(deps, token)
+    const rotated = token.usedAt === null && (await deps.refreshTokens.rotateRefreshToken(token.digest, now, successor.record)) === 'consumed'
+    if (!rotated) {
+      // Used already: by an earlier request, or by a concurrent one that won the race just now.
+      const usedAt = token.usedAt ?? (await deps.refreshTokens.findRefreshToken(token.digest))?.usedAt ?? null
+      if (usedAt === null || !withinReuseInterval(client, usedAt, now)) await rejectReuse(deps, token)
       await deps.refreshTokens.insertRefreshToken(successor.record)
     }
     refreshToken = successor.token
