@@ -22,7 +22,7 @@ export class MemoryRateLimiter implements RateLimiter {
     this.#clock = clock
   }
 
-  async consume(key: string, limit: RateLimit): Promise<number> {
+  consume(key: string, limit: RateLimit): number {
     return this.take(key, limit)
   }
 

@@ -11,8 +11,12 @@ export interface RateLimit {
 
 /** Token buckets keyed by a string (e.g. `client:ID`, `ip:ADDRESS`). */
 export interface RateLimiter {
-  /** Takes one point from the bucket `key`: 0 when taken, else the whole seconds until one is free. */
-  consume(key: string, limit: RateLimit): Promise<number>
+  /**
+   * Takes one point from the bucket `key`: 0 when taken, else the whole seconds until one is free.
+   * A plain number when the answer is known at once (buckets in memory), so the hot path of
+   * every request need not wait a turn of the event loop for it.
+   */
+  consume(key: string, limit: RateLimit): number | Promise<number>
   close?(): Promise<void>
 }
 

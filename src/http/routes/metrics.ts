@@ -44,16 +44,20 @@ function sameSecret(given: string, expected: string): boolean {
  */
 export function registerMetrics(app: FastifyInstance, metrics: GatehouseMetrics, options: MetricsRouteOptions): void {
   const errorCodes = new WeakMap<FastifyRequest, string>()
-  app.addHook('onError', async (request, _reply, error) => {
+  // Callback hooks (no promise per request): they run on every token request.
+  app.addHook('onError', (request, _reply, error, done) => {
     errorCodes.set(request, toOAuthError(error).code)
+    done()
   })
-  app.addHook('onResponse', async (request, reply) => {
-    const shaper = request.routeOptions.config.shaper
-    const route = request.routeOptions.url
-    if (!shaper || route === undefined || route.startsWith(options.excludePrefix)) return
-    const outcome = outcomeOf(reply.statusCode)
-    metrics.requests.inc({ dialect: shaper.name, route, grant: grantOf(request, shaper.name), outcome, error: errorCodes.get(request) ?? '' })
-    metrics.requestDuration.observe({ dialect: shaper.name, route, outcome }, reply.elapsedTime / 1000)
+  app.addHook('onResponse', (request, reply, done) => {
+    const { config, url: route } = request.routeOptions
+    const shaper = config.shaper
+    if (shaper && route !== undefined && !route.startsWith(options.excludePrefix)) {
+      const outcome = outcomeOf(reply.statusCode)
+      metrics.requests.inc({ dialect: shaper.name, route, grant: grantOf(request, shaper.name), outcome, error: errorCodes.get(request) ?? '' })
+      metrics.requestDuration.observe({ dialect: shaper.name, route, outcome }, reply.elapsedTime / 1000)
+    }
+    done()
   })
 
   app.get('/metrics', async (request, reply) => {
