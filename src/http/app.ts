@@ -20,6 +20,7 @@ import { registerRevocationRoute } from './routes/revoke.js'
 import { registerTokenRoute } from './routes/token.js'
 import { registerMetrics } from './routes/metrics.js'
 import { registerAddressRateLimit } from './rate-limit.js'
+import { RequestLogger } from './request-logger.js'
 import { isClusterWorker } from '../cluster.js'
 import { clusterMetricsCollector } from '../metrics/cluster-metrics.js'
 
@@ -48,9 +49,11 @@ const requestSerializer = (request: FastifyRequest): Record<string, unknown> => 
 })
 
 export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<FastifyInstance> {
-  const loggerInstance: FastifyBaseLogger = logger.child({}, { serializers: { req: requestSerializer as never } })
+  const requestLogs = logger.child({}, { serializers: { req: requestSerializer as never } })
   const app: FastifyInstance = Fastify({
-    loggerInstance,
+    loggerInstance: requestLogs as FastifyBaseLogger,
+    // The loggers Fastify hands over are pino's (this loggerInstance and its children).
+    childLoggerFactory: (parent, bindings, options) => new RequestLogger(parent as Logger, bindings, options),
     genReqId: (request) => {
       const given = request.headers['x-request-id']
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID()
@@ -61,8 +64,9 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
     trustProxy: gatehouse.config.trustProxy,
   })
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
+    done()
   })
 
   await app.register(formbody)
