@@ -4,6 +4,8 @@ import type { Parameters } from './parameters.js'
 
 /** RFC 6749 §2.3.1 / Appendix B: id and secret are form-urlencoded before base64. */
 function formDecode(value: string): string {
+  // Generated ids and secrets never need decoding: skip the two passes on the hot path.
+  if (!value.includes('%') && !value.includes('+')) return value
   return decodeURIComponent(value.replace(/\+/g, ' '))
 }
 
