@@ -1,8 +1,8 @@
 /** Shared pieces of the benchmark scripts: child servers, autocannon runs, tables. */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 
@@ -20,6 +20,18 @@ export function freePort(): Promise<number> {
   })
 }
 
+/**
+ * On a machine with two or more CPUs and `taskset`, servers under test run on CPU 0 and the
+ * load generator (this process) on CPU 1, so they never take turns on one core: the figures
+ * then measure the server, not the scheduler, and rounds vary far less. Undefined when the
+ * machine cannot separate them (everything then shares the CPUs as the OS decides).
+ */
+export function separateCpus(): { server: string; load: string } | undefined {
+  if (process.platform !== 'linux' || availableParallelism() < 2) return undefined
+  const pinned = spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' })
+  return pinned.status === 0 ? { server: '0', load: '1' } : undefined
+}
+
 export interface Child {
   process: ChildProcess
   stop(): Promise<void>
@@ -29,9 +41,10 @@ export interface Child {
  * Starts a process and resolves once `ready` answers 2xx (a URL polled) or its output matches
  * (a pattern). Rejects if it exits first.
  */
-export function startChild(args: string[], env: Record<string, string>, ready: RegExp | string): Promise<Child> {
+export function startChild(args: string[], env: Record<string, string>, ready: RegExp | string, cpu?: string): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const [command, argv] = cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', cpu, process.execPath, ...args]]
+    const child = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     let done = false
     const onExit = (code: number | null): void => {

@@ -2,15 +2,21 @@
  * `npm run bench` (or `npm run bench -- tokens [--duration S] [--connections N] [--rounds R]`):
  * client_credentials issuance of Gatehouse (JWT and opaque) beside the ideal endpoint, each a
  * separate server process on this machine, loaded in turn by autocannon in the same run.
- * Rounds alternate the three so machine noise hits them alike; the best round of each counts.
+ *
+ * Rounds alternate the three, so a slow stretch of the machine hits them alike. Each round
+ * gives a ratio to the ideal endpoint's rate in the same round; the median of those paired
+ * ratios is the figure the target is judged on (a virtual machine's speed drifts by 10-15 %
+ * over minutes, which a best-of-rounds comparison across separate minutes would mix in).
+ * Servers run on one CPU and autocannon on another when the machine allows (harness.ts).
  */
 import { join } from 'node:path'
-import { CLI, ROOT, freePort, measure, option, printTable, run, startChild, tempDir, type Figures } from './harness.js'
+import { CLI, ROOT, freePort, measure, option, printTable, run, separateCpus, startChild, tempDir, type Figures } from './harness.js'
 
 export async function main(args: string[]): Promise<void> {
-  const duration = option(args, 'duration', 10)
+  const duration = option(args, 'duration', 5)
   const connections = option(args, 'connections', 50)
-  const rounds = option(args, 'rounds', 2)
+  const rounds = option(args, 'rounds', 6)
+  const cpus = separateCpus()
   const data = tempDir()
   const env = {
     GATEHOUSE_DATABASE_URL: `sqlite:${join(data.path, 'gatehouse.db')}`,
@@ -32,8 +38,8 @@ export async function main(args: string[]): Promise<void> {
     'Basic ' + Buffer.from(`${encodeURIComponent(c.client_id)}:${encodeURIComponent(c.client_secret)}`).toString('base64')
 
   const [ceilingPort, gatehousePort] = [await freePort(), await freePort()]
-  const ceiling = await startChild(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'ideal-token-endpoint.ts'), String(ceilingPort)], {}, /listening/)
-  const gatehouse = await startChild([CLI, 'serve', '--port', String(gatehousePort)], env, `http://127.0.0.1:${gatehousePort}/healthz`).catch(async (error: unknown) => {
+  const ceiling = await startChild(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'ideal-token-endpoint.ts'), String(ceilingPort)], {}, /listening/, cpus?.server)
+  const gatehouse = await startChild([CLI, 'serve', '--port', String(gatehousePort)], env, `http://127.0.0.1:${gatehousePort}/healthz`, cpus?.server).catch(async (error: unknown) => {
     await ceiling.stop()
     throw error
   })
@@ -45,13 +51,17 @@ export async function main(args: string[]): Promise<void> {
     { name: 'Gatehouse client_credentials, opaque', load: { url: `http://127.0.0.1:${gatehousePort}/oauth/token`, headers: { ...form, authorization: basic(opaque) } } },
   ]
   const best = new Map<string, Figures>()
+  const ratios = new Map<string, number[]>(scenarios.map(({ name }) => [name, []]))
   try {
     process.stderr.write(`warming up…\n`)
     for (const scenario of scenarios) await measure({ ...scenario.load, body, connections, duration: 2 })
     for (let round = 1; round <= rounds; round++) {
+      let ceilingRate = 0
       for (const scenario of scenarios) {
         process.stderr.write(`round ${round}/${rounds}: ${scenario.name}…\n`)
         const figures = await measure({ ...scenario.load, body, connections, duration })
+        if (ceilingRate === 0) ceilingRate = figures.requestsPerSecond
+        ratios.get(scenario.name)?.push(figures.requestsPerSecond / ceilingRate)
         const previous = best.get(scenario.name)
         if (!previous || figures.requestsPerSecond > previous.requestsPerSecond) best.set(scenario.name, figures)
       }
@@ -62,20 +72,31 @@ export async function main(args: string[]): Promise<void> {
     data.remove()
   }
   const ceilingRate = best.get(scenarios[0]?.name ?? '')?.requestsPerSecond ?? 1
-  process.stdout.write(`\nclient_credentials issuance, autocannon -c ${connections} -d ${duration}s, best of ${rounds} rounds, log level ${env.GATEHOUSE_LOG_LEVEL}\n\n`)
+  const percent = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`
+  const placement = cpus ? `servers on CPU ${cpus.server}, autocannon on CPU ${cpus.load}` : 'servers and autocannon share the CPUs'
+  process.stdout.write(`\nclient_credentials issuance, autocannon -c ${connections}, ${rounds} rounds of ${duration}s each, ${placement}, log level ${env.GATEHOUSE_LOG_LEVEL}\n\n`)
   printTable(
     scenarios.map(({ name }) => {
       const f = best.get(name) as Figures
+      const paired = ratios.get(name) ?? []
       return {
         scenario: name,
-        'req/s': Math.round(f.requestsPerSecond),
+        'best req/s': Math.round(f.requestsPerSecond),
         'p50 ms': f.p50,
         'p99 ms': f.p99,
-        'of ceiling': `${Math.round((f.requestsPerSecond / ceilingRate) * 100)}%`,
+        'best/best': percent(f.requestsPerSecond / ceilingRate),
+        'median of rounds': percent(median(paired)),
+        'rounds (of ideal)': paired.map((ratio) => Math.round(ratio * 100)).join(' '),
         'non-2xx': f.non2xx,
         errors: f.errors,
       }
     }),
   )
-  process.stdout.write(`\ntarget: Gatehouse JWT issuance >= 70% of the ideal endpoint\n`)
+  process.stdout.write(`\ntarget: Gatehouse JWT issuance >= 70% of the ideal endpoint (median of rounds)\n`)
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
