@@ -14,7 +14,7 @@ export function parseScope(scope: string | undefined): string[] | undefined {
   for (const token of tokens) {
     if (!SCOPE_TOKEN.test(token)) throw new OAuthError('invalid_scope', { description: 'The scope parameter is malformed.' })
   }
-  return [...new Set(tokens)].sort()
+  return tokens.length === 1 ? tokens : [...new Set(tokens)].sort()
 }
 
 /**

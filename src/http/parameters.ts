@@ -19,7 +19,8 @@ export function readParameters(source: unknown): Map<string, string> {
   if (typeof source !== 'object' || Array.isArray(source)) {
     throw new OAuthError('invalid_request', { description: 'The request body must be a set of named parameters.' })
   }
-  for (const [name, value] of Object.entries(source)) {
+  for (const name of Object.keys(source)) {
+    const value: unknown = (source as Record<string, unknown>)[name]
     if (Array.isArray(value)) {
       throw new OAuthError('invalid_request', { description: `The ${name} parameter is repeated.` })
     }

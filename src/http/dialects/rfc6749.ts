@@ -11,22 +11,24 @@ export const REALM = 'gatehouse'
 
 /** Contract 1: the standard token endpoint. Parses form or JSON into a TokenRequest. */
 export function parseTokenRequest(parameters: Parameters, authorization: string | undefined): TokenRequest {
+  const request: TokenRequest = { grantType: parameters.get('grant_type') ?? '' }
   const client = readClientCredentials(authorization, parameters)
-  const get = (name: string): string | undefined => parameters.get(name)
-  return {
-    grantType: get('grant_type') ?? '',
-    ...(client ? { client } : {}),
-    ...optional('scope', get('scope')),
-    ...optional('audience', get('audience')),
-    ...optional('username', get('username')),
-    ...optional('password', get('password')),
-    ...optional('refreshToken', get('refresh_token')),
+  if (client) request.client = client
+  // Assigned one by one, not spread from optional pieces: this runs on every token request.
+  for (const [wire, field] of OPTIONAL_FIELDS) {
+    const value = parameters.get(wire)
+    if (value !== undefined) request[field] = value
   }
+  return request
 }
 
-function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, string>)
-}
+const OPTIONAL_FIELDS = [
+  ['scope', 'scope'],
+  ['audience', 'audience'],
+  ['username', 'username'],
+  ['password', 'password'],
+  ['refresh_token', 'refreshToken'],
+] as const satisfies readonly (readonly [string, keyof TokenRequest])[]
 
 export function readRequestParameters(request: FastifyRequest): Map<string, string> {
   return readParameters(request.method === 'GET' ? request.query : request.body)

@@ -13,8 +13,9 @@ export interface TokenRouteOptions {
 /** Contract 1: `POST /oauth/token` (RFC 6749 §3.2), form or JSON body. */
 export function registerTokenRoute(app: FastifyInstance, engine: Engine, options: TokenRouteOptions): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const parameters = readRequestParameters(request)
-    const result = await engine.token({ ...parseTokenRequest(parameters, request.headers.authorization), origin: { ip: request.ip } })
+    const tokenRequest = parseTokenRequest(readRequestParameters(request), request.headers.authorization)
+    tokenRequest.origin = { ip: request.ip }
+    const result = await engine.token(tokenRequest)
     return send(reply, formatTokenResult(result))
   }
   app.post(options.path, { config: { shaper: rfc6749 } }, handler)
