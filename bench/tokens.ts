@@ -13,9 +13,9 @@ import { join } from 'node:path'
 import { CLI, ROOT, freePort, measure, option, printTable, run, separateCpus, startChild, tempDir, type Figures } from './harness.js'
 
 export async function main(args: string[]): Promise<void> {
-  const duration = option(args, 'duration', 5)
+  const duration = option(args, 'duration', 4)
   const connections = option(args, 'connections', 50)
-  const rounds = option(args, 'rounds', 6)
+  const rounds = option(args, 'rounds', 8)
   const cpus = separateCpus()
   const data = tempDir()
   const env = {
