@@ -21,6 +21,7 @@ import { registerTokenRoute } from './routes/token.js'
 import { registerMetrics } from './routes/metrics.js'
 import { registerAddressRateLimit } from './rate-limit.js'
 import { RequestLogger } from './request-logger.js'
+import { AccessLog } from './access-log.js'
 import { isClusterWorker } from '../cluster.js'
 import { clusterMetricsCollector } from '../metrics/cluster-metrics.js'
 
@@ -54,6 +55,7 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
     loggerInstance: requestLogs as FastifyBaseLogger,
     // The loggers Fastify hands over are pino's (this loggerInstance and its children).
     childLoggerFactory: (parent, bindings, options) => new RequestLogger(parent as Logger, bindings, options),
+    logController: new AccessLog(),
     genReqId: (request) => {
       const given = request.headers['x-request-id']
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID()
