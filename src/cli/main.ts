@@ -11,7 +11,7 @@ import { createGatehouse, type Gatehouse } from '../gatehouse.js'
 import { createLogger } from '../logger.js'
 import { isClusterWorker, runClusterPrimary } from '../cluster.js'
 import { startServer } from '../server.js'
-import { DuplicateError } from '../store/types.js'
+import { DuplicateError } from '../core/store-errors.js'
 import { openStore, redactUrl } from '../store/open-store.js'
 import { fail, printResult, readStdin, table } from './output.js'
 

@@ -1,4 +1,6 @@
-import type { AccessTokenStore, ApiKeyStore, RefreshTokenStore, UserStore } from '../store/types.js'
+import type { AccessTokenStore, RefreshTokenStore } from './tokens/token-store.js'
+import type { ApiKeyStore } from './credentials/api-key-store.js'
+import type { UserStore } from './credentials/user-store.js'
 import type { AbuseGuard } from './abuse/abuse-guard.js'
 import { authenticateClient } from './client-authentication.js'
 import type { ClientCache } from './client-cache.js'
@@ -11,7 +13,7 @@ import { revokeToken } from './revocation.js'
 import { userInfo, type UserInfoResult } from './userinfo.js'
 import type { KeyRing } from './tokens/key-ring.js'
 import type { TokenService } from './tokens/token-service.js'
-import { STANDARD_POLICY, type Client, type ClientCredentials, type RequestOrigin, type TokenIntrospection, type TokenRequest, type TokenResult } from './types.js'
+import { STANDARD_POLICY, type Client, type ClientCredentials, type EngineObserver, type RequestOrigin, type TokenIntrospection, type TokenRequest, type TokenResult } from './types.js'
 
 export interface EngineDeps {
   clients: ClientCache
@@ -26,26 +28,6 @@ export interface EngineDeps {
   observer?: EngineObserver
   /** Rate limits, failed-attempt throttling and login lockout (issue 7); none when omitted. */
   guard?: AbuseGuard
-}
-
-/** A failed authentication: the claimed identity (never the secret), why it failed, from where. */
-export interface AuthenticationFailure {
-  kind: 'client' | 'user' | 'api_key'
-  /** The client id, username or API key id that was presented. */
-  id: string
-  reason: string
-  /** The authenticated client a user login was attempted through. */
-  clientId?: string
-  ip?: string
-}
-
-/**
- * Observes outcomes (audit, metrics, lockout); never sees a secret. Called synchronously on
- * the request path, so an implementation must not block: queue writes, do not await them.
- */
-export interface EngineObserver {
-  authenticationFailed?(event: AuthenticationFailure): void
-  tokenIssued?(event: { clientId: string; grantType: string; subject: string }): void
 }
 
 /**

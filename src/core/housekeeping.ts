@@ -1,4 +1,5 @@
-import type { AuditStore, HousekeepingStore } from '../store/types.js'
+import type { AuditStore } from './audit/audit-store.js'
+import type { HousekeepingStore } from './housekeeping-store.js'
 import type { Clock } from './clock.js'
 
 export interface HousekeepingOptions {

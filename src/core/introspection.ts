@@ -1,4 +1,4 @@
-import type { AccessTokenStore, RefreshTokenStore } from '../store/types.js'
+import type { AccessTokenStore, RefreshTokenStore } from './tokens/token-store.js'
 import { toSeconds, type Clock } from './clock.js'
 import { digestSecret } from './credentials/secrets.js'
 import { looksLikeJwt, verifyAccessToken } from './tokens/jwt-access-token.js'

@@ -136,3 +136,23 @@ export interface TokenIntrospection {
   issuedAt?: number
   jti?: string
 }
+
+/** A failed authentication: the claimed identity (never the secret), why it failed, from where. */
+export interface AuthenticationFailure {
+  kind: 'client' | 'user' | 'api_key'
+  /** The client id, username or API key id that was presented. */
+  id: string
+  reason: string
+  /** The authenticated client a user login was attempted through. */
+  clientId?: string
+  ip?: string
+}
+
+/**
+ * Observes outcomes (audit, metrics, lockout); never sees a secret. Called synchronously on
+ * the request path, so an implementation must not block: queue writes, do not await them.
+ */
+export interface EngineObserver {
+  authenticationFailed?(event: AuthenticationFailure): void
+  tokenIssued?(event: { clientId: string; grantType: string; subject: string }): void
+}

@@ -1,4 +1,4 @@
-import type { UserStore } from '../store/types.js'
+import type { UserStore } from './credentials/user-store.js'
 import type { TokenIntrospection } from './types.js'
 
 /** OpenID Connect Core §5.3.2: the claims a UserInfo answer may carry here. */

@@ -2,19 +2,12 @@ import { Kysely, Migrator, sql, type MigrationProvider, type Migration, type Tra
 import type { ApiKey, Client, GrantType, TokenFormat, User } from '../core/types.js'
 import { migrations } from './migrations/index.js'
 import type { ApiKeysTable, ClientsTable, ConsoleAppsTable, Database, RefreshTokensTable, UsersTable } from './schema.js'
-import {
-  DuplicateError,
-  type AuditEvent,
-  type AuditEventFilter,
-  type ConsoleApp,
-  type ConsumeResult,
-  type OpaqueTokenRecord,
-  type RefreshFamily,
-  type RefreshTokenRecord,
-  type RefreshTokenWithFamily,
-  type SigningKeyRecord,
-  type Store,
-} from './types.js'
+import { DuplicateError } from '../core/store-errors.js'
+import type { AuditEvent, AuditEventFilter } from '../core/audit/audit-store.js'
+import type { ConsoleApp } from '../core/admin/console-app-store.js'
+import type { ConsumeResult, OpaqueTokenRecord, RefreshFamily, RefreshTokenRecord, RefreshTokenWithFamily } from '../core/tokens/token-store.js'
+import type { SigningKeyRecord } from '../core/tokens/signing-key-store.js'
+import type { Store } from './types.js'
 
 const list = (text: string): string[] => (text === '' ? [] : text.split(' '))
 const joined = (values: readonly string[]): string => values.join(' ')

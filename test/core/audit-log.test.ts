@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { AuditLog, TokenActivity } from '../../src/core/audit/audit-log.js'
 import { ManualClock } from '../../src/core/clock.js'
 import { systemRandom } from '../../src/core/random.js'
-import type { AuditEvent, AuditEventFilter, AuditStore } from '../../src/store/types.js'
+import type { AuditEvent, AuditEventFilter, AuditStore } from '../../src/core/audit/audit-store.js'
 
 class RecordingStore implements AuditStore {
   readonly batches: AuditEvent[][] = []

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { ManualClock } from '../../src/core/clock.js'
 import { Housekeeping } from '../../src/core/housekeeping.js'
 import { openStore } from '../../src/store/open-store.js'
-import type { AuditEvent, Store } from '../../src/store/types.js'
+import type { AuditEvent } from '../../src/core/audit/audit-store.js'
+import type { Store } from '../../src/store/types.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 
 const event = (id: string, at: number, overrides: Partial<AuditEvent> = {}): AuditEvent => ({ id, at, actor: 'client:op', action: 'client.created', target: `client:${id}`, ip: '127.0.0.1', details: { n: id }, ...overrides })

@@ -6,18 +6,14 @@ import { join } from 'node:path'
 import type { ApiKey, Client, User } from '../../src/core/types.js'
 import type { KyselyStore } from '../../src/store/kysely-store.js'
 import { openStore } from '../../src/store/open-store.js'
-import {
-  DuplicateError,
-  type OpaqueTokenRecord,
-  type RefreshFamily,
-  type RefreshTokenRecord,
-  type SigningKeyRecord,
-} from '../../src/store/types.js'
+import { DuplicateError } from '../../src/core/store-errors.js'
+import type { SigningKeyRecord } from '../../src/core/tokens/signing-key-store.js'
+import type { OpaqueTokenRecord, RefreshFamily, RefreshTokenRecord } from '../../src/core/tokens/token-store.js'
 import { createPostgresTestDatabase } from '../helpers/database.js'
 import { POSTGRES_URL, skipWithoutPostgres } from '../helpers/postgres.js'
 
 /**
- * One suite of the Store interface's written contracts (src/store/types.ts), run against
+ * One suite of the Store interface's written contracts (the ports in src/core, gathered in src/store/types.ts), run against
  * SQLite and PostgreSQL in the same run (STYLE.md §7).
  */
 

@@ -1,4 +1,5 @@
-import { DuplicateError, type ApiKeyStore } from '../../store/types.js'
+import { DuplicateError } from '../store-errors.js'
+import type { ApiKeyStore } from '../credentials/api-key-store.js'
 import type { Clock } from '../clock.js'
 import { generateApiKeyId, generateApiKeySecret } from '../credentials/api-key.js'
 import { digestSecret } from '../credentials/secrets.js'

@@ -1,4 +1,4 @@
-import type { ClientStore } from '../../store/types.js'
+import type { ClientStore } from '../client-store.js'
 import type { PublishChange } from '../changes.js'
 import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'

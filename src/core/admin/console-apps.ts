@@ -1,5 +1,6 @@
-import type { ConsoleApp, ConsoleAppStore, UserStore } from '../../store/types.js'
-import type { AuditEvent } from '../../store/types.js'
+import type { ConsoleApp, ConsoleAppStore } from './console-app-store.js'
+import type { UserStore } from '../credentials/user-store.js'
+import type { AuditEvent } from '../audit/audit-store.js'
 import type { AuditLog, TokenActivity } from '../audit/audit-log.js'
 import type { Clock } from '../clock.js'
 import type { AbuseGuard } from '../abuse/abuse-guard.js'

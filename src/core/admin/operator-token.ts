@@ -1,4 +1,4 @@
-import type { ClientStore } from '../../store/types.js'
+import type { ClientStore } from '../client-store.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { ClientAdmin } from './client-admin.js'

@@ -1,4 +1,4 @@
-import type { UserStore } from '../../store/types.js'
+import type { UserStore } from '../credentials/user-store.js'
 import type { Clock } from '../clock.js'
 import { hashPassword } from '../credentials/password.js'
 import type { Random } from '../random.js'

@@ -1,6 +1,6 @@
-import type { AuditEvent, AuditEventFilter, AuditStore } from '../../store/types.js'
+import type { AuditEvent, AuditEventFilter, AuditStore } from './audit-store.js'
 import type { Clock } from '../clock.js'
-import type { EngineObserver } from '../engine.js'
+import type { EngineObserver } from '../types.js'
 import type { Random } from '../random.js'
 
 /** What a caller says about an event; the log adds id and time. */

@@ -1,10 +1,11 @@
-import type { ApiKeyStore, RefreshTokenStore, UserStore } from '../../store/types.js'
+import type { ApiKeyStore } from '../credentials/api-key-store.js'
+import type { RefreshTokenStore } from '../tokens/token-store.js'
+import type { UserStore } from '../credentials/user-store.js'
 import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import type { ClientCache } from '../client-cache.js'
-import type { EngineObserver } from '../engine.js'
 import type { Clock } from '../clock.js'
 import type { TokenService } from '../tokens/token-service.js'
-import type { Client, DialectPolicy, GrantType, TokenRequest, TokenResult } from '../types.js'
+import type { Client, DialectPolicy, EngineObserver, GrantType, TokenRequest, TokenResult } from '../types.js'
 
 /** What the engine hands a grant once it has checked the client (if the grant needs one). */
 export interface GrantContext {

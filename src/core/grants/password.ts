@@ -1,11 +1,10 @@
-import type { UserStore } from '../../store/types.js'
+import type { UserStore } from '../credentials/user-store.js'
 import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import { burnPasswordCheck, verifyPassword } from '../credentials/password.js'
-import type { EngineObserver } from '../engine.js'
 import { OAuthError } from '../errors.js'
 import { grantScopes } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
-import type { TokenResult, User } from '../types.js'
+import type { EngineObserver, TokenResult, User } from '../types.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
 import { issueUserTokens } from './issue-user-tokens.js'
 

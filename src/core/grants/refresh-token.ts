@@ -1,4 +1,4 @@
-import type { RefreshTokenStore, RefreshTokenWithFamily } from '../../store/types.js'
+import type { RefreshTokenStore, RefreshTokenWithFamily } from '../tokens/token-store.js'
 import type { Clock } from '../clock.js'
 import { OAuthError } from '../errors.js'
 import { refreshTokenKey } from '../tokens/refresh-token-format.js'

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { calculateJwkThumbprint, type JWK } from 'jose'
-import type { SigningKeyRecord, SigningKeyStore } from '../../store/types.js'
+import type { SigningKeyRecord, SigningKeyStore } from './signing-key-store.js'
 import type { PublishChange } from '../changes.js'
 import type { Clock } from '../clock.js'
 import type { KeyEncryption } from './key-encryption.js'

@@ -1,4 +1,4 @@
-import type { AccessTokenStore, RefreshTokenRecord, RefreshTokenStore } from '../../store/types.js'
+import type { AccessTokenStore, RefreshTokenRecord, RefreshTokenStore } from './token-store.js'
 import { toSeconds, type Clock } from '../clock.js'
 import { digestSecret } from '../credentials/secrets.js'
 import type { Random } from '../random.js'

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { AuditEventFilter } from '../../../store/types.js'
+import type { AuditEventFilter } from '../../../core/audit/audit-store.js'
 import type { AdminDeps } from './index.js'
 import { ProblemError } from './problem.js'
 import { decodeCursor, encodeCursor, presentAuditEvent } from './presenters.js'

@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../../../store/types.js'
+import type { AuditEvent } from '../../../core/audit/audit-store.js'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 

@@ -4,7 +4,7 @@ import { ClientValidationError } from '../../../core/admin/client-admin.js'
 import { UserValidationError } from '../../../core/admin/user-admin.js'
 import { OAuthError } from '../../../core/errors.js'
 import { isStoreUnavailable } from '../../../store/availability.js'
-import { DuplicateError } from '../../../store/types.js'
+import { DuplicateError } from '../../../core/store-errors.js'
 import type { ErrorShaper, WireAnswer } from '../../dialects/dialect.js'
 
 /** RFC 7807 §3.1 problem details, the one error shape of the management API. */

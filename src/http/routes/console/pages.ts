@@ -1,5 +1,5 @@
 import type { ApplicationView, ConsoleGrant, Credentials } from '../../../core/admin/console-apps.js'
-import type { AuditEvent } from '../../../store/types.js'
+import type { AuditEvent } from '../../../core/audit/audit-store.js'
 import { html, page, type Html } from './html.js'
 
 export const GRANT_LABELS: Record<ConsoleGrant, string> = {
