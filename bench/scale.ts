@@ -106,7 +106,7 @@ async function seedRefreshTokens(client: pg.Client, tokens: number, clients: num
   const families = Math.ceil(tokens / 10)
   await inChunks('refresh families', families, 250_000, async (from, to) => {
     await client.query(
-      `INSERT INTO refresh_families (id, client_id, subject, expires_at, revoked_at, created_at)
+      `INSERT INTO grants (id, client_id, subject, expires_at, revoked_at, created_at)
        SELECT ${SEEDED_FAMILY_ID('f')}, 'seed-' || lpad((f % $3 + 1)::text, 8, '0'), 'user-' || (f % 50000), $4::bigint + ${30 * DAY}, NULL, $4::bigint
        FROM generate_series($1::int, $2::int) AS f`,
       [from, to, clients, now, families],
@@ -127,13 +127,18 @@ async function seedRefreshTokens(client: pg.Client, tokens: number, clients: num
 
 /** Refresh tokens whose plaintext the load generator knows, one family each, for the active clients. */
 async function seedRefreshPool(client: pg.Client, count: number, now: number): Promise<{ token: string; client: number }[]> {
+  // A refresh re-checks the grant's user: the pool's user exists and is enabled.
+  await client.query(
+    `INSERT INTO users (id, username, password_hash, name, email, disabled, created_at) VALUES ('bench-user', 'bench-user@example.com', '$argon2id$unused', NULL, NULL, 0, $1::bigint) ON CONFLICT (id) DO NOTHING`,
+    [now],
+  )
   const pool = Array.from({ length: count }, (_, i) => ({ token: generateRefreshToken(systemRandom, now), client: (i % ACTIVE_CLIENTS) + 1 }))
   for (let start = 0; start < pool.length; start += 5000) {
     const slice = pool.slice(start, start + 5000)
     const families = slice.map(() => timeOrderedUuid(systemRandom, now))
     await client.query(
-      `INSERT INTO refresh_families (id, client_id, subject, expires_at, revoked_at, created_at)
-       SELECT f, c, 'bench-user', $3::bigint + ${30 * DAY}, NULL, $3::bigint FROM unnest($1::text[], $2::text[]) AS t(f, c)`,
+      `INSERT INTO grants (id, client_id, subject, scope, expires_at, revoked_at, created_at)
+       SELECT f, c, 'bench-user', 'api read', $3::bigint + ${30 * DAY}, NULL, $3::bigint FROM unnest($1::text[], $2::text[]) AS t(f, c)`,
       [families, slice.map((entry) => clientId(entry.client)), now],
     )
     await client.query(

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { hkdfSync, randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { ApiKeyAdmin } from './core/admin/api-key-admin.js'
@@ -79,6 +79,11 @@ export function resolveSecret(config: Config, logger: Logger): string {
   return readFileSync(path, 'utf8').trim()
 }
 
+/** The HMAC key of refresh-token successors (TokenService.successorOf): shared by every instance through GATEHOUSE_SECRET. */
+function deriveSuccessorKey(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'refresh-token successor v1', 32))
+}
+
 export async function createGatehouse(config: Config, options: GatehouseOptions): Promise<Gatehouse> {
   const clock = options.clock ?? systemClock
   const random = options.random ?? systemRandom
@@ -95,14 +100,15 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       onError: (error) => options.logger.warn({ err: error }, 'change feed connection lost; reconnecting'),
     })
     feed = changes
-    const encryption = new KeyEncryption(resolveSecret(config, options.logger))
+    const secret = resolveSecret(config, options.logger)
+    const encryption = new KeyEncryption(secret)
     const keys = new KeyRing(
       { store, encryption, clock, publish: (change) => changes.publish(change) },
       { maxTokenLifetime: config.maxAccessTokenTtl, reloadIntervalMs: config.keyReloadIntervalMs },
     )
     await keys.init()
     if (options.background) keys.startReloading((error) => options.logger.error({ err: error }, 'reloading signing keys failed'))
-    const tokens = new TokenService({ keys, store: timedStore, clock, random, issuer: config.issuer })
+    const tokens = new TokenService({ keys, store: timedStore, clock, random, issuer: config.issuer, successorKey: deriveSuccessorKey(secret) })
     const clientCache = new ClientCache({ store: timedStore, clock }, config.clientCacheTtlMs)
     metrics.observe({ clientCacheStats: () => clientCache.stats, publishedSigningKeys: () => keys.publishedCount })
     limits = openLimits(config.limits, { clock, logger: options.logger, onBackendError: () => metrics.limitBackendErrors.inc() })
@@ -115,7 +121,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
         keys.reload().catch((error: unknown) => options.logger.error({ err: error }, 'reloading signing keys failed'))
       }
     })
-    const housekeeping = new Housekeeping({ store, clock }, { intervalMs: config.housekeepingIntervalMs, batchSize: config.housekeepingBatchSize, auditRetentionMs: config.auditRetentionDays * 86_400_000 })
+    const housekeeping = new Housekeeping({ store, clock }, { intervalMs: config.housekeepingIntervalMs, batchSize: config.housekeepingBatchSize, auditRetentionMs: config.auditRetentionDays * 86_400_000, grantGraceMs: config.maxAccessTokenTtl * 1000 })
     if (options.background && options.housekeeping !== false) {
       housekeeping.start({
         onError: (error) => options.logger.error({ err: error }, 'housekeeping failed'),
@@ -125,9 +131,10 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     const audit = new AuditLog({ store, clock, random, onError: (error) => options.logger.error({ err: error }, 'writing an audit event failed') })
     const activity = new TokenActivity()
     const observer = auditingObserver(audit, activity, clock)
-    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, accessTokens: timedStore, tokens, keys, clock, observer, guard })
+    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, grants: timedStore, accessTokens: timedStore, tokens, keys, clock, observer, guard })
     const clients = new ClientAdmin({
       store,
+      grants: store,
       cache: clientCache,
       clock,
       random,

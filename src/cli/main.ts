@@ -243,13 +243,15 @@ clientSettingOptions(clients.command('update <id>').description('change a client
 clients
   .command('rotate-secret <id>')
   .description('replace a client secret; the old one stops working; prints the new one once')
+  .option('--revoke-tokens', 'also end every grant of the client and make its earlier access tokens inactive')
   .addOption(databaseOption())
   .addOption(jsonOption())
-  .action(async (id: string, flags: Common) => {
+  .action(async (id: string, flags: Common & { revokeTokens?: boolean }) => {
     await withGatehouse(flags, async (gatehouse) => {
-      const rotated = await gatehouse.clients.rotateSecret(id)
+      const revokeTokens = flags.revokeTokens === true
+      const rotated = await gatehouse.clients.rotateSecret(id, { revokeTokens })
       if (!rotated) fail(`no client with id ${id}`)
-      await audited(gatehouse, 'client.secret_rotated', `client:${id}`)
+      await audited(gatehouse, 'client.secret_rotated', `client:${id}`, { revoke_tokens: revokeTokens })
       printResult(!!flags.json, { client_id: id, client_secret: rotated.clientSecret }, `client_id     ${id}\nclient_secret ${rotated.clientSecret}\n\nThe secret is shown only now.`)
     })
   })
@@ -343,6 +345,20 @@ users
       if (!(await gatehouse.users.delete(user))) fail(`no user ${user}`)
       await audited(gatehouse, 'user.deleted', `user:${user}`)
       printResult(!!flags.json, { deleted: user }, `deleted user ${user}`)
+    })
+  })
+
+users
+  .command('end-sessions <user>')
+  .description("end every grant a user gave (by id or username): their tokens stop working at once")
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (user: string, flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const result = await gatehouse.users.endSessions(user)
+      if (!result) fail(`no user ${user}`)
+      await audited(gatehouse, 'user.sessions_ended', `user:${result.user.id}`, { ended_grants: result.ended })
+      printResult(!!flags.json, { user_id: result.user.id, ended_grants: result.ended }, `ended ${result.ended} grant(s) of ${result.user.username}`)
     })
   })
 

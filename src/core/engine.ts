@@ -1,4 +1,4 @@
-import type { AccessTokenStore, RefreshTokenStore } from './tokens/token-store.js'
+import type { AccessTokenStore, GrantStore, RefreshTokenStore } from './tokens/token-store.js'
 import type { ApiKeyStore } from './credentials/api-key-store.js'
 import type { UserStore } from './credentials/user-store.js'
 import type { AbuseGuard } from './abuse/abuse-guard.js'
@@ -20,11 +20,13 @@ export interface EngineDeps {
   users: UserStore
   apiKeys: ApiKeyStore
   refreshTokens: RefreshTokenStore
+  grants: GrantStore
   accessTokens: AccessTokenStore
   tokens: TokenService
   keys: KeyRing
   clock: Clock
-  grants?: readonly Grant[]
+  /** The grant types served (defaults to all built-in ones). */
+  grantTypes?: readonly Grant[]
   observer?: EngineObserver
   /** Rate limits, failed-attempt throttling and login lockout (issue 7); none when omitted. */
   guard?: AbuseGuard
@@ -41,12 +43,13 @@ export class Engine {
 
   constructor(deps: EngineDeps) {
     this.#deps = deps
-    this.#grants = createGrantRegistry(deps.grants)
+    this.#grants = createGrantRegistry(deps.grantTypes)
     this.#grantDeps = {
       tokens: deps.tokens,
       clock: deps.clock,
       users: deps.users,
       refreshTokens: deps.refreshTokens,
+      grants: deps.grants,
       apiKeys: deps.apiKeys,
       clients: deps.clients,
       ...(deps.observer ? { observer: deps.observer } : {}),

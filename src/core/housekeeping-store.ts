@@ -1,5 +1,9 @@
 /** Port: deletion of expired rows (housekeeping). The core owns it; the store (src/store) implements it. */
 export interface HousekeepingStore {
-  /** Deletes up to `limit` expired rows of each kind; returns how many went. */
-  deleteExpired(now: number, limit: number): Promise<number>
+  /**
+   * Deletes up to `limit` expired rows of each kind; returns how many went. A grant goes only
+   * once it expired before `grantsBefore` (default `now`) and no token of it is left: an access
+   * token minted late in a grant's life may outlive it, and must not lose its grant first.
+   */
+  deleteExpired(now: number, limit: number, grantsBefore?: number): Promise<number>
 }

@@ -11,6 +11,8 @@ export interface HousekeepingOptions {
   maxBatchesPerRun?: number
   /** Audit events older than this are deleted too; 0 (the default) keeps them. */
   auditRetentionMs?: number
+  /** A grant is kept this long past its expiry (the longest access token lifetime): its last access tokens still name it. */
+  grantGraceMs?: number
 }
 
 type Deps = { store: HousekeepingStore & Pick<AuditStore, 'deleteAuditEventsBefore'>; clock: Clock }
@@ -18,7 +20,7 @@ type Deps = { store: HousekeepingStore & Pick<AuditStore, 'deleteAuditEventsBefo
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /**
- * Deletes expired refresh tokens, opaque tokens, revoked-JWT rows and refresh families in
+ * Deletes expired refresh tokens, opaque tokens, revoked-JWT rows and grants in
  * small batches, in the background. In cluster mode only the primary process runs it.
  */
 export class Housekeeping {
@@ -29,7 +31,7 @@ export class Housekeeping {
 
   constructor(deps: Deps, options: HousekeepingOptions) {
     this.#deps = deps
-    this.#options = { maxBatchesPerRun: 1000, auditRetentionMs: 0, ...options }
+    this.#options = { maxBatchesPerRun: 1000, auditRetentionMs: 0, grantGraceMs: 0, ...options }
   }
 
   /** One run: batch after batch until nothing expired is left (or the run's cap). Returns rows deleted. */
@@ -45,7 +47,7 @@ export class Housekeeping {
     let total = 0
     for (let batch = 0; batch < this.#options.maxBatchesPerRun; batch++) {
       const now = this.#deps.clock.now()
-      let deleted = await this.#deps.store.deleteExpired(now, this.#options.batchSize)
+      let deleted = await this.#deps.store.deleteExpired(now, this.#options.batchSize, now - this.#options.grantGraceMs)
       const retention = this.#options.auditRetentionMs
       if (retention > 0) deleted += await this.#deps.store.deleteAuditEventsBefore(now - retention, this.#options.batchSize)
       total += deleted

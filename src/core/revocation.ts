@@ -1,4 +1,6 @@
+import { endGrants } from './grant-ending.js'
 import type { TokenLookupDeps } from './introspection.js'
+import type { GrantStore } from './tokens/token-store.js'
 import { digestSecret } from './credentials/secrets.js'
 import { looksLikeJwt, verifyAccessToken } from './tokens/jwt-access-token.js'
 import { looksLikeOpaqueToken } from './tokens/opaque-token.js'
@@ -11,13 +13,13 @@ import type { Client } from './types.js'
  * already invalid, or another client's is left alone and the call still succeeds (§2.2),
  * so revocation cannot be used to probe for tokens.
  */
-export async function revokeToken(deps: TokenLookupDeps, client: Client, token: string): Promise<void> {
+export async function revokeToken(deps: TokenLookupDeps & { grants: Pick<GrantStore, 'endGrants'> }, client: Client, token: string): Promise<void> {
   const now = deps.clock.now()
   if (looksLikeRefreshToken(token)) {
     const record = await deps.refreshTokens.findRefreshToken(refreshTokenKey(token))
-    // §2.1: revoking a refresh token ends the grant: the whole family, and the opaque
-    // access tokens minted from it.
-    if (record && record.clientId === client.id) await deps.refreshTokens.revokeRefreshFamily(record.familyId, now)
+    // §2.1: revoking a refresh token ends the grant: every refresh token of it, and every
+    // access token minted from it (JWTs name the grant; introspection checks it).
+    if (record && record.clientId === client.id) await endGrants({ grants: deps.grants, clock: deps.clock }, { grantId: record.familyId }, 'refresh_token_revoked')
     return
   }
   if (looksLikeOpaqueToken(token)) {

@@ -28,6 +28,12 @@ export interface Client {
   refreshTokenReuseInterval: number
   /** When false, a refresh token stays the same on use (IdentityServer's "ReUse" mode). */
   rotateRefreshTokens: boolean
+  /**
+   * Access tokens issued before this instant (ms) are inactive: set when the secret is rotated
+   * with "revoke tokens". Client-credentials tokens belong to no grant, so this is what ends
+   * them (a not-before policy, as Keycloak's; JWTs compare by their whole-second `iat`).
+   */
+  tokensNotBefore: number | null
   createdAt: number
   updatedAt: number
 }

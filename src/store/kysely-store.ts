@@ -1,16 +1,17 @@
 import { Kysely, Migrator, sql, type MigrationProvider, type Migration, type Transaction } from 'kysely'
 import type { ApiKey, Client, GrantType, TokenFormat, User } from '../core/types.js'
 import { migrations } from './migrations/index.js'
-import type { ApiKeysTable, ClientsTable, ConsoleAppsTable, Database, RefreshTokensTable, UsersTable } from './schema.js'
+import type { ApiKeysTable, ClientsTable, ConsoleAppsTable, Database, GrantsTable, RefreshTokensTable, UsersTable } from './schema.js'
 import { DuplicateError } from '../core/store-errors.js'
 import type { AuditEvent, AuditEventFilter } from '../core/audit/audit-store.js'
 import type { ConsoleApp } from '../core/admin/console-app-store.js'
-import type { ConsumeResult, OpaqueTokenRecord, RefreshFamily, RefreshTokenRecord, RefreshTokenWithFamily } from '../core/tokens/token-store.js'
+import type { ConsumeResult, GrantEndReason, GrantRecord, GrantSelector, GrantSubjectType, OpaqueTokenRecord, RefreshTokenRecord, RefreshTokenWithGrant } from '../core/tokens/token-store.js'
 import type { SigningKeyRecord } from '../core/tokens/signing-key-store.js'
 import type { Store } from './types.js'
 
 const list = (text: string): string[] => (text === '' ? [] : text.split(' '))
 const joined = (values: readonly string[]): string => values.join(' ')
+const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value))
 
 function clientFromRow(row: ClientsTable): Client {
   return {
@@ -27,6 +28,7 @@ function clientFromRow(row: ClientsTable): Client {
     refreshTokenSlidingTtl: Number(row.refresh_sliding_ttl),
     refreshTokenReuseInterval: Number(row.refresh_reuse_interval),
     rotateRefreshTokens: Number(row.rotate_refresh) === 1,
+    tokensNotBefore: nullableNumber(row.tokens_not_before),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   }
@@ -47,6 +49,7 @@ function clientToRow(client: Client): ClientsTable {
     refresh_sliding_ttl: client.refreshTokenSlidingTtl,
     refresh_reuse_interval: client.refreshTokenReuseInterval,
     rotate_refresh: client.rotateRefreshTokens ? 1 : 0,
+    tokens_not_before: client.tokensNotBefore,
     created_at: client.createdAt,
     updated_at: client.updatedAt,
   }
@@ -90,6 +93,40 @@ function apiKeyFromRow(row: ApiKeysTable): ApiKey {
   }
 }
 
+function grantToRow(grant: GrantRecord): GrantsTable {
+  return {
+    id: grant.id,
+    client_id: grant.clientId,
+    subject: grant.subject,
+    subject_type: grant.subjectType,
+    grant_type: grant.grantType,
+    scope: grant.scope,
+    audience: grant.audience,
+    expires_at: grant.expiresAt,
+    revoked_at: grant.revokedAt,
+    revoked_reason: grant.revokedReason,
+    created_at: grant.createdAt,
+    api_key_id: grant.apiKeyId,
+  }
+}
+
+function grantFromRow(row: GrantsTable): GrantRecord {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    subject: row.subject,
+    subjectType: row.subject_type as GrantSubjectType,
+    grantType: row.grant_type,
+    scope: row.scope,
+    audience: row.audience,
+    apiKeyId: row.api_key_id,
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    revokedAt: nullableNumber(row.revoked_at),
+    revokedReason: row.revoked_reason as GrantEndReason | null,
+  }
+}
+
 function refreshTokenToRow(token: RefreshTokenRecord): RefreshTokensTable {
   return {
     digest: token.digest,
@@ -114,7 +151,6 @@ function consoleAppFromRow(row: ConsoleAppsTable): ConsoleApp {
   }
 }
 
-const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value))
 
 export interface KyselyStoreOptions {
   kind: 'sqlite' | 'postgres'
@@ -180,7 +216,7 @@ export class KyselyStore implements Store {
   async deleteClient(id: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('refresh_tokens').where('client_id', '=', id).execute()
-      await trx.deleteFrom('refresh_families').where('client_id', '=', id).execute()
+      await trx.deleteFrom('grants').where('client_id', '=', id).execute()
       await trx.deleteFrom('opaque_tokens').where('client_id', '=', id).execute()
       await trx.deleteFrom('api_keys').where('client_id', '=', id).execute()
       await trx.deleteFrom('console_apps').where('client_id', '=', id).execute()
@@ -260,7 +296,7 @@ export class KyselyStore implements Store {
         .where('revoked_at', 'is', null)
         .executeTakeFirst()
       // The tokens a key gave out die with it (RFC 7009 §2.1: revoking a grant ends its tokens).
-      await trx.updateTable('refresh_families').set({ revoked_at: at }).where('api_key_id', '=', id).where('revoked_at', 'is', null).execute()
+      await trx.updateTable('grants').set({ revoked_at: at, revoked_reason: 'api_key_revoked' }).where('api_key_id', '=', id).where('revoked_at', 'is', null).execute()
       return Number(result.numUpdatedRows) > 0
     })
     if (updated) return true
@@ -331,37 +367,53 @@ export class KyselyStore implements Store {
     return Number(result.numDeletedRows)
   }
 
-  // ── refresh tokens ───────────────────────────────────────────────────────
-  async insertRefreshFamily(family: RefreshFamily, first: RefreshTokenRecord): Promise<void> {
+  // ── grants and refresh tokens ────────────────────────────────────────────
+  async insertGrant(grant: GrantRecord, firstRefreshToken?: RefreshTokenRecord): Promise<void> {
+    const row = grantToRow(grant)
+    if (!firstRefreshToken) {
+      await this.db.insertInto('grants').values(row).execute()
+      return
+    }
     await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('refresh_families')
-        .values({
-          id: family.id,
-          client_id: family.clientId,
-          subject: family.subject,
-          expires_at: family.expiresAt,
-          revoked_at: family.revokedAt,
-          created_at: family.createdAt,
-          api_key_id: family.apiKeyId ?? null,
-        })
-        .execute()
-      await trx.insertInto('refresh_tokens').values(refreshTokenToRow(first)).execute()
+      await trx.insertInto('grants').values(row).execute()
+      await trx.insertInto('refresh_tokens').values(refreshTokenToRow(firstRefreshToken)).execute()
     })
   }
 
-  async findRefreshToken(digest: string): Promise<RefreshTokenWithFamily | undefined> {
+  async getGrant(id: string): Promise<GrantRecord | undefined> {
+    const row = await this.db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? grantFromRow(row) : undefined
+  }
+
+  async endGrants(selector: GrantSelector, at: number, reason: GrantEndReason): Promise<number> {
+    let query = this.db.updateTable('grants').set({ revoked_at: at, revoked_reason: reason }).where('revoked_at', 'is', null)
+    if ('grantId' in selector) query = query.where('id', '=', selector.grantId)
+    else if ('apiKeyId' in selector) query = query.where('api_key_id', '=', selector.apiKeyId)
+    else if ('subject' in selector) {
+      query = query.where('subject', '=', selector.subject).where('subject_type', '=', 'user')
+      if (selector.clientId !== undefined) query = query.where('client_id', '=', selector.clientId)
+    } else query = query.where('client_id', '=', selector.clientId)
+    const result = await query.executeTakeFirst()
+    return Number(result.numUpdatedRows)
+  }
+
+  async findRefreshToken(digest: string): Promise<RefreshTokenWithGrant | undefined> {
     const row = await this.db
       .selectFrom('refresh_tokens as t')
-      .innerJoin('refresh_families as f', 'f.id', 't.family_id')
+      .innerJoin('grants as g', 'g.id', 't.family_id')
       .selectAll('t')
       .select([
-        'f.client_id as f_client_id',
-        'f.subject as f_subject',
-        'f.expires_at as f_expires_at',
-        'f.revoked_at as f_revoked_at',
-        'f.created_at as f_created_at',
-        'f.api_key_id as f_api_key_id',
+        'g.client_id as g_client_id',
+        'g.subject as g_subject',
+        'g.subject_type as g_subject_type',
+        'g.grant_type as g_grant_type',
+        'g.scope as g_scope',
+        'g.audience as g_audience',
+        'g.expires_at as g_expires_at',
+        'g.revoked_at as g_revoked_at',
+        'g.revoked_reason as g_revoked_reason',
+        'g.created_at as g_created_at',
+        'g.api_key_id as g_api_key_id',
       ])
       .where('t.digest', '=', digest)
       .executeTakeFirst()
@@ -376,15 +428,20 @@ export class KyselyStore implements Store {
       issuedAt: Number(row.issued_at),
       expiresAt: Number(row.expires_at),
       usedAt: nullableNumber(row.used_at),
-      family: {
+      grant: grantFromRow({
         id: row.family_id,
-        clientId: row.f_client_id,
-        subject: row.f_subject,
-        expiresAt: Number(row.f_expires_at),
-        revokedAt: nullableNumber(row.f_revoked_at),
-        createdAt: Number(row.f_created_at),
-        apiKeyId: row.f_api_key_id,
-      },
+        client_id: row.g_client_id,
+        subject: row.g_subject,
+        subject_type: row.g_subject_type,
+        grant_type: row.g_grant_type,
+        scope: row.g_scope,
+        audience: row.g_audience,
+        expires_at: row.g_expires_at,
+        revoked_at: row.g_revoked_at,
+        revoked_reason: row.g_revoked_reason,
+        created_at: row.g_created_at,
+        api_key_id: row.g_api_key_id,
+      }),
     }
   }
 
@@ -403,21 +460,8 @@ export class KyselyStore implements Store {
     })
   }
 
-  async insertRefreshToken(token: RefreshTokenRecord): Promise<void> {
-    await this.db.insertInto('refresh_tokens').values(refreshTokenToRow(token)).execute()
-  }
-
   async touchRefreshToken(digest: string, expiresAt: number): Promise<void> {
     await this.db.updateTable('refresh_tokens').set({ expires_at: expiresAt }).where('digest', '=', digest).execute()
-  }
-
-  async revokeRefreshFamily(familyId: string, at: number): Promise<void> {
-    await this.db
-      .updateTable('refresh_families')
-      .set({ revoked_at: at })
-      .where('id', '=', familyId)
-      .where('revoked_at', 'is', null)
-      .execute()
   }
 
   // ── access tokens ────────────────────────────────────────────────────────
@@ -430,7 +474,7 @@ export class KyselyStore implements Store {
         subject: token.subject,
         scope: token.scope,
         audience: token.audience,
-        family_id: token.familyId,
+        grant_id: token.grantId,
         issued_at: token.issuedAt,
         expires_at: token.expiresAt,
         revoked_at: token.revokedAt,
@@ -438,12 +482,12 @@ export class KyselyStore implements Store {
       .execute()
   }
 
-  async findOpaqueToken(digest: string): Promise<(OpaqueTokenRecord & { familyRevokedAt: number | null }) | undefined> {
+  async findOpaqueToken(digest: string): Promise<(OpaqueTokenRecord & { grantEnded: boolean }) | undefined> {
     const row = await this.db
       .selectFrom('opaque_tokens as t')
-      .leftJoin('refresh_families as f', 'f.id', 't.family_id')
+      .leftJoin('grants as g', 'g.id', 't.grant_id')
       .selectAll('t')
-      .select('f.revoked_at as family_revoked_at')
+      .select(['g.id as g_id', 'g.revoked_at as grant_revoked_at'])
       .where('t.digest', '=', digest)
       .executeTakeFirst()
     if (!row) return undefined
@@ -453,11 +497,11 @@ export class KyselyStore implements Store {
       subject: row.subject,
       scope: row.scope,
       audience: row.audience,
-      familyId: row.family_id,
+      grantId: row.grant_id,
       issuedAt: Number(row.issued_at),
       expiresAt: Number(row.expires_at),
       revokedAt: nullableNumber(row.revoked_at),
-      familyRevokedAt: nullableNumber(row.family_revoked_at),
+      grantEnded: row.grant_id !== null && (row.g_id === null || row.grant_revoked_at !== null),
     }
   }
 
@@ -547,7 +591,7 @@ export class KyselyStore implements Store {
   }
 
   // ── housekeeping ─────────────────────────────────────────────────────────
-  async deleteExpired(now: number, limit: number): Promise<number> {
+  async deleteExpired(now: number, limit: number, grantsBefore = now): Promise<number> {
     // Small batches by primary key: each statement touches at most `limit` rows, so no
     // long lock is held on either database.
     const db = this.db
@@ -573,14 +617,14 @@ export class KyselyStore implements Store {
     // family_id indexes for those few only: with a backlog of expired families that still
     // have tokens, PostgreSQL otherwise anti-joins the whole token table in every batch.
     const candidates = db
-      .selectFrom('refresh_families')
+      .selectFrom('grants')
       .select('id')
-      .where('expires_at', '<', now)
+      .where('expires_at', '<', grantsBefore)
       .orderBy('expires_at')
       .limit(limit)
       .as('c')
-    const families = await db
-      .deleteFrom('refresh_families')
+    const grants = await db
+      .deleteFrom('grants')
       .where(
         'id',
         'in',
@@ -591,11 +635,11 @@ export class KyselyStore implements Store {
             not(exists(selectFrom('refresh_tokens as t').select('t.digest').whereRef('t.family_id', '=', 'c.id'))),
           )
           .where(({ not, exists, selectFrom }) =>
-            not(exists(selectFrom('opaque_tokens as o').select('o.digest').whereRef('o.family_id', '=', 'c.id'))),
+            not(exists(selectFrom('opaque_tokens as o').select('o.digest').whereRef('o.grant_id', '=', 'c.id'))),
           ),
       )
       .executeTakeFirst()
-    deleted += Number(families.numDeletedRows)
+    deleted += Number(grants.numDeletedRows)
     return deleted
   }
 }

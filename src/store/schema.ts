@@ -13,6 +13,7 @@ export interface ClientsTable {
   refresh_sliding_ttl: number
   refresh_reuse_interval: number
   rotate_refresh: number
+  tokens_not_before: number | null
   created_at: number
   updated_at: number
 }
@@ -48,12 +49,18 @@ export interface SigningKeysTable {
   retired_at: number | null
 }
 
-export interface RefreshFamiliesTable {
+/** Grants (before 2026-12-01 the table was `refresh_families`: a grant's refresh tokens are one family). */
+export interface GrantsTable {
   id: string
   client_id: string
   subject: string
+  subject_type: string
+  grant_type: string
+  scope: string
+  audience: string | null
   expires_at: number
   revoked_at: number | null
+  revoked_reason: string | null
   created_at: number
   api_key_id: string | null
 }
@@ -76,7 +83,7 @@ export interface OpaqueTokensTable {
   subject: string
   scope: string
   audience: string
-  family_id: string | null
+  grant_id: string | null
   issued_at: number
   expires_at: number
   revoked_at: number | null
@@ -111,7 +118,7 @@ export interface Database {
   users: UsersTable
   api_keys: ApiKeysTable
   signing_keys: SigningKeysTable
-  refresh_families: RefreshFamiliesTable
+  grants: GrantsTable
   refresh_tokens: RefreshTokensTable
   opaque_tokens: OpaqueTokensTable
   revoked_jwts: RevokedJwtsTable

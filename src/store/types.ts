@@ -5,7 +5,7 @@ import type { ConsoleAppStore } from '../core/admin/console-app-store.js'
 import type { ClientStore } from '../core/client-store.js'
 import type { HousekeepingStore } from '../core/housekeeping-store.js'
 import type { SigningKeyStore } from '../core/tokens/signing-key-store.js'
-import type { AccessTokenStore, RefreshTokenStore } from '../core/tokens/token-store.js'
+import type { AccessTokenStore, GrantStore, RefreshTokenStore } from '../core/tokens/token-store.js'
 
 /**
  * The store: one implementation (src/store/kysely-store.ts, on SQLite and PostgreSQL) of
@@ -17,6 +17,7 @@ export interface Store
     UserStore,
     ApiKeyStore,
     SigningKeyStore,
+    GrantStore,
     RefreshTokenStore,
     AccessTokenStore,
     AuditStore,

@@ -41,7 +41,7 @@ describe('Prometheus metrics at /metrics', () => {
     assert.match(text, line('gatehouse_token_request_duration_seconds_count{dialect="rfc6749",route="/oauth/token",outcome="success"} 3'))
     assert.match(text, /^gatehouse_token_request_duration_seconds_bucket\{le="0\.005",dialect="rfc6749",route="\/oauth\/token",outcome="success"\} \d+$/m)
     assert.match(text, /^gatehouse_store_operation_duration_seconds_count\{operation="getUserByUsername",outcome="ok"\} 1$/m)
-    assert.match(text, /^gatehouse_store_operation_duration_seconds_count\{operation="insertRefreshFamily",outcome="ok"\} 1$/m)
+    assert.match(text, /^gatehouse_store_operation_duration_seconds_count\{operation="insertGrant",outcome="ok"\} 1$/m)
   })
 
   it('reports the client cache, the published signing keys and the process', () => {

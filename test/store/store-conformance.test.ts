@@ -8,7 +8,7 @@ import type { KyselyStore } from '../../src/store/kysely-store.js'
 import { openStore } from '../../src/store/open-store.js'
 import { DuplicateError } from '../../src/core/store-errors.js'
 import type { SigningKeyRecord } from '../../src/core/tokens/signing-key-store.js'
-import type { OpaqueTokenRecord, RefreshFamily, RefreshTokenRecord } from '../../src/core/tokens/token-store.js'
+import type { GrantRecord, OpaqueTokenRecord, RefreshTokenRecord } from '../../src/core/tokens/token-store.js'
 import { createPostgresTestDatabase } from '../helpers/database.js'
 import { POSTGRES_URL, skipWithoutPostgres } from '../helpers/postgres.js'
 
@@ -57,6 +57,7 @@ function aClient(overrides: Partial<Client> = {}): Client {
     refreshTokenSlidingTtl: 3600,
     refreshTokenReuseInterval: 0,
     rotateRefreshTokens: true,
+    tokensNotBefore: null,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,
@@ -83,11 +84,26 @@ function anApiKey(clientId: string, overrides: Partial<ApiKey> = {}): ApiKey {
   }
 }
 
-function aFamily(clientId: string, overrides: Partial<RefreshFamily> = {}): RefreshFamily {
-  return { id: unique('family'), clientId, subject: 'subject-1', expiresAt: T0 + 86_400_000, revokedAt: null, createdAt: T0, apiKeyId: null, ...overrides }
+function aGrant(clientId: string, overrides: Partial<GrantRecord> = {}): GrantRecord {
+  return {
+    id: unique('grant'),
+    clientId,
+    subject: 'subject-1',
+    subjectType: 'user',
+    grantType: 'password',
+    scope: 'api read',
+    audience: null,
+    apiKeyId: null,
+    createdAt: T0,
+    expiresAt: T0 + 86_400_000,
+    revokedAt: null,
+    revokedReason: null,
+    ...overrides,
+  }
 }
+const aFamily = aGrant
 
-function aRefreshToken(family: RefreshFamily, overrides: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord {
+function aRefreshToken(family: GrantRecord, overrides: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord {
   return {
     digest: unique('rt-digest'),
     familyId: family.id,
@@ -109,7 +125,7 @@ function anOpaqueToken(clientId: string, overrides: Partial<OpaqueTokenRecord> =
     subject: clientId,
     scope: 'api',
     audience: 'https://api.example.com',
-    familyId: null,
+    grantId: null,
     issuedAt: T0,
     expiresAt: T0 + 3_600_000,
     revokedAt: null,
@@ -198,6 +214,7 @@ for (const backend of backends) {
         refreshTokenSlidingTtl: 90,
         refreshTokenReuseInterval: 5,
         rotateRefreshTokens: false,
+        tokensNotBefore: T0 + 500,
         createdAt: T0 + 999,
         updatedAt: T0 + 1000,
       }
@@ -205,21 +222,21 @@ for (const backend of backends) {
       assert.deepEqual(await store.getClient(client.id), { ...changed, createdAt: T0 })
     })
 
-    test('deletes a client with its refresh families, tokens, opaque tokens and API keys', async () => {
+    test('deletes a client with its grants, refresh tokens, opaque tokens and API keys', async () => {
       const client = aClient()
       await store.insertClient(client)
       const family = aFamily(client.id)
       const refresh = aRefreshToken(family)
-      await store.insertRefreshFamily(family, refresh)
-      const opaque = anOpaqueToken(client.id, { familyId: family.id })
+      await store.insertGrant(family, refresh)
+      const opaque = anOpaqueToken(client.id, { grantId: family.id })
       await store.insertOpaqueToken(opaque)
       const key = anApiKey(client.id)
       await store.insertApiKey(key)
 
       assert.equal(await store.deleteClient(client.id), true)
       assert.deepEqual(
-        [await store.getClient(client.id), await store.findRefreshToken(refresh.digest), await store.findOpaqueToken(opaque.digest), await store.getApiKey(key.id)],
-        [undefined, undefined, undefined, undefined],
+        [await store.getClient(client.id), await store.getGrant(family.id), await store.findRefreshToken(refresh.digest), await store.findOpaqueToken(opaque.digest), await store.getApiKey(key.id)],
+        [undefined, undefined, undefined, undefined, undefined],
       )
       assert.equal(await store.deleteClient(client.id), false)
     })
@@ -336,13 +353,13 @@ for (const backend of backends) {
     })
 
     // ── refresh tokens ─────────────────────────────────────────────────────
-    test('finds a refresh token with its family', async () => {
+    test('finds a refresh token with its grant', async () => {
       const client = aClient()
       await store.insertClient(client)
       const family = aFamily(client.id)
       const token = aRefreshToken(family, { audience: 'aud' })
-      await store.insertRefreshFamily(family, token)
-      assert.deepEqual(await store.findRefreshToken(token.digest), { ...token, family })
+      await store.insertGrant(family, token)
+      assert.deepEqual(await store.findRefreshToken(token.digest), { ...token, grant: family })
       assert.equal(await store.findRefreshToken('no-such-digest'), undefined)
     })
 
@@ -351,47 +368,91 @@ for (const backend of backends) {
       await store.insertClient(client)
       const family = aFamily(client.id)
       const token = aRefreshToken(family)
-      await store.insertRefreshFamily(family, token)
+      await store.insertGrant(family, token)
       const successors = Array.from({ length: 8 }, () => aRefreshToken(family, { issuedAt: T0 + 5 }))
       const results = await Promise.all(successors.map((successor) => store.rotateRefreshToken(token.digest, T0 + 5, successor)))
       assert.deepEqual(results.filter((r) => r === 'consumed').length, 1)
       assert.deepEqual(results.filter((r) => r === 'already-used').length, 7)
       const winner = successors[results.indexOf('consumed')]!
-      assert.deepEqual(await store.findRefreshToken(winner.digest), { ...winner, family })
+      assert.deepEqual(await store.findRefreshToken(winner.digest), { ...winner, grant: family })
       // The losers stored nothing.
       const stored = await Promise.all(successors.map((s) => store.findRefreshToken(s.digest)))
       assert.equal(stored.filter((s) => s !== undefined).length, 1)
       assert.equal((await store.findRefreshToken(token.digest))?.usedAt, T0 + 5)
     })
 
-    test('stores another token in a family and extends a token', async () => {
+    test('extends a refresh token', async () => {
       const client = aClient()
       await store.insertClient(client)
       const family = aFamily(client.id)
       const first = aRefreshToken(family)
-      await store.insertRefreshFamily(family, first)
-      const retry = aRefreshToken(family, { issuedAt: T0 + 1 })
-      await store.insertRefreshToken(retry)
+      await store.insertGrant(family, first)
       await store.touchRefreshToken(first.digest, T0 + 7_200_000)
-      assert.deepEqual(
-        [await store.findRefreshToken(retry.digest), await store.findRefreshToken(first.digest)],
-        [{ ...retry, family }, { ...first, expiresAt: T0 + 7_200_000, family }],
-      )
+      assert.deepEqual(await store.findRefreshToken(first.digest), { ...first, expiresAt: T0 + 7_200_000, grant: family })
     })
 
-    test('revokes a family once, for every token in it and its opaque access tokens', async () => {
+    // ── grants ─────────────────────────────────────────────────────────────
+    test('stores a grant without refresh tokens and gives it back field for field', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const grant = aGrant(client.id, { subjectType: 'client', subject: client.id, grantType: 'api_key', audience: 'https://api.example.com', apiKeyId: 'KEY1' })
+      await store.insertGrant(grant)
+      assert.deepEqual(await store.getGrant(grant.id), grant)
+      assert.equal(await store.getGrant('no-such-grant'), undefined)
+    })
+
+    test('ends a grant once, keeping its first reason, for every token in it and its opaque access tokens', async () => {
       const client = aClient()
       await store.insertClient(client)
       const family = aFamily(client.id)
       const token = aRefreshToken(family)
-      await store.insertRefreshFamily(family, token)
-      const opaque = anOpaqueToken(client.id, { familyId: family.id })
+      await store.insertGrant(family, token)
+      const opaque = anOpaqueToken(client.id, { grantId: family.id })
       await store.insertOpaqueToken(opaque)
 
-      await store.revokeRefreshFamily(family.id, T0 + 100)
-      await store.revokeRefreshFamily(family.id, T0 + 200)
-      assert.deepEqual((await store.findRefreshToken(token.digest))?.family, { ...family, revokedAt: T0 + 100 })
-      assert.deepEqual(await store.findOpaqueToken(opaque.digest), { ...opaque, familyRevokedAt: T0 + 100 })
+      assert.equal(await store.endGrants({ grantId: family.id }, T0 + 100, 'refresh_token_revoked'), 1)
+      assert.equal(await store.endGrants({ grantId: family.id }, T0 + 200, 'reuse_detected'), 0)
+      const ended = { ...family, revokedAt: T0 + 100, revokedReason: 'refresh_token_revoked' as const }
+      assert.deepEqual((await store.findRefreshToken(token.digest))?.grant, ended)
+      assert.deepEqual(await store.getGrant(family.id), ended)
+      assert.deepEqual(await store.findOpaqueToken(opaque.digest), { ...opaque, grantEnded: true })
+    })
+
+    test("ends a user's grants (with one client or all), a client's and an API key's, and no others", async () => {
+      const a = aClient()
+      const b = aClient()
+      await store.insertClient(a)
+      await store.insertClient(b)
+      const user = unique('user')
+      const userWithA = aGrant(a.id, { subject: user })
+      const userWithB = aGrant(b.id, { subject: user })
+      const otherUser = aGrant(a.id, { subject: unique('user') })
+      // A client acting for itself whose id equals the user id is not the user's grant.
+      const clientItself = aGrant(b.id, { subject: user, subjectType: 'client' })
+      const keyGrant = aGrant(b.id, { subject: b.id, subjectType: 'client', grantType: 'api_key', apiKeyId: unique('KEY') })
+      for (const grant of [userWithA, userWithB, otherUser, clientItself, keyGrant]) await store.insertGrant(grant)
+      const live = async (): Promise<string[]> =>
+        (await Promise.all([userWithA, userWithB, otherUser, clientItself, keyGrant].map((g) => store.getGrant(g.id)))).map((g) => (g?.revokedAt === null ? 'live' : 'ended'))
+
+      assert.equal(await store.endGrants({ subject: user, clientId: a.id }, T0 + 1, 'sessions_ended'), 1)
+      assert.deepEqual(await live(), ['ended', 'live', 'live', 'live', 'live'])
+      assert.equal(await store.endGrants({ subject: user }, T0 + 2, 'user_disabled'), 1)
+      assert.deepEqual(await live(), ['ended', 'ended', 'live', 'live', 'live'])
+      assert.equal(await store.endGrants({ apiKeyId: keyGrant.apiKeyId ?? '' }, T0 + 3, 'api_key_revoked'), 1)
+      assert.deepEqual(await live(), ['ended', 'ended', 'live', 'live', 'ended'])
+      assert.equal(await store.endGrants({ clientId: b.id }, T0 + 4, 'secret_rotated'), 1)
+      assert.deepEqual(await live(), ['ended', 'ended', 'live', 'ended', 'ended'])
+    })
+
+    test('revoking an API key ends the grants its exchanges started, in the same transaction', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const key = anApiKey(client.id)
+      await store.insertApiKey(key)
+      const grant = aGrant(client.id, { grantType: 'api_key', apiKeyId: key.id })
+      await store.insertGrant(grant, aRefreshToken(grant))
+      assert.equal(await store.revokeApiKey(key.id, T0 + 9), true)
+      assert.deepEqual(await store.getGrant(grant.id), { ...grant, revokedAt: T0 + 9, revokedReason: 'api_key_revoked' })
     })
 
     // ── access tokens ──────────────────────────────────────────────────────
@@ -400,10 +461,10 @@ for (const backend of backends) {
       await store.insertClient(client)
       const opaque = anOpaqueToken(client.id)
       await store.insertOpaqueToken(opaque)
-      assert.deepEqual(await store.findOpaqueToken(opaque.digest), { ...opaque, familyRevokedAt: null })
+      assert.deepEqual(await store.findOpaqueToken(opaque.digest), { ...opaque, grantEnded: false })
       await store.revokeOpaqueToken(opaque.digest, T0 + 1)
       await store.revokeOpaqueToken(opaque.digest, T0 + 2)
-      assert.deepEqual(await store.findOpaqueToken(opaque.digest), { ...opaque, revokedAt: T0 + 1, familyRevokedAt: null })
+      assert.deepEqual(await store.findOpaqueToken(opaque.digest), { ...opaque, revokedAt: T0 + 1, grantEnded: false })
       assert.equal(await store.findOpaqueToken('no-such-digest'), undefined)
     })
 
@@ -423,13 +484,13 @@ for (const backend of backends) {
         await fresh.insertClient(client)
         // Expired: 3 families each with 1 expired refresh token; 3 opaque tokens; 3 revoked JWTs.
         const expiredFamilies = Array.from({ length: 3 }, () => aFamily(client.id, { expiresAt: now - 1 }))
-        for (const family of expiredFamilies) await fresh.insertRefreshFamily(family, aRefreshToken(family, { expiresAt: now - 1 }))
+        for (const family of expiredFamilies) await fresh.insertGrant(family, aRefreshToken(family, { expiresAt: now - 1 }))
         for (let i = 0; i < 3; i++) await fresh.insertOpaqueToken(anOpaqueToken(client.id, { expiresAt: now - 1 }))
         for (let i = 0; i < 3; i++) await fresh.revokeJwt(unique('jti'), now - 1)
         // Live: one of each, expiring exactly at `now` or later.
         const liveFamily = aFamily(client.id, { expiresAt: now + 1 })
         const liveToken = aRefreshToken(liveFamily, { expiresAt: now })
-        await fresh.insertRefreshFamily(liveFamily, liveToken)
+        await fresh.insertGrant(liveFamily, liveToken)
         const liveOpaque = anOpaqueToken(client.id, { expiresAt: now })
         await fresh.insertOpaqueToken(liveOpaque)
         const liveJti = unique('jti')
@@ -449,27 +510,31 @@ for (const backend of backends) {
             await fresh.isJwtRevoked(liveJti),
             await fresh.getClient(client.id),
           ],
-          [{ ...liveToken, family: liveFamily }, { ...liveOpaque, familyRevokedAt: null }, true, client],
+          [{ ...liveToken, grant: liveFamily }, { ...liveOpaque, grantEnded: false }, true, client],
         )
       })
     })
 
-    test('housekeeping keeps an expired family while an access token minted from it lives', async () => {
-      // Otherwise a revoked family's opaque access token would read as active once the family row went.
+    test('housekeeping keeps an expired grant while an access token minted from it lives, and for the grace it is given', async () => {
+      // Otherwise an ended grant's opaque access token would read as active once the grant row went.
       const now = T0 + 10_000_000
       const client = aClient()
       await store.insertClient(client)
       const family = aFamily(client.id, { expiresAt: now - 1 })
-      await store.insertRefreshFamily(family, aRefreshToken(family, { expiresAt: now - 1 }))
-      const opaque = anOpaqueToken(client.id, { familyId: family.id, expiresAt: now + 60_000 })
+      await store.insertGrant(family, aRefreshToken(family, { expiresAt: now - 1 }))
+      const opaque = anOpaqueToken(client.id, { grantId: family.id, expiresAt: now + 60_000 })
       await store.insertOpaqueToken(opaque)
-      await store.revokeRefreshFamily(family.id, now - 10)
+      await store.endGrants({ grantId: family.id }, now - 10, 'refresh_token_revoked')
 
       while ((await store.deleteExpired(now, 100)) > 0) {}
-      assert.deepEqual(await store.findOpaqueToken(opaque.digest), { ...opaque, familyRevokedAt: now - 10 })
+      assert.deepEqual(await store.findOpaqueToken(opaque.digest), { ...opaque, grantEnded: true })
 
-      while ((await store.deleteExpired(now + 60_001, 100)) > 0) {}
+      // The token is gone; the grant stays for the grace (a JWT minted late still names it).
+      while ((await store.deleteExpired(now + 60_001, 100, now + 60_001 - 3_600_000)) > 0) {}
       assert.equal(await store.findOpaqueToken(opaque.digest), undefined)
+      assert.equal((await store.getGrant(family.id))?.id, family.id)
+      while ((await store.deleteExpired(now + 60_001, 100)) > 0) {}
+      assert.equal(await store.getGrant(family.id), undefined)
     })
   })
 }

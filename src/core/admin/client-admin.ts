@@ -1,4 +1,6 @@
 import type { ClientStore } from '../client-store.js'
+import { endGrants } from '../grant-ending.js'
+import type { GrantStore } from '../tokens/token-store.js'
 import type { PublishChange } from '../changes.js'
 import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
@@ -45,6 +47,7 @@ export class ClientValidationError extends Error {
 
 type Deps = {
   store: ClientStore
+  grants: Pick<GrantStore, 'endGrants'>
   cache: ClientCache
   clock: Clock
   random: Random
@@ -82,6 +85,7 @@ export class ClientAdmin {
       refreshTokenSlidingTtl: settings.refreshTokenSlidingTtl ?? CLIENT_DEFAULTS.refreshTokenSlidingTtl,
       refreshTokenReuseInterval: settings.refreshTokenReuseInterval ?? CLIENT_DEFAULTS.refreshTokenReuseInterval,
       rotateRefreshTokens: settings.rotateRefreshTokens ?? true,
+      tokensNotBefore: null,
       createdAt: now,
       updatedAt: now,
     })
@@ -108,18 +112,27 @@ export class ClientAdmin {
     return viewClient(client)
   }
 
-  /** Replaces the secret; the old one stops working at once here, and on other instances as soon as they hear of it. */
-  async rotateSecret(id: string): Promise<{ client: ClientView; clientSecret: string } | undefined> {
+  /**
+   * Replaces the secret; the old one stops working at once here, and on other instances as soon
+   * as they hear of it. With `revokeTokens`, every token issued so far stops too: the client's
+   * grants end, and its client_credentials tokens (which belong to no grant) fall before its
+   * new not-before instant.
+   */
+  async rotateSecret(id: string, options: { revokeTokens?: boolean } = {}): Promise<{ client: ClientView; clientSecret: string } | undefined> {
     const current = await this.#deps.store.getClient(id)
     if (!current) return undefined
     const secret = generateClientSecret(this.#deps.random)
-    const client = { ...current, secretDigest: digestSecret(secret), updatedAt: this.#deps.clock.now() }
+    const now = this.#deps.clock.now()
+    const client = { ...current, secretDigest: digestSecret(secret), updatedAt: now, ...(options.revokeTokens ? { tokensNotBefore: now } : {}) }
     await this.#deps.store.updateClient(client)
+    if (options.revokeTokens) await endGrants(this.#deps, { clientId: id }, 'secret_rotated')
     await this.#changed(id)
     return { client: viewClient(client), clientSecret: secret }
   }
 
+  /** Deletes the client and everything it holds; its tokens stop working at once (introspection finds no client). */
   async delete(id: string): Promise<boolean> {
+    await endGrants(this.#deps, { clientId: id }, 'client_deleted')
     const deleted = await this.#deps.store.deleteClient(id)
     await this.#changed(id)
     return deleted

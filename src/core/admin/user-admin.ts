@@ -1,4 +1,6 @@
 import type { UserStore } from '../credentials/user-store.js'
+import { endGrants } from '../grant-ending.js'
+import type { GrantStore } from '../tokens/token-store.js'
 import type { Clock } from '../clock.js'
 import { hashPassword } from '../credentials/password.js'
 import type { Random } from '../random.js'
@@ -26,7 +28,7 @@ function checkPassword(password: string): void {
   if (password.length > 1024) throw new UserValidationError('password must be at most 1024 characters')
 }
 
-type Deps = { store: UserStore; clock: Clock; random: Random }
+type Deps = { store: UserStore & Pick<GrantStore, 'endGrants'>; clock: Clock; random: Random }
 
 /** Users for the password grant. Passwords are stored as argon2id hashes only. */
 export class UserAdmin {
@@ -67,6 +69,8 @@ export class UserAdmin {
     if (!user) return undefined
     const updated = { ...user, passwordHash: await hashPassword(password) }
     await this.#deps.store.updateUser(updated)
+    // A new password ends what the old one granted (a thief's refresh tokens included).
+    await endGrants({ grants: this.#deps.store, clock: this.#deps.clock }, { subject: user.id }, 'password_changed')
     return viewUser(updated)
   }
 
@@ -75,11 +79,22 @@ export class UserAdmin {
     if (!user) return undefined
     const updated = { ...user, disabled }
     await this.#deps.store.updateUser(updated)
+    if (disabled) await endGrants({ grants: this.#deps.store, clock: this.#deps.clock }, { subject: user.id }, 'user_disabled')
     return viewUser(updated)
   }
 
   async delete(idOrUsername: string): Promise<boolean> {
     const user = await this.find(idOrUsername)
-    return user ? this.#deps.store.deleteUser(user.id) : false
+    if (!user) return false
+    await endGrants({ grants: this.#deps.store, clock: this.#deps.clock }, { subject: user.id }, 'user_deleted')
+    return this.#deps.store.deleteUser(user.id)
+  }
+
+  /** Ends every grant the user gave, with every client: their tokens stop working at once. Undefined when there is no such user. */
+  async endSessions(idOrUsername: string): Promise<{ user: UserView; ended: number } | undefined> {
+    const user = await this.find(idOrUsername)
+    if (!user) return undefined
+    const ended = await endGrants({ grants: this.#deps.store, clock: this.#deps.clock }, { subject: user.id }, 'sessions_ended')
+    return { user: viewUser(user), ended }
   }
 }

@@ -1,5 +1,5 @@
 import type { ApiKeyStore } from '../credentials/api-key-store.js'
-import type { RefreshTokenStore } from '../tokens/token-store.js'
+import type { GrantStore, GrantSubjectType, RefreshTokenStore } from '../tokens/token-store.js'
 import type { UserStore } from '../credentials/user-store.js'
 import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import type { ClientCache } from '../client-cache.js'
@@ -21,6 +21,7 @@ type Deps = {
   clients: ClientCache
   users: UserStore
   refreshTokens: RefreshTokenStore
+  grants: GrantStore
   clock: Clock
   observer?: EngineObserver
   guard?: AbuseGuard
@@ -104,6 +105,7 @@ async function exchangeKey(context: GrantContext, deps: Deps, presented: string)
   const client = await ownerClient(deps, key, INVALID_KEY)
   const scopes = keyScopes(key, client, request.scope)
   let subject = client.id
+  let subjectType: GrantSubjectType = 'client'
   if (request.username !== undefined || request.password !== undefined) {
     if (!request.username || request.password === undefined) {
       throw new OAuthError('invalid_request', { description: 'A user login needs both username and password.' })
@@ -115,9 +117,11 @@ async function exchangeKey(context: GrantContext, deps: Deps, presented: string)
         throw error
       })
     ).id
+    subjectType = 'user'
   }
-  const refresh = await deps.tokens.issueRefreshToken(client, subject, scopes, key.id)
-  const access = await deps.tokens.issueAccessToken({ client, subject, scopes, familyId: refresh.record.familyId })
+  const { grant, refresh } = await deps.tokens.startGrant({ client, subject, subjectType, grantType: 'api_key', scopes, apiKeyId: key.id, withRefreshToken: true })
+  if (!refresh) throw new Error('an API key grant always has a refresh token')
+  const access = await deps.tokens.issueAccessToken({ client, subject, scopes, grantId: grant.id })
   return {
     accessToken: access.token,
     tokenType: 'Bearer',
@@ -136,7 +140,7 @@ async function exchangeKey(context: GrantContext, deps: Deps, presented: string)
  */
 async function refreshKeyFamily(context: GrantContext, deps: Deps, presented: string): Promise<TokenResult> {
   const record = await deps.refreshTokens.findRefreshToken(refreshTokenKey(presented))
-  const keyId = record?.family.apiKeyId
+  const keyId = record?.grant.apiKeyId
   if (!record || keyId === null || keyId === undefined) throw INVALID_REFRESH('not a refresh token of an API key')
   const key = await deps.apiKeys.getApiKey(keyId)
   if (!key || !isLive(key, deps.clock.now())) throw INVALID_REFRESH(`API key ${keyId} is no longer live`)

@@ -1,5 +1,5 @@
 import type { ApiKeyStore } from '../credentials/api-key-store.js'
-import type { RefreshTokenStore } from '../tokens/token-store.js'
+import type { GrantStore, RefreshTokenStore } from '../tokens/token-store.js'
 import type { UserStore } from '../credentials/user-store.js'
 import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import type { ClientCache } from '../client-cache.js'
@@ -21,6 +21,7 @@ export interface GrantDeps {
   clock: Clock
   users: UserStore
   refreshTokens: RefreshTokenStore
+  grants: GrantStore
   apiKeys: ApiKeyStore
   clients: ClientCache
   /** Failed user / API key authentications go here (audit); optional so tests can omit it. */

@@ -2,20 +2,21 @@ import type { TokenService } from '../tokens/token-service.js'
 import type { Client, DialectPolicy, TokenResult } from '../types.js'
 
 /**
- * Issues the access token, and a refresh token when the dialect's rule allows one, for a
- * grant that acts for a subject (password, API key).
+ * Starts a user's grant and issues its access token, and a refresh token when the dialect's
+ * rule allows one (password grant). Every token belongs to the grant, so ending the grant
+ * (the user disabled, the refresh token revoked, …) ends them all.
  */
 export async function issueUserTokens(
   deps: { tokens: TokenService },
-  input: { client: Client; subject: string; scopes: string[]; policy: DialectPolicy },
+  input: { client: Client; subject: string; scopes: string[]; policy: DialectPolicy; grantType: string },
 ): Promise<TokenResult> {
   const { client, subject, scopes, policy } = input
-  const wantsRefresh =
+  const withRefreshToken =
     policy.refreshTokenRule === 'offline_access'
       ? scopes.includes('offline_access')
       : client.grantTypes.includes('refresh_token')
-  const refresh = wantsRefresh ? await deps.tokens.issueRefreshToken(client, subject, scopes) : undefined
-  const access = await deps.tokens.issueAccessToken({ client, subject, scopes, familyId: refresh?.record.familyId ?? null })
+  const { grant, refresh } = await deps.tokens.startGrant({ client, subject, subjectType: 'user', grantType: input.grantType, scopes, withRefreshToken })
+  const access = await deps.tokens.issueAccessToken({ client, subject, scopes, grantId: grant.id })
   return {
     accessToken: access.token,
     tokenType: 'Bearer',

@@ -72,7 +72,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
     throw error
   })
   const scopes = grantScopes({ requested: context.request.scope, client, policy: context.policy, forUser: true })
-  return issueUserTokens(deps, { client, subject: user.id, scopes, policy: context.policy })
+  return issueUserTokens(deps, { client, subject: user.id, scopes, policy: context.policy, grantType: 'password' })
 }
 
 export const password = {

@@ -1,27 +1,54 @@
-import type { RefreshTokenStore, RefreshTokenWithFamily } from '../tokens/token-store.js'
+import type { UserStore } from '../credentials/user-store.js'
 import type { Clock } from '../clock.js'
 import { OAuthError } from '../errors.js'
+import { endGrants } from '../grant-ending.js'
 import { refreshTokenKey } from '../tokens/refresh-token-format.js'
 import { narrowScopes } from '../scope.js'
+import type { GrantStore, RefreshTokenStore, RefreshTokenWithGrant } from '../tokens/token-store.js'
 import type { TokenService } from '../tokens/token-service.js'
-import type { Client, TokenResult } from '../types.js'
+import type { Client, GrantType, TokenResult } from '../types.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
 
-type Deps = { tokens: TokenService; refreshTokens: RefreshTokenStore; clock: Clock }
+type Deps = { tokens: TokenService; refreshTokens: RefreshTokenStore; grants: Pick<GrantStore, 'endGrants'>; users: Pick<UserStore, 'getUser'>; clock: Clock }
 
 const INVALID = (debug: string): OAuthError =>
   new OAuthError('invalid_grant', { description: 'The refresh token is invalid, expired or revoked.', debug })
 
+const scopeList = (scope: string): string[] => (scope === '' ? [] : scope.split(' '))
+
 /** RFC 6749 §6: the token must exist, be bound to this client, and be live. */
-async function findUsableToken(deps: Deps, client: Client, presented: string): Promise<RefreshTokenWithFamily> {
+async function findUsableToken(deps: Deps, client: Client, presented: string): Promise<RefreshTokenWithGrant> {
   const token = await deps.refreshTokens.findRefreshToken(refreshTokenKey(presented))
   if (!token) throw INVALID('unknown refresh token')
   // Another client's token is answered exactly like an unknown one.
   if (token.clientId !== client.id) throw INVALID('refresh token of another client')
   const now = deps.clock.now()
-  if (token.family.revokedAt !== null) throw INVALID('refresh family revoked')
-  if (token.expiresAt <= now || token.family.expiresAt <= now) throw INVALID('refresh token expired')
+  if (token.grant.revokedAt !== null) throw INVALID(`grant ended (${token.grant.revokedReason ?? 'revoked'})`)
+  if (token.expiresAt <= now || token.grant.expiresAt <= now) throw INVALID('refresh token expired')
   return token
+}
+
+/**
+ * A refresh re-checks what the grant stood on: the user still exists and is enabled, and the
+ * client still allows the grant type that created it. Refused, not ended: an operator who
+ * re-enables the client's grant type gets the grant back (disabling a user ends it anyway).
+ */
+async function checkGrantStillHolds(deps: Deps, client: Client, token: RefreshTokenWithGrant): Promise<void> {
+  const { grant } = token
+  if (grant.subjectType === 'user') {
+    const user = await deps.users.getUser(grant.subject)
+    if (!user || user.disabled) throw INVALID(user ? 'user disabled' : 'user deleted')
+  }
+  if (!client.grantTypes.includes(grant.grantType as GrantType)) throw INVALID(`client no longer allows the ${grant.grantType} grant`)
+}
+
+/**
+ * RFC 6749 §6: the access token's scope is the grant's, narrowed for this one token when the
+ * request names a scope (never widened), and cut to the scopes the client still holds. The
+ * refresh token keeps the grant's scope unchanged.
+ */
+function accessTokenScopes(requested: string | undefined, token: RefreshTokenWithGrant, client: Client): string[] {
+  return narrowScopes(requested, scopeList(token.scope)).filter((scope) => client.scopes.includes(scope))
 }
 
 /** A retry inside the client's reuse interval is a lost response, not an attack. */
@@ -29,10 +56,10 @@ function withinReuseInterval(client: Client, usedAt: number, now: number): boole
   return client.refreshTokenReuseInterval > 0 && now - usedAt <= client.refreshTokenReuseInterval * 1000
 }
 
-/** RFC 9700 §4.14.2: a rotated token presented again revokes its whole family. */
-async function rejectReuse(deps: Deps, token: RefreshTokenWithFamily): Promise<never> {
-  await deps.refreshTokens.revokeRefreshFamily(token.familyId, deps.clock.now())
-  throw INVALID('refresh token reuse detected; family revoked')
+/** RFC 9700 §4.14.2: a rotated token presented again ends its grant, and so every token of it. */
+async function rejectReuse(deps: Deps, token: RefreshTokenWithGrant): Promise<never> {
+  await endGrants(deps, { grantId: token.familyId }, 'reuse_detected')
+  throw INVALID('refresh token reuse detected; grant ended')
 }
 
 async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
@@ -45,40 +72,50 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
 }
 
 /**
+ * Rotation (RFC 9700 §4.14.2): the presented token is used up and its successor stored, in
+ * one compare-and-set. A token already used is reuse, unless it comes back inside the reuse
+ * interval: then it is a retry of a lost response and gets the same successor the first
+ * exchange stored, as long as that successor is itself unused.
+ */
+async function rotate(deps: Deps, client: Client, presented: string, token: RefreshTokenWithGrant): Promise<string> {
+  const now = deps.clock.now()
+  const successorAt = (usedAt: number) =>
+    deps.tokens.successorOf(presented, { client, familyId: token.familyId, familyExpiresAt: token.grant.expiresAt, subject: token.subject, scope: token.scope, usedAt })
+  let usedAt = token.usedAt
+  if (usedAt === null) {
+    const successor = successorAt(now)
+    if ((await deps.refreshTokens.rotateRefreshToken(token.digest, now, successor.record)) === 'consumed') return successor.token
+    // A concurrent request won the race just now.
+    usedAt = (await deps.refreshTokens.findRefreshToken(token.digest))?.usedAt ?? null
+  }
+  if (usedAt === null || !withinReuseInterval(client, usedAt, now)) return rejectReuse(deps, token)
+  const successor = successorAt(usedAt)
+  const stored = await deps.refreshTokens.findRefreshToken(successor.record.digest)
+  if (!stored || stored.usedAt !== null) return rejectReuse(deps, token)
+  return successor.token
+}
+
+/**
  * RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2): checks the presented
- * token for `client`, issues its successor and a new access token. Shared with the api_key
- * grant, whose refresh tokens stand for the key's client.
+ * token and its grant for `client`, issues its successor and a new access token. Shared with
+ * the api_key grant, whose refresh tokens stand for the key's client.
  */
 export async function exchangeRefreshToken(deps: Deps, client: Client, presented: string, requestedScope: string | undefined): Promise<TokenResult> {
   const token = await findUsableToken(deps, client, presented)
-  const scopes = narrowScopes(requestedScope, token.scope === '' ? [] : token.scope.split(' '))
-  const now = deps.clock.now()
+  await checkGrantStillHolds(deps, client, token)
+  const scopes = accessTokenScopes(requestedScope, token, client)
 
   let refreshToken: string
   if (!client.rotateRefreshTokens) {
     // Reuse mode: the same token stays valid; its sliding lifetime starts again.
     if (token.usedAt !== null) await rejectReuse(deps, token)
-    await deps.refreshTokens.touchRefreshToken(token.digest, Math.min(token.family.expiresAt, now + client.refreshTokenSlidingTtl * 1000))
+    await deps.refreshTokens.touchRefreshToken(token.digest, Math.min(token.grant.expiresAt, deps.clock.now() + client.refreshTokenSlidingTtl * 1000))
     refreshToken = presented
   } else {
-    const successor = deps.tokens.newRefreshToken({
-      client,
-      familyId: token.familyId,
-      familyExpiresAt: token.family.expiresAt,
-      subject: token.subject,
-      scopes,
-    })
-    const rotated = token.usedAt === null && (await deps.refreshTokens.rotateRefreshToken(token.digest, now, successor.record)) === 'consumed'
-    if (!rotated) {
-      // Used already: by an earlier request, or by a concurrent one that won the race just now.
-      const usedAt = token.usedAt ?? (await deps.refreshTokens.findRefreshToken(token.digest))?.usedAt ?? null
-      if (usedAt === null || !withinReuseInterval(client, usedAt, now)) await rejectReuse(deps, token)
-      await deps.refreshTokens.insertRefreshToken(successor.record)
-    }
-    refreshToken = successor.token
+    refreshToken = await rotate(deps, client, presented, token)
   }
 
-  const access = await deps.tokens.issueAccessToken({ client, subject: token.subject, scopes, familyId: token.familyId })
+  const access = await deps.tokens.issueAccessToken({ client, subject: token.subject, scopes, grantId: token.familyId })
   return {
     accessToken: access.token,
     tokenType: 'Bearer',

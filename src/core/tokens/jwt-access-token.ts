@@ -12,6 +12,8 @@ export interface AccessTokenClaims {
   jti: string
   client_id: string
   scope: string
+  /** Gatehouse's grant id (not registered; like OpenID's `sid`): absent on client_credentials tokens. */
+  gid?: string
 }
 
 /**

@@ -16,9 +16,14 @@ const RANDOM_BYTES = 32
 const FORMAT = /^rt-[A-Za-z0-9_-]{51}$/
 
 export function generateRefreshToken(random: Random, now: number): string {
+  return deriveRefreshToken(random.bytes(RANDOM_BYTES), now)
+}
+
+/** A refresh token whose secret part is given (32 bytes, e.g. an HMAC) instead of drawn. */
+export function deriveRefreshToken(secret: Buffer, now: number): string {
   const bytes = Buffer.alloc(TIME_BYTES + RANDOM_BYTES)
   bytes.writeUIntBE(Math.max(0, Math.floor(now)), 0, TIME_BYTES)
-  random.bytes(RANDOM_BYTES).copy(bytes, TIME_BYTES)
+  secret.copy(bytes, TIME_BYTES, 0, RANDOM_BYTES)
   return REFRESH_TOKEN_PREFIX + bytes.toString('base64url')
 }
 

@@ -1,20 +1,34 @@
-import type { AccessTokenStore, RefreshTokenRecord, RefreshTokenStore } from './token-store.js'
+import { createHmac } from 'node:crypto'
+import type { AccessTokenStore, GrantRecord, GrantStore, GrantSubjectType, RefreshTokenRecord, RefreshTokenStore } from './token-store.js'
 import { toSeconds, type Clock } from '../clock.js'
 import { digestSecret } from '../credentials/secrets.js'
 import type { Random } from '../random.js'
 import type { Client } from '../types.js'
-import { signAccessToken } from './jwt-access-token.js'
+import { signAccessToken, type AccessTokenClaims } from './jwt-access-token.js'
 import type { KeyRing } from './key-ring.js'
 import { generateOpaqueToken } from './opaque-token.js'
-import { generateRefreshToken, refreshTokenKey } from './refresh-token-format.js'
+import { deriveRefreshToken, generateRefreshToken, refreshTokenKey } from './refresh-token-format.js'
 import { timeOrderedUuid } from '../ids.js'
 
 export interface AccessTokenGrant {
   client: Client
   subject: string
   scopes: string[]
-  /** Refresh family the token descends from, so revoking the family reaches opaque tokens too. */
-  familyId?: string | null
+  /** The grant the token is minted from (none for client_credentials): ending the grant ends the token. */
+  grantId?: string | null
+}
+
+/** What starts a grant: who, for which client, through which grant type, with which scopes. */
+export interface NewGrant {
+  client: Client
+  subject: string
+  subjectType: GrantSubjectType
+  grantType: string
+  scopes: string[]
+  /** The API key whose exchange starts it. */
+  apiKeyId?: string | null
+  /** Whether the grant gets a refresh token (a family); without one it lives as long as its access token. */
+  withRefreshToken: boolean
 }
 
 export interface IssuedAccessToken {
@@ -29,18 +43,26 @@ export interface IssuedRefreshToken {
 
 type Deps = {
   keys: KeyRing
-  store: AccessTokenStore & RefreshTokenStore
+  store: AccessTokenStore & RefreshTokenStore & Pick<GrantStore, 'insertGrant'>
   clock: Clock
   random: Random
   issuer: string
+  /**
+   * HMAC key for refresh-token successors (see `successorOf`); every instance must share it,
+   * so it is derived from GATEHOUSE_SECRET. Random per process when omitted (tests).
+   */
+  successorKey?: Buffer
 }
 
 /** Mints access and refresh tokens in the client's chosen format. The only place tokens are made. */
 export class TokenService {
   readonly #deps: Deps
 
+  readonly #successorKey: Buffer
+
   constructor(deps: Deps) {
     this.#deps = deps
+    this.#successorKey = deps.successorKey ?? deps.random.bytes(32)
   }
 
   get issuer(): string {
@@ -61,7 +83,7 @@ export class TokenService {
         subject: grant.subject,
         scope,
         audience,
-        familyId: grant.familyId ?? null,
+        grantId: grant.grantId ?? null,
         issuedAt: now,
         expiresAt: now + expiresIn * 1000,
         revokedAt: null,
@@ -70,7 +92,8 @@ export class TokenService {
     }
     const iat = toSeconds(now)
     // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti are required; scope per §2.2.3.
-    const token = signAccessToken(this.#deps.keys, {
+    // `gid` names the grant, so introspection can tell when the grant has ended.
+    const claims: AccessTokenClaims = {
       iss: this.#deps.issuer,
       sub: grant.subject,
       aud: audience,
@@ -79,7 +102,9 @@ export class TokenService {
       jti: this.#deps.random.bytes(16).toString('base64url'),
       client_id: client.id,
       scope,
-    })
+    }
+    if (grant.grantId) claims.gid = grant.grantId
+    const token = signAccessToken(this.#deps.keys, claims)
     return { token, expiresIn }
   }
 
@@ -93,41 +118,62 @@ export class TokenService {
   }): IssuedRefreshToken {
     const now = this.#deps.clock.now()
     const token = generateRefreshToken(this.#deps.random, now)
-    // Sliding lifetime, capped by the family's absolute lifetime.
-    const expiresAt = Math.min(input.familyExpiresAt, now + input.client.refreshTokenSlidingTtl * 1000)
+    return { token, record: this.#refreshRecord(token, input.client, input.familyId, input.familyExpiresAt, input.subject, input.scopes.join(' '), now) }
+  }
+
+  #refreshRecord(token: string, client: Client, familyId: string, familyExpiresAt: number, subject: string, scope: string, now: number): RefreshTokenRecord {
     return {
-      token,
-      record: {
-        digest: refreshTokenKey(token),
-        familyId: input.familyId,
-        clientId: input.client.id,
-        subject: input.subject,
-        scope: input.scopes.join(' '),
-        audience: input.client.audience,
-        issuedAt: now,
-        expiresAt,
-        usedAt: null,
-      },
+      digest: refreshTokenKey(token),
+      familyId,
+      clientId: client.id,
+      subject,
+      scope,
+      audience: client.audience,
+      issuedAt: now,
+      // Sliding lifetime, capped by the grant's absolute lifetime.
+      expiresAt: Math.min(familyExpiresAt, now + client.refreshTokenSlidingTtl * 1000),
+      usedAt: null,
     }
   }
 
   /**
-   * Starts a refresh family (first issue after a password or API key grant). `apiKeyId` names
-   * the key an api_key exchange used, so that revoking the key ends the family.
+   * The successor of a refresh token rotated at `usedAt`: derived, not drawn, from the presented
+   * token (HMAC under a server key), so a retry inside the reuse interval is answered with the
+   * very successor the first exchange stored (an idempotent retry), never a second live chain.
+   * Only the server can derive it: the key never leaves it.
    */
-  async issueRefreshToken(client: Client, subject: string, scopes: string[], apiKeyId: string | null = null): Promise<IssuedRefreshToken> {
+  successorOf(presented: string, input: { client: Client; familyId: string; familyExpiresAt: number; subject: string; scope: string; usedAt: number }): IssuedRefreshToken {
+    const token = deriveRefreshToken(createHmac('sha256', this.#successorKey).update(presented).digest(), input.usedAt)
+    return { token, record: this.#refreshRecord(token, input.client, input.familyId, input.familyExpiresAt, input.subject, input.scope, input.usedAt) }
+  }
+
+  /**
+   * Starts a grant (RFC 6749 §1.3) and, with `withRefreshToken`, its refresh family's first
+   * token, in one write. A grant without refresh tokens lives as long as its access token.
+   */
+  async startGrant(input: NewGrant): Promise<{ grant: GrantRecord; refresh?: IssuedRefreshToken }> {
     const now = this.#deps.clock.now()
-    const family = {
+    const { client } = input
+    const grant: GrantRecord = {
       id: timeOrderedUuid(this.#deps.random, now),
       clientId: client.id,
-      subject,
-      expiresAt: now + client.refreshTokenAbsoluteTtl * 1000,
-      revokedAt: null,
+      subject: input.subject,
+      subjectType: input.subjectType,
+      grantType: input.grantType,
+      scope: input.scopes.join(' '),
+      audience: client.audience,
+      apiKeyId: input.apiKeyId ?? null,
       createdAt: now,
-      apiKeyId,
+      expiresAt: now + (input.withRefreshToken ? client.refreshTokenAbsoluteTtl : client.accessTokenTtl) * 1000,
+      revokedAt: null,
+      revokedReason: null,
     }
-    const issued = this.newRefreshToken({ client, familyId: family.id, familyExpiresAt: family.expiresAt, subject, scopes })
-    await this.#deps.store.insertRefreshFamily(family, issued.record)
-    return issued
+    if (!input.withRefreshToken) {
+      await this.#deps.store.insertGrant(grant)
+      return { grant }
+    }
+    const refresh = this.newRefreshToken({ client, familyId: grant.id, familyExpiresAt: grant.expiresAt, subject: input.subject, scopes: input.scopes })
+    await this.#deps.store.insertGrant(grant, refresh.record)
+    return { grant, refresh }
   }
 }

@@ -1,18 +1,62 @@
-/** Port: refresh families, refresh tokens and access-token state (token service, refresh grant, introspection, revocation). The core owns it; the store (src/store) implements it. */
-export interface RefreshFamily {
+/** Port: grants, their refresh tokens and access-token state (token service, refresh grant, introspection, revocation). The core owns it; the store (src/store) implements it. */
+/** Who a grant acts for: a user (password, a user login through an API key) or the client itself. */
+export type GrantSubjectType = 'user' | 'client'
+
+/** Why a grant ended; stored with it, shown to operators. */
+export type GrantEndReason =
+  | 'refresh_token_revoked'
+  | 'reuse_detected'
+  | 'user_disabled'
+  | 'user_deleted'
+  | 'password_changed'
+  | 'client_deleted'
+  | 'client_no_longer_allowed'
+  | 'secret_rotated'
+  | 'api_key_revoked'
+  | 'sessions_ended'
+
+/**
+ * A grant: one authorization a subject gave a client (RFC 6749 §1.3), and everything minted
+ * from it. Its refresh tokens are one family (RFC 9700 §4.14.2): the family id is the grant
+ * id. Its access tokens name it (opaque tokens by column, JWTs by the `gid` claim), so ending
+ * the grant ends all of them at once.
+ */
+export interface GrantRecord {
   id: string
   clientId: string
   subject: string
-  /** The family may not live past this, however often it is refreshed (absolute lifetime). */
+  subjectType: GrantSubjectType
+  /** The grant type that created it (`password`, `api_key`, …): refresh re-checks the client still allows it. */
+  grantType: string
+  /** The scopes granted, space-delimited; a refresh never widens them (RFC 6749 §6). */
+  scope: string
+  audience: string | null
+  /** The API key whose exchange started the grant; null for client-authenticated grants. */
+  apiKeyId: string | null
+  createdAt: number
+  /** The grant may not live past this, however often it is refreshed (absolute lifetime). */
   expiresAt: number
   revokedAt: number | null
-  createdAt: number
-  /** The API key whose exchange started the family; null for client-authenticated grants. */
-  apiKeyId?: string | null
+  revokedReason: GrantEndReason | null
+}
+
+/** Which live grants to end: one, a user's (with one client or all), a client's, or an API key's. */
+export type GrantSelector = { grantId: string } | { subject: string; clientId?: string } | { clientId: string } | { apiKeyId: string }
+
+export interface GrantStore {
+  /** Stores a grant and, when it has refresh tokens, the first of them, in one transaction. */
+  insertGrant(grant: GrantRecord, firstRefreshToken?: RefreshTokenRecord): Promise<void>
+  getGrant(id: string): Promise<GrantRecord | undefined>
+  /**
+   * Ends every live grant the selector matches (sets `revokedAt` and the reason; ended ones
+   * keep their first reason). Idempotent; returns how many it ended.
+   */
+  endGrants(selector: GrantSelector, at: number, reason: GrantEndReason): Promise<number>
 }
 
 export interface RefreshTokenRecord {
   digest: string
+  /** The grant the token belongs to: its refresh family (RFC 9700 §4.14.2). */
   familyId: string
   clientId: string
   subject: string
@@ -24,27 +68,22 @@ export interface RefreshTokenRecord {
   usedAt: number | null
 }
 
-export interface RefreshTokenWithFamily extends RefreshTokenRecord {
-  family: RefreshFamily
+export interface RefreshTokenWithGrant extends RefreshTokenRecord {
+  grant: GrantRecord
 }
 
 export type ConsumeResult = 'consumed' | 'already-used'
 
 export interface RefreshTokenStore {
-  insertRefreshFamily(family: RefreshFamily, first: RefreshTokenRecord): Promise<void>
-  findRefreshToken(digest: string): Promise<RefreshTokenWithFamily | undefined>
+  findRefreshToken(digest: string): Promise<RefreshTokenWithGrant | undefined>
   /**
    * Marks the token used and stores its successor in one transaction. Exactly one of
    * several concurrent calls for the same token returns 'consumed'; the others return
    * 'already-used' and store nothing.
    */
   rotateRefreshToken(digest: string, at: number, successor: RefreshTokenRecord): Promise<ConsumeResult>
-  /** Stores another token in a family (a retry inside the reuse interval). */
-  insertRefreshToken(token: RefreshTokenRecord): Promise<void>
   /** Extends an unrotated token's expiry (sliding lifetime without rotation). */
   touchRefreshToken(digest: string, expiresAt: number): Promise<void>
-  /** Revokes every token of the family (RFC 9700 §4.14). Idempotent. */
-  revokeRefreshFamily(familyId: string, at: number): Promise<void>
 }
 
 export interface OpaqueTokenRecord {
@@ -53,7 +92,8 @@ export interface OpaqueTokenRecord {
   subject: string
   scope: string
   audience: string
-  familyId: string | null
+  /** The grant it was minted from; null for client_credentials (the client acts for itself). */
+  grantId: string | null
   issuedAt: number
   expiresAt: number
   revokedAt: number | null
@@ -61,8 +101,8 @@ export interface OpaqueTokenRecord {
 
 export interface AccessTokenStore {
   insertOpaqueToken(token: OpaqueTokenRecord): Promise<void>
-  /** Null `familyRevokedAt` when the token has no family or the family stands. */
-  findOpaqueToken(digest: string): Promise<(OpaqueTokenRecord & { familyRevokedAt: number | null }) | undefined>
+  /** `grantEnded` is true when the token's grant was ended or is gone. */
+  findOpaqueToken(digest: string): Promise<(OpaqueTokenRecord & { grantEnded: boolean }) | undefined>
   revokeOpaqueToken(digest: string, at: number): Promise<void>
   /** Remembers a revoked JWT until it would have expired anyway. */
   revokeJwt(jti: string, expiresAt: number): Promise<void>

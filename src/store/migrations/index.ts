@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely'
+import { sql, type Kysely, type Migration } from 'kysely'
 
 /**
  * Migrations, one definition for both databases: Kysely's schema builder emits each
@@ -150,6 +150,26 @@ export const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       // Housekeeping keeps a family while an opaque token minted from it lives: look them up by family.
       await db.schema.createIndex('opaque_tokens_family_id').on('opaque_tokens').column('family_id').execute()
+    },
+  },
+  '2026-12-01-050-grants': {
+    async up(db: Kysely<unknown>) {
+      // A refresh family becomes a grant record (issue 11): what was granted, to whom, by which
+      // grant type, and why it ended. Access tokens name their grant.
+      await db.schema.alterTable('refresh_families').renameTo('grants').execute()
+      await db.schema.alterTable('grants').addColumn('subject_type', 'text', (c) => c.notNull().defaultTo('user')).execute()
+      await db.schema.alterTable('grants').addColumn('grant_type', 'text', (c) => c.notNull().defaultTo('password')).execute()
+      await db.schema.alterTable('grants').addColumn('scope', 'text', (c) => c.notNull().defaultTo('')).execute()
+      await db.schema.alterTable('grants').addColumn('audience', 'text').execute()
+      await db.schema.alterTable('grants').addColumn('revoked_reason', 'text').execute()
+      // Existing families: an API key started those that name one; the subject is the client
+      // itself when they are equal; the scope is that of the family's newest token.
+      await sql`UPDATE grants SET grant_type = 'api_key' WHERE api_key_id IS NOT NULL`.execute(db)
+      await sql`UPDATE grants SET subject_type = 'client' WHERE subject = client_id`.execute(db)
+      await sql`UPDATE grants SET scope = COALESCE((SELECT t.scope FROM refresh_tokens t WHERE t.family_id = grants.id ORDER BY t.issued_at DESC LIMIT 1), '')`.execute(db)
+      await db.schema.createIndex('grants_subject').on('grants').columns(['subject', 'client_id']).execute()
+      await db.schema.alterTable('opaque_tokens').renameColumn('family_id', 'grant_id').execute()
+      await db.schema.alterTable('clients').addColumn('tokens_not_before', 'bigint').execute()
     },
   },
 }

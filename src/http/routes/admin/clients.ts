@@ -85,14 +85,16 @@ export function registerClientRoutes(app: FastifyInstance, deps: AdminDeps): voi
     },
   )
 
-  app.post<{ Params: { clientId: string } }>(
+  app.post<{ Params: { clientId: string }; Querystring: { revoke_tokens?: boolean } }>(
     '/clients/:clientId/secret',
     {
       schema: {
         tags,
         summary: 'Rotate a client secret',
-        description: 'Replaces the secret; the old one stops working at once. The new secret is shown only in this answer.',
+        description:
+          'Replaces the secret; the old one stops working at once. The new secret is shown only in this answer. With `revoke_tokens=true` every token issued so far stops working too: the client\'s grants end and its earlier access tokens introspect inactive.',
         params: clientParams,
+        querystring: { type: 'object', properties: { revoke_tokens: { type: 'boolean', default: false, description: 'End every grant of the client and make its earlier access tokens inactive.' } }, additionalProperties: false },
         response: {
           200: { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' } }, required: ['client_id', 'client_secret'] },
           ...problemResponses,
@@ -102,9 +104,10 @@ export function registerClientRoutes(app: FastifyInstance, deps: AdminDeps): voi
     },
     async (request, reply) => {
       const operator = operatorOf(request)
-      const rotated = await deps.clients.rotateSecret(request.params.clientId)
+      const revokeTokens = request.query.revoke_tokens === true
+      const rotated = await deps.clients.rotateSecret(request.params.clientId, { revokeTokens })
       if (!rotated) throw notFound(request.params.clientId)
-      await deps.audit.record({ actor: operator.actor, action: 'client.secret_rotated', target: `client:${rotated.client.id}`, ip: operator.ip })
+      await deps.audit.record({ actor: operator.actor, action: 'client.secret_rotated', target: `client:${rotated.client.id}`, ip: operator.ip, details: { revoke_tokens: revokeTokens } })
       return reply.header('cache-control', 'no-store').send({ client_id: rotated.client.id, client_secret: rotated.clientSecret })
     },
   )

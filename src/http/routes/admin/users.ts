@@ -67,7 +67,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: AdminDeps): void 
         schema: {
           tags,
           summary: `${verb === 'disable' ? 'Disable' : 'Enable'} a user`,
-          description: disabled ? 'A disabled user cannot log in; tokens already issued stay valid until they expire.' : 'Lets a disabled user log in again.',
+          description: disabled ? 'A disabled user cannot log in, and every grant they gave ends: their refresh tokens stop working and their access tokens introspect inactive at once.' : 'Lets a disabled user log in again (grants ended when they were disabled stay ended).',
           params: userParams,
           response: { 200: { $ref: 'User#' }, ...problemResponses, 404: { $ref: 'Problem#' } },
         },
@@ -88,6 +88,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: AdminDeps): void 
       schema: {
         tags,
         summary: "Set a user's password",
+        description: 'Ends every grant the user gave with the old password: their refresh tokens stop working and their access tokens introspect inactive.',
         params: userParams,
         body: passwordSchema,
         response: { 204: { type: 'null', description: 'Changed.' }, ...problemResponses, 404: { $ref: 'Problem#' } },
@@ -99,6 +100,30 @@ export function registerUserRoutes(app: FastifyInstance, deps: AdminDeps): void 
       if (!user) throw notFound(request.params.userId)
       await deps.audit.record({ actor: operator.actor, action: 'user.password_changed', target: `user:${user.id}`, ip: operator.ip })
       return reply.code(204).send()
+    },
+  )
+
+  app.post<{ Params: { userId: string } }>(
+    '/users/:userId/end-sessions',
+    {
+      schema: {
+        tags,
+        summary: "End a user's sessions",
+        description: 'Ends every grant the user gave, with every client: their refresh tokens stop working and their access tokens introspect inactive at once, on every instance. The user can still log in again.',
+        params: userParams,
+        response: {
+          200: { type: 'object', properties: { user_id: { type: 'string' }, ended_grants: { type: 'integer', description: 'How many live grants ended.' } }, required: ['user_id', 'ended_grants'] },
+          ...problemResponses,
+          404: { $ref: 'Problem#' },
+        },
+      },
+    },
+    async (request) => {
+      const operator = operatorOf(request)
+      const result = await deps.users.endSessions(request.params.userId)
+      if (!result) throw notFound(request.params.userId)
+      await deps.audit.record({ actor: operator.actor, action: 'user.sessions_ended', target: `user:${result.user.id}`, ip: operator.ip, details: { ended_grants: result.ended } })
+      return { user_id: result.user.id, ended_grants: result.ended }
     },
   )
 }
