@@ -71,6 +71,13 @@ export interface VerifierOptions {
   jwksCacheMaxAgeMs?: number
   /** Without it, opaque (non-JWT) tokens are refused as invalid_token. */
   introspection?: IntrospectionSettings
+  /**
+   * Also ask introspection about JWTs that pass the local checks (needs `introspection`), so a
+   * token whose grant has ended (refresh token revoked, user disabled, client deleted, secret
+   * rotated with "revoke tokens") is refused within `cacheTtlSeconds`. Off by default: a JWT is
+   * then accepted until it expires, whatever happened to its grant (docs/sdk.md).
+   */
+  checkRevocation?: boolean
   fetch?: typeof globalThis.fetch
   clock?: VerifierClock
 }
@@ -179,9 +186,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
       })
     : undefined
   const requiredScopes = [...(options.requiredScopes ?? [])]
+  if (options.checkRevocation && !introspection) throw new TypeError('checkRevocation needs the introspection settings (the resource server\'s client id and secret)')
+  const revocationCheck = options.checkRevocation ? introspection : undefined
+
+  async function verifyJwt(token: string): Promise<VerifiedToken> {
+    const verified = fromJwt(await checkJwt(token))
+    // Signature first: a forged token costs no introspection call.
+    if (revocationCheck) await revocationCheck.check(token)
+    return verified
+  }
 
   async function verify(token: string, call: VerifyCallOptions = {}): Promise<VerifiedToken> {
-    const verified = isJwt(token) ? fromJwt(await checkJwt(token)) : await verifyOpaque(token)
+    const verified = isJwt(token) ? await verifyJwt(token) : await verifyOpaque(token)
     checkScopes(verified.scopes, call.requiredScopes ? [...requiredScopes, ...call.requiredScopes] : requiredScopes)
     return verified
   }
