@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   scale: () => import('./scale.js'),
   verify: () => import('./verify.js'),
   soak: () => import('./soak.js'),
+  'login-flood': () => import('./login-flood.js'),
 }
 
 const [name = 'tokens', ...args] = process.argv.slice(2)

@@ -20,6 +20,7 @@ import type { ChangeFeed } from './store/change-feed.js'
 import { openChangeFeed } from './store/open-change-feed.js'
 import { openStore } from './store/open-store.js'
 import { AbuseGuard } from './core/abuse/abuse-guard.js'
+import { PasswordHashQueue } from './core/abuse/password-hash-queue.js'
 import type { RateLimiter } from './core/abuse/limits.js'
 import { openLimits } from './limits/open-limits.js'
 import { GatehouseMetrics, instrumentStore } from './metrics/metrics.js'
@@ -112,7 +113,13 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     const clientCache = new ClientCache({ store: timedStore, clock }, config.clientCacheTtlMs)
     metrics.observe({ clientCacheStats: () => clientCache.stats, publishedSigningKeys: () => keys.publishedCount })
     limits = openLimits(config.limits, { clock, logger: options.logger, onBackendError: () => metrics.limitBackendErrors.inc() })
-    const guard = new AbuseGuard({ limiter: limits.limiter, lockout: limits.lockout, limits: config.limits, onRefused: (scope) => metrics.refused(scope) })
+    const guard = new AbuseGuard({
+      limiter: limits.limiter,
+      lockout: limits.lockout,
+      limits: config.limits,
+      onRefused: (scope) => metrics.refused(scope),
+      passwordChecks: new PasswordHashQueue(config.limits.passwordChecks),
+    })
     // Another instance changed something we may hold: drop it (API keys are not cached).
     changes.subscribe((notice) => {
       if (notice.kind === 'client') clientCache.invalidate(notice.id)

@@ -1,5 +1,6 @@
 import { DEFAULT_LOCKOUT_POLICY, type LockoutPolicy, type RateLimit } from '../core/abuse/limits.js'
 import type { IdentityLimits } from '../core/abuse/abuse-guard.js'
+import type { PasswordHashLimits } from '../core/abuse/password-hash-queue.js'
 
 /** Rate limits and lockout as configured (docs/operations.md); null switches one off. */
 export interface LimitsConfig extends IdentityLimits {
@@ -10,6 +11,8 @@ export interface LimitsConfig extends IdentityLimits {
   redisUrl: string | undefined
   /** GATEHOUSE_REDIS_PREFIX: key prefix, so deployments (or test runs) can share one Redis. */
   redisPrefix: string
+  /** Password checks at once, and waiting per source address and in all (PasswordHashQueue). */
+  passwordChecks: PasswordHashLimits
 }
 
 export const DEFAULT_LIMITS = {
@@ -20,6 +23,9 @@ export const DEFAULT_LIMITS = {
   GATEHOUSE_LOCKOUT: '5/15m',
   GATEHOUSE_LOCKOUT_DURATION: '5m',
   GATEHOUSE_LOCKOUT_MAX_DURATION: '1h',
+  GATEHOUSE_PASSWORD_CHECKS: '1',
+  GATEHOUSE_PASSWORD_CHECKS_PER_SOURCE: '2',
+  GATEHOUSE_PASSWORD_CHECKS_QUEUE: '256',
 } as const
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
@@ -71,5 +77,16 @@ export function loadLimits(env: NodeJS.ProcessEnv): LimitsConfig {
     },
     redisUrl,
     redisPrefix: env.GATEHOUSE_REDIS_PREFIX || 'gatehouse:',
+    passwordChecks: {
+      concurrency: positiveInteger('GATEHOUSE_PASSWORD_CHECKS', read('GATEHOUSE_PASSWORD_CHECKS')),
+      perSource: positiveInteger('GATEHOUSE_PASSWORD_CHECKS_PER_SOURCE', read('GATEHOUSE_PASSWORD_CHECKS_PER_SOURCE')),
+      total: positiveInteger('GATEHOUSE_PASSWORD_CHECKS_QUEUE', read('GATEHOUSE_PASSWORD_CHECKS_QUEUE')),
+    },
   }
+}
+
+function positiveInteger(name: string, value: string): number {
+  const number = Number(value)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) throw new LimitsConfigError(`${name} must be a whole number above 0, not "${value}"`)
+  return number
 }

@@ -101,6 +101,26 @@ describe('developer console over HTTP', () => {
     assert.doesNotMatch(JSON.stringify(events), /wrong-password-9/)
   })
 
+  it('takes one attempt per sign-in form: a nonce cookie posted again is refused before any password check', async () => {
+    const browser = new Browser(server.url)
+    const form = await browser.go('/console/login')
+    const nonceCookie = browser.cookies.get('gatehouse_console_login') ?? ''
+    const post = () =>
+      fetch(`${server.url}/console/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `gatehouse_console_login=${nonceCookie}` },
+        body: new URLSearchParams({ _csrf: Browser.csrf(form), username: 'ada@example.com', password: 'wrong-password-9' }).toString(),
+      })
+    await server.server.gatehouse.audit.flush()
+    const failuresBefore = (await server.server.gatehouse.audit.list({ limit: 100, action: 'user.authentication_failed' })).length
+    const answers = await Promise.all(Array.from({ length: 20 }, post))
+    assert.deepEqual(answers.map((answer) => answer.status).sort(), [401, ...Array(19).fill(403)])
+    await server.server.gatehouse.audit.flush()
+    // One password check was made, not twenty.
+    assert.equal((await server.server.gatehouse.audit.list({ limit: 100, action: 'user.authentication_failed' })).length, failuresBefore + 1)
+  })
+
   it('refuses a state-changing post without the CSRF token, and creates nothing', async () => {
     const browser = new Browser(server.url)
     await browser.signIn('ada@example.com', 'ada-password-1')

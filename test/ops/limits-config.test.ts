@@ -17,7 +17,14 @@ describe('rate limit and lockout settings', () => {
       lockout: { ...DEFAULT_LOCKOUT_POLICY, maxFailures: 5, windowMs: 15 * 60_000, baseLockMs: 5 * 60_000, maxLockMs: 60 * 60_000 },
       redisUrl: undefined,
       redisPrefix: 'gatehouse:',
+      passwordChecks: { concurrency: 1, perSource: 2, total: 256 },
     })
+  })
+
+  it('reads the password check limits and refuses what is not a whole number above 0', () => {
+    assert.deepEqual(load({ GATEHOUSE_PASSWORD_CHECKS: '4', GATEHOUSE_PASSWORD_CHECKS_PER_SOURCE: '1', GATEHOUSE_PASSWORD_CHECKS_QUEUE: '10' }).passwordChecks, { concurrency: 4, perSource: 1, total: 10 })
+    assert.throws(() => load({ GATEHOUSE_PASSWORD_CHECKS: '0' }), /GATEHOUSE_PASSWORD_CHECKS must be a whole number above 0, not "0"/)
+    assert.throws(() => load({ GATEHOUSE_PASSWORD_CHECKS_QUEUE: '1.5' }), /GATEHOUSE_PASSWORD_CHECKS_QUEUE must be a whole number above 0/)
   })
 
   it('reads COUNT/PERIOD, off, durations and the Redis URL', () => {

@@ -1,5 +1,6 @@
 import { OAuthError } from '../errors.js'
 import type { LoginLockout, RateLimit, RateLimiter } from './limits.js'
+import type { PasswordHashQueue } from './password-hash-queue.js'
 
 /** Per-identity limits; null switches one off. */
 export interface IdentityLimits {
@@ -12,7 +13,7 @@ export interface IdentityLimits {
 }
 
 /** What the guard refused, for metrics: which limit. */
-export type LimitScope = 'ip' | 'client' | 'api_key' | 'credential_failures' | 'user_lockout'
+export type LimitScope = 'ip' | 'client' | 'api_key' | 'credential_failures' | 'user_lockout' | 'password_checks'
 
 type Deps = {
   limiter: RateLimiter
@@ -21,6 +22,8 @@ type Deps = {
   limits: IdentityLimits
   /** Called on each refusal (metrics); must not block. */
   onRefused?: (scope: LimitScope) => void
+  /** Password checks take turns by source (a flood cannot starve a person's login); none when omitted. */
+  passwordChecks?: PasswordHashQueue
 }
 
 /**
@@ -70,6 +73,18 @@ export class AbuseGuard {
   /** Counts a failed login; returns the ms of the lock it started, or 0. */
   async userFailed(username: string): Promise<number> {
     return this.#deps.lockout ? this.#deps.lockout.recordFailure(username) : 0
+  }
+
+  /** Runs one password check (argon2) in `source`'s turn; 503 when too many wait (see PasswordHashQueue). */
+  async passwordCheck<T>(source: string, check: () => Promise<T>): Promise<T> {
+    const queue = this.#deps.passwordChecks
+    if (!queue) return check()
+    try {
+      return await queue.run(source, check)
+    } catch (error) {
+      if (error instanceof OAuthError && error.code === 'temporarily_unavailable') this.#deps.onRefused?.('password_checks')
+      throw error
+    }
   }
 
   async userSucceeded(username: string): Promise<void> {

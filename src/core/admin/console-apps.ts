@@ -73,7 +73,7 @@ export class ConsoleApps {
    */
   async signIn(username: string, password: string, ip: string): Promise<User | undefined> {
     try {
-      return await checkUserCredentials(this.#deps.store, username, password, this.#deps.guard)
+      return await checkUserCredentials(this.#deps.store, username, password, this.#deps.guard, ip)
     } catch (error) {
       if (!(error instanceof OAuthError) || error.code !== 'invalid_grant') throw error
       this.#deps.audit.note({ actor: 'anonymous', action: 'user.authentication_failed', target: `user:${username.trim().toLowerCase()}`, ip, details: { reason: error.debug ?? 'invalid credentials', via: 'console' } })

@@ -112,7 +112,7 @@ async function exchangeKey(context: GrantContext, deps: Deps, presented: string)
     }
     const username = request.username
     subject = (
-      await checkUserCredentials(deps.users, username, request.password, deps.guard).catch((error: unknown) => {
+      await checkUserCredentials(deps.users, username, request.password, deps.guard, ip).catch((error: unknown) => {
         reportFailure(deps, error, 'user', username.trim().toLowerCase(), ip, client.id)
         throw error
       })

@@ -18,15 +18,17 @@ const INVALID_CREDENTIALS = 'invalid_username_or_password'
  * username (the guard's lockout, kept for unknown names too) answers exactly the same, even
  * to the right password.
  */
-export async function checkUserCredentials(users: UserStore, username: string, password: string, guard?: AbuseGuard): Promise<User> {
+export async function checkUserCredentials(users: UserStore, username: string, password: string, guard?: AbuseGuard, source = ''): Promise<User> {
   const name = username.trim().toLowerCase()
+  // The argon2 work takes its turn by source, so a flood from one address cannot starve others.
+  const hashing = <T>(check: () => Promise<T>): Promise<T> => (guard ? guard.passwordCheck(source, check) : check())
   const lockedFor = guard ? await guard.userLockedFor(name) : 0
   if (lockedFor > 0) {
-    await burnPasswordCheck(password)
+    await hashing(() => burnPasswordCheck(password))
     throw new OAuthError('invalid_grant', { description: INVALID_CREDENTIALS, debug: `account locked (${lockedFor} s left)` })
   }
   const user = await users.getUserByUsername(name)
-  const valid = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password)
+  const valid = await hashing(() => (user ? verifyPassword(user.passwordHash, password) : burnPasswordCheck(password)))
   if (!user || !valid || user.disabled) {
     const lockedMs = guard ? await guard.userFailed(name) : 0
     const reason = !user ? 'unknown username' : user.disabled ? 'user disabled' : 'wrong password'
@@ -67,7 +69,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   if (password === undefined) {
     throw new OAuthError('invalid_request', { description: 'The password parameter is required.' })
   }
-  const user = await checkUserCredentials(deps.users, username, password, deps.guard).catch((error: unknown) => {
+  const user = await checkUserCredentials(deps.users, username, password, deps.guard, context.request.origin?.ip).catch((error: unknown) => {
     reportFailedLogin(deps, error, { username, clientId: client.id, ip: context.request.origin?.ip })
     throw error
   })

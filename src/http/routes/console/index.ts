@@ -4,12 +4,13 @@ import type { Logger } from 'pino'
 import { CONSOLE_GRANTS, ConsoleApps, ConsoleError, type ConsoleGrant } from '../../../core/admin/console-apps.js'
 import { ClientValidationError } from '../../../core/admin/client-admin.js'
 import { ApiKeyValidationError } from '../../../core/admin/api-key-admin.js'
+import { OAuthError } from '../../../core/errors.js'
 import type { User } from '../../../core/types.js'
 import { resolveSecret, type Gatehouse } from '../../../gatehouse.js'
 import type { ErrorShaper } from '../../dialects/dialect.js'
 import { PAGE_HEADERS } from './html.js'
 import { appPage, credentialsPage, dashboardPage, loginPage, messagePage, newAppPage, type NewAppForm, type TokenEndpoints } from './pages.js'
-import { LOGIN_COOKIE, SESSION_COOKIE, SESSION_TTL_MS, SessionKeys, type Session } from './session.js'
+import { LOGIN_COOKIE, LOGIN_FORM_TTL_MS, OneTimeNonces, SESSION_COOKIE, SESSION_TTL_MS, SessionKeys, type Session } from './session.js'
 
 export const CONSOLE_PATH = '/console'
 
@@ -41,6 +42,7 @@ const routeSchema = (summary: string, description?: string) => ({ tags: ['Consol
  */
 export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse, logger: Logger): Promise<void> {
   const keys = new SessionKeys(resolveSecret(gatehouse.config, logger))
+  const usedNonces = new OneTimeNonces()
   const apps = new ConsoleApps({ store: gatehouse.store, clients: gatehouse.clients, apiKeys: gatehouse.apiKeys, audit: gatehouse.audit, activity: gatehouse.activity, clock: gatehouse.clock, guard: gatehouse.guard })
   const { dialects } = gatehouse.config
   const endpoints: TokenEndpoints = {
@@ -88,17 +90,29 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
 
     const loginForm = (request: FastifyRequest, reply: FastifyReply, status: number, extra: { error?: string; username?: string } = {}): FastifyReply => {
       const nonce = keys.newNonce()
-      reply.setCookie(LOGIN_COOKIE, keys.sealNonce(nonce), { ...cookieOptions(request), maxAge: 3600 })
+      reply.setCookie(LOGIN_COOKIE, keys.sealNonce(nonce, gatehouse.clock.now() + LOGIN_FORM_TTL_MS), { ...cookieOptions(request), maxAge: LOGIN_FORM_TTL_MS / 1000 })
       return render(reply, status, loginPage({ csrf: keys.csrfToken(nonce), ...extra }))
     }
 
     scope.get(`${CONSOLE_PATH}/login`, { schema: routeSchema('Sign-in page') }, async (request, reply) => loginForm(request, reply, 200))
 
     scope.post(`${CONSOLE_PATH}/login`, { schema: routeSchema('Sign in', 'Form post: username, password, _csrf. Sets the session cookie and redirects to /console.') }, async (request, reply) => {
-      const nonce = keys.openNonce(request.cookies[LOGIN_COOKIE])
-      if (!keys.checkCsrf(nonce, text(request.body, '_csrf'))) return loginForm(request, reply, 403, { error: 'The sign-in form expired. Please try again.' })
+      const now = gatehouse.clock.now()
+      const form = keys.openNonce(request.cookies[LOGIN_COOKIE], now)
+      // One attempt per form: a reused nonce is an expired form (see OneTimeNonces).
+      if (!form || !keys.checkCsrf(form.nonce, text(request.body, '_csrf')) || !usedNonces.consume(form.nonce, form.expiresAt, now)) {
+        return loginForm(request, reply, 403, { error: 'The sign-in form expired. Please try again.' })
+      }
       const username = text(request.body, 'username')
-      const user = await apps.signIn(username, text(request.body, 'password'), request.ip)
+      let user: User | undefined
+      try {
+        user = await apps.signIn(username, text(request.body, 'password'), request.ip)
+      } catch (error) {
+        // Too many password checks waiting (PasswordHashQueue): 503 with Retry-After, as the token endpoint answers.
+        if (!(error instanceof OAuthError) || error.code !== 'temporarily_unavailable') throw error
+        reply.header('retry-after', String(error.retryAfter ?? 1))
+        return loginForm(request, reply, 503, { error: 'Too many sign-ins right now. Please try again in a moment.', username })
+      }
       if (!user) return loginForm(request, reply, 401, { error: 'Invalid username or password.', username })
       const session: Session = { userId: user.id, expiresAt: gatehouse.clock.now() + SESSION_TTL_MS, nonce: keys.newNonce() }
       reply.setCookie(SESSION_COOKIE, keys.seal(session), { ...cookieOptions(request), maxAge: SESSION_TTL_MS / 1000 })

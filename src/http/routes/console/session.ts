@@ -15,6 +15,34 @@ export interface Session {
 export const SESSION_COOKIE = 'gatehouse_console'
 export const LOGIN_COOKIE = 'gatehouse_console_login'
 export const SESSION_TTL_MS = 8 * 3600 * 1000
+/** How long a sign-in form (its nonce) may be posted. */
+export const LOGIN_FORM_TTL_MS = 3600 * 1000
+
+/**
+ * Sign-in nonces are good for one attempt: a posted nonce is remembered until its form would
+ * have expired anyway, so one form cannot carry a flood of password guesses (each costs an
+ * argon2 check). Per process and bounded: past `capacity` the oldest entry (the one closest to
+ * expiry) goes first.
+ */
+export class OneTimeNonces {
+  readonly #used = new Map<string, number>()
+  readonly #capacity: number
+
+  constructor(capacity = 100_000) {
+    this.#capacity = capacity
+  }
+
+  /** True the first time `nonce` is presented before `expiresAt`; false after that. */
+  consume(nonce: string, expiresAt: number, now: number): boolean {
+    if (expiresAt <= now || this.#used.has(nonce)) return false
+    for (const [old, until] of this.#used) {
+      if (until > now && this.#used.size < this.#capacity) break
+      this.#used.delete(old)
+    }
+    this.#used.set(nonce, expiresAt)
+    return true
+  }
+}
 
 export class SessionKeys {
   readonly #key: Buffer
@@ -65,14 +93,17 @@ export class SessionKeys {
     return nonce !== undefined && typeof presented === 'string' && this.#same(presented, this.csrfToken(nonce))
   }
 
-  /** The login form's nonce cookie, signed so it cannot be planted by another site. */
-  sealNonce(nonce: string): string {
-    return `${nonce}.${this.#mac(`login.${nonce}`)}`
+  /** The login form's nonce cookie with its expiry, signed so it cannot be planted by another site. */
+  sealNonce(nonce: string, expiresAt: number): string {
+    return `${nonce}.${expiresAt}.${this.#mac(`login.${nonce}.${expiresAt}`)}`
   }
 
-  openNonce(cookie: string | undefined): string | undefined {
+  /** The nonce and its expiry; undefined for a missing, forged or expired cookie. */
+  openNonce(cookie: string | undefined, now: number): { nonce: string; expiresAt: number } | undefined {
     if (!cookie) return undefined
-    const [nonce, mac] = cookie.split('.')
-    return nonce && mac && this.#same(mac, this.#mac(`login.${nonce}`)) ? nonce : undefined
+    const [nonce, expiry, mac, extra] = cookie.split('.')
+    if (!nonce || !expiry || !mac || extra !== undefined || !this.#same(mac, this.#mac(`login.${nonce}.${expiry}`))) return undefined
+    const expiresAt = Number(expiry)
+    return expiresAt > now ? { nonce, expiresAt } : undefined
   }
 }
