@@ -152,4 +152,17 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('opaque_tokens_family_id').on('opaque_tokens').column('family_id').execute()
     },
   },
+  '2026-12-01-050-operators': {
+    async up(db: Kysely<unknown>) {
+      // The operator list: identities that may use the management API (docs/management.md).
+      await db.schema
+        .createTable('operators')
+        .addColumn('subject_kind', 'text', (c) => c.notNull())
+        .addColumn('subject_id', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('operators_pk', ['subject_kind', 'subject_id'])
+        .execute()
+    },
+  },
 }
