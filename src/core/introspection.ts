@@ -1,7 +1,7 @@
-import type { AccessTokenStore, RefreshTokenStore } from './tokens/token-store.js'
+import type { AccessTokenStore, OpaqueTokenRecord, RefreshTokenStore } from './tokens/token-store.js'
 import { toSeconds, type Clock } from './clock.js'
 import { digestSecret } from './credentials/secrets.js'
-import { looksLikeJwt, verifyAccessToken } from './tokens/jwt-access-token.js'
+import { checkJwtAccessToken, looksLikeJwt, verifyAccessToken, type JwtRefusal, type VerifiedAccessToken } from './tokens/jwt-access-token.js'
 import type { KeyRing } from './tokens/key-ring.js'
 import { looksLikeOpaqueToken } from './tokens/opaque-token.js'
 import { looksLikeRefreshToken, refreshTokenKey } from './tokens/refresh-token-format.js'
@@ -25,33 +25,12 @@ export async function introspectToken(deps: TokenLookupDeps, token: string): Pro
   if (looksLikeJwt(token)) {
     const claims = await verifyAccessToken(deps.keys, token, { issuer: deps.tokens.issuer, now })
     if (!claims || (await deps.accessTokens.isJwtRevoked(claims.jti))) return INACTIVE
-    return {
-      active: true,
-      tokenKind: 'access_token',
-      scope: claims.scope,
-      clientId: claims.client_id,
-      subject: claims.sub,
-      audience: claims.aud,
-      issuer: claims.iss,
-      expiresAt: claims.exp,
-      issuedAt: claims.iat,
-      jti: claims.jti,
-    }
+    return fromClaims(claims)
   }
   if (looksLikeOpaqueToken(token)) {
     const record = await deps.accessTokens.findOpaqueToken(digestSecret(token))
     if (!record || record.revokedAt !== null || record.familyRevokedAt !== null || record.expiresAt <= now) return INACTIVE
-    return {
-      active: true,
-      tokenKind: 'access_token',
-      scope: record.scope,
-      clientId: record.clientId,
-      subject: record.subject,
-      audience: record.audience,
-      issuer: deps.tokens.issuer,
-      expiresAt: toSeconds(record.expiresAt),
-      issuedAt: toSeconds(record.issuedAt),
-    }
+    return fromOpaqueRecord(record, deps.tokens.issuer)
   }
   if (looksLikeRefreshToken(token)) {
     const record = await deps.refreshTokens.findRefreshToken(refreshTokenKey(token))
@@ -69,4 +48,60 @@ export async function introspectToken(deps: TokenLookupDeps, token: string): Pro
     }
   }
   return INACTIVE
+}
+
+function fromClaims(claims: VerifiedAccessToken): TokenIntrospection {
+  return {
+    active: true,
+    tokenKind: 'access_token',
+    scope: claims.scope,
+    clientId: claims.client_id,
+    subject: claims.sub,
+    audience: claims.aud,
+    issuer: claims.iss,
+    expiresAt: claims.exp,
+    issuedAt: claims.iat,
+    jti: claims.jti,
+  }
+}
+
+function fromOpaqueRecord(record: OpaqueTokenRecord, issuer: string): TokenIntrospection {
+  return {
+    active: true,
+    tokenKind: 'access_token',
+    scope: record.scope,
+    clientId: record.clientId,
+    subject: record.subject,
+    audience: record.audience,
+    issuer,
+    expiresAt: toSeconds(record.expiresAt),
+    issuedAt: toSeconds(record.issuedAt),
+  }
+}
+
+/** Why an access token is refused, for Gatehouse's own protected routes; never for /oauth/introspect. */
+export type AccessTokenRefusal = JwtRefusal | { reason: 'unknown' } | { reason: 'revoked' }
+
+/**
+ * The checks of introspectToken for an access token, keeping the reason of a refusal. RFC
+ * 7662 §2.2 answers only `active: false` to a client; the management API may tell its own
+ * caller why (a wrong issuer, an expired or revoked token), which is what an operator needs.
+ */
+export async function checkAccessToken(deps: TokenLookupDeps, token: string): Promise<{ ok: true; token: TokenIntrospection } | ({ ok: false } & AccessTokenRefusal)> {
+  const now = deps.clock.now()
+  if (looksLikeJwt(token)) {
+    const checked = await checkJwtAccessToken(deps.keys, token, { issuer: deps.tokens.issuer, now })
+    if (!checked.ok) return checked
+    if (await deps.accessTokens.isJwtRevoked(checked.claims.jti)) return { ok: false, reason: 'revoked' }
+    return { ok: true, token: fromClaims(checked.claims) }
+  }
+  if (looksLikeOpaqueToken(token)) {
+    const record = await deps.accessTokens.findOpaqueToken(digestSecret(token))
+    if (!record) return { ok: false, reason: 'unknown' }
+    if (record.revokedAt !== null || record.familyRevokedAt !== null) return { ok: false, reason: 'revoked' }
+    if (record.expiresAt <= now) return { ok: false, reason: 'expired', expiredAt: toSeconds(record.expiresAt) }
+    return { ok: true, token: fromOpaqueRecord(record, deps.tokens.issuer) }
+  }
+  if (looksLikeRefreshToken(token)) return { ok: false, reason: 'not_access_token' }
+  return { ok: false, reason: 'unknown' }
 }

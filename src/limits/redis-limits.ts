@@ -136,6 +136,11 @@ export class RedisLimits {
       reset: async (username) => {
         await scripts.gatehouseReset(`${prefix}lockout:${username}`, clock.now()).catch(fallback(() => localLockout.reset(username)))
       },
+      // The local state too: it holds what was counted while Redis was unreachable.
+      clear: async (username) => {
+        await localLockout.clear(username)
+        await redis.del(`${prefix}lockout:${username}`).catch(fallback(() => 0))
+      },
     }
   }
 

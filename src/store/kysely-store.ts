@@ -567,7 +567,7 @@ export class KyselyStore implements Store {
     return row ? operatorFromRow(row) : undefined
   }
 
-  async putOperator(operator: OperatorRecord): Promise<{ operator: OperatorRecord; created: boolean }> {
+  async putOperator(operator: OperatorRecord): Promise<{ operator: OperatorRecord; previous: OperatorRecord | undefined }> {
     // ON CONFLICT … DO UPDATE (both databases): concurrent puts of one identity leave one row.
     const existing = await this.getOperator(operator.kind, operator.id)
     await this.db
@@ -577,7 +577,7 @@ export class KyselyStore implements Store {
       .execute()
     const stored = await this.getOperator(operator.kind, operator.id)
     if (!stored) throw new Error(`operator ${operator.kind}:${operator.id} vanished while being stored`)
-    return { operator: stored, created: existing === undefined }
+    return { operator: stored, previous: existing }
   }
 
   async deleteOperator(kind: OperatorKind, id: string): Promise<boolean> {

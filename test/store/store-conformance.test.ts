@@ -421,13 +421,13 @@ for (const backend of backends) {
       const id = unique('ops-client')
       assert.deepEqual(await store.putOperator({ kind: 'client', id, role: 'read-only', createdAt: T0 }), {
         operator: { kind: 'client', id, role: 'read-only', createdAt: T0 },
-        created: true,
+        previous: undefined,
       })
       assert.deepEqual(await store.getOperator('client', id), { kind: 'client', id, role: 'read-only', createdAt: T0 })
       assert.equal(await store.getOperator('user', id), undefined, 'a user with the same id is not that operator')
       assert.deepEqual(await store.putOperator({ kind: 'client', id, role: 'admin', createdAt: T0 + 5 }), {
         operator: { kind: 'client', id, role: 'admin', createdAt: T0 },
-        created: false,
+        previous: { kind: 'client', id, role: 'read-only', createdAt: T0 },
       })
       assert.equal(await store.deleteOperator('client', id), true)
       assert.equal(await store.deleteOperator('client', id), false)

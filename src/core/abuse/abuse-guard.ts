@@ -76,6 +76,14 @@ export class AbuseGuard {
     await this.#deps.lockout?.reset(username)
   }
 
+  /** An operator's unlock: the username may log in again at once; returns the seconds the lock had left. */
+  async unlockUser(username: string): Promise<number> {
+    if (!this.#deps.lockout) return 0
+    const left = await this.#deps.lockout.lockedFor(username)
+    await this.#deps.lockout.clear(username)
+    return left
+  }
+
   async #take(scope: LimitScope, key: string, limit: RateLimit | null): Promise<void> {
     if (limit === null) return
     const retryAfter = await this.#deps.limiter.consume(key, limit)

@@ -53,6 +53,8 @@ export interface LoginLockout {
    * meets a longer lock next time.
    */
   reset(username: string): Promise<void>
+  /** Forgets the username's failures, lock and lock level at once: an operator's unlock. */
+  clear(username: string): Promise<void>
   close?(): Promise<void>
 }
 

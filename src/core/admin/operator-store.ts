@@ -21,9 +21,9 @@ export interface OperatorStore {
   getOperator(kind: OperatorKind, id: string): Promise<OperatorRecord | undefined>
   /**
    * Adds the identity, or changes its role; an existing entry keeps its `createdAt`. Returns
-   * the entry as stored and whether it was new.
+   * the entry as stored and the one it replaced (undefined when it was new).
    */
-  putOperator(operator: OperatorRecord): Promise<{ operator: OperatorRecord; created: boolean }>
+  putOperator(operator: OperatorRecord): Promise<{ operator: OperatorRecord; previous: OperatorRecord | undefined }>
   /** Returns false when there was no such entry. */
   deleteOperator(kind: OperatorKind, id: string): Promise<boolean>
   /** Every entry, ordered by kind, then id. */

@@ -15,6 +15,8 @@ export interface AccessTokenGrant {
   scopes: string[]
   /** Refresh family the token descends from, so revoking the family reaches opaque tokens too. */
   familyId?: string | null
+  /** An `aud` other than the client's, decided by the grant (the admin audience for an operator). */
+  audience?: string
 }
 
 export interface IssuedAccessToken {
@@ -52,7 +54,7 @@ export class TokenService {
     const now = this.#deps.clock.now()
     const expiresIn = client.accessTokenTtl
     const scope = grant.scopes.join(' ')
-    const audience = client.audience ?? this.#deps.issuer
+    const audience = grant.audience ?? client.audience ?? this.#deps.issuer
     if (client.tokenFormat === 'opaque') {
       const token = generateOpaqueToken(this.#deps.random)
       await this.#deps.store.insertOpaqueToken({

@@ -82,6 +82,27 @@ export function registerUserRoutes(app: FastifyInstance, deps: AdminDeps): void 
     )
   }
 
+  app.post<{ Params: { userId: string } }>(
+    '/users/:userId/unlock',
+    {
+      schema: {
+        tags,
+        summary: 'Unlock a locked-out user',
+        description: 'Forgets the failed logins and any lockout of the username (GATEHOUSE_LOCKOUT), so the user may log in again at once.',
+        params: userParams,
+        response: { 200: { $ref: 'User#' }, ...problemResponses, 404: { $ref: 'Problem#' } },
+      },
+    },
+    async (request) => {
+      const operator = operatorOf(request)
+      const user = await deps.users.find(request.params.userId)
+      if (!user) throw notFound(request.params.userId)
+      const lockedFor = await deps.guard.unlockUser(user.username)
+      await deps.audit.record({ actor: operator.actor, action: 'user.unlocked', target: `user:${user.id}`, ip: operator.ip, details: { locked_for: lockedFor } })
+      return presentUser(viewUser(user))
+    },
+  )
+
   app.put<{ Params: { userId: string }; Body: { password: string } }>(
     '/users/:userId/password',
     {
