@@ -34,8 +34,10 @@ export class MemoryLockout implements LoginLockout {
     else this.#states.set(username, { ...state, failures: 0, windowStart: this.#clock.now() })
   }
 
-  async clear(username: string): Promise<void> {
+  async clear(username: string): Promise<number> {
+    const left = await this.lockedFor(username)
     this.#states.delete(username)
+    return left
   }
 
   /** Forgets names with no lock and no failure in the forget period. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { presentUser } from '../../../core/admin/presenters.js'
 import { viewUser } from '../../../core/admin/user-admin.js'
+import { LockoutUnavailableError } from '../../../core/abuse/limits.js'
 import { operatorOf, type AdminDeps } from './index.js'
 import { ProblemError } from './problem.js'
 import { idParams, pageQuerySchema, passwordSchema, problemResponses, userCreateSchema } from './schemas.js'
@@ -97,7 +98,10 @@ export function registerUserRoutes(app: FastifyInstance, deps: AdminDeps): void 
       const operator = operatorOf(request)
       const user = await deps.users.find(request.params.userId)
       if (!user) throw notFound(request.params.userId)
-      const lockedFor = await deps.guard.unlockUser(user.username)
+      const lockedFor = await deps.guard.unlockUser(user.username).catch((error: unknown) => {
+        if (error instanceof LockoutUnavailableError) throw new ProblemError('unavailable', 'The shared lockout store (Redis) is unreachable; the user is still locked. Retry shortly.', { 'retry-after': '5' })
+        throw error
+      })
       await deps.audit.record({ actor: operator.actor, action: 'user.unlocked', target: `user:${user.id}`, ip: operator.ip, details: { locked_for: lockedFor } })
       return presentUser(viewUser(user))
     },
