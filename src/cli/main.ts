@@ -347,9 +347,10 @@ users
     await withGatehouse(flags, async (gatehouse) => {
       const found = await gatehouse.users.find(user)
       if (!found) fail(`no user ${user}`)
-      // The lockout lives in Redis (shared) or in each server's memory, which this process cannot reach.
+      if (gatehouse.config.limits.lockout === null) fail('login lockout is off (GATEHOUSE_LOCKOUT=off): nothing to unlock', 2)
+      // Without Redis the lockout lives in each server's memory, which this process cannot reach.
       if (gatehouse.config.limits.redisUrl === undefined) {
-        process.stderr.write('gatehouse: the lockout is kept in each server process (GATEHOUSE_REDIS_URL is not set); unlock through the running server: POST /admin/v1/users/{id}/unlock\n')
+        fail(`the lockout is kept in each server process (GATEHOUSE_REDIS_URL is not set); unlock through the server: POST /admin/v1/users/${found.id}/unlock`, 2)
       }
       const lockedFor = await gatehouse.guard.unlockUser(found.username)
       await audited(gatehouse, 'user.unlocked', `user:${found.id}`, { locked_for: lockedFor })
