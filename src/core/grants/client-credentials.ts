@@ -16,7 +16,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
       ? undefined
       : await checkOperatorAudience(deps, { audience: request.audience, scope: request.scope, issuer: deps.tokens.issuer, subject: { kind: 'client', id: client.id } })
   const scopes = admin ? admin.scopes : grantScopes({ requested: request.scope, client, policy: context.policy, forUser: false })
-  const access = await deps.tokens.issueAccessToken({ client, subject: client.id, scopes, ...(admin ? { audience: admin.audience } : {}) })
+  const access = await deps.tokens.issueAccessToken(admin ? { client, subject: client.id, scopes, audience: admin.audience } : { client, subject: client.id, scopes })
   /** RFC 6749 §4.4.3 — a refresh token SHOULD NOT be included here. */
   return {
     accessToken: access.token,
