@@ -6,6 +6,7 @@ import type { Config } from './config.js'
 import { ApiKeyAdmin } from './core/admin/api-key-admin.js'
 import { ClientAdmin } from './core/admin/client-admin.js'
 import { UserAdmin } from './core/admin/user-admin.js'
+import { OperatorAdmin } from './core/admin/operator-admin.js'
 import { AuditLog, TokenActivity, auditingObserver } from './core/audit/audit-log.js'
 import { ClientCache } from './core/client-cache.js'
 import { systemClock, type Clock } from './core/clock.js'
@@ -41,6 +42,8 @@ export interface Gatehouse {
   /** Deletes expired tokens in small batches; runs in the background of a server. */
   housekeeping: Housekeeping
   apiKeys: ApiKeyAdmin
+  /** The operator list: who may use the management API, and with which role. */
+  operators: OperatorAdmin
   /** Management changes and failed authentications (issue 6). */
   audit: AuditLog
   /** Tokens issued per client since start-up, for the console's activity view. */
@@ -138,7 +141,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     const audit = new AuditLog({ store, clock, random, onError: (error) => options.logger.error({ err: error }, 'writing an audit event failed') })
     const activity = new TokenActivity()
     const observer = auditingObserver(audit, activity, clock)
-    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, grants: timedStore, accessTokens: timedStore, tokens, keys, clock, observer, guard })
+    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, grants: timedStore, accessTokens: timedStore, operators: timedStore, tokens, keys, clock, observer, guard })
     const clients = new ClientAdmin({
       store,
       grants: store,
@@ -146,6 +149,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       clock,
       random,
       maxAccessTokenTtl: config.maxAccessTokenTtl,
+      issuer: config.issuer,
       publish: (change) => changes.publish(change),
     })
     return {
@@ -160,7 +164,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       housekeeping,
       clients,
       users: new UserAdmin({ store, clock, random }),
-      apiKeys: new ApiKeyAdmin({ store, clients, clock, random }),
+      apiKeys: new ApiKeyAdmin({ store, clients, clock, random, issuer: config.issuer }),
+      operators: new OperatorAdmin({ store, clock }),
       audit,
       activity,
       metrics,

@@ -144,7 +144,7 @@ function select(entry: Selected): void {
   main.append(element('h2', {}, element('span', { class: `method method-${method}` }, method.toUpperCase()), ` ${path}`))
   if (operation.summary) main.append(element('p', { class: 'summary' }, operation.summary))
   if (operation.description) main.append(element('p', {}, operation.description))
-  if (needsBearer(operation)) main.append(element('p', { class: 'note' }, 'Needs a bearer token with the management-api scope (paste it above).'))
+  if (needsBearer(operation)) main.append(element('p', { class: 'note' }, 'Needs an operator bearer token for the admin audience (paste it above).'))
 
   const form = element('form', { id: 'try-form' })
   for (const parameter of operation.parameters ?? []) {

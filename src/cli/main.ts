@@ -3,9 +3,11 @@ import { Command, Option } from 'commander'
 import { loadConfig, ConfigError, type ConfigInput } from '../config.js'
 import { ClientValidationError, type ClientSettings } from '../core/admin/client-admin.js'
 import { ApiKeyValidationError } from '../core/admin/api-key-admin.js'
-import { clientSettingsFromWire, presentApiKey, presentClient, presentUser } from '../core/admin/presenters.js'
+import { clientSettingsFromWire, presentApiKey, presentClient, presentOperator, presentUser } from '../core/admin/presenters.js'
 import { UserValidationError } from '../core/admin/user-admin.js'
 import { createOperatorToken, OperatorTokenError } from '../core/admin/operator-token.js'
+import { OperatorValidationError } from '../core/admin/operator-admin.js'
+import { OPERATOR_ROLES, type OperatorKind, type OperatorRole } from '../core/admin/operator-store.js'
 import type { GrantType, TokenFormat } from '../core/types.js'
 import { createGatehouse, type Gatehouse } from '../gatehouse.js'
 import { createLogger } from '../logger.js'
@@ -24,10 +26,13 @@ const databaseOption = (): Option =>
 const jsonOption = (): Option => new Option('--json', 'print one JSON object on stdout')
 
 type Common = { database?: string; json?: boolean }
+/** The server settings a command that mints tokens must share with `serve` (the issuer above all). */
+type ServerSettings = { issuer?: string; host?: string; port?: string; config?: string }
 
 /** Opens the service for a one-shot command, runs it, closes it. Logs go to stderr. */
-async function withGatehouse<T>(options: Common, run: (gatehouse: Gatehouse) => Promise<T>): Promise<T> {
-  const config = loadConfig({ database: options.database })
+async function withGatehouse<T>(options: Common & ServerSettings, run: (gatehouse: Gatehouse) => Promise<T>): Promise<T> {
+  // Read as `serve` reads it (flags over env over the config file), so a minted token names the server's issuer.
+  const config = loadConfig({ database: options.database, issuer: options.issuer, host: options.host, port: options.port, configFile: options.config })
   const logger = createLogger(process.env.GATEHOUSE_LOG_LEVEL ?? 'warn', (await import('pino')).default.destination({ fd: 2, sync: true }))
   const gatehouse = await createGatehouse(config, { logger })
   try {
@@ -336,6 +341,26 @@ for (const [name, disabled] of [['disable', true], ['enable', false]] as const) 
 }
 
 users
+  .command('unlock <user>')
+  .description('end the lockout of a user (by id or username) after failed logins')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (user: string, flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const found = await gatehouse.users.find(user)
+      if (!found) fail(`no user ${user}`)
+      if (gatehouse.config.limits.lockout === null) fail('login lockout is off (GATEHOUSE_LOCKOUT=off): nothing to unlock', 2)
+      // Without Redis the lockout lives in each server's memory, which this process cannot reach.
+      if (gatehouse.config.limits.redisUrl === undefined) {
+        fail(`the lockout is kept in each server process (GATEHOUSE_REDIS_URL is not set); unlock through the server: POST /admin/v1/users/${found.id}/unlock`, 2)
+      }
+      const lockedFor = await gatehouse.guard.unlockUser(found.username)
+      await audited(gatehouse, 'user.unlocked', `user:${found.id}`, { locked_for: lockedFor })
+      printResult(!!flags.json, { ...presentUser(found), locked_for: lockedFor }, lockedFor > 0 ? `${found.username} unlocked (${lockedFor} s were left)` : `${found.username} was not locked; its failed logins are forgotten`)
+    })
+  })
+
+users
   .command('delete <user>')
   .description('delete a user (by id or username)')
   .addOption(databaseOption())
@@ -463,26 +488,91 @@ const admin = program.command('admin').description('management API access')
 
 admin
   .command('create-token')
-  .description('print an access token with the management-api scope (creates the gatehouse-operator client if missing)')
+  .description('print an operator token for the management API (creates the gatehouse-operator client and puts it on the operator list if missing)')
   .option('--ttl <seconds>', 'token lifetime (default 3600, at most GATEHOUSE_MAX_ACCESS_TOKEN_TTL)', seconds('--ttl'))
+  .addOption(new Option('--role <role>', 'admin (client gatehouse-operator) or read-only (client gatehouse-operator-read-only)').choices(OPERATOR_ROLES).default('admin'))
+  .option('--issuer <url>', "the server's issuer (env GATEHOUSE_ISSUER; default http://HOST:PORT, as serve)")
+  .option('--host <host>', "the server's host, for the default issuer (env GATEHOUSE_HOST)")
+  .option('--port <port>', "the server's port, for the default issuer (env GATEHOUSE_PORT)")
+  .option('--config <file>', "the server's JSON config file (env GATEHOUSE_CONFIG)")
   .addOption(databaseOption())
   .addOption(jsonOption())
-  .action(async (flags: Common & { ttl?: number }) => {
+  .action(async (flags: Common & ServerSettings & { ttl?: number; role: OperatorRole }) => {
     await withGatehouse(flags, async (gatehouse) => {
       const issued = await createOperatorToken(
-        { store: gatehouse.store, clients: gatehouse.clients, tokens: gatehouse.tokens, audit: gatehouse.audit, maxAccessTokenTtl: gatehouse.config.maxAccessTokenTtl },
-        flags.ttl !== undefined ? { ttl: flags.ttl } : {},
+        { store: gatehouse.store, clients: gatehouse.clients, operators: gatehouse.operators, tokens: gatehouse.tokens, audit: gatehouse.audit, maxAccessTokenTtl: gatehouse.config.maxAccessTokenTtl },
+        { role: flags.role, ...(flags.ttl !== undefined ? { ttl: flags.ttl } : {}) },
       )
       printResult(
         !!flags.json,
-        { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope, client_id: issued.clientId },
-        `${issued.accessToken}\n\nexpires in ${issued.expiresIn} s. Use it as: curl -H "Authorization: Bearer $TOKEN" ${gatehouse.config.issuer}/admin/v1/clients`,
+        { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, client_id: issued.clientId, role: issued.role, issuer: gatehouse.config.issuer, audience: issued.audience },
+        `${issued.accessToken}\n\n${issued.role} operator token for ${issued.audience}, expires in ${issued.expiresIn} s. Use it as: curl -H "Authorization: Bearer $TOKEN" ${issued.audience}/clients`,
       )
     })
   })
 
+// ── operators ──────────────────────────────────────────────────────────────
+const operators = program.command('operators').description('the operator list: users and clients that may use the management API')
+
+type SubjectFlags = Common & { user?: string; client?: string }
+
+/** Exactly one of --user and --client. */
+function subjectOf(flags: SubjectFlags): { kind: OperatorKind; id: string } {
+  if ((flags.user === undefined) === (flags.client === undefined)) fail('name exactly one of --user EMAIL_OR_ID and --client ID', 2)
+  return flags.user !== undefined ? { kind: 'user', id: flags.user } : { kind: 'client', id: flags.client ?? '' }
+}
+
+operators
+  .command('add')
+  .description('put a user or a client on the operator list, or change its role')
+  .option('--user <emailOrId>', 'a user, by username or id (for password-grant tokens)')
+  .option('--client <id>', 'a client (for client_credentials tokens)')
+  .addOption(new Option('--role <role>', 'admin: everything; read-only: GET and HEAD only').choices(OPERATOR_ROLES).makeOptionMandatory())
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: SubjectFlags & { role: OperatorRole }) => {
+    const subject = subjectOf(flags)
+    await withGatehouse(flags, async (gatehouse) => {
+      const put = await gatehouse.operators.put(subject.kind, subject.id, flags.role)
+      if (!put) fail(`no ${subject.kind} ${subject.id}`)
+      if (put.previous?.role !== put.operator.role) {
+        await audited(gatehouse, put.previous ? 'operator.role_changed' : 'operator.added', `${subject.kind}:${put.operator.id}`, { role: put.operator.role })
+      }
+      printResult(!!flags.json, presentOperator(put.operator), `${subject.kind}:${put.operator.id} is an operator (${put.operator.role})`)
+    })
+  })
+
+operators
+  .command('list')
+  .description('list the operator list')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const rows = (await gatehouse.operators.list()).map(presentOperator)
+      printResult(!!flags.json, { operators: rows }, table(rows, ['kind', 'id', 'role', 'created_at']))
+    })
+  })
+
+operators
+  .command('remove')
+  .description('take a user or a client off the operator list; its tokens are refused from the next request on')
+  .option('--user <emailOrId>', 'a user, by username or id')
+  .option('--client <id>', 'a client')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: SubjectFlags) => {
+    const subject = subjectOf(flags)
+    await withGatehouse(flags, async (gatehouse) => {
+      const removed = await gatehouse.operators.remove(subject.kind, subject.id)
+      if (!removed) fail(`${subject.kind} ${subject.id} is not an operator`)
+      await audited(gatehouse, 'operator.removed', `${subject.kind}:${removed.id}`, { role: removed.role })
+      printResult(!!flags.json, { removed: presentOperator(removed) }, `${subject.kind}:${removed.id} is no longer an operator`)
+    })
+  })
+
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof OperatorTokenError || error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof ApiKeyValidationError || error instanceof DuplicateError) {
+  if (error instanceof ConfigError || error instanceof OperatorTokenError || error instanceof OperatorValidationError || error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof ApiKeyValidationError || error instanceof DuplicateError) {
     fail(error.message, 2)
   }
   fail(error instanceof Error ? error.message : String(error))

@@ -2,13 +2,14 @@ import type { AccessTokenStore, GrantStore, RefreshTokenStore } from './tokens/t
 import type { ApiKeyStore } from './credentials/api-key-store.js'
 import type { UserStore } from './credentials/user-store.js'
 import type { AbuseGuard } from './abuse/abuse-guard.js'
+import type { OperatorStore } from './admin/operator-store.js'
 import { authenticateClient } from './client-authentication.js'
 import type { ClientCache } from './client-cache.js'
 import type { Clock } from './clock.js'
 import { OAuthError } from './errors.js'
 import type { Grant, GrantDeps } from './grants/grant.js'
 import { createGrantRegistry } from './grants/registry.js'
-import { introspectToken } from './introspection.js'
+import { checkAccessToken, introspectToken, type AccessTokenRefusal } from './introspection.js'
 import { revokeToken } from './revocation.js'
 import { userInfo, type UserInfoResult } from './userinfo.js'
 import type { KeyRing } from './tokens/key-ring.js'
@@ -30,6 +31,8 @@ export interface EngineDeps {
   observer?: EngineObserver
   /** Rate limits, failed-attempt throttling and login lockout (issue 7); none when omitted. */
   guard?: AbuseGuard
+  /** The operator list: who may get a token for the admin audience; none when omitted. */
+  operators?: Pick<OperatorStore, 'getOperator'>
 }
 
 /**
@@ -54,6 +57,7 @@ export class Engine {
       clients: deps.clients,
       ...(deps.observer ? { observer: deps.observer } : {}),
       ...(deps.guard ? { guard: deps.guard } : {}),
+      ...(deps.operators ? { operators: deps.operators } : {}),
     }
   }
 
@@ -108,6 +112,11 @@ export class Engine {
    */
   inspectAccessToken(token: string): Promise<TokenIntrospection> {
     return introspectToken(this.#deps, token).then((result) => (result.tokenKind === 'refresh_token' ? { active: false } : result))
+  }
+
+  /** As inspectAccessToken, keeping why a token is refused (for the management API's own answers). */
+  checkAccessToken(token: string): Promise<{ ok: true; token: TokenIntrospection } | ({ ok: false } & AccessTokenRefusal)> {
+    return checkAccessToken(this.#deps, token)
   }
 
   /** OpenID Connect Core §5.3: the user claims a bearer access token entitles its holder to. */

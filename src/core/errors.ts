@@ -1,6 +1,6 @@
 /**
  * The one error type that crosses the engine boundary. The code set is closed:
- * RFC 6749 §5.2 codes, plus RFC 6749 §4.1.2.1's `temporarily_unavailable` and
+ * RFC 6749 §5.2 codes, RFC 8707 §2's `invalid_target`, plus RFC 6749 §4.1.2.1's `temporarily_unavailable` and
  * `server_error`, which dialects also need to express outages.
  */
 export type OAuthErrorCode =
@@ -10,6 +10,8 @@ export type OAuthErrorCode =
   | 'unauthorized_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'
+  /** RFC 8707 §2: the requested audience (resource) is not one this client or user may have. */
+  | 'invalid_target'
   | 'unsupported_token_type'
   | 'temporarily_unavailable'
   | 'server_error'

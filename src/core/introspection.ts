@@ -1,8 +1,8 @@
 import type { ClientCache } from './client-cache.js'
-import type { AccessTokenStore, GrantStore, RefreshTokenStore } from './tokens/token-store.js'
+import type { AccessTokenStore, GrantStore, OpaqueTokenRecord, RefreshTokenStore } from './tokens/token-store.js'
 import { toSeconds, type Clock } from './clock.js'
 import { digestSecret } from './credentials/secrets.js'
-import { looksLikeJwt, verifyAccessToken } from './tokens/jwt-access-token.js'
+import { checkJwtAccessToken, looksLikeJwt, verifyAccessToken, type JwtRefusal, type VerifiedAccessToken } from './tokens/jwt-access-token.js'
 import type { KeyRing } from './tokens/key-ring.js'
 import { looksLikeOpaqueToken } from './tokens/opaque-token.js'
 import { looksLikeRefreshToken, refreshTokenKey } from './tokens/refresh-token-format.js'
@@ -46,35 +46,14 @@ export async function introspectToken(deps: TokenLookupDeps, token: string): Pro
   if (looksLikeJwt(token)) {
     const claims = await verifyAccessToken(deps.keys, token, { issuer: deps.tokens.issuer, now })
     if (!claims || (await deps.accessTokens.isJwtRevoked(claims.jti))) return INACTIVE
-    if (!(await accessTokenStands(deps, { clientId: claims.client_id, issuedAtMs: claims.iat * 1000, wholeSeconds: true, grantId: claims.gid }))) return INACTIVE
-    return {
-      active: true,
-      tokenKind: 'access_token',
-      scope: claims.scope,
-      clientId: claims.client_id,
-      subject: claims.sub,
-      audience: claims.aud,
-      issuer: claims.iss,
-      expiresAt: claims.exp,
-      issuedAt: claims.iat,
-      jti: claims.jti,
-    }
+    if (!(await jwtStands(deps, claims))) return INACTIVE
+    return fromClaims(claims)
   }
   if (looksLikeOpaqueToken(token)) {
     const record = await deps.accessTokens.findOpaqueToken(digestSecret(token))
     if (!record || record.revokedAt !== null || record.grantEnded || record.expiresAt <= now) return INACTIVE
-    if (!(await accessTokenStands(deps, { clientId: record.clientId, issuedAtMs: record.issuedAt, wholeSeconds: false, grantId: null }))) return INACTIVE
-    return {
-      active: true,
-      tokenKind: 'access_token',
-      scope: record.scope,
-      clientId: record.clientId,
-      subject: record.subject,
-      audience: record.audience,
-      issuer: deps.tokens.issuer,
-      expiresAt: toSeconds(record.expiresAt),
-      issuedAt: toSeconds(record.issuedAt),
-    }
+    if (!(await opaqueTokenStands(deps, record))) return INACTIVE
+    return fromOpaqueRecord(record, deps.tokens.issuer)
   }
   if (looksLikeRefreshToken(token)) {
     const record = await deps.refreshTokens.findRefreshToken(refreshTokenKey(token))
@@ -92,4 +71,68 @@ export async function introspectToken(deps: TokenLookupDeps, token: string): Pro
     }
   }
   return INACTIVE
+}
+
+const jwtStands = (deps: TokenLookupDeps, claims: VerifiedAccessToken): Promise<boolean> =>
+  accessTokenStands(deps, { clientId: claims.client_id, issuedAtMs: claims.iat * 1000, wholeSeconds: true, grantId: claims.gid })
+
+/** The grant of an opaque token is joined in its record (`grantEnded`); the client is checked here. */
+const opaqueTokenStands = (deps: TokenLookupDeps, record: OpaqueTokenRecord & { grantEnded: boolean }): Promise<boolean> =>
+  record.grantEnded ? Promise.resolve(false) : accessTokenStands(deps, { clientId: record.clientId, issuedAtMs: record.issuedAt, wholeSeconds: false, grantId: null })
+
+function fromClaims(claims: VerifiedAccessToken): TokenIntrospection {
+  return {
+    active: true,
+    tokenKind: 'access_token',
+    scope: claims.scope,
+    clientId: claims.client_id,
+    subject: claims.sub,
+    audience: claims.aud,
+    issuer: claims.iss,
+    expiresAt: claims.exp,
+    issuedAt: claims.iat,
+    jti: claims.jti,
+  }
+}
+
+function fromOpaqueRecord(record: OpaqueTokenRecord, issuer: string): TokenIntrospection {
+  return {
+    active: true,
+    tokenKind: 'access_token',
+    scope: record.scope,
+    clientId: record.clientId,
+    subject: record.subject,
+    audience: record.audience,
+    issuer,
+    expiresAt: toSeconds(record.expiresAt),
+    issuedAt: toSeconds(record.issuedAt),
+  }
+}
+
+/** Why an access token is refused, for Gatehouse's own protected routes; never for /oauth/introspect. */
+export type AccessTokenRefusal = JwtRefusal | { reason: 'unknown' } | { reason: 'revoked' }
+
+/**
+ * The checks of introspectToken for an access token, keeping the reason of a refusal. RFC
+ * 7662 §2.2 answers only `active: false` to a client; the management API may tell its own
+ * caller why (a wrong issuer, an expired or revoked token), which is what an operator needs.
+ * A token whose grant ended, or whose client is gone, is `revoked`.
+ */
+export async function checkAccessToken(deps: TokenLookupDeps, token: string): Promise<{ ok: true; token: TokenIntrospection } | ({ ok: false } & AccessTokenRefusal)> {
+  const now = deps.clock.now()
+  if (looksLikeJwt(token)) {
+    const checked = await checkJwtAccessToken(deps.keys, token, { issuer: deps.tokens.issuer, now })
+    if (!checked.ok) return checked
+    if ((await deps.accessTokens.isJwtRevoked(checked.claims.jti)) || !(await jwtStands(deps, checked.claims))) return { ok: false, reason: 'revoked' }
+    return { ok: true, token: fromClaims(checked.claims) }
+  }
+  if (looksLikeOpaqueToken(token)) {
+    const record = await deps.accessTokens.findOpaqueToken(digestSecret(token))
+    if (!record) return { ok: false, reason: 'unknown' }
+    if (record.revokedAt !== null || !(await opaqueTokenStands(deps, record))) return { ok: false, reason: 'revoked' }
+    if (record.expiresAt <= now) return { ok: false, reason: 'expired', expiredAt: toSeconds(record.expiresAt) }
+    return { ok: true, token: fromOpaqueRecord(record, deps.tokens.issuer) }
+  }
+  if (looksLikeRefreshToken(token)) return { ok: false, reason: 'not_access_token' }
+  return { ok: false, reason: 'unknown' }
 }

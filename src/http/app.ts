@@ -9,6 +9,7 @@ import { UNSUPPORTED_BODY } from './parameters.js'
 import { buildMetadata, registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerSeedDialects, type NotFoundOwner } from './routes/dialects.js'
+import { problemAnswer, problemShaper } from './routes/admin/problem.js'
 import { ADMIN_PREFIX, adminApi } from './routes/admin/index.js'
 import { registerOpenApi } from './routes/reference/openapi.js'
 import { registerDocsPage } from './routes/reference/docs-page.js'
@@ -64,6 +65,13 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
     return503OnClosing: true,
     // Behind a TLS-terminating proxy the client address comes from X-Forwarded-For (per-IP limits, audit).
     trustProxy: gatehouse.config.trustProxy,
+    // A path the router cannot take (a bad escape, a segment over maxParamLength): under
+    // /admin/v1 a problem like every management answer; elsewhere Fastify's own answer, as before.
+    frameworkErrors: (error, request, reply) => {
+      if (request.url.startsWith(`${ADMIN_PREFIX}/`)) return send(reply, problemAnswer('validation', 'The path could not be read: a segment is malformed or too long.'))
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400
+      return send(reply, { status, headers: {}, body: { error: 'Bad Request', code: error.code, message: error.message, statusCode: status } })
+    },
   })
 
   app.addHook('onRequest', (request, reply, done) => {
@@ -118,7 +126,8 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   registerJwksRoute(app, keys, STANDARD_PATHS.jwks)
   registerDiscoveryRoutes(app, buildMetadata(config.issuer, STANDARD_PATHS, standardGrantTypes(engine.supportedGrantTypes), []))
   registerHealthRoutes(app, store)
-  notFoundOwners = await registerSeedDialects(app, engine, config.dialects)
+  // The management API answers its unknown paths as problems, even before a token is checked.
+  notFoundOwners = [{ prefix: `${ADMIN_PREFIX}/`, shaper: problemShaper }, ...(await registerSeedDialects(app, engine, config.dialects))]
   await app.register(adminApi, { prefix: ADMIN_PREFIX, gatehouse })
   registerAssets(app)
   registerDocsPage(app)

@@ -30,6 +30,9 @@ export function standardStatus(error: OAuthError): number {
       return 503
     case 'rate_limited':
       return 429
+    case 'invalid_target':
+      // RFC 8707 §2: as the other token-request errors of RFC 6749 §5.2.
+      return 400
     default:
       return 400
   }

@@ -34,6 +34,12 @@ export class MemoryLockout implements LoginLockout {
     else this.#states.set(username, { ...state, failures: 0, windowStart: this.#clock.now() })
   }
 
+  async clear(username: string): Promise<number> {
+    const left = await this.lockedFor(username)
+    this.#states.delete(username)
+    return left
+  }
+
   /** Forgets names with no lock and no failure in the forget period. */
   #sweep(now: number): void {
     for (const [name, state] of this.#states) {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import type { Clock } from '../core/clock.js'
-import { secondsUntil, type LockoutPolicy, type LoginLockout, type RateLimit, type RateLimiter } from '../core/abuse/limits.js'
+import { LockoutUnavailableError, secondsUntil, type LockoutPolicy, type LoginLockout, type RateLimit, type RateLimiter } from '../core/abuse/limits.js'
 import { MemoryLockout } from './memory-lockout.js'
 import { MemoryRateLimiter } from './memory-rate-limiter.js'
 
@@ -81,6 +81,22 @@ export interface RedisLimitsOptions {
   onError: (error: unknown) => void
 }
 
+/** Resolves once the connection is ready, or rejects after `timeoutMs`. */
+async function connected(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady)
+      reject(new Error(`Redis not ready within ${timeoutMs} ms (status ${redis.status})`))
+    }, timeoutMs)
+    const onReady = (): void => {
+      clearTimeout(timer)
+      resolve()
+    }
+    redis.once('ready', onReady)
+  })
+}
+
 /**
  * Rate limits and lockout shared by every instance through one Redis: one script call (one
  * round trip, pipelined with concurrent requests by ioredis) per check. When Redis does not
@@ -135,6 +151,21 @@ export class RedisLimits {
       // HSET on an absent key would create it: only touch a name that has failures.
       reset: async (username) => {
         await scripts.gatehouseReset(`${prefix}lockout:${username}`, clock.now()).catch(fallback(() => localLockout.reset(username)))
+      },
+      // An operator's step, off the hot path: wait for the connection (a one-shot command has
+      // only just opened it). The local state goes too: it holds what was counted while Redis was away.
+      clear: async (username) => {
+        const localLeft = await localLockout.clear(username)
+        try {
+          await connected(redis, 2000)
+          const key = `${prefix}lockout:${username}`
+          const results = await redis.multi().hget(key, 'until').del(key).exec()
+          const until = results?.[0]?.[1]
+          return Math.max(localLeft, secondsUntil(Number(until ?? 0), clock.now()))
+        } catch (error) {
+          options.onError(error)
+          throw new LockoutUnavailableError('the shared lockout (Redis) does not answer; the user is still locked on other instances', { cause: error })
+        }
       },
     }
   }

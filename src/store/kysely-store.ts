@@ -1,10 +1,11 @@
 import { Kysely, Migrator, sql, type MigrationProvider, type Migration, type Transaction } from 'kysely'
 import type { ApiKey, Client, GrantType, TokenFormat, User } from '../core/types.js'
 import { migrations } from './migrations/index.js'
-import type { ApiKeysTable, ClientsTable, ConsoleAppsTable, Database, GrantsTable, RefreshTokensTable, UsersTable } from './schema.js'
+import type { ApiKeysTable, ClientsTable, ConsoleAppsTable, Database, GrantsTable, OperatorsTable, RefreshTokensTable, UsersTable } from './schema.js'
 import { DuplicateError } from '../core/store-errors.js'
 import type { AuditEvent, AuditEventFilter } from '../core/audit/audit-store.js'
 import type { ConsoleApp } from '../core/admin/console-app-store.js'
+import type { OperatorKind, OperatorRecord } from '../core/admin/operator-store.js'
 import type { ConsumeResult, GrantEndReason, GrantRecord, GrantSelector, GrantSubjectType, OpaqueTokenRecord, RefreshTokenRecord, RefreshTokenWithGrant } from '../core/tokens/token-store.js'
 import type { SigningKeyRecord } from '../core/tokens/signing-key-store.js'
 import type { Store } from './types.js'
@@ -151,6 +152,14 @@ function consoleAppFromRow(row: ConsoleAppsTable): ConsoleApp {
   }
 }
 
+function operatorFromRow(row: OperatorsTable): OperatorRecord {
+  return {
+    kind: row.subject_kind === 'user' ? 'user' : 'client',
+    id: row.subject_id,
+    role: row.role === 'admin' ? 'admin' : 'read-only',
+    createdAt: Number(row.created_at),
+  }
+}
 
 export interface KyselyStoreOptions {
   kind: 'sqlite' | 'postgres'
@@ -220,6 +229,8 @@ export class KyselyStore implements Store {
       await trx.deleteFrom('opaque_tokens').where('client_id', '=', id).execute()
       await trx.deleteFrom('api_keys').where('client_id', '=', id).execute()
       await trx.deleteFrom('console_apps').where('client_id', '=', id).execute()
+      // A later client with the same id must not inherit the operator role.
+      await trx.deleteFrom('operators').where('subject_kind', '=', 'client').where('subject_id', '=', id).execute()
       const result = await trx.deleteFrom('clients').where('id', '=', id).executeTakeFirst()
       return Number(result.numDeletedRows) > 0
     })
@@ -252,8 +263,11 @@ export class KyselyStore implements Store {
   }
 
   async deleteUser(id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
-    return Number(result.numDeletedRows) > 0
+    return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('operators').where('subject_kind', '=', 'user').where('subject_id', '=', id).execute()
+      const result = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst()
+      return Number(result.numDeletedRows) > 0
+    })
   }
 
   async listUsers(page: { limit: number; after?: string }): Promise<User[]> {
@@ -588,6 +602,35 @@ export class KyselyStore implements Store {
   async deleteConsoleApp(clientId: string): Promise<boolean> {
     const result = await this.db.deleteFrom('console_apps').where('client_id', '=', clientId).executeTakeFirst()
     return Number(result.numDeletedRows) > 0
+  }
+
+  // ── operators ────────────────────────────────────────────────────────────
+  async getOperator(kind: OperatorKind, id: string): Promise<OperatorRecord | undefined> {
+    const row = await this.db.selectFrom('operators').selectAll().where('subject_kind', '=', kind).where('subject_id', '=', id).executeTakeFirst()
+    return row ? operatorFromRow(row) : undefined
+  }
+
+  async putOperator(operator: OperatorRecord): Promise<{ operator: OperatorRecord; previous: OperatorRecord | undefined }> {
+    // ON CONFLICT … DO UPDATE (both databases): concurrent puts of one identity leave one row.
+    const existing = await this.getOperator(operator.kind, operator.id)
+    await this.db
+      .insertInto('operators')
+      .values({ subject_kind: operator.kind, subject_id: operator.id, role: operator.role, created_at: operator.createdAt })
+      .onConflict((conflict) => conflict.columns(['subject_kind', 'subject_id']).doUpdateSet({ role: operator.role }))
+      .execute()
+    const stored = await this.getOperator(operator.kind, operator.id)
+    if (!stored) throw new Error(`operator ${operator.kind}:${operator.id} vanished while being stored`)
+    return { operator: stored, previous: existing }
+  }
+
+  async deleteOperator(kind: OperatorKind, id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('operators').where('subject_kind', '=', kind).where('subject_id', '=', id).executeTakeFirst()
+    return Number(result.numDeletedRows) > 0
+  }
+
+  async listOperators(): Promise<OperatorRecord[]> {
+    const rows = await this.db.selectFrom('operators').selectAll().orderBy('subject_kind').orderBy('subject_id').execute()
+    return rows.map(operatorFromRow)
   }
 
   // ── housekeeping ─────────────────────────────────────────────────────────

@@ -113,6 +113,15 @@ export interface ConsoleAppsTable {
   created_at: number
 }
 
+export interface OperatorsTable {
+  /** `user` or `client`. */
+  subject_kind: string
+  subject_id: string
+  /** `admin` or `read-only`. */
+  role: string
+  created_at: number
+}
+
 export interface Database {
   clients: ClientsTable
   users: UsersTable
@@ -124,4 +133,5 @@ export interface Database {
   revoked_jwts: RevokedJwtsTable
   audit_events: AuditEventsTable
   console_apps: ConsoleAppsTable
+  operators: OperatorsTable
 }

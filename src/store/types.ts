@@ -2,6 +2,7 @@ import type { ApiKeyStore } from '../core/credentials/api-key-store.js'
 import type { UserStore } from '../core/credentials/user-store.js'
 import type { AuditStore } from '../core/audit/audit-store.js'
 import type { ConsoleAppStore } from '../core/admin/console-app-store.js'
+import type { OperatorStore } from '../core/admin/operator-store.js'
 import type { ClientStore } from '../core/client-store.js'
 import type { HousekeepingStore } from '../core/housekeeping-store.js'
 import type { SigningKeyStore } from '../core/tokens/signing-key-store.js'
@@ -22,6 +23,7 @@ export interface Store
     AccessTokenStore,
     AuditStore,
     ConsoleAppStore,
+    OperatorStore,
     HousekeepingStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Applies pending migrations; returns the names it applied. */

@@ -10,7 +10,7 @@ const PROBLEM = 'application/problem+json; charset=utf-8'
 
 function operatorToken(server: TestServer, ttl?: number): Promise<string> {
   const g = server.server.gatehouse
-  return createOperatorToken({ store: g.store, clients: g.clients, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl }, ttl !== undefined ? { ttl } : {}).then((issued) => issued.accessToken)
+  return createOperatorToken({ store: g.store, clients: g.clients, operators: g.operators, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl }, ttl !== undefined ? { ttl } : {}).then((issued) => issued.accessToken)
 }
 
 function assertProblem(answer: HttpAnswer, status: number, type: string, title: string, detail: string): void {
@@ -41,7 +41,7 @@ describe('management API', () => {
   describe('authorization', () => {
     it('answers 401 with a bare Bearer challenge when no token is sent (RFC 6750 §3.1)', async () => {
       const answer = await request(api('/clients'))
-      assertProblem(answer, 401, 'unauthorized', 'Unauthorized', 'A bearer token with the management-api scope is required.')
+      assertProblem(answer, 401, 'unauthorized', 'Unauthorized', `A bearer token for the audience ${server.config.issuer}/admin/v1 is required.`)
       assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="gatehouse"')
     })
 
@@ -51,42 +51,52 @@ describe('management API', () => {
       assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="gatehouse", error="invalid_token", error_description="malformed authorization header"')
     })
 
-    it('answers 401 invalid_token for an expired token', async () => {
+    it('answers 401 invalid_token for an expired token, saying when it expired', async () => {
       const shortLived = await operatorToken(server, 60)
       assert.equal((await request(api('/clients'), { headers: { authorization: `Bearer ${shortLived}` } })).status, 200)
+      const expiredAt = new Date(Math.floor(clock.now() / 1000) * 1000 + 60_000).toISOString()
       clock.advance(61_000)
       const answer = await request(api('/clients'), { headers: { authorization: `Bearer ${shortLived}` } })
-      assertProblem(answer, 401, 'unauthorized', 'Unauthorized', 'The access token is invalid, expired or revoked.')
-      assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="gatehouse", error="invalid_token", error_description="the access token is invalid, expired or revoked"')
+      assertProblem(answer, 401, 'unauthorized', 'Unauthorized', `The access token expired at ${expiredAt}.`)
+      assert.equal(answer.headers.get('www-authenticate'), `Bearer realm="gatehouse", error="invalid_token", error_description="The access token expired at ${expiredAt}."`)
     })
 
-    it('answers 401 for a forged token', async () => {
+    it('answers 401 for a forged token: its signature does not verify', async () => {
       const [header, payload] = admin.split('.')
       const answer = await request(api('/clients'), { headers: { authorization: `Bearer ${header}.${payload}.AAAA` } })
-      assert.equal(answer.status, 401)
+      assertProblem(answer, 401, 'unauthorized', 'Unauthorized', 'The access token signature does not verify.')
     })
 
-    it('answers 403 insufficient_scope for a valid token without management-api', async () => {
-      const client = await server.createClient({ scopes: ['api'] })
+    it('answers 401 for an opaque-looking token it never issued', async () => {
+      const answer = await request(api('/clients'), { headers: { authorization: 'Bearer sk-0123456789abcdefghijklmnopqrstuvwxyzABCDEFG' } })
+      assertProblem(answer, 401, 'unauthorized', 'Unauthorized', 'The access token is not a token of this Gatehouse.')
+    })
+
+    it('refuses a tenant token carrying the management-api scope: 401, wrong audience (issue 11)', async () => {
+      // Seed 001's management-api is the platform's scope; the issuer's default audience is not the admin audience.
+      const client = await server.createClient({ scopes: ['management-api', 'api'] })
       const token = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: client })
-      const accessToken = (token.body as { access_token: string }).access_token
-      const answer = await request(api('/clients'), { headers: { authorization: `Bearer ${accessToken}` } })
-      assertProblem(answer, 403, 'forbidden', 'Forbidden', 'The access token lacks the management-api scope.')
-      assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="gatehouse", error="insufficient_scope", error_description="the management-api scope is required", scope="management-api"')
+      assert.deepEqual([token.status, (token.body as { scope: string }).scope], [200, 'api management-api'])
+      const answer = await request(api('/clients'), { headers: { authorization: `Bearer ${(token.body as { access_token: string }).access_token}` } })
+      const detail = `The access token is for the audience ${server.config.issuer}; the management API accepts only ${server.config.issuer}/admin/v1.`
+      assertProblem(answer, 401, 'unauthorized', 'Unauthorized', detail)
+      assert.equal(answer.headers.get('www-authenticate'), `Bearer realm="gatehouse", error="invalid_token", error_description="${detail}"`)
     })
 
-    it('accepts a management-api token obtained over HTTP, and refuses it once revoked', async () => {
-      const client = await server.createClient({ scopes: ['management-api'] })
-      const token = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', scope: 'management-api' }, basic: client })
+    it('accepts an operator client token asked for with audience=, and refuses it once revoked', async () => {
+      const client = await server.createClient({ scopes: ['api'] })
+      await server.server.gatehouse.operators.put('client', client.id, 'admin')
+      const token = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', audience: `${server.config.issuer}/admin/v1` }, basic: client })
       const accessToken = (token.body as { access_token: string }).access_token
       assert.equal((await request(api('/signing-keys'), { headers: { authorization: `Bearer ${accessToken}` } })).status, 200)
       assert.equal((await request(`${server.url}/oauth/revoke`, { form: { token: accessToken }, basic: client })).status, 200)
-      assert.equal((await request(api('/signing-keys'), { headers: { authorization: `Bearer ${accessToken}` } })).status, 401)
+      assertProblem(await request(api('/signing-keys'), { headers: { authorization: `Bearer ${accessToken}` } }), 401, 'unauthorized', 'Unauthorized', 'The access token has been revoked.')
     })
 
-    it('accepts an opaque management-api token', async () => {
-      const client = await server.createClient({ scopes: ['management-api'], tokenFormat: 'opaque' })
-      const token = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: client })
+    it('accepts an opaque operator token', async () => {
+      const client = await server.createClient({ scopes: ['api'], tokenFormat: 'opaque' })
+      await server.server.gatehouse.operators.put('client', client.id, 'read-only')
+      const token = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', audience: `${server.config.issuer}/admin/v1` }, basic: client })
       const accessToken = (token.body as { access_token: string }).access_token
       assert.match(accessToken, /^sk-/)
       assert.equal((await request(api('/users'), { headers: { authorization: `Bearer ${accessToken}` } })).status, 200)
@@ -324,7 +334,7 @@ describe('management API', () => {
       // Failures are written in background batches: flush the queue before reading.
       await server.server.gatehouse.audit.flush()
       const events = ((await request(api('/audit-events?action=management.authorization_failed&limit=1'), { headers: auth })).body as { events: { details: Record<string, unknown> }[] }).events
-      assert.deepEqual(events.map((event) => event.details), [{ path: '/admin/v1/api-keys/FFFFFF', reason: 'The access token is invalid, expired or revoked.' }])
+      assert.deepEqual(events.map((event) => event.details), [{ path: '/admin/v1/api-keys/FFFFFF', reason: 'The access token is malformed.' }])
     })
   })
 })
@@ -357,7 +367,7 @@ describe('gatehouse admin create-token', () => {
     }
   })
 
-  it('creates the operator client once and prints a working management token', async () => {
+  it('creates the operator client once, puts it on the operator list and prints a working management token', async () => {
     const server = await startTestServer()
     try {
       const run = (): Promise<CliResult> => cli(server, ['admin', 'create-token', '--ttl', '600', '--json'])
@@ -365,7 +375,9 @@ describe('gatehouse admin create-token', () => {
         const result = await run()
         assert.equal(result.code, 0, result.stderr)
         const printed = JSON.parse(result.stdout) as Record<string, unknown>
-        assert.deepEqual({ ...printed, access_token: typeof printed.access_token }, { access_token: 'string', token_type: 'Bearer', expires_in: 600, scope: 'management-api', client_id: 'gatehouse-operator' })
+        const issuer = server.config.issuer
+        assert.deepEqual({ ...printed, access_token: typeof printed.access_token }, { access_token: 'string', token_type: 'Bearer', expires_in: 600, client_id: 'gatehouse-operator', role: 'admin', issuer, audience: `${issuer}/admin/v1` })
+        assert.deepEqual((await server.server.gatehouse.operators.list()).map((entry) => [entry.kind, entry.id, entry.role]), [['client', 'gatehouse-operator', 'admin']])
         const answer = await request(`${server.url}/admin/v1/clients`, { headers: { authorization: `Bearer ${String(printed.access_token)}` } })
         assert.equal(answer.status, 200)
         assert.deepEqual((answer.body as { clients: { client_id: string }[] }).clients.map((c) => c.client_id), ['gatehouse-operator'])

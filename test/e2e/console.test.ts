@@ -146,7 +146,7 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
 
   it('the API reference lists the operations and tries a management call with a pasted token', async () => {
     const g = server.server.gatehouse
-    const admin = await createOperatorToken({ store: g.store, clients: g.clients, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl })
+    const admin = await createOperatorToken({ store: g.store, clients: g.clients, operators: g.operators, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl })
     await page.goto(`${server.url}/docs#get-/admin/v1/signing-keys`)
     await page.waitForSelector('#try-form')
     assert.ok((await page.locator('.operation-link').count()) > 30)

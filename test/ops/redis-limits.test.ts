@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { Redis } from 'ioredis'
 import { ManualClock } from '../../src/core/clock.js'
+import { createOperatorToken } from '../../src/core/admin/operator-token.js'
+import { runCli } from '../helpers/processes.js'
 import { request, type HttpAnswer } from '../helpers/http.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 
@@ -84,6 +86,31 @@ describe('rate limits and lockout shared by two instances through Redis', { skip
     assert.equal((await login(second, 'a passphrase long enough')).status, 400)
     clock.advance(5 * 60_000)
     assert.equal((await login(second, 'a passphrase long enough')).status, 200, 'the lock ends for both')
+  })
+
+  it('ends a lock on every instance when an operator unlocks it on one, or from the command line', async () => {
+    const g = first.server.gatehouse
+    const admin = (await createOperatorToken({ store: g.store, clients: g.clients, operators: g.operators, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl })).accessToken
+    const lock = async (): Promise<void> => {
+      for (let i = 1; i <= 5; i++) {
+        clock.advance(15_000)
+        assert.equal((await login(first, `another guess ${i}`)).status, 400)
+      }
+      clock.advance(15_000)
+      assert.equal((await login(second, 'a passphrase long enough')).status, 400, 'locked')
+    }
+    await lock()
+    clock.advance(15_000)
+    assert.equal((await request(`${first.url}/admin/v1/users/dave@example.com/unlock`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } })).status, 200)
+    clock.advance(15_000)
+    assert.equal((await login(second, 'a passphrase long enough')).status, 200, 'unlocked on the other instance too')
+    await lock()
+    const cli = await runCli(['users', 'unlock', 'dave@example.com', '--json'], {
+      env: { GATEHOUSE_DATABASE_URL: first.database.url, GATEHOUSE_DATA_DIR: first.database.dataDir, GATEHOUSE_REDIS_URL: REDIS_URL, GATEHOUSE_REDIS_PREFIX: prefix },
+    })
+    assert.deepEqual([cli.code, cli.stderr], [0, ''])
+    clock.advance(15_000)
+    assert.equal((await login(first, 'a passphrase long enough')).status, 200, 'the command line reaches the shared lockout')
   })
 })
 

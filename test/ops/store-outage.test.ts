@@ -46,7 +46,7 @@ describe('a PostgreSQL outage under load', { skip }, () => {
     const client = await server.createClient({ grantTypes: ['client_credentials', 'password', 'refresh_token', 'api_key'] })
     await server.createUser('frank@example.com', 'frank has a passphrase')
     const { apiKey } = await g.apiKeys.create({ name: 'outage', clientId: client.id, scopes: ['api'] })
-    const operator = (await createOperatorToken({ store: g.store, clients: g.clients, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl })).accessToken
+    const operator = (await createOperatorToken({ store: g.store, clients: g.clients, operators: g.operators, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl })).accessToken
     const form = (fields: Record<string, string>): RequestInit => ({
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicHeader(client.id, client.secret) },

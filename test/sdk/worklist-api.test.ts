@@ -56,6 +56,13 @@ describe('seed 001 end to end: password grant, then the worklist with the Bearer
     })
   })
 
+  it('gets seed 001’s management-api scope as a platform scope that opens nothing at Gatehouse’s /admin/v1', async () => {
+    const token = await passwordToken(`${SEED_SCOPE} management-api`)
+    assert.equal(lastAnswer?.scope, 'email integrated-api management-api offline_access openid profile')
+    const answer = await request(`${server.url}/admin/v1/clients`, { headers: { authorization: `Bearer ${token}` } })
+    assert.deepEqual([answer.status, (answer.body as { detail: string }).detail], [401, `The access token is for the audience ${server.url}; the management API accepts only ${server.url}/admin/v1.`])
+  })
+
   it('pages to the end of the worklist', async () => {
     const token = await passwordToken(SEED_SCOPE)
     const answer = await request(`${apiUrl}/api/records/worklist?offset=40&limit=20`, { headers: { authorization: `Bearer ${token}` } })

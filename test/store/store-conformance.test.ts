@@ -477,6 +477,55 @@ for (const backend of backends) {
     })
 
     // ── housekeeping ───────────────────────────────────────────────────────
+    // ── operators ──────────────────────────────────────────────────────────
+    test('stores an operator, changes its role keeping its creation time, and deletes it once', async () => {
+      const id = unique('ops-client')
+      assert.deepEqual(await store.putOperator({ kind: 'client', id, role: 'read-only', createdAt: T0 }), {
+        operator: { kind: 'client', id, role: 'read-only', createdAt: T0 },
+        previous: undefined,
+      })
+      assert.deepEqual(await store.getOperator('client', id), { kind: 'client', id, role: 'read-only', createdAt: T0 })
+      assert.equal(await store.getOperator('user', id), undefined, 'a user with the same id is not that operator')
+      assert.deepEqual(await store.putOperator({ kind: 'client', id, role: 'admin', createdAt: T0 + 5 }), {
+        operator: { kind: 'client', id, role: 'admin', createdAt: T0 },
+        previous: { kind: 'client', id, role: 'read-only', createdAt: T0 },
+      })
+      assert.equal(await store.deleteOperator('client', id), true)
+      assert.equal(await store.deleteOperator('client', id), false)
+      assert.equal(await store.getOperator('client', id), undefined)
+    })
+
+    test('keeps one entry when the same operator is put by many callers at once', async () => {
+      const id = unique('ops-race')
+      await Promise.all(Array.from({ length: 8 }, (_, n) => store.putOperator({ kind: 'user', id, role: n % 2 === 0 ? 'admin' : 'read-only', createdAt: T0 })))
+      const entries = (await store.listOperators()).filter((entry) => entry.id === id)
+      assert.equal(entries.length, 1)
+    })
+
+    test('lists operators by kind, then id', async () => {
+      await withFreshStore(async (fresh) => {
+        for (const [kind, id] of [['user', 'u-2'], ['client', 'c-2'], ['user', 'u-1'], ['client', 'c-1']] as const) {
+          await fresh.putOperator({ kind, id, role: 'admin', createdAt: T0 })
+        }
+        assert.deepEqual(
+          (await fresh.listOperators()).map((entry) => `${entry.kind}:${entry.id}`),
+          ['client:c-1', 'client:c-2', 'user:u-1', 'user:u-2'],
+        )
+      })
+    })
+
+    test('deleting a client or a user takes it off the operator list', async () => {
+      const client = aClient()
+      const user = aUser()
+      await store.insertClient(client)
+      await store.insertUser(user)
+      await store.putOperator({ kind: 'client', id: client.id, role: 'admin', createdAt: T0 })
+      await store.putOperator({ kind: 'user', id: user.id, role: 'admin', createdAt: T0 })
+      assert.equal(await store.deleteClient(client.id), true)
+      assert.equal(await store.deleteUser(user.id), true)
+      assert.deepEqual([await store.getOperator('client', client.id), await store.getOperator('user', user.id)], [undefined, undefined])
+    })
+
     test('housekeeping deletes only expired rows, in bounded batches', async () => {
       await withFreshStore(async (fresh) => {
         const now = T0 + 10_000_000

@@ -91,6 +91,11 @@ export class AbuseGuard {
     await this.#deps.lockout?.reset(username)
   }
 
+  /** An operator's unlock: the username may log in again at once; returns the seconds the lock had left. */
+  async unlockUser(username: string): Promise<number> {
+    return this.#deps.lockout ? this.#deps.lockout.clear(username) : 0
+  }
+
   async #take(scope: LimitScope, key: string, limit: RateLimit | null): Promise<void> {
     if (limit === null) return
     const retryAfter = await this.#deps.limiter.consume(key, limit)

@@ -53,7 +53,22 @@ export interface LoginLockout {
    * meets a longer lock next time.
    */
   reset(username: string): Promise<void>
+  /**
+   * Forgets the username's failures, lock and lock level at once: an operator's unlock. Unlike
+   * the other steps it does not fall back to this process's state when the shared one does not
+   * answer — an unlock that reached one instance only would not unlock — but rejects with a
+   * `LockoutUnavailableError`. Resolves to the whole seconds the lock had left (0: none).
+   */
+  clear(username: string): Promise<number>
   close?(): Promise<void>
+}
+
+/** The shared lockout state could not be reached (an unlock did not happen). */
+export class LockoutUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'LockoutUnavailableError'
+  }
 }
 
 /**

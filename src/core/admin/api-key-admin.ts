@@ -7,6 +7,7 @@ import type { Random } from '../random.js'
 import { parseScope } from '../scope.js'
 import type { ApiKey } from '../types.js'
 import type { ClientAdmin } from './client-admin.js'
+import { isAdminAudience } from './admin-audience.js'
 
 export interface ApiKeySettings {
   name: string
@@ -35,7 +36,14 @@ export function viewApiKey(key: ApiKey): ApiKeyView {
   return view
 }
 
-type Deps = { store: ApiKeyStore; clients: Pick<ClientAdmin, 'create' | 'get'>; clock: Clock; random: Random }
+type Deps = {
+  store: ApiKeyStore
+  clients: Pick<ClientAdmin, 'create' | 'get'>
+  clock: Clock
+  random: Random
+  /** The issuer, whose admin audience no key may take. */
+  issuer: string
+}
 
 /** A 6-hex-digit id space is small: retry a colliding id a few times. */
 const ID_ATTEMPTS = 5
@@ -55,6 +63,9 @@ export class ApiKeyAdmin {
     const name = settings.name.trim()
     if (name === '') throw new ApiKeyValidationError('name must not be empty')
     const requested = this.#parseScopes(settings.scopes)
+    if (isAdminAudience(settings.audience, this.#deps.issuer)) {
+      throw new ApiKeyValidationError(`audience ${settings.audience} is reserved for Gatehouse's management API`)
+    }
     if (settings.expiresIn !== undefined && (!Number.isInteger(settings.expiresIn) || settings.expiresIn <= 0)) {
       throw new ApiKeyValidationError('expires-in must be a whole number of seconds above 0')
     }

@@ -8,6 +8,7 @@ import { digestSecret, generateClientId, generateClientSecret } from '../credent
 import type { Random } from '../random.js'
 import { GRANT_TYPES, type Client, type GrantType, type TokenFormat } from '../types.js'
 import { parseScope } from '../scope.js'
+import { isAdminAudience } from './admin-audience.js'
 
 export interface ClientSettings {
   name: string
@@ -52,6 +53,8 @@ type Deps = {
   clock: Clock
   random: Random
   maxAccessTokenTtl: number
+  /** The issuer, whose admin audience no client may take as its own. */
+  issuer: string
   /** Tells other instances to drop their cached copy of a changed client. */
   publish?: PublishChange
 }
@@ -158,6 +161,9 @@ export class ClientAdmin {
     }
     for (const scope of client.defaultScopes) {
       if (!client.scopes.includes(scope)) throw new ClientValidationError(`default scope "${scope}" is not among the client's scopes`)
+    }
+    if (isAdminAudience(client.audience, this.#deps.issuer)) {
+      throw new ClientValidationError(`audience ${client.audience} is reserved for Gatehouse's management API; operators get it with the audience parameter (docs/management.md)`)
     }
     if (client.tokenFormat !== 'jwt' && client.tokenFormat !== 'opaque') throw new ClientValidationError('token format must be jwt or opaque')
     const positive = (value: number, what: string, max = Number.MAX_SAFE_INTEGER): void => {

@@ -9,7 +9,9 @@ import { checkUserCredentials } from '../grants/password.js'
 import type { TokenFormat, User } from '../types.js'
 import type { ApiKeyAdmin, ApiKeyView } from './api-key-admin.js'
 import type { ClientAdmin, ClientView } from './client-admin.js'
-import { MANAGEMENT_SCOPE } from './operator-token.js'
+
+/** Seed 001's scope of the platform's management API: an ordinary scope, but not self-service. */
+const MANAGEMENT_SCOPE = 'management-api'
 
 /** The grant types a developer picks from in the console (seed 001's "Grant Type"). */
 export type ConsoleGrant = 'client_credentials' | 'password' | 'api_key'
@@ -90,7 +92,8 @@ export class ConsoleApps {
     const name = input.name.trim()
     if (name === '') throw new ConsoleError('App Name must not be empty.')
     if (!CONSOLE_GRANTS.includes(input.grant)) throw new ConsoleError('Choose a grant type.')
-    // The console is self-service: it must not hand out the scope that opens the management API.
+    // Self-service stops short of seed 001's management-api scope: it opens the platform's own
+    // management API (not Gatehouse's, which takes operator tokens), so an operator grants it.
     if (input.scopes.includes(MANAGEMENT_SCOPE)) throw new ConsoleError(`The ${MANAGEMENT_SCOPE} scope is for operators; ask one for a management token.`)
     const now = this.#deps.clock.now()
     let credentials: Credentials

@@ -2,6 +2,7 @@ import type { ApiKeyView } from './api-key-admin.js'
 import type { ClientSettings, ClientView } from './client-admin.js'
 import type { GrantType, TokenFormat } from '../types.js'
 import type { UserView } from './user-admin.js'
+import type { OperatorRecord } from './operator-store.js'
 
 /** The wire form of records for operators (CLI --json, management API): snake_case, ISO times. */
 export function presentClient(client: ClientView): Record<string, unknown> {
@@ -77,4 +78,8 @@ export function clientSettingsFromWire(body: ClientWire): Partial<ClientSettings
   if (body.refresh_reuse_interval !== undefined) settings.refreshTokenReuseInterval = body.refresh_reuse_interval
   if (body.rotate_refresh_tokens !== undefined) settings.rotateRefreshTokens = body.rotate_refresh_tokens
   return settings
+}
+
+export function presentOperator(operator: OperatorRecord): Record<string, unknown> {
+  return { kind: operator.kind, id: operator.id, role: operator.role, created_at: new Date(operator.createdAt).toISOString() }
 }

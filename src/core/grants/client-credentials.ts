@@ -1,15 +1,22 @@
+import { checkOperatorAudience, type OperatorAudienceDeps } from '../admin/operator-audience.js'
 import { grantScopes } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { TokenResult } from '../types.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
 
-type Deps = { tokens: TokenService }
+type Deps = { tokens: TokenService } & OperatorAudienceDeps
 
 /** RFC 6749 §4.4: the client acts for itself; the subject is the client. */
 async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   const client = clientOf(context)
-  const scopes = grantScopes({ requested: context.request.scope, client, policy: context.policy, forUser: false })
-  const access = await deps.tokens.issueAccessToken({ client, subject: client.id, scopes })
+  const { request } = context
+  // RFC 8707 §2: only a named audience can need the operator list; without one, no store read.
+  const admin =
+    request.audience === undefined
+      ? undefined
+      : await checkOperatorAudience(deps, { audience: request.audience, scope: request.scope, issuer: deps.tokens.issuer, subject: { kind: 'client', id: client.id } })
+  const scopes = admin ? admin.scopes : grantScopes({ requested: request.scope, client, policy: context.policy, forUser: false })
+  const access = await deps.tokens.issueAccessToken(admin ? { client, subject: client.id, scopes, audience: admin.audience } : { client, subject: client.id, scopes })
   /** RFC 6749 §4.4.3 — a refresh token SHOULD NOT be included here. */
   return {
     accessToken: access.token,
@@ -23,7 +30,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
 
 export const clientCredentials = {
   grantType: 'client_credentials',
-  parameters: ['scope'],
+  parameters: ['scope', 'audience'],
   requiresClientAuthentication: true,
   handle,
 } satisfies Grant

@@ -2,6 +2,7 @@ import type { ApiKeyStore } from '../credentials/api-key-store.js'
 import type { GrantStore, RefreshTokenStore } from '../tokens/token-store.js'
 import type { UserStore } from '../credentials/user-store.js'
 import type { AbuseGuard } from '../abuse/abuse-guard.js'
+import type { OperatorStore } from '../admin/operator-store.js'
 import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
 import type { TokenService } from '../tokens/token-service.js'
@@ -28,6 +29,8 @@ export interface GrantDeps {
   observer?: EngineObserver
   /** Login lockout and API key limits (issue 7); optional so tests can omit it. */
   guard?: AbuseGuard
+  /** The operator list, for the admin audience (admin/operator-audience.ts); none: nobody is an operator. */
+  operators?: Pick<OperatorStore, 'getOperator'>
 }
 
 /** A grant is a registered module: its wire name, its parameters and its handler. */

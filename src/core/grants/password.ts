@@ -2,13 +2,14 @@ import type { UserStore } from '../credentials/user-store.js'
 import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import { burnPasswordCheck, verifyPassword } from '../credentials/password.js'
 import { OAuthError } from '../errors.js'
+import { checkOperatorAudience, type AdminAudienceGrant, type OperatorAudienceDeps } from '../admin/operator-audience.js'
 import { grantScopes } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
-import type { EngineObserver, TokenResult, User } from '../types.js'
+import type { Client, EngineObserver, TokenResult, User } from '../types.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
 import { issueUserTokens } from './issue-user-tokens.js'
 
-type Deps = { tokens: TokenService; users: UserStore; observer?: EngineObserver; guard?: AbuseGuard }
+type Deps = { tokens: TokenService; users: UserStore; observer?: EngineObserver; guard?: AbuseGuard } & OperatorAudienceDeps
 
 const INVALID_CREDENTIALS = 'invalid_username_or_password'
 
@@ -73,13 +74,30 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
     reportFailedLogin(deps, error, { username, clientId: client.id, ip: context.request.origin?.ip })
     throw error
   })
+  // Checked after the password, so the answer tells a stranger nothing about the operator list.
+  if (context.request.audience !== undefined) {
+    const admin = await checkOperatorAudience(deps, { audience: context.request.audience, scope: context.request.scope, issuer: deps.tokens.issuer, subject: { kind: 'user', id: user.id } })
+    if (admin) return issueAdminToken(deps, { client, subject: user.id, admin })
+  }
   const scopes = grantScopes({ requested: context.request.scope, client, policy: context.policy, forUser: true })
   return issueUserTokens(deps, { client, subject: user.id, scopes, policy: context.policy, grantType: 'password' })
 }
 
+/**
+ * An operator's management token: the admin audience, no scope and no refresh token — a
+ * refresh would outlive the operator check that happened here, so operators sign in again.
+ * It belongs to a grant like any user token, so disabling the user or changing their password
+ * ends it at once.
+ */
+async function issueAdminToken(deps: Deps, input: { client: Client; subject: string; admin: AdminAudienceGrant }): Promise<TokenResult> {
+  const { grant } = await deps.tokens.startGrant({ client: input.client, subject: input.subject, subjectType: 'user', grantType: 'password', scopes: input.admin.scopes, audience: input.admin.audience, withRefreshToken: false })
+  const access = await deps.tokens.issueAccessToken({ client: input.client, subject: input.subject, scopes: input.admin.scopes, audience: input.admin.audience, grantId: grant.id })
+  return { accessToken: access.token, tokenType: 'Bearer', expiresIn: access.expiresIn, scope: input.admin.scopes.join(' '), clientId: input.client.id, subject: input.subject }
+}
+
 export const password = {
   grantType: 'password',
-  parameters: ['username', 'password', 'scope'],
+  parameters: ['username', 'password', 'scope', 'audience'],
   requiresClientAuthentication: true,
   handle,
 } satisfies Grant

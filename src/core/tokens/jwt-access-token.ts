@@ -61,3 +61,44 @@ export async function verifyAccessToken(
     return undefined
   }
 }
+
+/** Why a JWT is not a valid access token of this server; for callers that may say so (the management API). */
+export type JwtRefusal =
+  | { reason: 'malformed' }
+  | { reason: 'unknown_key' }
+  | { reason: 'bad_signature' }
+  | { reason: 'not_access_token' }
+  | { reason: 'wrong_issuer'; issuer: string }
+  | { reason: 'expired'; expiredAt: number }
+
+/**
+ * The same checks as verifyAccessToken (RFC 9068 §4), keeping the reason of a refusal. jose
+ * checks the signature before any claim, so `wrong_issuer` and `expired` are said only of a
+ * token one of our keys signed.
+ */
+export async function checkJwtAccessToken(
+  keys: KeyRing,
+  token: string,
+  options: { issuer: string; now: number },
+): Promise<{ ok: true; claims: VerifiedAccessToken } | ({ ok: false } & JwtRefusal)> {
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      (header) => {
+        const key = header.kid ? keys.publicKey(header.kid) : undefined
+        if (!key) throw new joseErrors.JWKSNoMatchingKey()
+        return key
+      },
+      { issuer: options.issuer, typ: 'at+jwt', algorithms: ['ES256'], currentDate: new Date(options.now) },
+    )
+    if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string') return { ok: false, reason: 'not_access_token' }
+    return { ok: true, claims: payload as VerifiedAccessToken }
+  } catch (error) {
+    if (error instanceof joseErrors.JWKSNoMatchingKey) return { ok: false, reason: 'unknown_key' }
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed) return { ok: false, reason: 'bad_signature' }
+    if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: 'expired', expiredAt: Number(error.payload.exp) }
+    if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'iss') return { ok: false, reason: 'wrong_issuer', issuer: String(error.payload.iss ?? '') }
+    if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'typ') return { ok: false, reason: 'not_access_token' }
+    return { ok: false, reason: 'malformed' }
+  }
+}

@@ -16,6 +16,8 @@ export interface AccessTokenGrant {
   scopes: string[]
   /** The grant the token is minted from (none for client_credentials): ending the grant ends the token. */
   grantId?: string | null
+  /** An `aud` other than the client's, decided by the grant (the admin audience for an operator). */
+  audience?: string
 }
 
 /** What starts a grant: who, for which client, through which grant type, with which scopes. */
@@ -27,6 +29,8 @@ export interface NewGrant {
   scopes: string[]
   /** The API key whose exchange starts it. */
   apiKeyId?: string | null
+  /** The audience granted, when the grant decided one (default: the client's). */
+  audience?: string
   /** Whether the grant gets a refresh token (a family); without one it lives as long as its access token. */
   withRefreshToken: boolean
 }
@@ -74,7 +78,7 @@ export class TokenService {
     const now = this.#deps.clock.now()
     const expiresIn = client.accessTokenTtl
     const scope = grant.scopes.join(' ')
-    const audience = client.audience ?? this.#deps.issuer
+    const audience = grant.audience ?? client.audience ?? this.#deps.issuer
     if (client.tokenFormat === 'opaque') {
       const token = generateOpaqueToken(this.#deps.random)
       await this.#deps.store.insertOpaqueToken({
@@ -161,7 +165,7 @@ export class TokenService {
       subjectType: input.subjectType,
       grantType: input.grantType,
       scope: input.scopes.join(' '),
-      audience: client.audience,
+      audience: input.audience ?? client.audience,
       apiKeyId: input.apiKeyId ?? null,
       createdAt: now,
       expiresAt: now + (input.withRefreshToken ? client.refreshTokenAbsoluteTtl : client.accessTokenTtl) * 1000,

@@ -50,7 +50,7 @@ export function parseTokenRequest(parameters: Parameters, authorization: string 
   const grantType = checkGrantType(parameters.get('grant_type'))
   const client = readClientCredentials(authorization, parameters)
   const request: TokenRequest = { grantType, policy: IDENTITYSERVER_POLICY, ...(client ? { client } : {}) }
-  const copy = { scope: 'scope', username: 'username', password: 'password', refresh_token: 'refreshToken' } as const
+  const copy = { scope: 'scope', audience: 'audience', username: 'username', password: 'password', refresh_token: 'refreshToken' } as const
   for (const [wire, field] of Object.entries(copy)) {
     const value = parameters.get(wire)
     if (value !== undefined) request[field] = value

@@ -172,4 +172,17 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('clients').addColumn('tokens_not_before', 'bigint').execute()
     },
   },
+  '2026-12-01-060-operators': {
+    async up(db: Kysely<unknown>) {
+      // The operator list: identities that may use the management API (docs/management.md).
+      await db.schema
+        .createTable('operators')
+        .addColumn('subject_kind', 'text', (c) => c.notNull())
+        .addColumn('subject_id', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('operators_pk', ['subject_kind', 'subject_id'])
+        .execute()
+    },
+  },
 }

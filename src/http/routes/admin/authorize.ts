@@ -1,25 +1,52 @@
 import type { FastifyRequest } from 'fastify'
 import type { Engine } from '../../../core/engine.js'
-import { MANAGEMENT_SCOPE } from '../../../core/admin/operator-token.js'
+import { adminAudience } from '../../../core/admin/admin-audience.js'
+import type { OperatorKind, OperatorRole, OperatorStore } from '../../../core/admin/operator-store.js'
+import type { AccessTokenRefusal } from '../../../core/introspection.js'
 import { ProblemError } from './problem.js'
 
-/** Who called the management API, for the audit log. */
+/** Who called the management API: an identity on the operator list, with its role. */
 export interface Operator {
-  /** `client:ID` for a client's own token, `user:ID` for a user's token. */
+  /** `client:ID` for a client's own token, `user:ID` for a user's token (the audit actor). */
   actor: string
+  kind: OperatorKind
+  /** The user id or client id on the operator list. */
+  id: string
+  role: OperatorRole
+  /** The client the token was issued to. */
   clientId: string
   ip: string
 }
 
+export interface AuthorizeDeps {
+  engine: Pick<Engine, 'checkAccessToken'>
+  operators: Pick<OperatorStore, 'getOperator'>
+  issuer: string
+}
+
 const REALM = 'gatehouse'
+/** Methods a `read-only` operator may use (RFC 9110 §9.2.1 safe methods that read). */
+const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD'])
+
+/** RFC 6750 §3.1: error_description may hold only %x20-21 / %x23-5B / %x5D-7E. */
+const headerSafe = (text: string): string => text.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?')
 
 /** RFC 6750 §3: the challenge; no error attributes when no token was sent at all (§3.1). */
 function challenge(error?: 'invalid_token' | 'insufficient_scope', description?: string): Record<string, string> {
   const parts = [`realm="${REALM}"`]
   if (error) parts.push(`error="${error}"`)
-  if (description) parts.push(`error_description="${description}"`)
-  if (error === 'insufficient_scope') parts.push(`scope="${MANAGEMENT_SCOPE}"`)
+  if (description) parts.push(`error_description="${headerSafe(description)}"`)
   return { 'www-authenticate': `Bearer ${parts.join(', ')}` }
+}
+
+/** 401 invalid_token (RFC 6750 §3.1): the token itself is the problem; the detail says which. */
+function invalidToken(detail: string): ProblemError {
+  return new ProblemError('unauthorized', detail, challenge('invalid_token', detail))
+}
+
+/** 403 (RFC 6750 §3.1 insufficient_scope: "higher privileges than provided"); the detail says which. */
+function forbidden(detail: string): ProblemError {
+  return new ProblemError('forbidden', detail, challenge('insufficient_scope', detail))
 }
 
 /** RFC 6750 §2.1: `Authorization: Bearer <token>`; query and body tokens are not accepted. */
@@ -30,21 +57,57 @@ function readBearerToken(header: string | undefined): string | undefined {
   return match[1]
 }
 
+/** Why the token was refused, in words an operator can act on. Only the admin API says this. */
+function refusalDetail(refusal: AccessTokenRefusal, issuer: string): string {
+  switch (refusal.reason) {
+    case 'unknown':
+      return 'The access token is not a token of this Gatehouse.'
+    case 'malformed':
+      return 'The access token is malformed.'
+    case 'unknown_key':
+      return 'The access token is not signed by a key of this Gatehouse.'
+    case 'bad_signature':
+      return 'The access token signature does not verify.'
+    case 'not_access_token':
+      return 'The token is not an access token.'
+    case 'wrong_issuer':
+      return `The access token was issued by ${refusal.issuer}; this Gatehouse is ${issuer}.`
+    case 'expired':
+      return `The access token expired at ${new Date(refusal.expiredAt * 1000).toISOString()}.`
+    case 'revoked':
+      return 'The access token has been revoked.'
+  }
+}
+
 /**
- * Checks the caller's bearer token in-process (signature, expiry, revocation — the engine's
- * introspection) and that it carries the management-api scope.
+ * The management API's authority (docs/management.md): the token is active (signature,
+ * issuer, expiry, revocation, checked in-process as introspection would), its `aud` is the
+ * admin audience, and its subject is on the operator list now — looked up per request, so
+ * taking an operator off the list takes effect at once. A `read-only` operator may only read.
+ * Scopes mean nothing here.
  */
-export async function authorizeOperator(engine: Engine, request: FastifyRequest): Promise<Operator> {
+export async function authorizeOperator(deps: AuthorizeDeps, request: FastifyRequest): Promise<Operator> {
+  const expected = adminAudience(deps.issuer)
   const token = readBearerToken(request.headers.authorization)
-  if (token === undefined) throw new ProblemError('unauthorized', 'A bearer token with the management-api scope is required.', challenge())
-  const result = await engine.inspectAccessToken(token)
-  if (!result.active || result.clientId === undefined) {
-    throw new ProblemError('unauthorized', 'The access token is invalid, expired or revoked.', challenge('invalid_token', 'the access token is invalid, expired or revoked'))
+  if (token === undefined) throw new ProblemError('unauthorized', `A bearer token for the audience ${expected} is required.`, challenge())
+  const checked = await deps.engine.checkAccessToken(token)
+  if (!checked.ok) throw invalidToken(refusalDetail(checked, deps.issuer))
+  const { clientId, subject, audience } = checked.token
+  if (clientId === undefined || subject === undefined) throw invalidToken('The access token names no subject.')
+  if (audience !== expected) {
+    throw invalidToken(`The access token is for the audience ${audience ?? '(none)'}; the management API accepts only ${expected}.`)
   }
-  const scopes = (result.scope ?? '').split(' ')
-  if (!scopes.includes(MANAGEMENT_SCOPE)) {
-    throw new ProblemError('forbidden', `The access token lacks the ${MANAGEMENT_SCOPE} scope.`, challenge('insufficient_scope', `the ${MANAGEMENT_SCOPE} scope is required`))
+  // client_credentials makes the client its own subject; a user's token has the user as subject.
+  const kind: OperatorKind = subject === clientId ? 'client' : 'user'
+  const entry = await deps.operators.getOperator(kind, subject)
+  if (!entry) throw forbidden(`${kind}:${subject} is not an operator.`)
+  if (entry.role === 'read-only' && !READ_METHODS.has(request.method)) {
+    throw forbidden(`${kind}:${subject} is a read-only operator; ${request.method} needs the admin role.`)
   }
-  const actor = result.subject === undefined || result.subject === result.clientId ? `client:${result.clientId}` : `user:${result.subject}`
-  return { actor, clientId: result.clientId, ip: request.ip }
+  return { actor: `${kind}:${subject}`, kind, id: subject, role: entry.role, clientId, ip: request.ip }
+}
+
+/** For routes only the admin role may use, reads included (the operator list itself). */
+export function requireAdminRole(operator: Operator): void {
+  if (operator.role !== 'admin') throw forbidden(`${operator.actor} is a read-only operator; this operation needs the admin role.`)
 }

@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Gatehouse } from '../../../gatehouse.js'
+import { ADMIN_PATH } from '../../../core/admin/admin-audience.js'
 import { send } from '../../dialects/dialect.js'
 import { registerApiKeyRoutes } from './api-keys.js'
 import { registerAuditRoutes } from './audit-events.js'
 import { authorizeOperator, type Operator } from './authorize.js'
 import { registerClientRoutes } from './clients.js'
+import { registerOperatorRoutes } from './operators.js'
 import { problemAnswer, problemShaper } from './problem.js'
 import { SHARED_SCHEMAS } from './schemas.js'
 import { registerSigningKeyRoutes } from './signing-keys.js'
@@ -17,10 +19,11 @@ declare module 'fastify' {
   }
 }
 
-export const ADMIN_PREFIX = '/admin/v1'
+/** Mounted at the admin audience's path (core/admin/admin-audience.ts). */
+export const ADMIN_PREFIX = ADMIN_PATH
 
 /** What every management route needs: the admins, the audit log and the caller. */
-export type AdminDeps = Pick<Gatehouse, 'clients' | 'users' | 'apiKeys' | 'keys' | 'audit' | 'engine'>
+export type AdminDeps = Pick<Gatehouse, 'clients' | 'users' | 'apiKeys' | 'keys' | 'audit' | 'engine' | 'store' | 'guard' | 'config' | 'operators'>
 
 /** The caller of a route past the onRequest hook (always set there). */
 export function operatorOf(request: { operator: Operator | null }): Operator {
@@ -30,12 +33,14 @@ export function operatorOf(request: { operator: Operator | null }): Operator {
 
 /**
  * The management API under /admin/v1: JSON in and out, RFC 7807 errors, every route behind a
- * bearer token with the management-api scope. Register with `{ prefix: ADMIN_PREFIX }`.
+ * bearer token for the admin audience whose subject is an operator (authorize.ts). Register
+ * with `{ prefix: ADMIN_PREFIX }`.
  */
 export const adminApi: FastifyPluginAsync<{ gatehouse: AdminDeps }> = async (app: FastifyInstance, { gatehouse }) => {
   // Usually added at the root already (so /openapi.json can resolve them).
   for (const schema of SHARED_SCHEMAS) if (!app.getSchema(schema.$id)) app.addSchema(schema)
   app.decorateRequest('operator', null)
+  const authorizeDeps = { engine: gatehouse.engine, operators: gatehouse.store, issuer: gatehouse.config.issuer }
 
   // Every route of this plugin answers errors as problems (the shared error handler asks).
   app.addHook('onRoute', (route) => {
@@ -46,7 +51,7 @@ export const adminApi: FastifyPluginAsync<{ gatehouse: AdminDeps }> = async (app
   // onRequest: authorization comes before the body is even read (401 before 400).
   app.addHook('onRequest', async (request) => {
     try {
-      request.operator = await authorizeOperator(gatehouse.engine, request)
+      request.operator = await authorizeOperator(authorizeDeps, request)
     } catch (error) {
       if (request.headers.authorization !== undefined) {
         gatehouse.audit.note({ actor: 'anonymous', action: 'management.authorization_failed', ip: request.ip, details: { path: request.url.split('?')[0], reason: (error as Error).message } })
@@ -62,4 +67,5 @@ export const adminApi: FastifyPluginAsync<{ gatehouse: AdminDeps }> = async (app
   registerUserRoutes(app, gatehouse)
   registerSigningKeyRoutes(app, gatehouse)
   registerAuditRoutes(app, gatehouse)
+  registerOperatorRoutes(app, gatehouse)
 }

@@ -74,4 +74,8 @@ export const problemShaper: ErrorShaper = {
     }
     return problemAnswer('server', 'An unexpected error occurred; it has been logged.')
   },
+  /** An unknown operation under /admin/v1/ is a problem too, whether or not a token came with it. */
+  formatNotFound(request: FastifyRequest): WireAnswer {
+    return problemAnswer('notFound', `No management operation ${request.method} ${request.url.split('?')[0]}.`)
+  },
 }

@@ -205,11 +205,25 @@ export const auditQuerySchema = {
 export const idParams = (name: string, description: string) =>
   ({ type: 'object', properties: { [name]: { type: 'string', description } }, required: [name] }) as const
 
-export const SHARED_SCHEMAS = [problemSchema, clientSchema, apiKeySchema, userSchema, signingKeySchema, auditEventSchema] as const
+export const operatorSchema = {
+  $id: 'Operator',
+  type: 'object',
+  additionalProperties: true,
+  description: 'An identity on the operator list: it may get tokens for the admin audience and use the management API.',
+  properties: {
+    kind: { type: 'string', enum: ['user', 'client'] },
+    id: { type: 'string', description: 'The user id or client id.' },
+    role: { type: 'string', enum: ['admin', 'read-only'] },
+    created_at: time,
+  },
+  required: ['kind', 'id', 'role', 'created_at'],
+} as const
+
+export const SHARED_SCHEMAS = [problemSchema, clientSchema, apiKeySchema, userSchema, signingKeySchema, auditEventSchema, operatorSchema] as const
 
 /** The error answers every management operation may give. */
 export const problemResponses = {
   400: { $ref: 'Problem#', description: 'Invalid request (RFC 7807).' },
-  401: { $ref: 'Problem#', description: 'No, expired or invalid bearer token; see WWW-Authenticate.' },
-  403: { $ref: 'Problem#', description: 'The token lacks the management-api scope.' },
+  401: { $ref: 'Problem#', description: 'No bearer token, or one that is invalid, expired, revoked, of another issuer or not for the admin audience; the detail says which.' },
+  403: { $ref: 'Problem#', description: 'The token subject is not an operator, or a read-only operator asked to change something.' },
 } as const

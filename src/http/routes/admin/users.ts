@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { presentUser } from '../../../core/admin/presenters.js'
 import { viewUser } from '../../../core/admin/user-admin.js'
+import { LockoutUnavailableError } from '../../../core/abuse/limits.js'
 import { operatorOf, type AdminDeps } from './index.js'
 import { ProblemError } from './problem.js'
 import { idParams, pageQuerySchema, passwordSchema, problemResponses, userCreateSchema } from './schemas.js'
@@ -81,6 +82,30 @@ export function registerUserRoutes(app: FastifyInstance, deps: AdminDeps): void 
       },
     )
   }
+
+  app.post<{ Params: { userId: string } }>(
+    '/users/:userId/unlock',
+    {
+      schema: {
+        tags,
+        summary: 'Unlock a locked-out user',
+        description: 'Forgets the failed logins and any lockout of the username (GATEHOUSE_LOCKOUT), so the user may log in again at once.',
+        params: userParams,
+        response: { 200: { $ref: 'User#' }, ...problemResponses, 404: { $ref: 'Problem#' } },
+      },
+    },
+    async (request) => {
+      const operator = operatorOf(request)
+      const user = await deps.users.find(request.params.userId)
+      if (!user) throw notFound(request.params.userId)
+      const lockedFor = await deps.guard.unlockUser(user.username).catch((error: unknown) => {
+        if (error instanceof LockoutUnavailableError) throw new ProblemError('unavailable', 'The shared lockout store (Redis) is unreachable; the user is still locked. Retry shortly.', { 'retry-after': '5' })
+        throw error
+      })
+      await deps.audit.record({ actor: operator.actor, action: 'user.unlocked', target: `user:${user.id}`, ip: operator.ip, details: { locked_for: lockedFor } })
+      return presentUser(viewUser(user))
+    },
+  )
 
   app.put<{ Params: { userId: string }; Body: { password: string } }>(
     '/users/:userId/password',

@@ -19,7 +19,7 @@ export function registerDocsPage(app: FastifyInstance): void {
 <p class="muted">Every endpoint of every dialect and the management API.</p>
 <div id="operations"></div></nav>
 <section>
-<div class="card tokenbar"><label for="token"><strong>Bearer token</strong></label><input id="token" type="password" autocomplete="off" placeholder="paste a token with the management-api scope"><small class="muted">Kept in this tab only.</small></div>
+<div class="card tokenbar"><label for="token"><strong>Bearer token</strong></label><input id="token" type="password" autocomplete="off" placeholder="paste an operator token (audience ISSUER/admin/v1)"><small class="muted">Kept in this tab only.</small></div>
 <div id="operation"><p class="muted">Loading /openapi.json…</p><noscript>The interactive reference needs JavaScript; the document itself is at /openapi.json.</noscript></div>
 </section>
 </div>`,

@@ -24,7 +24,7 @@ const str = (description: string, extra: Record<string, unknown> = {}) => ({ typ
 const oauthError = {
   description: 'RFC 6749 §5.2 error.',
   type: 'object',
-  properties: { error: str('invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope'), error_description: { type: 'string' } },
+  properties: { error: str('invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope, invalid_target (RFC 8707: the admin audience for a non-operator)'), error_description: { type: 'string' } },
   required: ['error'],
 }
 
