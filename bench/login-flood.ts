@@ -10,10 +10,10 @@
  * with more addresses than the limit counts. The server runs at log level warn, on CPU 0 when
  * the machine allows, its output drained by this process.
  */
-import { spawn } from 'node:child_process'
+import { fork, spawn } from 'node:child_process'
 import { Agent, request as httpRequest } from 'node:http'
 import { join } from 'node:path'
-import { CLI, freePort, run, startChild, tempDir, option, printTable } from './harness.js'
+import { CLI, ROOT, freePort, run, startChild, tempDir, option, printTable } from './harness.js'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -79,20 +79,6 @@ async function startServer(env: Record<string, string>, cpu: string | undefined)
   }
 }
 
-/** A fresh console sign-in form: its nonce cookie and CSRF token. */
-async function signInForm(url: string, agent: Agent): Promise<{ cookie: string; csrf: string }> {
-  const form = await send(`${url}/console/login`, { agent })
-  const cookie = String(form.headers['set-cookie'] ?? '').split(';')[0] ?? ''
-  return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? '' }
-}
-
-/** One wrong console sign-in, posted with a form fetched beforehand. */
-async function wrongSignIn(url: string, agent: Agent, form: { cookie: string; csrf: string }): Promise<number> {
-  const body = new URLSearchParams({ _csrf: form.csrf, username: 'target@example.com', password: 'wrong password' }).toString()
-  const answer = await send(`${url}/console/login`, { method: 'POST', body, agent, headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' } })
-  return answer.status
-}
-
 async function personGrant(setup: Setup, agent: Agent): Promise<number> {
   const body = new URLSearchParams({ grant_type: 'password', username: 'person@example.com', password: PASSWORD }).toString()
   const auth = Buffer.from(`${setup.clientId}:${setup.clientSecret}`).toString('base64')
@@ -110,24 +96,35 @@ async function quietSamples(setup: Setup, agent: Agent, count: number): Promise<
 
 /**
  * `count` bursts of `size` wrong sign-ins posted at once (each with its own form, fetched before
- * the burst and not timed); the person's grant starts while each burst is in flight.
+ * the burst and not timed) by a separate process (bench/servers/login-flood-client.ts), so the
+ * flood's own work does not delay this process reading the person's answer; the person's grant
+ * starts while each burst is in flight.
  */
 async function floodedSamples(setup: Setup, person: Agent, count: number, size: number): Promise<{ latencies: number[]; statuses: Record<number, number> }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: size, localAddress: '127.0.0.1' })
+  const flooder = fork(join(ROOT, 'bench', 'servers', 'login-flood-client.ts'), [setup.url, String(size)], { execArgv: ['--import', 'tsx'] })
+  const next = (): Promise<FloodMessage> => new Promise((resolve) => flooder.once('message', (message) => resolve(message as FloodMessage)))
   const latencies: number[] = []
   const statuses: Record<number, number> = {}
   try {
     for (let i = 0; i < count; i++) {
-      const forms = await Promise.all(Array.from({ length: size }, () => signInForm(setup.url, agent)))
-      const burst = Promise.all(forms.map((form) => wrongSignIn(setup.url, agent, form).catch(() => 0)))
-      await new Promise((resolve) => setTimeout(resolve, 5))
+      const ready = next()
+      flooder.send({ do: 'prepare' })
+      await ready
+      const done = next()
+      flooder.send({ do: 'burst' })
+      await new Promise((resolve) => setTimeout(resolve, 50))
       latencies.push(await personGrant(setup, person))
-      for (const status of await burst) statuses[status] = (statuses[status] ?? 0) + 1
+      const answered = await done
+      for (const [status, n] of Object.entries(answered.statuses ?? {})) statuses[Number(status)] = (statuses[Number(status)] ?? 0) + n
     }
   } finally {
-    agent.destroy()
+    flooder.kill()
   }
   return { latencies, statuses }
+}
+
+interface FloodMessage {
+  statuses?: Record<string, number>
 }
 
 export async function main(args: string[]): Promise<void> {

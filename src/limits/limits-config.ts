@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { DEFAULT_LOCKOUT_POLICY, type LockoutPolicy, type RateLimit } from '../core/abuse/limits.js'
 import type { IdentityLimits } from '../core/abuse/abuse-guard.js'
 import type { PasswordHashLimits } from '../core/abuse/password-hash-queue.js'
@@ -23,8 +24,8 @@ export const DEFAULT_LIMITS = {
   GATEHOUSE_LOCKOUT: '5/15m',
   GATEHOUSE_LOCKOUT_DURATION: '5m',
   GATEHOUSE_LOCKOUT_MAX_DURATION: '1h',
-  GATEHOUSE_PASSWORD_CHECKS: '1',
-  GATEHOUSE_PASSWORD_CHECKS_PER_SOURCE: '2',
+  GATEHOUSE_PASSWORD_CHECKS: 'auto',
+  GATEHOUSE_PASSWORD_CHECKS_PER_SOURCE: '32',
   GATEHOUSE_PASSWORD_CHECKS_QUEUE: '256',
 } as const
 
@@ -78,7 +79,8 @@ export function loadLimits(env: NodeJS.ProcessEnv): LimitsConfig {
     redisUrl,
     redisPrefix: env.GATEHOUSE_REDIS_PREFIX || 'gatehouse:',
     passwordChecks: {
-      concurrency: positiveInteger('GATEHOUSE_PASSWORD_CHECKS', read('GATEHOUSE_PASSWORD_CHECKS')),
+      // auto: every core but one, which stays free for the event loop (at least 1).
+      concurrency: read('GATEHOUSE_PASSWORD_CHECKS') === 'auto' ? Math.max(1, availableParallelism() - 1) : positiveInteger('GATEHOUSE_PASSWORD_CHECKS', read('GATEHOUSE_PASSWORD_CHECKS')),
       perSource: positiveInteger('GATEHOUSE_PASSWORD_CHECKS_PER_SOURCE', read('GATEHOUSE_PASSWORD_CHECKS_PER_SOURCE')),
       total: positiveInteger('GATEHOUSE_PASSWORD_CHECKS_QUEUE', read('GATEHOUSE_PASSWORD_CHECKS_QUEUE')),
     },

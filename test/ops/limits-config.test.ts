@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ConfigError, loadConfig } from '../../src/config.js'
@@ -17,7 +18,7 @@ describe('rate limit and lockout settings', () => {
       lockout: { ...DEFAULT_LOCKOUT_POLICY, maxFailures: 5, windowMs: 15 * 60_000, baseLockMs: 5 * 60_000, maxLockMs: 60 * 60_000 },
       redisUrl: undefined,
       redisPrefix: 'gatehouse:',
-      passwordChecks: { concurrency: 1, perSource: 2, total: 256 },
+      passwordChecks: { concurrency: Math.max(1, availableParallelism() - 1), perSource: 32, total: 256 },
     })
   })
 

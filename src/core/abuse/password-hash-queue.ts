@@ -10,7 +10,7 @@ export interface PasswordHashLimits {
   total: number
 }
 
-export const DEFAULT_PASSWORD_HASH_LIMITS: PasswordHashLimits = { concurrency: 1, perSource: 2, total: 256 }
+export const DEFAULT_PASSWORD_HASH_LIMITS: PasswordHashLimits = { concurrency: 1, perSource: 32, total: 256 }
 
 /** RFC 6749 §4.1.2.1 temporarily_unavailable: the dialects answer 503 with Retry-After. */
 const busy = (debug: string): OAuthError =>
