@@ -2,6 +2,7 @@ import type { AccessTokenStore, RefreshTokenStore } from './tokens/token-store.j
 import type { ApiKeyStore } from './credentials/api-key-store.js'
 import type { UserStore } from './credentials/user-store.js'
 import type { AbuseGuard } from './abuse/abuse-guard.js'
+import type { ApiCatalog } from './audience.js'
 import { authenticateClient } from './client-authentication.js'
 import type { ClientCache } from './client-cache.js'
 import type { Clock } from './clock.js'
@@ -28,6 +29,8 @@ export interface EngineDeps {
   observer?: EngineObserver
   /** Rate limits, failed-attempt throttling and login lockout (issue 7); none when omitted. */
   guard?: AbuseGuard
+  /** The API registry (in memory) that `audience` requests are checked against; none when omitted. */
+  apis?: ApiCatalog
 }
 
 /**
@@ -51,6 +54,7 @@ export class Engine {
       clients: deps.clients,
       ...(deps.observer ? { observer: deps.observer } : {}),
       ...(deps.guard ? { guard: deps.guard } : {}),
+      ...(deps.apis ? { apis: deps.apis } : {}),
     }
   }
 

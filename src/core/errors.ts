@@ -1,6 +1,6 @@
 /**
  * The one error type that crosses the engine boundary. The code set is closed:
- * RFC 6749 §5.2 codes, plus RFC 6749 §4.1.2.1's `temporarily_unavailable` and
+ * RFC 6749 §5.2 codes, RFC 8707's `invalid_target`, plus RFC 6749 §4.1.2.1's `temporarily_unavailable` and
  * `server_error`, which dialects also need to express outages.
  */
 export type OAuthErrorCode =
@@ -11,6 +11,8 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'invalid_scope'
   | 'unsupported_token_type'
+  /** RFC 8707 §2: the requested audience (resource) is unknown or not allowed for the client. */
+  | 'invalid_target'
   | 'temporarily_unavailable'
   | 'server_error'
   /** Too many requests (RFC 6585 §4): a rate limit or a throttled run of failed attempts; carries `retryAfter`. */

@@ -28,6 +28,11 @@ export interface Client {
   refreshTokenReuseInterval: number
   /** When false, a refresh token stays the same on use (IdentityServer's "ReUse" mode). */
   rotateRefreshTokens: boolean
+  /**
+   * User ids the password grant (and API-key user logins) may log in through this client;
+   * null means any user. Console-created applications get their owner only.
+   */
+  allowedUsers: string[] | null
   createdAt: number
   updatedAt: number
 }

@@ -13,6 +13,8 @@ export interface ClientsTable {
   refresh_sliding_ttl: number
   refresh_reuse_interval: number
   rotate_refresh: number
+  /** Space-separated user ids; null means any user. */
+  allowed_users: string | null
   created_at: number
   updated_at: number
 }
@@ -106,6 +108,24 @@ export interface ConsoleAppsTable {
   created_at: number
 }
 
+export interface ApisTable {
+  id: string
+  identifier: string
+  name: string
+  created_at: number
+  updated_at: number
+}
+
+/** One row a scope; the name is the primary key, so scope names are unique across all APIs. */
+export interface ApiScopesTable {
+  name: string
+  api_id: string
+  description: string
+  self_service: number
+  /** Order within the API, as the operator gave the scopes. */
+  position: number
+}
+
 export interface Database {
   clients: ClientsTable
   users: UsersTable
@@ -117,4 +137,6 @@ export interface Database {
   revoked_jwts: RevokedJwtsTable
   audit_events: AuditEventsTable
   console_apps: ConsoleAppsTable
+  apis: ApisTable
+  api_scopes: ApiScopesTable
 }

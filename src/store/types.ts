@@ -3,6 +3,7 @@ import type { UserStore } from '../core/credentials/user-store.js'
 import type { AuditStore } from '../core/audit/audit-store.js'
 import type { ConsoleAppStore } from '../core/admin/console-app-store.js'
 import type { ClientStore } from '../core/client-store.js'
+import type { ApiStore } from '../core/apis/api-store.js'
 import type { HousekeepingStore } from '../core/housekeeping-store.js'
 import type { SigningKeyStore } from '../core/tokens/signing-key-store.js'
 import type { AccessTokenStore, RefreshTokenStore } from '../core/tokens/token-store.js'
@@ -21,6 +22,7 @@ export interface Store
     AccessTokenStore,
     AuditStore,
     ConsoleAppStore,
+    ApiStore,
     HousekeepingStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Applies pending migrations; returns the names it applied. */

@@ -5,6 +5,7 @@ import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
 import type { TokenService } from '../tokens/token-service.js'
+import type { ApiCatalog } from '../audience.js'
 import type { Client, DialectPolicy, EngineObserver, GrantType, TokenRequest, TokenResult } from '../types.js'
 
 /** What the engine hands a grant once it has checked the client (if the grant needs one). */
@@ -27,6 +28,8 @@ export interface GrantDeps {
   observer?: EngineObserver
   /** Login lockout and API key limits (issue 7); optional so tests can omit it. */
   guard?: AbuseGuard
+  /** The API registry in memory, for `audience` requests (RFC 8707); none registered when omitted. */
+  apis?: ApiCatalog
 }
 
 /** A grant is a registered module: its wire name, its parameters and its handler. */

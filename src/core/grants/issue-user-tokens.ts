@@ -7,15 +7,15 @@ import type { Client, DialectPolicy, TokenResult } from '../types.js'
  */
 export async function issueUserTokens(
   deps: { tokens: TokenService },
-  input: { client: Client; subject: string; scopes: string[]; policy: DialectPolicy },
+  input: { client: Client; subject: string; scopes: string[]; policy: DialectPolicy; audience?: string | undefined },
 ): Promise<TokenResult> {
-  const { client, subject, scopes, policy } = input
+  const { client, subject, scopes, policy, audience } = input
   const wantsRefresh =
     policy.refreshTokenRule === 'offline_access'
       ? scopes.includes('offline_access')
       : client.grantTypes.includes('refresh_token')
-  const refresh = wantsRefresh ? await deps.tokens.issueRefreshToken(client, subject, scopes) : undefined
-  const access = await deps.tokens.issueAccessToken({ client, subject, scopes, familyId: refresh?.record.familyId ?? null })
+  const refresh = wantsRefresh ? await deps.tokens.issueRefreshToken(client, subject, scopes, null, audience) : undefined
+  const access = await deps.tokens.issueAccessToken({ client, subject, scopes, familyId: refresh?.record.familyId ?? null, ...(audience !== undefined ? { audience } : {}) })
   return {
     accessToken: access.token,
     tokenType: 'Bearer',

@@ -2,13 +2,14 @@ import type { UserStore } from '../credentials/user-store.js'
 import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import { burnPasswordCheck, verifyPassword } from '../credentials/password.js'
 import { OAuthError } from '../errors.js'
+import { EMPTY_CATALOG, resolveAudience, type ApiCatalog } from '../audience.js'
 import { grantScopes } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
-import type { EngineObserver, TokenResult, User } from '../types.js'
+import type { Client, EngineObserver, TokenResult, User } from '../types.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
 import { issueUserTokens } from './issue-user-tokens.js'
 
-type Deps = { tokens: TokenService; users: UserStore; observer?: EngineObserver; guard?: AbuseGuard }
+type Deps = { tokens: TokenService; users: UserStore; observer?: EngineObserver; guard?: AbuseGuard; apis?: ApiCatalog }
 
 const INVALID_CREDENTIALS = 'invalid_username_or_password'
 
@@ -39,6 +40,17 @@ export async function checkUserCredentials(users: UserStore, username: string, p
   return user
 }
 
+/**
+ * A client may log in only the users it is allowed (`allowedUsers`; null is any user): a
+ * console application logs in its owner only. Checked after the credentials, and answered
+ * exactly like a wrong password, so it tells nothing about the account.
+ */
+export function checkUserAllowed(client: Client, user: User): void {
+  if (client.allowedUsers !== null && !client.allowedUsers.includes(user.id)) {
+    throw new OAuthError('invalid_grant', { description: INVALID_CREDENTIALS, debug: 'user not allowed for this client' })
+  }
+}
+
 /** Audit: a failed login names the username and client, never the password. */
 function reportFailedLogin(deps: Deps, error: unknown, attempt: { username: string; clientId: string; ip: string | undefined }): void {
   if (!(error instanceof OAuthError) || error.code !== 'invalid_grant') return
@@ -67,17 +79,23 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   if (password === undefined) {
     throw new OAuthError('invalid_request', { description: 'The password parameter is required.' })
   }
-  const user = await checkUserCredentials(deps.users, username, password, deps.guard).catch((error: unknown) => {
-    reportFailedLogin(deps, error, { username, clientId: client.id, ip: context.request.origin?.ip })
-    throw error
-  })
-  const scopes = grantScopes({ requested: context.request.scope, client, policy: context.policy, forUser: true })
-  return issueUserTokens(deps, { client, subject: user.id, scopes, policy: context.policy })
+  const user = await checkUserCredentials(deps.users, username, password, deps.guard)
+    .then((found) => {
+      checkUserAllowed(client, found)
+      return found
+    })
+    .catch((error: unknown) => {
+      reportFailedLogin(deps, error, { username, clientId: client.id, ip: context.request.origin?.ip })
+      throw error
+    })
+  const granted = grantScopes({ requested: context.request.scope, client, policy: context.policy, forUser: true })
+  const { audience, scopes } = resolveAudience({ client, requested: context.request.audience, scopes: granted, registry: deps.apis ?? EMPTY_CATALOG, forUser: true })
+  return issueUserTokens(deps, { client, subject: user.id, scopes, policy: context.policy, audience })
 }
 
 export const password = {
   grantType: 'password',
-  parameters: ['username', 'password', 'scope'],
+  parameters: ['username', 'password', 'scope', 'audience'],
   requiresClientAuthentication: true,
   handle,
 } satisfies Grant

@@ -67,6 +67,7 @@ export async function exchangeRefreshToken(deps: Deps, client: Client, presented
       familyExpiresAt: token.family.expiresAt,
       subject: token.subject,
       scopes,
+      audience: token.audience,
     })
     const rotated = token.usedAt === null && (await deps.refreshTokens.rotateRefreshToken(token.digest, now, successor.record)) === 'consumed'
     if (!rotated) {
@@ -78,7 +79,8 @@ export async function exchangeRefreshToken(deps: Deps, client: Client, presented
     refreshToken = successor.token
   }
 
-  const access = await deps.tokens.issueAccessToken({ client, subject: token.subject, scopes, familyId: token.familyId })
+  // A refresh keeps the audience its grant got (RFC 8707 §2 audience, or the client's at the time).
+  const access = await deps.tokens.issueAccessToken({ client, subject: token.subject, scopes, familyId: token.familyId, ...(token.audience !== null ? { audience: token.audience } : {}) })
   return {
     accessToken: access.token,
     tokenType: 'Bearer',

@@ -15,6 +15,8 @@ export interface AccessTokenGrant {
   scopes: string[]
   /** Refresh family the token descends from, so revoking the family reaches opaque tokens too. */
   familyId?: string | null
+  /** The `aud` decided by resolveAudience (RFC 8707); default the client's audience, else the issuer. */
+  audience?: string
 }
 
 export interface IssuedAccessToken {
@@ -52,7 +54,7 @@ export class TokenService {
     const now = this.#deps.clock.now()
     const expiresIn = client.accessTokenTtl
     const scope = grant.scopes.join(' ')
-    const audience = client.audience ?? this.#deps.issuer
+    const audience = grant.audience ?? client.audience ?? this.#deps.issuer
     if (client.tokenFormat === 'opaque') {
       const token = generateOpaqueToken(this.#deps.random)
       await this.#deps.store.insertOpaqueToken({
@@ -90,6 +92,8 @@ export class TokenService {
     familyExpiresAt: number
     subject: string
     scopes: string[]
+    /** The audience of the grant, kept so that refreshed access tokens keep it. */
+    audience?: string | null
   }): IssuedRefreshToken {
     const now = this.#deps.clock.now()
     const token = generateRefreshToken(this.#deps.random, now)
@@ -103,7 +107,7 @@ export class TokenService {
         clientId: input.client.id,
         subject: input.subject,
         scope: input.scopes.join(' '),
-        audience: input.client.audience,
+        audience: input.audience ?? input.client.audience,
         issuedAt: now,
         expiresAt,
         usedAt: null,
@@ -115,7 +119,7 @@ export class TokenService {
    * Starts a refresh family (first issue after a password or API key grant). `apiKeyId` names
    * the key an api_key exchange used, so that revoking the key ends the family.
    */
-  async issueRefreshToken(client: Client, subject: string, scopes: string[], apiKeyId: string | null = null): Promise<IssuedRefreshToken> {
+  async issueRefreshToken(client: Client, subject: string, scopes: string[], apiKeyId: string | null = null, audience?: string): Promise<IssuedRefreshToken> {
     const now = this.#deps.clock.now()
     const family = {
       id: timeOrderedUuid(this.#deps.random, now),
@@ -126,7 +130,7 @@ export class TokenService {
       createdAt: now,
       apiKeyId,
     }
-    const issued = this.newRefreshToken({ client, familyId: family.id, familyExpiresAt: family.expiresAt, subject, scopes })
+    const issued = this.newRefreshToken({ client, familyId: family.id, familyExpiresAt: family.expiresAt, subject, scopes, audience: audience ?? null })
     await this.#deps.store.insertRefreshFamily(family, issued.record)
     return issued
   }
