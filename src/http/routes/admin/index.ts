@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Gatehouse } from '../../../gatehouse.js'
 import { send } from '../../dialects/dialect.js'
 import { registerApiKeyRoutes } from './api-keys.js'
+import { registerApiRoutes } from './apis.js'
 import { registerAuditRoutes } from './audit-events.js'
 import { authorizeOperator, type Operator } from './authorize.js'
 import { registerClientRoutes } from './clients.js'
@@ -20,7 +21,7 @@ declare module 'fastify' {
 export const ADMIN_PREFIX = '/admin/v1'
 
 /** What every management route needs: the admins, the audit log and the caller. */
-export type AdminDeps = Pick<Gatehouse, 'clients' | 'users' | 'apiKeys' | 'keys' | 'audit' | 'engine'>
+export type AdminDeps = Pick<Gatehouse, 'clients' | 'users' | 'apiKeys' | 'apis' | 'keys' | 'audit' | 'engine'>
 
 /** The caller of a route past the onRequest hook (always set there). */
 export function operatorOf(request: { operator: Operator | null }): Operator {
@@ -59,6 +60,7 @@ export const adminApi: FastifyPluginAsync<{ gatehouse: AdminDeps }> = async (app
 
   registerClientRoutes(app, gatehouse)
   registerApiKeyRoutes(app, gatehouse)
+  registerApiRoutes(app, gatehouse)
   registerUserRoutes(app, gatehouse)
   registerSigningKeyRoutes(app, gatehouse)
   registerAuditRoutes(app, gatehouse)
