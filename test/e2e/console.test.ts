@@ -28,8 +28,19 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     mkdirSync(SHOTS, { recursive: true })
     server = await startTestServer()
     await server.createUser('dev@example.com', 'developer-password', 'Dev')
+    // The console offers only self-service scopes of registered APIs: an operator registers them first.
+    await server.server.gatehouse.apis.create({
+      identifier: 'https://orders.example.com/',
+      name: 'Orders API',
+      scopes: [
+        { name: 'orders:read', description: 'Read your orders and their status', selfService: true },
+        { name: 'orders:write', description: 'Place, change and cancel orders', selfService: true },
+        { name: 'orders:admin', description: 'Every order of every customer' },
+      ],
+    })
+    await server.server.gatehouse.apis.create({ identifier: 'https://exports.example.com/', name: 'Exports', scopes: [{ name: 'export', description: 'Download nightly exports of your data', selfService: true }] })
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-    context = await browser.newContext({ viewport: { width: 1200, height: 800 } })
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url })
     page = await context.newPage()
     page.on('dialog', (dialog) => void dialog.accept())
@@ -64,10 +75,20 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     await page.click('text=Create application')
     await page.fill('input[name=name]', 'Order sync')
     await page.selectOption('select[name=grant]', 'client_credentials')
-    await page.fill('input[name=scopes]', 'orders:read orders:write')
+    assert.deepEqual(await page.locator('#available-scopes input[name=scope]').evaluateAll((boxes) => boxes.map((box) => (box as HTMLInputElement).value)), ['openid', 'profile', 'email', 'offline_access', 'export', 'orders:read', 'orders:write'])
+    await page.fill('input[name=scopes]', 'orders:admin')
+    await page.click('button:has-text("Generate")')
+    assert.equal(await page.textContent('[role=alert]'), 'Scope "orders:admin" of Orders API (https://orders.example.com/) is restricted: only an operator can grant it. Choose from the scopes listed on this page, or ask an operator.')
+    await shot('03a-restricted-scope-refused')
+    await page.fill('input[name=scopes]', '')
+    await page.check('input[name=scope][value="orders:read"]')
+    await page.check('input[name=scope][value="orders:write"]')
     await page.selectOption('select[name=token_format]', 'jwt')
     await page.fill('input[name=access_token_ttl]', '600')
     await shot('03-create-application')
+    await page.setViewportSize({ width: 390, height: 844 })
+    await shot('03b-create-application-390px')
+    await page.setViewportSize({ width: 1280, height: 800 })
     await page.click('button:has-text("Generate")')
     await page.waitForSelector('#client-secret')
     await shot('04-credentials-shown-once')
@@ -123,7 +144,7 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     await page.goto(`${server.url}/console/apps/new`)
     await page.fill('input[name=name]', 'Nightly export')
     await page.selectOption('select[name=grant]', 'api_key')
-    await page.fill('input[name=scopes]', 'export')
+    await page.check('input[name=scope][value="export"]')
     await page.selectOption('select[name=token_format]', 'opaque')
     await page.click('button:has-text("Generate")')
     await page.waitForSelector('#api-key')
