@@ -76,19 +76,11 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     await page.fill('input[name=name]', 'Order sync')
     await page.selectOption('select[name=grant]', 'client_credentials')
     assert.deepEqual(await page.locator('#available-scopes input[name=scope]').evaluateAll((boxes) => boxes.map((box) => (box as HTMLInputElement).value)), ['openid', 'profile', 'email', 'offline_access', 'export', 'orders:read', 'orders:write'])
-    await page.fill('input[name=scopes]', 'orders:admin')
-    await page.click('button:has-text("Generate")')
-    assert.equal(await page.textContent('[role=alert]'), 'Scope "orders:admin" of Orders API (https://orders.example.com/) is restricted: only an operator can grant it. Choose from the scopes listed on this page, or ask an operator.')
-    await shot('03a-restricted-scope-refused')
-    await page.fill('input[name=scopes]', '')
     await page.check('input[name=scope][value="orders:read"]')
     await page.check('input[name=scope][value="orders:write"]')
     await page.selectOption('select[name=token_format]', 'jwt')
     await page.fill('input[name=access_token_ttl]', '600')
     await shot('03-create-application')
-    await page.setViewportSize({ width: 390, height: 844 })
-    await shot('03b-create-application-390px')
-    await page.setViewportSize({ width: 1280, height: 800 })
     await page.click('button:has-text("Generate")')
     await page.waitForSelector('#client-secret')
     await shot('04-credentials-shown-once')
@@ -155,6 +147,34 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     const answer = await request(`${server.url}/v2/oauth/request-tokens`, { method: 'POST', headers: { 'csc-api-key': apiKey } })
     assert.equal(answer.status, 200)
     assert.match(String((answer.body as Record<string, unknown>).accessToken), /^sk-[0-9a-f]{32}$/)
+  })
+
+  it('refuses a restricted scope on the form, saying which and why', async () => {
+    await page.goto(`${server.url}/console/apps/new`)
+    await page.fill('input[name=name]', 'Order admin')
+    await page.fill('input[name=scopes]', 'orders:admin')
+    await page.click('button:has-text("Generate")')
+    assert.equal(await page.textContent('[role=alert]'), 'Scope "orders:admin" of Orders API (https://orders.example.com/) is restricted: only an operator can grant it. Choose from the scopes listed on this page, or ask an operator.')
+    await shot('03a-restricted-scope-refused')
+  })
+
+  it('the create form fits a 390 px phone screen, scope descriptions included', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 } })
+    try {
+      const small = await phone.newPage()
+      await small.goto(`${server.url}/console/login`)
+      await small.fill('input[name=username]', 'dev@example.com')
+      await small.fill('input[name=password]', 'developer-password')
+      await small.click('button[type=submit]')
+      await small.waitForURL(`${server.url}/console`)
+      await small.goto(`${server.url}/console/apps/new`)
+      await small.check('input[name=scope][value="orders:read"]')
+      await small.screenshot({ path: join(SHOTS, '03b-create-application-390px.png'), fullPage: true })
+      assert.equal(await small.evaluate(() => document.documentElement.scrollWidth), 390)
+      assert.equal(await small.isVisible('text=Read your orders and their status'), true)
+    } finally {
+      await phone.close()
+    }
   })
 
   it('signs out', async () => {
