@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { ApiKeyAdmin } from './core/admin/api-key-admin.js'
 import { ClientAdmin } from './core/admin/client-admin.js'
+import { ApiRegistry } from './core/apis/api-registry.js'
 import { UserAdmin } from './core/admin/user-admin.js'
 import { OperatorAdmin } from './core/admin/operator-admin.js'
 import { AuditLog, TokenActivity, auditingObserver } from './core/audit/audit-log.js'
@@ -37,6 +38,8 @@ export interface Gatehouse {
   engine: Engine
   clients: ClientAdmin
   users: UserAdmin
+  /** The API and scope registry; the token path reads its in-memory copy. */
+  apis: ApiRegistry
   /** Cache-invalidation notices between instances (PostgreSQL LISTEN/NOTIFY; this process only on SQLite). */
   changes: ChangeFeed
   /** Deletes expired tokens in small batches; runs in the background of a server. */
@@ -123,8 +126,20 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       onRefused: (scope) => metrics.refused(scope),
       passwordChecks: new PasswordHashQueue(config.limits.passwordChecks),
     })
+    const apis = new ApiRegistry({
+      store,
+      clock,
+      random,
+      issuer: config.issuer,
+      publish: (change) => changes.publish(change),
+      // Processes on one SQLite file hear no notices: they re-read the registry this often, in the background.
+      maxAgeMs: config.clientCacheTtlMs,
+      onError: (error) => options.logger.error({ err: error }, 'reloading the API registry failed'),
+    })
+    await apis.load()
     // Another instance changed something we may hold: drop it (API keys are not cached).
     changes.subscribe((notice) => {
+      if (notice.kind === 'apis' || notice.kind === 'resync') apis.invalidate()
       if (notice.kind === 'client') clientCache.invalidate(notice.id)
       if (notice.kind === 'resync') clientCache.invalidate()
       if (notice.kind === 'signing-keys' || notice.kind === 'resync') {
@@ -141,7 +156,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     const audit = new AuditLog({ store, clock, random, onError: (error) => options.logger.error({ err: error }, 'writing an audit event failed') })
     const activity = new TokenActivity()
     const observer = auditingObserver(audit, activity, clock)
-    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, grants: timedStore, accessTokens: timedStore, operators: timedStore, tokens, keys, clock, observer, guard })
+    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, grants: timedStore, accessTokens: timedStore, operators: timedStore, tokens, keys, clock, observer, guard, apis })
     const clients = new ClientAdmin({
       store,
       grants: store,
@@ -163,6 +178,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       changes,
       housekeeping,
       clients,
+      apis,
       users: new UserAdmin({ store, clock, random }),
       apiKeys: new ApiKeyAdmin({ store, clients, clock, random, issuer: config.issuer }),
       operators: new OperatorAdmin({ store, clock }),

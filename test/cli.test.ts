@@ -56,6 +56,7 @@ describe('gatehouse CLI', () => {
       refresh_token_sliding_ttl: 1296000,
       refresh_reuse_interval: 0,
       rotate_refresh_tokens: true,
+      allowed_users: null,
       created_at: '',
       updated_at: '',
       client_secret: '',

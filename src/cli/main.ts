@@ -3,7 +3,9 @@ import { Command, Option } from 'commander'
 import { loadConfig, ConfigError, type ConfigInput } from '../config.js'
 import { ClientValidationError, type ClientSettings } from '../core/admin/client-admin.js'
 import { ApiKeyValidationError } from '../core/admin/api-key-admin.js'
-import { clientSettingsFromWire, presentApiKey, presentClient, presentOperator, presentUser } from '../core/admin/presenters.js'
+import { clientSettingsFromWire, presentApi, presentApiKey, presentClient, presentOperator, presentUser } from '../core/admin/presenters.js'
+import { ApiValidationError, editScopes, type ApiScopeInput } from '../core/apis/api-registry.js'
+import type { Api } from '../core/apis/api-store.js'
 import { UserValidationError } from '../core/admin/user-admin.js'
 import { createOperatorToken, OperatorTokenError } from '../core/admin/operator-token.js'
 import { OperatorValidationError } from '../core/admin/operator-admin.js'
@@ -141,6 +143,8 @@ const clientSettingOptions = (command: Command): Command =>
     .option('--refresh-token-sliding-ttl <seconds>', 'refresh token sliding lifetime', seconds('--refresh-token-sliding-ttl'))
     .option('--refresh-reuse-interval <seconds>', 'seconds a rotated refresh token is still accepted (lost-response retry)', seconds('--refresh-reuse-interval'))
     .option('--no-rotate-refresh-tokens', 'keep the same refresh token on use (IdentityServer ReUse mode)')
+    .option('--allow-user <user>', 'a user (id or username) the password grant may log in through this client (repeatable; replaces the list)', collect)
+    .option('--allow-any-user', 'the password grant may log in any user (the default for clients made here)')
 
 type ClientFlags = Common & {
   name?: string
@@ -155,6 +159,22 @@ type ClientFlags = Common & {
   refreshTokenSlidingTtl?: number
   refreshReuseInterval?: number
   rotateRefreshTokens?: boolean
+  allowUser?: string[]
+  allowAnyUser?: boolean
+}
+
+/** --allow-user takes ids or usernames; the client stores user ids. */
+async function allowedUsersOf(gatehouse: Gatehouse, flags: ClientFlags): Promise<Partial<ClientSettings>> {
+  if (flags.allowAnyUser && flags.allowUser) throw new ClientValidationError('give either --allow-user or --allow-any-user, not both')
+  if (flags.allowAnyUser) return { allowedUsers: null }
+  if (!flags.allowUser) return {}
+  const ids: string[] = []
+  for (const ref of flags.allowUser) {
+    const user = await gatehouse.users.find(ref)
+    if (!user) throw new ClientValidationError(`no user ${ref} (for --allow-user)`)
+    ids.push(user.id)
+  }
+  return { allowedUsers: ids }
 }
 
 function clientSettings(flags: ClientFlags): Partial<ClientSettings> {
@@ -190,7 +210,7 @@ clientSettingOptions(
   .addOption(jsonOption())
   .action(async (flags: ClientFlags) => {
     await withGatehouse(flags, async (gatehouse) => {
-      const settings = clientSettings(flags)
+      const settings = { ...clientSettings(flags), ...(await allowedUsersOf(gatehouse, flags)) }
       const { client, clientSecret } = await gatehouse.clients.create({
         ...settings,
         name: flags.name ?? '',
@@ -238,9 +258,10 @@ clientSettingOptions(clients.command('update <id>').description('change a client
   .addOption(jsonOption())
   .action(async (id: string, flags: ClientFlags) => {
     await withGatehouse(flags, async (gatehouse) => {
-      const client = await gatehouse.clients.update(id, clientSettings(flags))
+      const settings = { ...clientSettings(flags), ...(await allowedUsersOf(gatehouse, flags)) }
+      const client = await gatehouse.clients.update(id, settings)
       if (!client) fail(`no client with id ${id}`)
-      await audited(gatehouse, 'client.updated', `client:${id}`, { fields: Object.keys(clientSettings(flags)).sort() })
+      await audited(gatehouse, 'client.updated', `client:${id}`, { fields: Object.keys(settings).sort() })
       printResult(!!flags.json, presentClient(client), recordText(presentClient(client)))
     })
   })
@@ -271,6 +292,117 @@ clients
       if (!(await gatehouse.clients.delete(id))) fail(`no client with id ${id}`)
       await audited(gatehouse, 'client.deleted', `client:${id}`)
       printResult(!!flags.json, { deleted: id }, `deleted client ${id}`)
+    })
+  })
+
+// ── apis ───────────────────────────────────────────────────────────────────
+const apis = program.command('apis').description('manage the API and scope registry (the audiences and scopes tokens may carry)')
+
+/** `--scope NAME=DESCRIPTION`: the description is everything after the first "=". */
+function scopeFlag(value: string): { name: string; description: string } {
+  const at = value.indexOf('=')
+  if (at <= 0) throw new ApiValidationError(`--scope must be NAME=DESCRIPTION (got "${value}")`)
+  return { name: value.slice(0, at).trim(), description: value.slice(at + 1).trim() }
+}
+
+const apiText = (api: Api): string => {
+  const width = Math.max(0, ...api.scopes.map((scope) => scope.name.length))
+  const scopes = api.scopes.map((scope) => `  ${scope.name.padEnd(width)}  ${scope.selfService ? 'self-service' : 'restricted  '}  ${scope.description}`)
+  return [`id          ${api.id}`, `identifier  ${api.identifier}`, `name        ${api.name}`, 'scopes', ...scopes].join('\n')
+}
+
+type ApiFlags = Common & { identifier?: string; name?: string; scope?: string[]; selfService?: string[]; restricted?: string[]; removeScope?: string[] }
+
+apis
+  .command('create')
+  .description('register an API: its identifier (the aud of its tokens), name and scopes')
+  .requiredOption('--identifier <url>', 'absolute URL naming the API; the aud claim of tokens for it')
+  .requiredOption('--name <name>', 'display name')
+  .requiredOption('--scope <name=description>', 'a scope and what it allows, in words a person can read (repeatable)', collect)
+  .option('--self-service <name>', 'a scope developers may take in the console (repeatable; default: restricted to operators)', collect)
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: ApiFlags) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const given = (flags.scope ?? []).map(scopeFlag)
+      const selfService = new Set(flags.selfService ?? [])
+      for (const name of selfService) {
+        if (!given.some((scope) => scope.name === name)) throw new ApiValidationError(`--self-service ${name}: no such --scope given`)
+      }
+      const scopes: ApiScopeInput[] = given.map((scope) => ({ ...scope, selfService: selfService.has(scope.name) }))
+      const api = await gatehouse.apis.create({ identifier: flags.identifier ?? '', name: flags.name ?? '', scopes })
+      await audited(gatehouse, 'api.created', `api:${api.id}`, { identifier: api.identifier, scopes: api.scopes.map((scope) => scope.name) })
+      printResult(!!flags.json, presentApi(api), apiText(api))
+    })
+  })
+
+apis
+  .command('list')
+  .description('list registered APIs')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const list = await gatehouse.apis.list()
+      const rows = list.map((api) => ({ id: api.id, identifier: api.identifier, name: api.name, scopes: api.scopes.map((scope) => (scope.selfService ? `${scope.name}*` : scope.name)) }))
+      printResult(!!flags.json, { apis: list.map(presentApi) }, `${table(rows, ['id', 'identifier', 'name', 'scopes'])}${rows.length ? '\n(* self-service)' : ''}`)
+    })
+  })
+
+apis
+  .command('show <api>')
+  .description('show one API (by id or identifier)')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (ref: string, flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const api = await gatehouse.apis.get(ref)
+      if (!api) fail(`no API ${ref}`)
+      printResult(!!flags.json, presentApi(api), apiText(api))
+    })
+  })
+
+apis
+  .command('update <api>')
+  .description('change an API (by id or identifier); scope options change only the scopes they name')
+  .option('--identifier <url>', 'new identifier (tokens already issued keep the old aud)')
+  .option('--name <name>', 'display name')
+  .option('--scope <name=description>', 'add a scope, or change its description (repeatable)', collect)
+  .option('--remove-scope <name>', 'remove a scope (repeatable)', collect)
+  .option('--self-service <name>', 'let developers take this scope in the console (repeatable)', collect)
+  .option('--restricted <name>', 'only operators grant this scope (repeatable)', collect)
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (ref: string, flags: ApiFlags) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const current = await gatehouse.apis.get(ref)
+      if (!current) fail(`no API ${ref}`)
+      const editsScopes = [flags.scope, flags.removeScope, flags.selfService, flags.restricted].some((list) => list !== undefined)
+      const changes = {
+        ...(flags.identifier !== undefined ? { identifier: flags.identifier } : {}),
+        ...(flags.name !== undefined ? { name: flags.name } : {}),
+        ...(editsScopes
+          ? { scopes: editScopes(current.scopes, { set: (flags.scope ?? []).map(scopeFlag), remove: flags.removeScope ?? [], selfService: flags.selfService ?? [], restricted: flags.restricted ?? [] }) }
+          : {}),
+      }
+      const api = await gatehouse.apis.update(current.id, changes)
+      if (!api) fail(`no API ${ref}`)
+      await audited(gatehouse, 'api.updated', `api:${api.id}`, { fields: Object.keys(changes).sort(), identifier: api.identifier })
+      printResult(!!flags.json, presentApi(api), apiText(api))
+    })
+  })
+
+apis
+  .command('delete <api>')
+  .description('delete an API and its scopes (by id or identifier); clients keep the scope names, which then name no API')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (ref: string, flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const api = await gatehouse.apis.delete(ref)
+      if (!api) fail(`no API ${ref}`)
+      await audited(gatehouse, 'api.deleted', `api:${api.id}`, { identifier: api.identifier })
+      printResult(!!flags.json, { deleted: api.id, identifier: api.identifier }, `deleted API ${api.identifier} (${api.id})`)
     })
   })
 
@@ -572,7 +704,7 @@ operators
   })
 
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof OperatorTokenError || error instanceof OperatorValidationError || error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof ApiKeyValidationError || error instanceof DuplicateError) {
+  if (error instanceof ConfigError || error instanceof OperatorTokenError || error instanceof OperatorValidationError || error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof ApiKeyValidationError || error instanceof ApiValidationError || error instanceof DuplicateError) {
     fail(error.message, 2)
   }
   fail(error instanceof Error ? error.message : String(error))

@@ -3,6 +3,7 @@ import type { ApiKeyStore } from './credentials/api-key-store.js'
 import type { UserStore } from './credentials/user-store.js'
 import type { AbuseGuard } from './abuse/abuse-guard.js'
 import type { OperatorStore } from './admin/operator-store.js'
+import type { ApiCatalog } from './audience.js'
 import { authenticateClient } from './client-authentication.js'
 import type { ClientCache } from './client-cache.js'
 import type { Clock } from './clock.js'
@@ -33,6 +34,8 @@ export interface EngineDeps {
   guard?: AbuseGuard
   /** The operator list: who may get a token for the admin audience; none when omitted. */
   operators?: Pick<OperatorStore, 'getOperator'>
+  /** The API registry (in memory) that `audience` requests are checked against; none when omitted. */
+  apis?: ApiCatalog
 }
 
 /**
@@ -58,6 +61,7 @@ export class Engine {
       ...(deps.observer ? { observer: deps.observer } : {}),
       ...(deps.guard ? { guard: deps.guard } : {}),
       ...(deps.operators ? { operators: deps.operators } : {}),
+      ...(deps.apis ? { apis: deps.apis } : {}),
     }
   }
 

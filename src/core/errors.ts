@@ -11,8 +11,9 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'invalid_scope'
   /** RFC 8707 §2: the requested audience (resource) is not one this client or user may have. */
-  | 'invalid_target'
   | 'unsupported_token_type'
+  /** RFC 8707 §2: the requested audience (resource) is unknown or not allowed for the client. */
+  | 'invalid_target'
   | 'temporarily_unavailable'
   | 'server_error'
   /** Too many requests (RFC 6585 §4): a rate limit or a throttled run of failed attempts; carries `retryAfter`. */

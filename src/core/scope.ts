@@ -2,7 +2,13 @@ import { OAuthError } from './errors.js'
 import type { Client, DialectPolicy } from './types.js'
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+
+/**
+ * OpenID Connect Core §5.4 and §11: the standard user scopes. Not API scopes: they cannot be
+ * registered for an API, and a console application may always take them.
+ */
+export const OPENID_SCOPES: readonly string[] = ['openid', 'profile', 'email', 'offline_access']
 
 /** Scopes that only make sense for a user; a client acting for itself cannot have them. */
 export const USER_ONLY_SCOPES: ReadonlySet<string> = new Set(['openid', 'offline_access'])

@@ -34,6 +34,11 @@ export interface Client {
    * them (a not-before policy, as Keycloak's; JWTs compare by their whole-second `iat`).
    */
   tokensNotBefore: number | null
+  /**
+   * User ids the password grant (and API-key user logins) may log in through this client;
+   * null means any user. Console-created applications get their owner only.
+   */
+  allowedUsers: string[] | null
   createdAt: number
   updatedAt: number
 }

@@ -1,11 +1,12 @@
 import { Kysely, Migrator, sql, type MigrationProvider, type Migration, type Transaction } from 'kysely'
 import type { ApiKey, Client, GrantType, TokenFormat, User } from '../core/types.js'
 import { migrations } from './migrations/index.js'
-import type { ApiKeysTable, ClientsTable, ConsoleAppsTable, Database, GrantsTable, OperatorsTable, RefreshTokensTable, UsersTable } from './schema.js'
+import type { ApiKeysTable, ClientsTable, ConsoleAppsTable, Database, ApiScopesTable, ApisTable, GrantsTable, OperatorsTable, RefreshTokensTable, UsersTable } from './schema.js'
 import { DuplicateError } from '../core/store-errors.js'
 import type { AuditEvent, AuditEventFilter } from '../core/audit/audit-store.js'
 import type { ConsoleApp } from '../core/admin/console-app-store.js'
 import type { OperatorKind, OperatorRecord } from '../core/admin/operator-store.js'
+import type { Api } from '../core/apis/api-store.js'
 import type { ConsumeResult, GrantEndReason, GrantRecord, GrantSelector, GrantSubjectType, OpaqueTokenRecord, RefreshTokenRecord, RefreshTokenWithGrant } from '../core/tokens/token-store.js'
 import type { SigningKeyRecord } from '../core/tokens/signing-key-store.js'
 import type { Store } from './types.js'
@@ -30,6 +31,7 @@ function clientFromRow(row: ClientsTable): Client {
     refreshTokenReuseInterval: Number(row.refresh_reuse_interval),
     rotateRefreshTokens: Number(row.rotate_refresh) === 1,
     tokensNotBefore: nullableNumber(row.tokens_not_before),
+    allowedUsers: row.allowed_users === null ? null : list(row.allowed_users),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   }
@@ -51,6 +53,7 @@ function clientToRow(client: Client): ClientsTable {
     refresh_reuse_interval: client.refreshTokenReuseInterval,
     rotate_refresh: client.rotateRefreshTokens ? 1 : 0,
     tokens_not_before: client.tokensNotBefore,
+    allowed_users: client.allowedUsers === null ? null : joined(client.allowedUsers),
     created_at: client.createdAt,
     updated_at: client.updatedAt,
   }
@@ -160,6 +163,25 @@ function operatorFromRow(row: OperatorsTable): OperatorRecord {
     createdAt: Number(row.created_at),
   }
 }
+
+function apisFromRows(apis: ApisTable[], scopes: ApiScopesTable[]): Api[] {
+  const byApi = new Map<string, ApiScopesTable[]>()
+  for (const scope of scopes) byApi.set(scope.api_id, [...(byApi.get(scope.api_id) ?? []), scope])
+  return apis.map((row) => ({
+    id: row.id,
+    identifier: row.identifier,
+    name: row.name,
+    scopes: (byApi.get(row.id) ?? [])
+      .sort((a, b) => Number(a.position) - Number(b.position))
+      .map((scope) => ({ name: scope.name, description: scope.description, selfService: Number(scope.self_service) === 1 })),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  }))
+}
+
+const scopeRows = (api: Api): ApiScopesTable[] =>
+  api.scopes.map((scope, position) => ({ name: scope.name, api_id: api.id, description: scope.description, self_service: scope.selfService ? 1 : 0, position }))
+
 
 export interface KyselyStoreOptions {
   kind: 'sqlite' | 'postgres'
@@ -631,6 +653,54 @@ export class KyselyStore implements Store {
   async listOperators(): Promise<OperatorRecord[]> {
     const rows = await this.db.selectFrom('operators').selectAll().orderBy('subject_kind').orderBy('subject_id').execute()
     return rows.map(operatorFromRow)
+  }
+
+  // ── API registry ───────────────────────────────────────────────────────────
+  async listApis(): Promise<Api[]> {
+    const [apis, scopes] = await Promise.all([this.db.selectFrom('apis').selectAll().orderBy('identifier').execute(), this.db.selectFrom('api_scopes').selectAll().execute()])
+    return apisFromRows(apis, scopes)
+  }
+
+  async #apiWhere(column: 'id' | 'identifier', value: string): Promise<Api | undefined> {
+    const row = await this.db.selectFrom('apis').selectAll().where(column, '=', value).executeTakeFirst()
+    if (!row) return undefined
+    const scopes = await this.db.selectFrom('api_scopes').selectAll().where('api_id', '=', row.id).execute()
+    return apisFromRows([row], scopes)[0]
+  }
+
+  getApi(id: string): Promise<Api | undefined> {
+    return this.#apiWhere('id', id)
+  }
+
+  getApiByIdentifier(identifier: string): Promise<Api | undefined> {
+    return this.#apiWhere('identifier', identifier)
+  }
+
+  async insertApi(api: Api): Promise<void> {
+    await this.#insert(`API ${api.identifier} or one of its scopes`, () =>
+      this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('apis').values({ id: api.id, identifier: api.identifier, name: api.name, created_at: api.createdAt, updated_at: api.updatedAt }).execute()
+        if (api.scopes.length > 0) await trx.insertInto('api_scopes').values(scopeRows(api)).execute()
+      }),
+    )
+  }
+
+  async updateApi(api: Api): Promise<void> {
+    await this.#insert(`API ${api.identifier} or one of its scopes`, () =>
+      this.db.transaction().execute(async (trx) => {
+        await trx.updateTable('apis').set({ identifier: api.identifier, name: api.name, updated_at: api.updatedAt }).where('id', '=', api.id).execute()
+        await trx.deleteFrom('api_scopes').where('api_id', '=', api.id).execute()
+        if (api.scopes.length > 0) await trx.insertInto('api_scopes').values(scopeRows(api)).execute()
+      }),
+    )
+  }
+
+  async deleteApi(id: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('api_scopes').where('api_id', '=', id).execute()
+      const result = await trx.deleteFrom('apis').where('id', '=', id).executeTakeFirst()
+      return Number(result.numDeletedRows) > 0
+    })
   }
 
   // ── housekeeping ─────────────────────────────────────────────────────────

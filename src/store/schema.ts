@@ -14,6 +14,8 @@ export interface ClientsTable {
   refresh_reuse_interval: number
   rotate_refresh: number
   tokens_not_before: number | null
+  /** Space-separated user ids; null means any user. */
+  allowed_users: string | null
   created_at: number
   updated_at: number
 }
@@ -122,6 +124,24 @@ export interface OperatorsTable {
   created_at: number
 }
 
+export interface ApisTable {
+  id: string
+  identifier: string
+  name: string
+  created_at: number
+  updated_at: number
+}
+
+/** One row a scope; the name is the primary key, so scope names are unique across all APIs. */
+export interface ApiScopesTable {
+  name: string
+  api_id: string
+  description: string
+  self_service: number
+  /** Order within the API, as the operator gave the scopes. */
+  position: number
+}
+
 export interface Database {
   clients: ClientsTable
   users: UsersTable
@@ -134,4 +154,6 @@ export interface Database {
   audit_events: AuditEventsTable
   console_apps: ConsoleAppsTable
   operators: OperatorsTable
+  apis: ApisTable
+  api_scopes: ApiScopesTable
 }

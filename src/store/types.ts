@@ -4,6 +4,7 @@ import type { AuditStore } from '../core/audit/audit-store.js'
 import type { ConsoleAppStore } from '../core/admin/console-app-store.js'
 import type { OperatorStore } from '../core/admin/operator-store.js'
 import type { ClientStore } from '../core/client-store.js'
+import type { ApiStore } from '../core/apis/api-store.js'
 import type { HousekeepingStore } from '../core/housekeeping-store.js'
 import type { SigningKeyStore } from '../core/tokens/signing-key-store.js'
 import type { AccessTokenStore, GrantStore, RefreshTokenStore } from '../core/tokens/token-store.js'
@@ -24,6 +25,7 @@ export interface Store
     AuditStore,
     ConsoleAppStore,
     OperatorStore,
+    ApiStore,
     HousekeepingStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Applies pending migrations; returns the names it applied. */

@@ -130,6 +130,7 @@ describe('management API', () => {
         refresh_token_sliding_ttl: 1296000,
         refresh_reuse_interval: 0,
         rotate_refresh_tokens: true,
+        allowed_users: null,
         created_at: '<created_at>',
         updated_at: '<updated_at>',
         client_secret: '<client_secret>',

@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { startTestServer, type TestServer } from '../helpers/server.js'
+import { jwtPayload, request } from '../helpers/http.js'
+import { createOperatorToken } from '../../src/core/admin/operator-token.js'
 
 interface Answer {
   status: number
@@ -39,6 +41,14 @@ class Browser {
   }
 }
 
+/** The text of the page's error alert, unescaped. */
+function alertText(page: Answer): string {
+  const raw = /<div class="alert error" role="alert">([^<]*)<\/div>/.exec(page.text)?.[1] ?? ''
+  return raw.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+}
+
+const INVOICES = 'https://invoices.example.com/'
+
 describe('developer console over HTTP', () => {
   let server: TestServer
 
@@ -46,6 +56,15 @@ describe('developer console over HTTP', () => {
     server = await startTestServer()
     await server.createUser('ada@example.com', 'ada-password-1')
     await server.createUser('bob@example.com', 'bob-password-1')
+    await server.server.gatehouse.apis.create({
+      identifier: INVOICES,
+      name: 'Invoices',
+      scopes: [
+        { name: 'invoices:read', description: 'Read your invoices', selfService: true },
+        { name: 'invoices:write', description: 'Create and change invoices' },
+      ],
+    })
+    await server.server.gatehouse.apis.create({ identifier: 'https://reports.example.com/', name: 'Reports', scopes: [{ name: 'read', description: 'Read every report' }] })
   })
   after(() => server.close())
 
@@ -154,7 +173,7 @@ describe('developer console over HTTP', () => {
     const ada = new Browser(server.url)
     await ada.signIn('ada@example.com', 'ada-password-1')
     const form = await ada.go('/console/apps/new')
-    const created = await ada.go('/console/apps', { _csrf: Browser.csrf(form), name: "Ada's app", grant: 'client_credentials', scopes: 'read', token_format: 'jwt', access_token_ttl: '600' })
+    const created = await ada.go('/console/apps', { _csrf: Browser.csrf(form), name: "Ada's app", grant: 'client_credentials', scopes: 'invoices:read', token_format: 'jwt', access_token_ttl: '600' })
     assert.equal(created.status, 201)
     const clientId = /id="client-id">([^<]+)</.exec(created.text)?.[1] ?? ''
     assert.notEqual(clientId, '')
@@ -230,5 +249,90 @@ describe('developer console over HTTP', () => {
     })
     const body = (await answer.json()) as Record<string, unknown>
     assert.deepEqual([answer.status, body.scope, body.expires_in, typeof body.refresh_token], [200, 'offline_access profile', 300, 'string'])
+  })
+
+  it('lists the self-service scopes of registered APIs with their descriptions, and not the restricted ones', async () => {
+    const ada = new Browser(server.url)
+    await ada.signIn('ada@example.com', 'ada-password-1')
+    const form = await ada.go('/console/apps/new')
+    assert.equal(form.status, 200)
+    const list = /<fieldset class="scopes" id="available-scopes">([\s\S]*?)<\/fieldset>/.exec(form.text)?.[1] ?? ''
+    const choices = [...list.matchAll(/value="([^"]+)"><code>[^<]+<\/code><span class="description">([^<]+)</g)].map((match) => [match[1], match[2]])
+    assert.deepEqual(choices, [
+      ['openid', 'Sign users in: the token names the user (OpenID Connect).'],
+      ['profile', 'The user&#39;s name.'],
+      ['email', 'The user&#39;s e-mail address.'],
+      ['offline_access', 'Refresh tokens, so the application stays signed in.'],
+      ['invoices:read', 'Read your invoices'],
+    ])
+    assert.match(list, /<h3>Invoices<small class="mono">https:\/\/invoices\.example\.com\/<\/small><\/h3>/)
+    assert.doesNotMatch(list, /invoices:write|Reports/)
+  })
+
+  it('refuses scopes that are unregistered or restricted, naming each and why, and creates nothing', async () => {
+    const ada = new Browser(server.url)
+    await ada.signIn('ada@example.com', 'ada-password-1')
+    const form = await ada.go('/console/apps/new')
+    const refused = await ada.go('/console/apps', { _csrf: Browser.csrf(form), name: 'Greedy', grant: 'client_credentials', scopes: 'api read invoices:write admin', token_format: 'jwt', access_token_ttl: '600' })
+    assert.equal(refused.status, 400)
+    assert.equal(
+      alertText(refused),
+      'Scope "api" is not a scope of any registered API. Scope "read" of Reports (https://reports.example.com/) is restricted: only an operator can grant it. ' +
+        'Scope "invoices:write" of Invoices (https://invoices.example.com/) is restricted: only an operator can grant it. Scope "admin" is not a scope of any registered API. ' +
+        'Choose from the scopes listed on this page, or ask an operator.',
+    )
+    assert.doesNotMatch((await ada.go('/console')).text, /Greedy/)
+    const clients = await server.server.gatehouse.clients.list({ limit: 100 })
+    assert.equal(clients.some((client) => client.name === 'Greedy'), false)
+  })
+
+  it('creates an application with a ticked self-service scope; its token carries only that scope, for the API it names', async () => {
+    const ada = new Browser(server.url)
+    await ada.signIn('ada@example.com', 'ada-password-1')
+    const form = await ada.go('/console/apps/new')
+    const created = await ada.go('/console/apps', { _csrf: Browser.csrf(form), name: 'Invoice sync', grant: 'client_credentials', scope: 'invoices:read', scopes: '', token_format: 'jwt', access_token_ttl: '600' })
+    assert.equal(created.status, 201)
+    const id = /id="client-id">([^<]+)</.exec(created.text)?.[1] ?? ''
+    const secret = /id="client-secret">([^<]+)</.exec(created.text)?.[1] ?? ''
+    const plain = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: { id, secret } })
+    assert.deepEqual([plain.status, (plain.body as Record<string, unknown>).scope, jwtPayload(String((plain.body as Record<string, unknown>).access_token)).aud], [200, 'invoices:read', server.config.issuer])
+    const targeted = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', audience: INVOICES }, basic: { id, secret } })
+    const claims = jwtPayload(String((targeted.body as Record<string, unknown>).access_token))
+    assert.deepEqual([targeted.status, (targeted.body as Record<string, unknown>).scope, claims.aud, claims.scope], [200, 'invoices:read', INVOICES, 'invoices:read'])
+    const elsewhere = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', audience: 'https://reports.example.com/' }, basic: { id, secret } })
+    assert.deepEqual([elsewhere.status, elsewhere.body], [400, { error: 'invalid_target', error_description: 'The audience "https://reports.example.com/" is not allowed for this client.' }])
+  })
+
+  it("logs in only its owner through a console password application, answering another user's login like a wrong password, until an operator allows more", async () => {
+    const ada = new Browser(server.url)
+    await ada.signIn('ada@example.com', 'ada-password-1')
+    const form = await ada.go('/console/apps/new')
+    const created = await ada.go('/console/apps', { _csrf: Browser.csrf(form), name: 'Worklist', grant: 'password', scopes: 'openid email profile invoices:read', token_format: 'jwt', access_token_ttl: '300' })
+    assert.equal(created.status, 201)
+    const id = /id="client-id">([^<]+)</.exec(created.text)?.[1] ?? ''
+    const secret = /id="client-secret">([^<]+)</.exec(created.text)?.[1] ?? ''
+    const login = (username: string, password: string) =>
+      request(`${server.url}/connect/token`, { form: { grant_type: 'password', client_id: id, client_secret: secret, username, password, scope: 'openid offline_access email profile invoices:read' } })
+    const strip = (answer: { status: number; body: unknown; headers: Headers }) => ({ status: answer.status, body: answer.body, cacheControl: answer.headers.get('cache-control') })
+
+    const owner = await login('ada@example.com', 'ada-password-1')
+    assert.deepEqual([owner.status, (owner.body as Record<string, unknown>).scope], [200, 'email invoices:read offline_access openid profile'])
+    const other = await login('bob@example.com', 'bob-password-1')
+    const wrong = await login('ada@example.com', 'not-her-password')
+    assert.deepEqual(strip(other), { status: 400, body: { error: 'invalid_grant', error_description: 'invalid_username_or_password' }, cacheControl: 'no-store, no-cache, max-age=0' })
+    assert.deepEqual(strip(other), strip(wrong))
+    await server.server.gatehouse.audit.flush()
+    const events = await server.server.gatehouse.audit.list({ limit: 5, action: 'user.authentication_failed', target: 'user:bob@example.com' })
+    assert.deepEqual(events.map((event) => event.details), [{ reason: 'user not allowed for this client', client_id: id }])
+
+    const g = server.server.gatehouse
+    const { accessToken } = await createOperatorToken({ store: g.store, clients: g.clients, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl })
+    const adaId = (await g.users.find('ada@example.com'))?.id
+    const bobId = (await g.users.find('bob@example.com'))?.id
+    const patched = await request(`${server.url}/admin/v1/clients/${id}`, { method: 'PATCH', json: { allowed_users: ['ada@example.com', bobId] }, headers: { authorization: `Bearer ${accessToken}` } })
+    assert.deepEqual([patched.status, (patched.body as Record<string, unknown>).allowed_users], [200, [adaId, bobId]])
+    assert.equal((await login('bob@example.com', 'bob-password-1')).status, 200)
+    const unknown = await request(`${server.url}/admin/v1/clients/${id}`, { method: 'PATCH', json: { allowed_users: ['nobody@example.com'] }, headers: { authorization: `Bearer ${accessToken}` } })
+    assert.deepEqual([unknown.status, unknown.body], [400, { type: 'urn:gatehouse:problem:validation', title: 'Invalid request', status: 400, detail: 'allowed_users: no user nobody@example.com.' }])
   })
 })

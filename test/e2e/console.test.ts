@@ -28,8 +28,19 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     mkdirSync(SHOTS, { recursive: true })
     server = await startTestServer()
     await server.createUser('dev@example.com', 'developer-password', 'Dev')
+    // The console offers only self-service scopes of registered APIs: an operator registers them first.
+    await server.server.gatehouse.apis.create({
+      identifier: 'https://orders.example.com/',
+      name: 'Orders API',
+      scopes: [
+        { name: 'orders:read', description: 'Read your orders and their status', selfService: true },
+        { name: 'orders:write', description: 'Place, change and cancel orders', selfService: true },
+        { name: 'orders:admin', description: 'Every order of every customer' },
+      ],
+    })
+    await server.server.gatehouse.apis.create({ identifier: 'https://exports.example.com/', name: 'Exports', scopes: [{ name: 'export', description: 'Download nightly exports of your data', selfService: true }] })
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-    context = await browser.newContext({ viewport: { width: 1200, height: 800 } })
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url })
     page = await context.newPage()
     page.on('dialog', (dialog) => void dialog.accept())
@@ -64,7 +75,9 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     await page.click('text=Create application')
     await page.fill('input[name=name]', 'Order sync')
     await page.selectOption('select[name=grant]', 'client_credentials')
-    await page.fill('input[name=scopes]', 'orders:read orders:write')
+    assert.deepEqual(await page.locator('#available-scopes input[name=scope]').evaluateAll((boxes) => boxes.map((box) => (box as HTMLInputElement).value)), ['openid', 'profile', 'email', 'offline_access', 'export', 'orders:read', 'orders:write'])
+    await page.check('input[name=scope][value="orders:read"]')
+    await page.check('input[name=scope][value="orders:write"]')
     await page.selectOption('select[name=token_format]', 'jwt')
     await page.fill('input[name=access_token_ttl]', '600')
     await shot('03-create-application')
@@ -123,7 +136,7 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     await page.goto(`${server.url}/console/apps/new`)
     await page.fill('input[name=name]', 'Nightly export')
     await page.selectOption('select[name=grant]', 'api_key')
-    await page.fill('input[name=scopes]', 'export')
+    await page.check('input[name=scope][value="export"]')
     await page.selectOption('select[name=token_format]', 'opaque')
     await page.click('button:has-text("Generate")')
     await page.waitForSelector('#api-key')
@@ -134,6 +147,34 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     const answer = await request(`${server.url}/v2/oauth/request-tokens`, { method: 'POST', headers: { 'csc-api-key': apiKey } })
     assert.equal(answer.status, 200)
     assert.match(String((answer.body as Record<string, unknown>).accessToken), /^sk-[0-9a-f]{32}$/)
+  })
+
+  it('refuses a restricted scope on the form, saying which and why', async () => {
+    await page.goto(`${server.url}/console/apps/new`)
+    await page.fill('input[name=name]', 'Order admin')
+    await page.fill('input[name=scopes]', 'orders:admin')
+    await page.click('button:has-text("Generate")')
+    assert.equal(await page.textContent('[role=alert]'), 'Scope "orders:admin" of Orders API (https://orders.example.com/) is restricted: only an operator can grant it. Choose from the scopes listed on this page, or ask an operator.')
+    await shot('03a-restricted-scope-refused')
+  })
+
+  it('the create form fits a 390 px phone screen, scope descriptions included', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 } })
+    try {
+      const small = await phone.newPage()
+      await small.goto(`${server.url}/console/login`)
+      await small.fill('input[name=username]', 'dev@example.com')
+      await small.fill('input[name=password]', 'developer-password')
+      await small.click('button[type=submit]')
+      await small.waitForURL(`${server.url}/console`)
+      await small.goto(`${server.url}/console/apps/new`)
+      await small.check('input[name=scope][value="orders:read"]')
+      await small.screenshot({ path: join(SHOTS, '03b-create-application-390px.png'), fullPage: true })
+      assert.equal(await small.evaluate(() => document.documentElement.scrollWidth), 390)
+      assert.equal(await small.isVisible('text=Read your orders and their status'), true)
+    } finally {
+      await phone.close()
+    }
   })
 
   it('signs out', async () => {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ApiKey, Client, User } from '../../src/core/types.js'
+import type { Api } from '../../src/core/apis/api-store.js'
 import type { KyselyStore } from '../../src/store/kysely-store.js'
 import { openStore } from '../../src/store/open-store.js'
 import { DuplicateError } from '../../src/core/store-errors.js'
@@ -58,6 +59,7 @@ function aClient(overrides: Partial<Client> = {}): Client {
     refreshTokenReuseInterval: 0,
     rotateRefreshTokens: true,
     tokensNotBefore: null,
+    allowedUsers: null,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,
@@ -129,6 +131,22 @@ function anOpaqueToken(clientId: string, overrides: Partial<OpaqueTokenRecord> =
     issuedAt: T0,
     expiresAt: T0 + 3_600_000,
     revokedAt: null,
+    ...overrides,
+  }
+}
+
+function anApi(overrides: Partial<Api> = {}): Api {
+  const id = unique('api')
+  return {
+    id,
+    identifier: `https://${id}.example.com/`,
+    name: 'Invoices',
+    scopes: [
+      { name: `${id}:write`, description: 'Create and change invoices', selfService: false },
+      { name: `${id}:read`, description: 'Read invoices', selfService: true },
+    ],
+    createdAt: T0,
+    updatedAt: T0,
     ...overrides,
   }
 }
@@ -215,6 +233,7 @@ for (const backend of backends) {
         refreshTokenReuseInterval: 5,
         rotateRefreshTokens: false,
         tokensNotBefore: T0 + 500,
+        allowedUsers: ['user-1', 'user-2'],
         createdAt: T0 + 999,
         updatedAt: T0 + 1000,
       }
@@ -249,6 +268,58 @@ for (const backend of backends) {
       assert.deepEqual(first.map((c) => c.id), [`${prefix}-a`, `${prefix}-b`])
       const second = await store.listClients({ limit: 2, after: `${prefix}-b` })
       assert.equal(second[0]?.id, `${prefix}-c`)
+    })
+
+    test('keeps a client that may log in only some users apart from one that may log in any', async () => {
+      const some = aClient({ allowedUsers: ['user-9'] })
+      const none = aClient({ allowedUsers: [] })
+      await store.insertClient(some)
+      await store.insertClient(none)
+      assert.deepEqual([(await store.getClient(some.id))?.allowedUsers, (await store.getClient(none.id))?.allowedUsers], [['user-9'], []])
+    })
+
+    // ── API registry ───────────────────────────────────────────────────────
+    test('stores an API with its scopes in order and finds it by id and by identifier', async () => {
+      const api = anApi()
+      await store.insertApi(api)
+      assert.deepEqual(await store.getApi(api.id), api)
+      assert.deepEqual(await store.getApiByIdentifier(api.identifier), api)
+      assert.deepEqual([await store.getApi('no-such-api'), await store.getApiByIdentifier('https://nowhere.example.com')], [undefined, undefined])
+      assert.deepEqual((await store.listApis()).find((listed) => listed.id === api.id), api)
+    })
+
+    test('refuses a second API with the same identifier, or a scope name another API has, with a DuplicateError', async () => {
+      const api = anApi()
+      await store.insertApi(api)
+      await assert.rejects(store.insertApi(anApi({ identifier: api.identifier })), DuplicateError)
+      const taken = api.scopes[0]
+      assert.ok(taken)
+      const thief = anApi({ scopes: [{ ...taken }] })
+      await assert.rejects(store.insertApi(thief), DuplicateError)
+      assert.equal(await store.getApi(thief.id), undefined, 'nothing of the refused API is stored')
+    })
+
+    test('replaces the identifier, name and scope list of an API, and refuses a taken scope without changing anything', async () => {
+      const api = anApi()
+      const other = anApi()
+      await store.insertApi(api)
+      await store.insertApi(other)
+      const changed: Api = { ...api, identifier: `${api.identifier}v2`, name: 'Invoices v2', scopes: [{ name: `${api.id}:admin`, description: 'Everything', selfService: false }], createdAt: T0 + 5, updatedAt: T0 + 10 }
+      await store.updateApi(changed)
+      assert.deepEqual(await store.getApi(api.id), { ...changed, createdAt: T0 })
+      const otherScope = other.scopes[0]
+      assert.ok(otherScope)
+      await assert.rejects(store.updateApi({ ...changed, scopes: [...changed.scopes, otherScope] }), DuplicateError)
+      assert.deepEqual(await store.getApi(api.id), { ...changed, createdAt: T0 })
+    })
+
+    test('deletes an API with its scopes, freeing the scope names', async () => {
+      const api = anApi()
+      await store.insertApi(api)
+      assert.equal(await store.deleteApi(api.id), true)
+      assert.equal(await store.getApi(api.id), undefined)
+      assert.equal(await store.deleteApi(api.id), false)
+      await store.insertApi(anApi({ scopes: api.scopes }))
     })
 
     // ── users ──────────────────────────────────────────────────────────────

@@ -24,6 +24,8 @@ export interface ClientSettings {
   refreshTokenSlidingTtl?: number
   refreshTokenReuseInterval?: number
   rotateRefreshTokens?: boolean
+  /** User ids the password grant may log in through this client; null (the default) is any user. */
+  allowedUsers?: string[] | null
 }
 
 /** A client as shown to operators: everything but the secret digest. */
@@ -89,6 +91,7 @@ export class ClientAdmin {
       refreshTokenReuseInterval: settings.refreshTokenReuseInterval ?? CLIENT_DEFAULTS.refreshTokenReuseInterval,
       rotateRefreshTokens: settings.rotateRefreshTokens ?? true,
       tokensNotBefore: null,
+      allowedUsers: settings.allowedUsers ?? null,
       createdAt: now,
       updatedAt: now,
     })
@@ -175,6 +178,9 @@ export class ClientAdmin {
     if (!Number.isInteger(client.refreshTokenReuseInterval) || client.refreshTokenReuseInterval < 0 || client.refreshTokenReuseInterval > 300) {
       throw new ClientValidationError('refresh token reuse interval must be 0 to 300 seconds')
     }
-    return { ...client, scopes: [...new Set(client.scopes)], grantTypes: [...new Set(client.grantTypes)] }
+    if (client.allowedUsers !== null && client.allowedUsers.some((user) => user === '' || user.length > 200 || /\s/.test(user))) {
+      throw new ClientValidationError('allowed users must be user ids of 1 to 200 characters without spaces')
+    }
+    return { ...client, scopes: [...new Set(client.scopes)], grantTypes: [...new Set(client.grantTypes)], allowedUsers: client.allowedUsers === null ? null : [...new Set(client.allowedUsers)] }
   }
 }

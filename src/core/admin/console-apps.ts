@@ -9,13 +9,53 @@ import { checkUserCredentials } from '../grants/password.js'
 import type { TokenFormat, User } from '../types.js'
 import type { ApiKeyAdmin, ApiKeyView } from './api-key-admin.js'
 import type { ClientAdmin, ClientView } from './client-admin.js'
+import type { Api, ApiScope } from '../apis/api-store.js'
 
-/** Seed 001's scope of the platform's management API: an ordinary scope, but not self-service. */
-const MANAGEMENT_SCOPE = 'management-api'
+export class ConsoleError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConsoleError'
+  }
+}
 
 /** The grant types a developer picks from in the console (seed 001's "Grant Type"). */
 export type ConsoleGrant = 'client_credentials' | 'password' | 'api_key'
 export const CONSOLE_GRANTS: readonly ConsoleGrant[] = ['client_credentials', 'password', 'api_key']
+
+/**
+ * Scopes a console application may always take, whatever the registry says: the OpenID
+ * Connect ones (Core §5.4, §11), which name the user rather than an API. Every other scope
+ * must be a self-service scope of a registered API.
+ */
+export const CONSOLE_DEFAULT_SCOPES: readonly { name: string; description: string }[] = [
+  { name: 'openid', description: 'Sign users in: the token names the user (OpenID Connect).' },
+  { name: 'profile', description: "The user's name." },
+  { name: 'email', description: "The user's e-mail address." },
+  { name: 'offline_access', description: 'Refresh tokens, so the application stays signed in.' },
+]
+
+/** What the create form offers: the default scopes, and each API's self-service scopes. */
+export interface ScopeChoices {
+  always: readonly { name: string; description: string }[]
+  apis: { name: string; identifier: string; scopes: ApiScope[] }[]
+}
+
+/**
+ * Refuses, naming each and saying why, every scope that is neither a default console scope
+ * nor a self-service scope of a registered API (issue 11: a developer must not mint tokens
+ * for any scope or API they like).
+ */
+export function checkConsoleScopes(scopes: readonly string[], apis: readonly Api[]): void {
+  const reasons: string[] = []
+  for (const name of scopes) {
+    if (CONSOLE_DEFAULT_SCOPES.some((scope) => scope.name === name)) continue
+    const api = apis.find((candidate) => candidate.scopes.some((scope) => scope.name === name))
+    const scope = api?.scopes.find((candidate) => candidate.name === name)
+    if (!api || !scope) reasons.push(`Scope "${name}" is not a scope of any registered API.`)
+    else if (!scope.selfService) reasons.push(`Scope "${name}" of ${api.name} (${api.identifier}) is restricted: only an operator can grant it.`)
+  }
+  if (reasons.length > 0) throw new ConsoleError(`${reasons.join(' ')} Choose from the scopes listed on this page, or ask an operator.`)
+}
 
 export interface NewApplication {
   name: string
@@ -35,17 +75,13 @@ export interface ApplicationView {
   apiKey: ApiKeyView | null
 }
 
-export class ConsoleError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'ConsoleError'
-  }
-}
 
 type Deps = {
   store: ConsoleAppStore & UserStore
   clients: ClientAdmin
   apiKeys: ApiKeyAdmin
+  /** The API registry, read fresh (not the token path's copy): the form and its check see every change. */
+  apis: { list(): Promise<Api[]> }
   audit: AuditLog
   activity: TokenActivity
   clock: Clock
@@ -92,21 +128,21 @@ export class ConsoleApps {
     const name = input.name.trim()
     if (name === '') throw new ConsoleError('App Name must not be empty.')
     if (!CONSOLE_GRANTS.includes(input.grant)) throw new ConsoleError('Choose a grant type.')
-    // Self-service stops short of seed 001's management-api scope: it opens the platform's own
-    // management API (not Gatehouse's, which takes operator tokens), so an operator grants it.
-    if (input.scopes.includes(MANAGEMENT_SCOPE)) throw new ConsoleError(`The ${MANAGEMENT_SCOPE} scope is for operators; ask one for a management token.`)
+    checkConsoleScopes(input.scopes, await this.#deps.apis.list())
+    // A console application logs in its owner only (seed 001: "your account email"); an operator may allow more.
+    const allowedUsers = [actor.userId]
     const now = this.#deps.clock.now()
     let credentials: Credentials
     let apiKeyId: string | null = null
     if (input.grant === 'api_key') {
       const { key, apiKey } = await this.#deps.apiKeys.create({ name, scopes: input.scopes })
-      await this.#deps.clients.update(key.clientId, { tokenFormat: input.tokenFormat, accessTokenTtl: input.accessTokenTtl })
+      await this.#deps.clients.update(key.clientId, { tokenFormat: input.tokenFormat, accessTokenTtl: input.accessTokenTtl, allowedUsers })
       credentials = { kind: 'api_key', clientId: key.clientId, apiKey }
       apiKeyId = key.id
     } else {
       const grantTypes = input.grant === 'password' ? (['password', 'refresh_token'] as const) : (['client_credentials'] as const)
       const scopes = input.grant === 'password' && !input.scopes.includes('offline_access') ? [...input.scopes, 'offline_access'] : input.scopes
-      const { client, clientSecret } = await this.#deps.clients.create({ name, grantTypes: [...grantTypes], scopes, tokenFormat: input.tokenFormat, accessTokenTtl: input.accessTokenTtl })
+      const { client, clientSecret } = await this.#deps.clients.create({ name, grantTypes: [...grantTypes], scopes, tokenFormat: input.tokenFormat, accessTokenTtl: input.accessTokenTtl, allowedUsers })
       credentials = { kind: 'client', clientId: client.id, clientSecret }
     }
     const app: ConsoleApp = { clientId: credentials.clientId, ownerUserId: actor.userId, kind: credentials.kind, apiKeyId, createdAt: now }
@@ -115,6 +151,14 @@ export class ConsoleApps {
     const view = await this.get(actor.userId, app.clientId)
     if (!view) throw new ConsoleError('The application vanished while it was being created.')
     return { view, credentials }
+  }
+
+  /** The scopes the create form offers, with their descriptions. */
+  async scopeChoices(): Promise<ScopeChoices> {
+    const apis = (await this.#deps.apis.list())
+      .map((api) => ({ name: api.name, identifier: api.identifier, scopes: api.scopes.filter((scope) => scope.selfService) }))
+      .filter((api) => api.scopes.length > 0)
+    return { always: CONSOLE_DEFAULT_SCOPES, apis }
   }
 
   async list(userId: string): Promise<ApplicationView[]> {

@@ -3,6 +3,7 @@ import type { ClientSettings, ClientView } from './client-admin.js'
 import type { GrantType, TokenFormat } from '../types.js'
 import type { UserView } from './user-admin.js'
 import type { OperatorRecord } from './operator-store.js'
+import type { Api } from '../apis/api-store.js'
 
 /** The wire form of records for operators (CLI --json, management API): snake_case, ISO times. */
 export function presentClient(client: ClientView): Record<string, unknown> {
@@ -19,6 +20,7 @@ export function presentClient(client: ClientView): Record<string, unknown> {
     refresh_token_sliding_ttl: client.refreshTokenSlidingTtl,
     refresh_reuse_interval: client.refreshTokenReuseInterval,
     rotate_refresh_tokens: client.rotateRefreshTokens,
+    allowed_users: client.allowedUsers,
     created_at: new Date(client.createdAt).toISOString(),
     updated_at: new Date(client.updatedAt).toISOString(),
   }
@@ -34,6 +36,18 @@ export function presentApiKey(key: ApiKeyView): Record<string, unknown> {
     expires_at: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString(),
     revoked_at: key.revokedAt === null ? null : new Date(key.revokedAt).toISOString(),
     created_at: new Date(key.createdAt).toISOString(),
+  }
+}
+
+/** The wire form of a registered API and its scopes. */
+export function presentApi(api: Api): Record<string, unknown> {
+  return {
+    id: api.id,
+    identifier: api.identifier,
+    name: api.name,
+    scopes: api.scopes.map((scope) => ({ name: scope.name, description: scope.description, self_service: scope.selfService })),
+    created_at: new Date(api.createdAt).toISOString(),
+    updated_at: new Date(api.updatedAt).toISOString(),
   }
 }
 
@@ -62,6 +76,8 @@ export interface ClientWire {
   refresh_token_sliding_ttl?: number
   refresh_reuse_interval?: number
   rotate_refresh_tokens?: boolean
+  /** User ids (null: any user). */
+  allowed_users?: string[] | null
 }
 
 export function clientSettingsFromWire(body: ClientWire): Partial<ClientSettings> {
@@ -77,6 +93,7 @@ export function clientSettingsFromWire(body: ClientWire): Partial<ClientSettings
   if (body.refresh_token_sliding_ttl !== undefined) settings.refreshTokenSlidingTtl = body.refresh_token_sliding_ttl
   if (body.refresh_reuse_interval !== undefined) settings.refreshTokenReuseInterval = body.refresh_reuse_interval
   if (body.rotate_refresh_tokens !== undefined) settings.rotateRefreshTokens = body.rotate_refresh_tokens
+  if (body.allowed_users !== undefined) settings.allowedUsers = body.allowed_users
   return settings
 }
 

@@ -12,7 +12,7 @@ import { narrowScopes } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { ApiKey, Client, EngineObserver, TokenResult } from '../types.js'
 import type { Grant, GrantContext } from './grant.js'
-import { checkUserCredentials } from './password.js'
+import { checkUserAllowed, checkUserCredentials } from './password.js'
 import { exchangeRefreshToken } from './refresh-token.js'
 
 type Deps = {
@@ -112,10 +112,15 @@ async function exchangeKey(context: GrantContext, deps: Deps, presented: string)
     }
     const username = request.username
     subject = (
-      await checkUserCredentials(deps.users, username, request.password, deps.guard, ip).catch((error: unknown) => {
-        reportFailure(deps, error, 'user', username.trim().toLowerCase(), ip, client.id)
-        throw error
-      })
+      await checkUserCredentials(deps.users, username, request.password, deps.guard, ip)
+        .then((user) => {
+          checkUserAllowed(client, user)
+          return user
+        })
+        .catch((error: unknown) => {
+          reportFailure(deps, error, 'user', username.trim().toLowerCase(), ip, client.id)
+          throw error
+        })
     ).id
     subjectType = 'user'
   }

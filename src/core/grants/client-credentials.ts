@@ -1,10 +1,11 @@
 import { checkOperatorAudience, type OperatorAudienceDeps } from '../admin/operator-audience.js'
+import { EMPTY_CATALOG, resolveAudience, type ApiCatalog } from '../audience.js'
 import { grantScopes } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { TokenResult } from '../types.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
 
-type Deps = { tokens: TokenService } & OperatorAudienceDeps
+type Deps = { tokens: TokenService; apis?: ApiCatalog } & OperatorAudienceDeps
 
 /** RFC 6749 §4.4: the client acts for itself; the subject is the client. */
 async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
@@ -15,8 +16,14 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
     request.audience === undefined
       ? undefined
       : await checkOperatorAudience(deps, { audience: request.audience, scope: request.scope, issuer: deps.tokens.issuer, subject: { kind: 'client', id: client.id } })
-  const scopes = admin ? admin.scopes : grantScopes({ requested: request.scope, client, policy: context.policy, forUser: false })
-  const access = await deps.tokens.issueAccessToken(admin ? { client, subject: client.id, scopes, audience: admin.audience } : { client, subject: client.id, scopes })
+  if (admin) {
+    const access = await deps.tokens.issueAccessToken({ client, subject: client.id, scopes: admin.scopes, audience: admin.audience })
+    return { accessToken: access.token, tokenType: 'Bearer', expiresIn: access.expiresIn, scope: '', clientId: client.id, subject: client.id }
+  }
+  const granted = grantScopes({ requested: request.scope, client, policy: context.policy, forUser: false })
+  // In memory: the registry adds no database read to this (benchmarked) path.
+  const { audience, scopes } = resolveAudience({ client, requested: request.audience, scopes: granted, registry: deps.apis ?? EMPTY_CATALOG, forUser: false })
+  const access = await deps.tokens.issueAccessToken(audience === undefined ? { client, subject: client.id, scopes } : { client, subject: client.id, scopes, audience })
   /** RFC 6749 §4.4.3 — a refresh token SHOULD NOT be included here. */
   return {
     accessToken: access.token,

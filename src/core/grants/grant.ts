@@ -6,6 +6,7 @@ import type { OperatorStore } from '../admin/operator-store.js'
 import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
 import type { TokenService } from '../tokens/token-service.js'
+import type { ApiCatalog } from '../audience.js'
 import type { Client, DialectPolicy, EngineObserver, GrantType, TokenRequest, TokenResult } from '../types.js'
 
 /** What the engine hands a grant once it has checked the client (if the grant needs one). */
@@ -31,6 +32,8 @@ export interface GrantDeps {
   guard?: AbuseGuard
   /** The operator list, for the admin audience (admin/operator-audience.ts); none: nobody is an operator. */
   operators?: Pick<OperatorStore, 'getOperator'>
+  /** The API registry in memory, for `audience` requests (RFC 8707); none registered when omitted. */
+  apis?: ApiCatalog
 }
 
 /** A grant is a registered module: its wire name, its parameters and its handler. */

@@ -8,15 +8,15 @@ import type { Client, DialectPolicy, TokenResult } from '../types.js'
  */
 export async function issueUserTokens(
   deps: { tokens: TokenService },
-  input: { client: Client; subject: string; scopes: string[]; policy: DialectPolicy; grantType: string },
+  input: { client: Client; subject: string; scopes: string[]; policy: DialectPolicy; grantType: string; audience?: string | undefined },
 ): Promise<TokenResult> {
-  const { client, subject, scopes, policy } = input
+  const { client, subject, scopes, policy, audience } = input
   const withRefreshToken =
     policy.refreshTokenRule === 'offline_access'
       ? scopes.includes('offline_access')
       : client.grantTypes.includes('refresh_token')
-  const { grant, refresh } = await deps.tokens.startGrant({ client, subject, subjectType: 'user', grantType: input.grantType, scopes, withRefreshToken })
-  const access = await deps.tokens.issueAccessToken({ client, subject, scopes, grantId: grant.id })
+  const { grant, refresh } = await deps.tokens.startGrant({ client, subject, subjectType: 'user', grantType: input.grantType, scopes, withRefreshToken, ...(audience !== undefined ? { audience } : {}) })
+  const access = await deps.tokens.issueAccessToken({ client, subject, scopes, grantId: grant.id, ...(audience !== undefined ? { audience } : {}) })
   return {
     accessToken: access.token,
     tokenType: 'Bearer',

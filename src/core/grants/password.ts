@@ -3,13 +3,14 @@ import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import { burnPasswordCheck, verifyPassword } from '../credentials/password.js'
 import { OAuthError } from '../errors.js'
 import { checkOperatorAudience, type AdminAudienceGrant, type OperatorAudienceDeps } from '../admin/operator-audience.js'
+import { EMPTY_CATALOG, resolveAudience, type ApiCatalog } from '../audience.js'
 import { grantScopes } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { Client, EngineObserver, TokenResult, User } from '../types.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
 import { issueUserTokens } from './issue-user-tokens.js'
 
-type Deps = { tokens: TokenService; users: UserStore; observer?: EngineObserver; guard?: AbuseGuard } & OperatorAudienceDeps
+type Deps = { tokens: TokenService; users: UserStore; observer?: EngineObserver; guard?: AbuseGuard; apis?: ApiCatalog } & OperatorAudienceDeps
 
 const INVALID_CREDENTIALS = 'invalid_username_or_password'
 
@@ -42,6 +43,17 @@ export async function checkUserCredentials(users: UserStore, username: string, p
   return user
 }
 
+/**
+ * A client may log in only the users it is allowed (`allowedUsers`; null is any user): a
+ * console application logs in its owner only. Checked after the credentials, and answered
+ * exactly like a wrong password, so it tells nothing about the account.
+ */
+export function checkUserAllowed(client: Client, user: User): void {
+  if (client.allowedUsers !== null && !client.allowedUsers.includes(user.id)) {
+    throw new OAuthError('invalid_grant', { description: INVALID_CREDENTIALS, debug: 'user not allowed for this client' })
+  }
+}
+
 /** Audit: a failed login names the username and client, never the password. */
 function reportFailedLogin(deps: Deps, error: unknown, attempt: { username: string; clientId: string; ip: string | undefined }): void {
   if (!(error instanceof OAuthError) || error.code !== 'invalid_grant') return
@@ -70,17 +82,23 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   if (password === undefined) {
     throw new OAuthError('invalid_request', { description: 'The password parameter is required.' })
   }
-  const user = await checkUserCredentials(deps.users, username, password, deps.guard, context.request.origin?.ip).catch((error: unknown) => {
-    reportFailedLogin(deps, error, { username, clientId: client.id, ip: context.request.origin?.ip })
-    throw error
-  })
+  const user = await checkUserCredentials(deps.users, username, password, deps.guard, context.request.origin?.ip)
+    .then((found) => {
+      checkUserAllowed(client, found)
+      return found
+    })
+    .catch((error: unknown) => {
+      reportFailedLogin(deps, error, { username, clientId: client.id, ip: context.request.origin?.ip })
+      throw error
+    })
   // Checked after the password, so the answer tells a stranger nothing about the operator list.
   if (context.request.audience !== undefined) {
     const admin = await checkOperatorAudience(deps, { audience: context.request.audience, scope: context.request.scope, issuer: deps.tokens.issuer, subject: { kind: 'user', id: user.id } })
     if (admin) return issueAdminToken(deps, { client, subject: user.id, admin })
   }
-  const scopes = grantScopes({ requested: context.request.scope, client, policy: context.policy, forUser: true })
-  return issueUserTokens(deps, { client, subject: user.id, scopes, policy: context.policy, grantType: 'password' })
+  const granted = grantScopes({ requested: context.request.scope, client, policy: context.policy, forUser: true })
+  const { audience, scopes } = resolveAudience({ client, requested: context.request.audience, scopes: granted, registry: deps.apis ?? EMPTY_CATALOG, forUser: true })
+  return issueUserTokens(deps, { client, subject: user.id, scopes, policy: context.policy, grantType: 'password', audience })
 }
 
 /**

@@ -29,8 +29,9 @@ async function findUsableToken(deps: Deps, client: Client, presented: string): P
 }
 
 /**
- * A refresh re-checks what the grant stood on: the user still exists and is enabled, and the
- * client still allows the grant type that created it. Refused, not ended: an operator who
+ * A refresh re-checks what the grant stood on: the user still exists, is enabled and may still
+ * log in through the client (allowedUsers), and the client still allows the grant type that
+ * created it. Refused, not ended: an operator who
  * re-enables the client's grant type gets the grant back (disabling a user ends it anyway).
  */
 async function checkGrantStillHolds(deps: Deps, client: Client, token: RefreshTokenWithGrant): Promise<void> {
@@ -38,6 +39,8 @@ async function checkGrantStillHolds(deps: Deps, client: Client, token: RefreshTo
   if (grant.subjectType === 'user') {
     const user = await deps.users.getUser(grant.subject)
     if (!user || user.disabled) throw INVALID(user ? 'user disabled' : 'user deleted')
+    // The client may since have been limited to some users (allowedUsers): a refresh is a login too.
+    if (client.allowedUsers !== null && !client.allowedUsers.includes(grant.subject)) throw INVALID('user no longer allowed for this client')
   }
   if (!client.grantTypes.includes(grant.grantType as GrantType)) throw INVALID(`client no longer allows the ${grant.grantType} grant`)
 }
@@ -80,7 +83,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
 async function rotate(deps: Deps, client: Client, presented: string, token: RefreshTokenWithGrant): Promise<string> {
   const now = deps.clock.now()
   const successorAt = (usedAt: number) =>
-    deps.tokens.successorOf(presented, { client, familyId: token.familyId, familyExpiresAt: token.grant.expiresAt, subject: token.subject, scope: token.scope, usedAt })
+    deps.tokens.successorOf(presented, { client, familyId: token.familyId, familyExpiresAt: token.grant.expiresAt, subject: token.subject, scope: token.scope, audience: token.audience, usedAt })
   let usedAt = token.usedAt
   if (usedAt === null) {
     const successor = successorAt(now)
@@ -115,7 +118,8 @@ export async function exchangeRefreshToken(deps: Deps, client: Client, presented
     refreshToken = await rotate(deps, client, presented, token)
   }
 
-  const access = await deps.tokens.issueAccessToken({ client, subject: token.subject, scopes, grantId: token.familyId })
+  // A refresh keeps the audience its grant got (RFC 8707 §2 audience, or the client's at the time).
+  const access = await deps.tokens.issueAccessToken({ client, subject: token.subject, scopes, grantId: token.familyId, ...(token.audience !== null ? { audience: token.audience } : {}) })
   return {
     accessToken: access.token,
     tokenType: 'Bearer',

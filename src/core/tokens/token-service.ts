@@ -16,7 +16,7 @@ export interface AccessTokenGrant {
   scopes: string[]
   /** The grant the token is minted from (none for client_credentials): ending the grant ends the token. */
   grantId?: string | null
-  /** An `aud` other than the client's, decided by the grant (the admin audience for an operator). */
+  /** The `aud` the grant decided (RFC 8707 resolveAudience, or the admin audience for an operator); default the client's, else the issuer. */
   audience?: string
 }
 
@@ -119,20 +119,22 @@ export class TokenService {
     familyExpiresAt: number
     subject: string
     scopes: string[]
+    /** The audience of the grant, kept so that refreshed access tokens keep it. */
+    audience?: string | null
   }): IssuedRefreshToken {
     const now = this.#deps.clock.now()
     const token = generateRefreshToken(this.#deps.random, now)
-    return { token, record: this.#refreshRecord(token, input.client, input.familyId, input.familyExpiresAt, input.subject, input.scopes.join(' '), now) }
+    return { token, record: this.#refreshRecord(token, input.client, input.familyId, input.familyExpiresAt, input.subject, input.scopes.join(' '), input.audience ?? input.client.audience, now) }
   }
 
-  #refreshRecord(token: string, client: Client, familyId: string, familyExpiresAt: number, subject: string, scope: string, now: number): RefreshTokenRecord {
+  #refreshRecord(token: string, client: Client, familyId: string, familyExpiresAt: number, subject: string, scope: string, audience: string | null, now: number): RefreshTokenRecord {
     return {
       digest: refreshTokenKey(token),
       familyId,
       clientId: client.id,
       subject,
       scope,
-      audience: client.audience,
+      audience,
       issuedAt: now,
       // Sliding lifetime, capped by the grant's absolute lifetime.
       expiresAt: Math.min(familyExpiresAt, now + client.refreshTokenSlidingTtl * 1000),
@@ -146,9 +148,9 @@ export class TokenService {
    * very successor the first exchange stored (an idempotent retry), never a second live chain.
    * Only the server can derive it: the key never leaves it.
    */
-  successorOf(presented: string, input: { client: Client; familyId: string; familyExpiresAt: number; subject: string; scope: string; usedAt: number }): IssuedRefreshToken {
+  successorOf(presented: string, input: { client: Client; familyId: string; familyExpiresAt: number; subject: string; scope: string; audience: string | null; usedAt: number }): IssuedRefreshToken {
     const token = deriveRefreshToken(createHmac('sha256', this.#successorKey).update(presented).digest(), input.usedAt)
-    return { token, record: this.#refreshRecord(token, input.client, input.familyId, input.familyExpiresAt, input.subject, input.scope, input.usedAt) }
+    return { token, record: this.#refreshRecord(token, input.client, input.familyId, input.familyExpiresAt, input.subject, input.scope, input.audience, input.usedAt) }
   }
 
   /**
@@ -176,7 +178,7 @@ export class TokenService {
       await this.#deps.store.insertGrant(grant)
       return { grant }
     }
-    const refresh = this.newRefreshToken({ client, familyId: grant.id, familyExpiresAt: grant.expiresAt, subject: input.subject, scopes: input.scopes })
+    const refresh = this.newRefreshToken({ client, familyId: grant.id, familyExpiresAt: grant.expiresAt, subject: input.subject, scopes: input.scopes, audience: grant.audience })
     await this.#deps.store.insertGrant(grant, refresh.record)
     return { grant, refresh }
   }

@@ -185,4 +185,28 @@ export const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '2026-12-01-070-api-registry-and-allowed-users': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('apis')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('identifier', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      // Scope names are unique across the whole registry: the name alone is the key.
+      await db.schema
+        .createTable('api_scopes')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('api_id', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('self_service', 'integer', (c) => c.notNull())
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('api_scopes_api_id').on('api_scopes').column('api_id').execute()
+      // The users a client may log in (password grant); NULL: any user, as before.
+      await db.schema.alterTable('clients').addColumn('allowed_users', 'text').execute()
+    },
+  },
 }

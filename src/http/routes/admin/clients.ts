@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import { clientSettingsFromWire as settingsFrom, presentClient, type ClientWire as ClientBody } from '../../../core/admin/presenters.js'
+import { clientSettingsFromWire, presentClient, type ClientWire as ClientBody } from '../../../core/admin/presenters.js'
+import type { ClientSettings } from '../../../core/admin/client-admin.js'
 import { operatorOf, type AdminDeps } from './index.js'
 import { ProblemError } from './problem.js'
 import { clientCreateSchema, clientUpdateSchema, clientWithSecretSchema, idParams, pageQuerySchema, problemResponses } from './schemas.js'
@@ -10,6 +11,21 @@ const notFound = (id: string): ProblemError => new ProblemError('notFound', `No 
 const tags = ['Clients']
 
 export function registerClientRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  /** `allowed_users` takes ids or usernames; the client stores user ids. An unknown user is a 400. */
+  const settingsFrom = async (body: ClientBody): Promise<Partial<ClientSettings>> => {
+    const settings = clientSettingsFromWire(body)
+    if (settings.allowedUsers) {
+      const ids: string[] = []
+      for (const ref of settings.allowedUsers) {
+        const user = await deps.users.find(ref)
+        if (!user) throw new ProblemError('validation', `allowed_users: no user ${ref}.`)
+        ids.push(user.id)
+      }
+      settings.allowedUsers = ids
+    }
+    return settings
+  }
+
   app.get<{ Querystring: { limit: number; after?: string } }>(
     '/clients',
     {
@@ -45,7 +61,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: AdminDeps): voi
     async (request, reply) => {
       const operator = operatorOf(request)
       const { client, clientSecret } = await deps.clients.create({
-        ...settingsFrom(request.body),
+        ...(await settingsFrom(request.body)),
         name: request.body.name ?? '',
         ...(request.body.client_id !== undefined ? { id: request.body.client_id } : {}),
       })
@@ -78,7 +94,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: AdminDeps): voi
     },
     async (request) => {
       const operator = operatorOf(request)
-      const client = await deps.clients.update(request.params.clientId, settingsFrom(request.body))
+      const client = await deps.clients.update(request.params.clientId, await settingsFrom(request.body))
       if (!client) throw notFound(request.params.clientId)
       await deps.audit.record({ actor: operator.actor, action: 'client.updated', target: `client:${client.id}`, ip: operator.ip, details: { fields: Object.keys(request.body).sort() } })
       return presentClient(client)

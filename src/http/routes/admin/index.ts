@@ -3,6 +3,7 @@ import type { Gatehouse } from '../../../gatehouse.js'
 import { ADMIN_PATH } from '../../../core/admin/admin-audience.js'
 import { send } from '../../dialects/dialect.js'
 import { registerApiKeyRoutes } from './api-keys.js'
+import { registerApiRoutes } from './apis.js'
 import { registerAuditRoutes } from './audit-events.js'
 import { authorizeOperator, type Operator } from './authorize.js'
 import { registerClientRoutes } from './clients.js'
@@ -23,7 +24,7 @@ declare module 'fastify' {
 export const ADMIN_PREFIX = ADMIN_PATH
 
 /** What every management route needs: the admins, the audit log and the caller. */
-export type AdminDeps = Pick<Gatehouse, 'clients' | 'users' | 'apiKeys' | 'keys' | 'audit' | 'engine' | 'store' | 'guard' | 'config' | 'operators'>
+export type AdminDeps = Pick<Gatehouse, 'clients' | 'users' | 'apiKeys' | 'apis' | 'keys' | 'audit' | 'engine' | 'store' | 'guard' | 'config' | 'operators'>
 
 /** The caller of a route past the onRequest hook (always set there). */
 export function operatorOf(request: { operator: Operator | null }): Operator {
@@ -64,6 +65,7 @@ export const adminApi: FastifyPluginAsync<{ gatehouse: AdminDeps }> = async (app
 
   registerClientRoutes(app, gatehouse)
   registerApiKeyRoutes(app, gatehouse)
+  registerApiRoutes(app, gatehouse)
   registerUserRoutes(app, gatehouse)
   registerSigningKeyRoutes(app, gatehouse)
   registerAuditRoutes(app, gatehouse)

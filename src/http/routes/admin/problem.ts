@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { ApiKeyValidationError } from '../../../core/admin/api-key-admin.js'
+import { ApiValidationError } from '../../../core/apis/api-registry.js'
 import { ClientValidationError } from '../../../core/admin/client-admin.js'
 import { UserValidationError } from '../../../core/admin/user-admin.js'
 import { OAuthError } from '../../../core/errors.js'
@@ -59,7 +60,7 @@ export const problemShaper: ErrorShaper = {
   name: 'rfc7807',
   formatError(error: unknown, _request: FastifyRequest): WireAnswer {
     if (error instanceof ProblemError) return problemAnswer(error.kind, error.message, error.headers)
-    if (error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof ApiKeyValidationError) {
+    if (error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof ApiKeyValidationError || error instanceof ApiValidationError) {
       return problemAnswer('validation', error.message)
     }
     if (error instanceof DuplicateError) return problemAnswer('conflict', error.message)

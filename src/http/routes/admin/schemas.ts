@@ -41,6 +41,7 @@ export const clientSchema = {
     refresh_token_sliding_ttl: { type: 'integer' },
     refresh_reuse_interval: { type: 'integer' },
     rotate_refresh_tokens: { type: 'boolean' },
+    allowed_users: { type: ['array', 'null'], items: { type: 'string' }, description: 'User ids the password grant may log in; null: any user.' },
     created_at: time,
     updated_at: time,
   },
@@ -59,6 +60,12 @@ const clientSettingProperties = {
   refresh_token_sliding_ttl: { ...seconds, description: 'Refresh token sliding lifetime in seconds.' },
   refresh_reuse_interval: { type: 'integer', minimum: 0, maximum: 300 },
   rotate_refresh_tokens: { type: 'boolean' },
+  allowed_users: {
+    type: ['array', 'null'],
+    items: { type: 'string', minLength: 1, maxLength: 320 },
+    maxItems: 1000,
+    description: 'Users (ids or usernames; stored as ids) the password grant may log in through this client; null: any user.',
+  },
 } as const
 
 export const clientCreateSchema = {
@@ -173,6 +180,45 @@ export const auditEventSchema = {
   required: ['id', 'at', 'actor', 'action', 'target', 'ip', 'details'],
 } as const
 
+const scopeName = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' } as const
+
+const apiScopeProperties = {
+  name: { ...scopeName, description: 'Unique across the whole registry.' },
+  description: { type: 'string', minLength: 1, maxLength: 500, description: 'What the scope allows, in words a person can read.' },
+  self_service: { type: 'boolean', description: 'True: developers may take it in the console. False: only operators grant it.' },
+} as const
+
+export const apiSchema = {
+  $id: 'Api',
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string' },
+    identifier: { type: 'string', description: 'Absolute URL; the aud of tokens for this API.' },
+    name: { type: 'string' },
+    scopes: { type: 'array', items: { type: 'object', additionalProperties: true, properties: apiScopeProperties, required: ['name', 'description', 'self_service'] } },
+    created_at: time,
+    updated_at: time,
+  },
+  required: ['id', 'identifier', 'name', 'scopes', 'created_at', 'updated_at'],
+} as const
+
+const apiSettingProperties = {
+  identifier: { type: 'string', minLength: 1, maxLength: 2000, description: 'Absolute http(s) URL without a fragment (RFC 8707 §2); the aud of tokens for this API.' },
+  name: { type: 'string', minLength: 1, maxLength: 200 },
+  scopes: {
+    type: 'array',
+    minItems: 1,
+    maxItems: 500,
+    description: 'The whole scope list (an update replaces it).',
+    items: { type: 'object', additionalProperties: false, properties: apiScopeProperties, required: ['name', 'description'] },
+  },
+} as const
+
+export const apiCreateSchema = { type: 'object', additionalProperties: false, properties: apiSettingProperties, required: ['identifier', 'name', 'scopes'] } as const
+
+export const apiUpdateSchema = { type: 'object', additionalProperties: false, minProperties: 1, properties: apiSettingProperties } as const
+
 export const pageQuerySchema = {
   type: 'object',
   additionalProperties: false,
@@ -219,7 +265,7 @@ export const operatorSchema = {
   required: ['kind', 'id', 'role', 'created_at'],
 } as const
 
-export const SHARED_SCHEMAS = [problemSchema, clientSchema, apiKeySchema, userSchema, signingKeySchema, auditEventSchema, operatorSchema] as const
+export const SHARED_SCHEMAS = [problemSchema, clientSchema, apiKeySchema, apiSchema, userSchema, signingKeySchema, auditEventSchema, operatorSchema] as const
 
 /** The error answers every management operation may give. */
 export const problemResponses = {

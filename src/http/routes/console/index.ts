@@ -33,6 +33,13 @@ const text = (body: unknown, name: string): string => {
   return typeof value === 'string' ? value : ''
 }
 
+/** A form field that may repeat (checkboxes): every string value of it. */
+const texts = (body: unknown, name: string): string[] => {
+  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined
+  const values = Array.isArray(value) ? value : [value]
+  return values.filter((item): item is string => typeof item === 'string')
+}
+
 const routeSchema = (summary: string, description?: string) => ({ tags: ['Console'], summary, ...(description ? { description } : {}), produces: ['text/html'] })
 
 /**
@@ -43,7 +50,7 @@ const routeSchema = (summary: string, description?: string) => ({ tags: ['Consol
 export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse, logger: Logger): Promise<void> {
   const keys = new SessionKeys(resolveSecret(gatehouse.config, logger))
   const usedNonces = new OneTimeNonces()
-  const apps = new ConsoleApps({ store: gatehouse.store, clients: gatehouse.clients, apiKeys: gatehouse.apiKeys, audit: gatehouse.audit, activity: gatehouse.activity, clock: gatehouse.clock, guard: gatehouse.guard })
+  const apps = new ConsoleApps({ store: gatehouse.store, clients: gatehouse.clients, apiKeys: gatehouse.apiKeys, apis: gatehouse.apis, audit: gatehouse.audit, activity: gatehouse.activity, clock: gatehouse.clock, guard: gatehouse.guard })
   const { dialects } = gatehouse.config
   const endpoints: TokenEndpoints = {
     base: gatehouse.config.issuer,
@@ -132,15 +139,15 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       return render(reply, 200, dashboardPage({ username: current.user.username, csrf: current.csrf, apps: await apps.list(current.user.id), ...(typeof (request.query as Record<string, unknown>).deleted === 'string' ? { notice: 'Application deleted.' } : {}) }))
     })
 
-    const emptyForm: NewAppForm = { name: '', grant: 'client_credentials', scopes: '', tokenFormat: 'jwt', accessTokenTtl: String(Math.min(3600, maxTtl)) }
+    const emptyForm: NewAppForm = { name: '', grant: 'client_credentials', scopes: '', tokenFormat: 'jwt', accessTokenTtl: String(Math.min(3600, maxTtl)), ticked: [] }
 
     scope.get(`${CONSOLE_PATH}/apps/new`, { schema: routeSchema('Create-application form') }, async (request, reply) => {
       const current = await signedIn(request, reply)
       if (!current) return reply
-      return render(reply, 200, newAppPage({ username: current.user.username, csrf: current.csrf, form: emptyForm, maxTtl }))
+      return render(reply, 200, newAppPage({ username: current.user.username, csrf: current.csrf, form: emptyForm, maxTtl, choices: await apps.scopeChoices() }))
     })
 
-    scope.post(`${CONSOLE_PATH}/apps`, { schema: routeSchema('Create an application', 'Form post: name, grant, scopes, token_format, access_token_ttl, _csrf. Answers with the credentials, shown once.') }, async (request, reply) => {
+    scope.post(`${CONSOLE_PATH}/apps`, { schema: routeSchema('Create an application', 'Form post: name, grant, scope (repeatable checkboxes) and scopes (space-separated), token_format, access_token_ttl, _csrf. Answers with the credentials, shown once.') }, async (request, reply) => {
       const current = await signedInPost(request, reply)
       if (!current) return reply
       const form: NewAppForm = {
@@ -149,6 +156,7 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
         scopes: text(request.body, 'scopes'),
         tokenFormat: text(request.body, 'token_format'),
         accessTokenTtl: text(request.body, 'access_token_ttl'),
+        ticked: texts(request.body, 'scope'),
       }
       const ttl = Number(form.accessTokenTtl)
       const problem = !CONSOLE_GRANTS.includes(form.grant as ConsoleGrant)
@@ -158,13 +166,13 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
           : !Number.isInteger(ttl) || ttl < 1 || ttl > maxTtl
             ? `Token lifetime must be a whole number of seconds from 1 to ${maxTtl}.`
             : undefined
-      const again = (error: string): FastifyReply => render(reply, 400, newAppPage({ username: current.user.username, csrf: current.csrf, form, error, maxTtl }))
+      const again = async (error: string): Promise<FastifyReply> => render(reply, 400, newAppPage({ username: current.user.username, csrf: current.csrf, form, error, maxTtl, choices: await apps.scopeChoices() }))
       if (problem) return again(problem)
       try {
         const { view, credentials } = await apps.create(actor(current.user, request), {
           name: form.name,
           grant: form.grant as ConsoleGrant,
-          scopes: form.scopes.split(/\s+/).filter(Boolean),
+          scopes: [...new Set([...form.ticked, ...form.scopes.split(/\s+/).filter(Boolean)])],
           tokenFormat: form.tokenFormat as 'jwt' | 'opaque',
           accessTokenTtl: ttl,
         })

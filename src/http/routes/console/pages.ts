@@ -1,4 +1,4 @@
-import type { ApplicationView, ConsoleGrant, Credentials } from '../../../core/admin/console-apps.js'
+import type { ApplicationView, ConsoleGrant, Credentials, ScopeChoices } from '../../../core/admin/console-apps.js'
 import type { AuditEvent } from '../../../core/audit/audit-store.js'
 import { html, page, type Html } from './html.js'
 
@@ -76,9 +76,28 @@ export interface NewAppForm {
   scopes: string
   tokenFormat: string
   accessTokenTtl: string
+  /** Scopes ticked in the list of available scopes. */
+  ticked: string[]
 }
 
-export function newAppPage(options: { username: string; csrf: string; form: NewAppForm; error?: string; maxTtl: number }): string {
+function scopeChoice(scope: { name: string; description: string }, ticked: readonly string[]): Html {
+  return html`<label class="scope"><input type="checkbox" name="scope" value="${scope.name}"${ticked.includes(scope.name) ? html` checked` : ''}><code>${scope.name}</code><span class="description">${scope.description}</span></label>`
+}
+
+/** Server-rendered: every scope a console application may take, with what it allows. */
+function scopeList(choices: ScopeChoices, ticked: readonly string[]): Html {
+  const apis = choices.apis.map(
+    (api) => html`<h3>${api.name}<small class="mono">${api.identifier}</small></h3>
+${api.scopes.map((scope) => scopeChoice(scope, ticked))}`,
+  )
+  return html`<fieldset class="scopes" id="available-scopes"><legend>Available scopes</legend>
+<h3>Sign-in (OpenID Connect)</h3>
+${choices.always.map((scope) => scopeChoice(scope, ticked))}
+${choices.apis.length === 0 ? html`<p class="muted">No API offers self-service scopes yet: an operator registers them (<code>gatehouse apis create</code>).</p>` : apis}
+</fieldset>`
+}
+
+export function newAppPage(options: { username: string; csrf: string; form: NewAppForm; error?: string; maxTtl: number; choices: ScopeChoices }): string {
   const { form } = options
   const grants = (Object.entries(GRANT_LABELS) as [ConsoleGrant, string][]).map(([value, label]) => html`<option value="${value}"${form.grant === value ? html` selected` : ''}>${label}</option>`)
   return page({
@@ -92,7 +111,8 @@ ${options.error ? html`<div class="alert error" role="alert">${options.error}</d
 <input type="hidden" name="_csrf" value="${options.csrf}">
 <label class="field"><span>App Name</span><input name="name" required maxlength="200" value="${form.name}"></label>
 <label class="field"><span>Grant Type</span><select name="grant">${grants}</select><small id="grant-hint"></small></label>
-<label class="field"><span>Scopes</span><input name="scopes" value="${form.scopes}" placeholder="e.g. orders:read orders:write"><small>Space-separated. Leave empty for none.</small></label>
+${scopeList(options.choices, form.ticked)}
+<label class="field"><span>Scopes</span><input name="scopes" value="${form.scopes}" placeholder="e.g. orders:read orders:write"><small>Tick scopes above, or type them here, space-separated. Only the scopes listed above are available; an operator grants the others.</small></label>
 <label class="field"><span>Token format</span><select name="token_format"><option value="jwt"${form.tokenFormat !== 'opaque' ? html` selected` : ''}>JWT (RFC 9068, verifiable offline)</option><option value="opaque"${form.tokenFormat === 'opaque' ? html` selected` : ''}>Opaque (sk-…, checked by introspection)</option></select></label>
 <label class="field"><span>Token lifetime (seconds)</span><input name="access_token_ttl" type="number" min="1" max="${options.maxTtl}" required value="${form.accessTokenTtl}"></label>
 <div class="actions"><button class="primary" type="submit">Generate</button><a href="/console">Cancel</a></div>

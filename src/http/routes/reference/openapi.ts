@@ -14,6 +14,7 @@ const TAGS = [
   { name: 'Discovery', description: 'Metadata and public keys.' },
   { name: 'Clients', description: 'Management API: OAuth clients. Needs an operator token for the admin audience (ISSUER/admin/v1).' },
   { name: 'API keys', description: 'Management API: API keys.' },
+  { name: 'APIs', description: 'Management API: the API and scope registry (audiences, scopes, self-service).' },
   { name: 'Users', description: 'Management API: users of the password grant and the console.' },
   { name: 'Signing keys', description: 'Management API: token signing keys.' },
   { name: 'Audit events', description: 'Management API: the audit log.' },
