@@ -20,7 +20,7 @@ describe('management API: /admin/v1/apis', () => {
   before(async () => {
     server = await startTestServer()
     const g = server.server.gatehouse
-    const issued = await createOperatorToken({ store: g.store, clients: g.clients, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl })
+    const issued = await createOperatorToken({ store: g.store, clients: g.clients, operators: g.operators, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl })
     auth = { authorization: `Bearer ${issued.accessToken}` }
   })
   after(() => server.close())
@@ -75,8 +75,8 @@ describe('management API: /admin/v1/apis', () => {
       problem(400, 'validation', 'Invalid request', `identifier "${server.config.issuer}/admin/v1" is reserved for Gatehouse's own management API`),
     )
     assert.deepEqual(
-      await post({ identifier: 'https://c.example.com', name: 'C', scopes: [{ name: 'management-api', description: 'x', self_service: true }] }),
-      problem(400, 'validation', 'Invalid request', `scope "management-api" is reserved (Gatehouse's own management API); it cannot belong to an API`),
+      await post({ identifier: 'https://c.example.com', name: 'C', scopes: [{ name: 'openid', description: 'x', self_service: true }] }),
+      problem(400, 'validation', 'Invalid request', `scope "openid" is reserved (an OpenID Connect scope); it cannot belong to an API`),
     )
     assert.deepEqual(await post({ identifier: 'not a url', name: 'C', scopes: [{ name: 'c', description: 'x' }] }), problem(400, 'validation', 'Invalid request', 'identifier "not a url" is not an absolute URL (e.g. https://api.example.com)'))
     assert.deepEqual(await post({ identifier: 'https://c.example.com#top', name: 'C', scopes: [{ name: 'c', description: 'x' }] }), problem(400, 'validation', 'Invalid request', 'identifier "https://c.example.com#top" must not have a fragment (RFC 8707 §2)'))
@@ -84,9 +84,14 @@ describe('management API: /admin/v1/apis', () => {
     assert.deepEqual(await post({ identifier: 'https://c.example.com', name: 'C', scopes: [{ name: 'c' }] }), problem(400, 'validation', 'Invalid request', "body/scopes/0 must have required property 'description'"))
   })
 
-  it('needs the management-api scope', async () => {
+  it('needs an operator token for the admin audience', async () => {
     const answer = await request(api('/apis'))
-    assert.deepEqual(asProblem(answer), problem(401, 'unauthorized', 'Unauthorized', 'A bearer token with the management-api scope is required.'))
+    assert.deepEqual(asProblem(answer), problem(401, 'unauthorized', 'Unauthorized', `A bearer token for the audience ${server.config.issuer}/admin/v1 is required.`))
+  })
+
+  it("registers the platform's own management-api scope like any other (seed 001: a scope of the platform's API, with no meaning to Gatehouse)", async () => {
+    const answer = await request(api('/apis'), { json: { identifier: 'https://manage.platform.example', name: 'Platform management', scopes: [{ name: 'management-api', description: 'Manage your platform resources' }] }, headers: auth })
+    assert.equal(answer.status, 201, answer.text)
   })
 
   it('never answers 500, and always a problem or an API, whatever the body (fast-check)', async () => {

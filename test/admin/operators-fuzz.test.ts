@@ -5,7 +5,8 @@ import { createOperatorToken } from '../../src/core/admin/operator-token.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 
 /**
- * Property: whatever reaches the operator routes, the unlock route or the token endpoint's
+ * Property: whatever reaches the operator routes, the unlock and end-sessions routes, secret
+ * rotation with revoke_tokens, or the token endpoint's
  * audience parameter (method, path segments, body), the answer is never a 5xx, never shows
  * internals, and an error has the documented shape (RFC 7807 problem under /admin/v1, RFC 6749
  * §5.2 at /oauth/token). Run counts stay modest: the machine has two cores.
@@ -58,12 +59,18 @@ describe('operator routes and the audience parameter under random input', () => 
     fc.record({ role: fc.oneof(fc.constantFrom('admin', 'read-only', '', 'ADMIN'), fc.string({ maxLength: 20 }), fc.integer()) }, { requiredKeys: [] }).map((value) => JSON.stringify(value)),
   )
 
-  it('never answers 5xx at /admin/v1/operators… or /admin/v1/users/…/unlock, and errors are problems', async () => {
+  it('never answers 5xx at /admin/v1/operators…, /users/…/unlock, /users/…/end-sessions or /clients/…/secret?revoke_tokens=, and errors are problems', async () => {
+    const rotated = await server.createClient({ scopes: ['api'] })
     const path = fc.oneof(
       fc.constant('/operators'),
       fc.tuple(segment, segment).map(([kind, id]) => `/operators/${kind}/${id}`),
       segment.map((kind) => `/operators/${kind}`),
       segment.map((id) => `/users/${id}/unlock`),
+      // Grant endings (issue 11): end a user's sessions, rotate a secret with revoke_tokens.
+      segment.map((id) => `/users/${id}/end-sessions`),
+      fc
+        .tuple(fc.oneof(segment, fc.constant('CLIENT')), fc.oneof(fc.constantFrom('true', 'false', '', '1', 'yes'), fc.string({ maxLength: 10 }).map(encodeURIComponent)))
+        .map(([id, flag]) => `/clients/${id === 'CLIENT' ? rotated.id : id}/secret?revoke_tokens=${flag}`),
     )
     await fc.assert(
       fc.asyncProperty(

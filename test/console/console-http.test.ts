@@ -152,14 +152,14 @@ describe('developer console over HTTP', () => {
     assert.doesNotMatch(dashboard.text, /Sneaky/)
   })
 
-  it('does not hand out the management-api scope, and explains bad input on the form', async () => {
+  it('does not hand out the management-api scope (not a self-service scope of a registered API), and explains bad input on the form', async () => {
     const browser = new Browser(server.url)
     await browser.signIn('ada@example.com', 'ada-password-1')
     const form = await browser.go('/console/apps/new')
     const csrf = Browser.csrf(form)
     const scoped = await browser.go('/console/apps', { _csrf: csrf, name: 'Root', grant: 'client_credentials', scopes: 'management-api', token_format: 'jwt', access_token_ttl: '600' })
     assert.equal(scoped.status, 400)
-    assert.match(scoped.text, /The management-api scope is for operators; ask one for a management token\./)
+    assert.match(scoped.text, /Scope &quot;management-api&quot; is not a scope of any registered API\./)
     const ttl = await browser.go('/console/apps', { _csrf: csrf, name: 'Long', grant: 'client_credentials', scopes: '', token_format: 'jwt', access_token_ttl: '0' })
     assert.equal(ttl.status, 400)
     assert.match(ttl.text, /Token lifetime must be a whole number of seconds from 1 to \d+\./)
@@ -326,7 +326,7 @@ describe('developer console over HTTP', () => {
     assert.deepEqual(events.map((event) => event.details), [{ reason: 'user not allowed for this client', client_id: id }])
 
     const g = server.server.gatehouse
-    const { accessToken } = await createOperatorToken({ store: g.store, clients: g.clients, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl })
+    const { accessToken } = await createOperatorToken({ store: g.store, clients: g.clients, operators: g.operators, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl })
     const adaId = (await g.users.find('ada@example.com'))?.id
     const bobId = (await g.users.find('bob@example.com'))?.id
     const patched = await request(`${server.url}/admin/v1/clients/${id}`, { method: 'PATCH', json: { allowed_users: ['ada@example.com', bobId] }, headers: { authorization: `Bearer ${accessToken}` } })

@@ -47,10 +47,14 @@ describe('audience: a token for one registered API', () => {
   })
 
   it('answers invalid_target for an API the client holds no scope of, and for an unknown audience', async () => {
-    for (const audience of ['https://payroll.example.com', 'https://nowhere.example.com', `${server.config.issuer}/admin/v1`]) {
+    for (const audience of ['https://payroll.example.com', 'https://nowhere.example.com']) {
       const answer = await token({ grant_type: 'client_credentials', audience })
       assert.deepEqual(answerOf(answer), { status: 400, cacheControl: NO_STORE['cache-control'], pragma: NO_STORE.pragma, body: { error: 'invalid_target', error_description: `The audience "${audience}" is not allowed for this client.` } })
     }
+    // The admin audience is Gatehouse's own: only an operator may ask for it (admin/operator-audience.ts).
+    const admin = `${server.config.issuer}/admin/v1`
+    const answer = await token({ grant_type: 'client_credentials', audience: admin })
+    assert.deepEqual(answerOf(answer), { status: 400, cacheControl: NO_STORE['cache-control'], pragma: NO_STORE.pragma, body: { error: 'invalid_target', error_description: `The audience ${admin} is Gatehouse's management API; only an operator may ask for it.` } })
   })
 
   it('answers invalid_scope when none of the requested scopes belongs to the audience', async () => {
