@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import formbody from '@fastify/formbody'
 import type { Logger } from 'pino'
+import type { Config } from '../config.js'
 import type { Gatehouse } from '../gatehouse.js'
 import { send, type ErrorShaper, type WireAnswer } from './dialects/dialect.js'
 import { rfc6749 } from './dialects/rfc6749.js'
@@ -42,6 +43,17 @@ export const STANDARD_PATHS = {
 /** The metadata names what the standard token endpoint serves: api_key is Canary's, not its. */
 const standardGrantTypes = (grants: string[]): string[] => grants.filter((grant) => grant !== 'api_key')
 
+/**
+ * Fastify's `trustProxy` (@fastify/proxy-addr) walks X-Forwarded-For from the right, from the
+ * socket address, and stops at the first address it does not trust. `true` would trust every
+ * hop and so answer the leftmost address, which the client writes itself; so a list trusts the
+ * configured proxies, and the plain switch trusts one hop (the client is the rightmost entry).
+ */
+function proxyTrust(config: Pick<Config, 'trustProxy' | 'trustedProxies'>): string[] | ((address: string, hop: number) => boolean) | false {
+  if (config.trustedProxies.length > 0) return config.trustedProxies
+  return config.trustProxy ? (_address, hop) => hop < 1 : false
+}
+
 /** Log a request by method and path only: query strings and headers may carry secrets. */
 const requestSerializer = (request: FastifyRequest): Record<string, unknown> => ({
   method: request.method,
@@ -63,7 +75,7 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     // Behind a TLS-terminating proxy the client address comes from X-Forwarded-For (per-IP limits, audit).
-    trustProxy: gatehouse.config.trustProxy,
+    trustProxy: proxyTrust(gatehouse.config),
   })
 
   app.addHook('onRequest', (request, reply, done) => {
