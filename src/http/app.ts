@@ -3,11 +3,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import formbody from '@fastify/formbody'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
+import { RFC6749_POLICY } from '../core/types.js'
 import type { Gatehouse } from '../gatehouse.js'
 import { send, type ErrorShaper, type WireAnswer } from './dialects/dialect.js'
 import { rfc6749 } from './dialects/rfc6749.js'
 import { UNSUPPORTED_BODY } from './parameters.js'
-import { buildMetadata, registerDiscoveryRoutes } from './routes/discovery.js'
+import { buildMetadata, buildOpenIdConfiguration, registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerSeedDialects, type NotFoundOwner } from './routes/dialects.js'
 import { ADMIN_PREFIX, adminApi } from './routes/admin/index.js'
@@ -41,7 +42,7 @@ export const STANDARD_PATHS = {
 } as const
 
 /** The metadata names what the standard token endpoint serves: api_key is Canary's, not its. */
-const standardGrantTypes = (grants: string[]): string[] => grants.filter((grant) => grant !== 'api_key')
+const standardGrantTypes = (grants: string[]): string[] => grants.filter((grant) => RFC6749_POLICY.grantTypes?.some((served) => served === grant))
 
 /**
  * Fastify's `trustProxy` (@fastify/proxy-addr) walks X-Forwarded-For from the right, from the
@@ -128,7 +129,10 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   registerIntrospectionRoute(app, engine, STANDARD_PATHS.introspection)
   registerRevocationRoute(app, engine, STANDARD_PATHS.revocation)
   registerJwksRoute(app, keys, STANDARD_PATHS.jwks)
-  registerDiscoveryRoutes(app, buildMetadata(config.issuer, STANDARD_PATHS, standardGrantTypes(engine.supportedGrantTypes), []))
+  const metadata = buildMetadata(config.issuer, STANDARD_PATHS, standardGrantTypes(engine.supportedGrantTypes), [])
+  const identityserver = config.dialects.identityserver
+  const userinfoEndpoint = identityserver.enabled ? config.issuer + identityserver.paths.userinfo : undefined
+  registerDiscoveryRoutes(app, config.issuer, metadata, buildOpenIdConfiguration(metadata, userinfoEndpoint))
   registerHealthRoutes(app, store)
   notFoundOwners = await registerSeedDialects(app, engine, config.dialects)
   await app.register(adminApi, { prefix: ADMIN_PREFIX, gatehouse })
