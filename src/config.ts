@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { DialectConfigError, readConfigFile, resolveDialects, STANDARD_ROUTE_PATHS, type DialectsConfig } from './dialect-config.js'
@@ -33,8 +34,17 @@ export interface Config {
   production: boolean
   /** Rate limits, lockout and the Redis that shares them (docs/operations.md). */
   limits: LimitsConfig
-  /** GATEHOUSE_TRUST_PROXY: take the client address from X-Forwarded-For (behind a TLS proxy). */
+  /**
+   * GATEHOUSE_TRUST_PROXY: take the client address from X-Forwarded-For (behind a TLS proxy).
+   * Alone it trusts one hop, the peer: the client is the rightmost X-Forwarded-For address.
+   */
   trustProxy: boolean
+  /**
+   * GATEHOUSE_TRUSTED_PROXIES: addresses and CIDRs of the proxies in front (implies trustProxy).
+   * The client is the rightmost X-Forwarded-For address that is not one of them, so addresses a
+   * client prepends are never read. Empty: see trustProxy.
+   */
+  trustedProxies: string[]
   /** GATEHOUSE_METRICS (default on): serve Prometheus metrics at /metrics. */
   metrics: boolean
   /** GATEHOUSE_METRICS_TOKEN: when set, /metrics wants `Authorization: Bearer <token>`. */
@@ -100,6 +110,8 @@ export interface ConfigInput {
   dialectPaths?: string[] | undefined
   /** `--workers N`; `true` (the flag without a number) means one per core. */
   workers?: string | number | boolean | undefined
+  /** `--trusted-proxies 10.0.0.0/8,192.0.2.1` (env GATEHOUSE_TRUSTED_PROXIES). */
+  trustedProxies?: string | undefined
 }
 
 function integer(name: string, value: string | number | undefined, fallback: number, min: number, max: number): number {
@@ -116,6 +128,27 @@ function flag(name: string, value: string | undefined): boolean | undefined {
   if (['1', 'true', 'yes', 'on'].includes(value.toLowerCase())) return true
   if (['0', 'false', 'no', 'off'].includes(value.toLowerCase())) return false
   throw new ConfigError(`${name} must be true or false (got "${value}")`)
+}
+
+/** Names @fastify/proxy-addr expands into ranges (loopback, link-local, unique-local). */
+const PROXY_RANGE_NAMES: ReadonlySet<string> = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** One trusted proxy: an IPv4/IPv6 address, a CIDR of one, or a name of PROXY_RANGE_NAMES. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  const bits = Number(prefix)
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128)
+}
+
+function trustedProxyList(name: string, value: string | undefined): string[] {
+  const entries = (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean)
+  const bad = entries.find((entry) => !isProxyAddress(entry))
+  if (bad !== undefined) throw new ConfigError(`${name} must list IP addresses or CIDRs (e.g. 10.0.0.0/8,192.0.2.1), comma-separated (got "${bad}")`)
+  return entries
 }
 
 /** `--workers` alone or `auto` means one per core (os.availableParallelism()); unset means one process. */
@@ -152,6 +185,13 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     env.GATEHOUSE_DATA_DIR ??
       (databaseUrl.startsWith('sqlite:') && !databaseUrl.endsWith(':memory:') ? dirname(databaseUrl.slice('sqlite:'.length)) : './data'),
   )
+  const trustedProxies = input.trustedProxies !== undefined
+    ? trustedProxyList('--trusted-proxies', input.trustedProxies)
+    : trustedProxyList('GATEHOUSE_TRUSTED_PROXIES', env.GATEHOUSE_TRUSTED_PROXIES)
+  const trustProxy = flag('GATEHOUSE_TRUST_PROXY', env.GATEHOUSE_TRUST_PROXY)
+  if (trustProxy === false && trustedProxies.length > 0) {
+    throw new ConfigError('GATEHOUSE_TRUST_PROXY=false contradicts GATEHOUSE_TRUSTED_PROXIES (a list of proxies trusts them); unset one')
+  }
   return {
     databaseUrl,
     host,
@@ -171,7 +211,8 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     logLevel: env.GATEHOUSE_LOG_LEVEL ?? env.LOG_LEVEL ?? 'info',
     production,
     limits: loadLimitsConfig(env),
-    trustProxy: flag('GATEHOUSE_TRUST_PROXY', env.GATEHOUSE_TRUST_PROXY) ?? false,
+    trustProxy: trustProxy ?? trustedProxies.length > 0,
+    trustedProxies,
     metrics: flag('GATEHOUSE_METRICS', env.GATEHOUSE_METRICS) ?? true,
     metricsToken: env.GATEHOUSE_METRICS_TOKEN === '' ? undefined : env.GATEHOUSE_METRICS_TOKEN,
     shutdownTimeoutMs: integer('GATEHOUSE_SHUTDOWN_TIMEOUT_MS', env.GATEHOUSE_SHUTDOWN_TIMEOUT_MS, 10_000, 0, 600_000),

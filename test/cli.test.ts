@@ -89,6 +89,18 @@ describe('gatehouse CLI', () => {
     assert.equal(scope.stderr, `gatehouse: default scope "b" is not among the client's scopes\n`)
   })
 
+  it('refuses an API key lifetime past 10 years with a clear message and exit code 2', async () => {
+    for (const seconds of ['1e20', '315360001']) {
+      const run = await cli(database, ['api-keys', 'create', '--name', 'forever', '--expires-in', seconds, '--json'])
+      assert.deepEqual({ code: run.code, stdout: run.stdout, stderr: run.stderr }, {
+        code: 2,
+        stdout: '',
+        stderr: 'gatehouse: expires-in must be a whole number of seconds from 1 to 315360000 (10 years); leave it out for a key that does not expire\n',
+      })
+    }
+    assert.equal(json(await cli(database, ['api-keys', 'list', '--json'])).api_keys !== undefined, true)
+  })
+
   it('creates users with the password on stdin, never echoing it', async () => {
     const run = await cli(database, ['users', 'create', '--username', 'Eve@Example.com', '--name', 'Eve', '--password-stdin', '--json'], 'a long enough password\n')
     const user = json(run)

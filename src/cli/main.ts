@@ -63,6 +63,7 @@ program
   .option('--host <host>', 'address to listen on (env GATEHOUSE_HOST)')
   .option('--port <port>', 'port to listen on (env GATEHOUSE_PORT)')
   .option('--issuer <url>', 'issuer URL of the tokens (env GATEHOUSE_ISSUER; default http://HOST:PORT)')
+  .option('--trusted-proxies <list>', 'addresses or CIDRs of the proxies in front, comma-separated; the client is the rightmost X-Forwarded-For address not among them (env GATEHOUSE_TRUSTED_PROXIES)')
   .option('--allow-get-token', 'accept GET /oauth/token with a query string (seed 002 compatibility; env GATEHOUSE_ALLOW_GET_TOKEN)')
   .option('--workers [n]', 'server processes sharing the port (cluster mode); without a number, one per core (env GATEHOUSE_WORKERS; default 1)')
   .option('--config <file>', 'JSON config file; holds dialect settings (env GATEHOUSE_CONFIG; docs/dialects.md)')

@@ -1,3 +1,4 @@
+import { BoundedMap } from './bounded-map.js'
 import type { ClientStore } from './client-store.js'
 import type { Clock } from './clock.js'
 import type { Client } from './types.js'
@@ -11,7 +12,8 @@ export class ClientCache {
   readonly #store: Pick<ClientStore, 'getClient'>
   readonly #clock: Clock
   readonly #ttlMs: number
-  readonly #entries = new Map<string, { client: Client; expiresAt: number }>()
+  /** At most 100k clients, least recently used first out (never all at once). */
+  readonly #entries = new BoundedMap<string, { client: Client; expiresAt: number }>(100_000)
   #hits = 0
   #misses = 0
 
@@ -32,7 +34,6 @@ export class ClientCache {
     const client = await this.#store.getClient(id)
     // Unknown ids are not cached: a flood of random ids must not grow memory.
     if (client) {
-      if (this.#entries.size >= 100_000) this.#entries.clear()
       this.#entries.set(id, { client, expiresAt: now + this.#ttlMs })
     } else {
       this.#entries.delete(id)

@@ -15,7 +15,7 @@ import { revokeToken } from './revocation.js'
 import { userInfo, type UserInfoResult } from './userinfo.js'
 import type { KeyRing } from './tokens/key-ring.js'
 import type { TokenService } from './tokens/token-service.js'
-import { STANDARD_POLICY, type Client, type ClientCredentials, type EngineObserver, type RequestOrigin, type TokenIntrospection, type TokenRequest, type TokenResult } from './types.js'
+import { STANDARD_POLICY, type Client, type DialectPolicy, type ClientCredentials, type EngineObserver, type RequestOrigin, type TokenIntrospection, type TokenRequest, type TokenResult } from './types.js'
 
 export interface EngineDeps {
   clients: ClientCache
@@ -72,11 +72,12 @@ export class Engine {
   async token(request: TokenRequest): Promise<TokenResult> {
     // A caller with bad client credentials hears invalid_client before anything about grant
     // types, as IdentityServer answers; credentials are checked once either way.
-    if (!this.#grants.has(request.grantType) && request.client) await this.authenticateClient(request.client, request.origin)
-    const grant = this.#findGrant(request.grantType)
+    const policy = request.policy ?? STANDARD_POLICY
+    if (!this.#serves(request.grantType, policy) && request.client) await this.authenticateClient(request.client, request.origin)
+    const grant = this.#findGrant(request.grantType, policy)
     const client = grant.requiresClientAuthentication ? await this.authenticateClient(request.client, request.origin) : undefined
     if (client) checkGrantAllowed(client, grant)
-    const result = await grant.handle({ request, client, policy: request.policy ?? STANDARD_POLICY }, this.#grantDeps)
+    const result = await grant.handle({ request, client, policy }, this.#grantDeps)
     this.#deps.observer?.tokenIssued?.({ clientId: result.clientId, grantType: grant.grantType, subject: result.subject })
     return result
   }
@@ -134,10 +135,16 @@ export class Engine {
     await revokeToken(this.#deps, client, token)
   }
 
-  #findGrant(grantType: string): Grant {
-    if (grantType === '') throw new OAuthError('invalid_request', { description: 'The grant_type parameter is required.' })
+  /** Whether this grant type is registered and the dialect's endpoint offers it. */
+  #serves(grantType: string, policy: DialectPolicy): boolean {
     const grant = this.#grants.get(grantType)
-    if (!grant) throw new OAuthError('unsupported_grant_type', { description: `The grant type "${grantType}" is not supported.` })
+    return grant !== undefined && (policy.grantTypes === undefined || policy.grantTypes.includes(grant.grantType))
+  }
+
+  #findGrant(grantType: string, policy: DialectPolicy): Grant {
+    if (grantType === '') throw new OAuthError('invalid_request', { description: 'The grant_type parameter is required.' })
+    const grant = this.#serves(grantType, policy) ? this.#grants.get(grantType) : undefined
+    if (!grant) throw new OAuthError('unsupported_grant_type', { description: `The grant type '${grantType}' is not supported.` })
     return grant
   }
 }

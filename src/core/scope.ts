@@ -43,10 +43,10 @@ export function grantScopes(input: {
   }
   for (const scope of requested) {
     if (!client.scopes.includes(scope)) {
-      throw new OAuthError('invalid_scope', { description: `The scope "${scope}" is not allowed for this client.` })
+      throw new OAuthError('invalid_scope', { description: `The scope '${scope}' is not allowed for this client.` })
     }
     if (!forUser && USER_ONLY_SCOPES.has(scope)) {
-      throw new OAuthError('invalid_scope', { description: `The scope "${scope}" needs a user; client_credentials has none.` })
+      throw new OAuthError('invalid_scope', { description: `The scope '${scope}' needs a user; client_credentials has none.` })
     }
   }
   return requested
@@ -58,7 +58,7 @@ export function narrowScopes(requested: string | undefined, original: string[]):
   if (scopes === undefined) return original
   for (const scope of scopes) {
     if (!original.includes(scope)) {
-      throw new OAuthError('invalid_scope', { description: `The scope "${scope}" was not granted originally.` })
+      throw new OAuthError('invalid_scope', { description: `The scope '${scope}' was not granted originally.` })
     }
   }
   return scopes

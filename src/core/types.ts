@@ -92,9 +92,20 @@ export interface DialectPolicy {
    * missing password counts as an empty one.
    */
   missingUserCredentials?: 'invalid_request' | 'invalid_grant'
+  /**
+   * The grant types this dialect's endpoint serves; any other is `unsupported_grant_type`
+   * (RFC 6749 §5.2), as if the engine did not know it. Undefined: every registered grant.
+   */
+  grantTypes?: readonly GrantType[]
 }
 
 export const STANDARD_POLICY: DialectPolicy = { scopeDefault: 'client-default', refreshTokenRule: 'grant-allowed' }
+
+/**
+ * The standard `/oauth/token` endpoint: RFC 6749's grants. `api_key` is the Canary dialect's
+ * (its key stands in for client authentication), so it must not be reachable here.
+ */
+export const RFC6749_POLICY: DialectPolicy = { ...STANDARD_POLICY, grantTypes: ['client_credentials', 'password', 'refresh_token'] }
 
 export interface TokenRequest {
   grantType: string

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import formbody from '@fastify/formbody'
 import type { Logger } from 'pino'
+import type { Config } from '../config.js'
+import { RFC6749_POLICY } from '../core/types.js'
 import type { Gatehouse } from '../gatehouse.js'
 import { send, type ErrorShaper, type WireAnswer } from './dialects/dialect.js'
 import { rfc6749 } from './dialects/rfc6749.js'
 import { UNSUPPORTED_BODY } from './parameters.js'
-import { buildMetadata, registerDiscoveryRoutes } from './routes/discovery.js'
+import { buildMetadata, buildOpenIdConfiguration, registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerSeedDialects, type NotFoundOwner } from './routes/dialects.js'
 import { problemAnswer, problemShaper } from './routes/admin/problem.js'
@@ -41,7 +43,18 @@ export const STANDARD_PATHS = {
 } as const
 
 /** The metadata names what the standard token endpoint serves: api_key is Canary's, not its. */
-const standardGrantTypes = (grants: string[]): string[] => grants.filter((grant) => grant !== 'api_key')
+const standardGrantTypes = (grants: string[]): string[] => grants.filter((grant) => RFC6749_POLICY.grantTypes?.some((served) => served === grant))
+
+/**
+ * Fastify's `trustProxy` (@fastify/proxy-addr) walks X-Forwarded-For from the right, from the
+ * socket address, and stops at the first address it does not trust. `true` would trust every
+ * hop and so answer the leftmost address, which the client writes itself; so a list trusts the
+ * configured proxies, and the plain switch trusts one hop (the client is the rightmost entry).
+ */
+function proxyTrust(config: Pick<Config, 'trustProxy' | 'trustedProxies'>): string[] | ((address: string, hop: number) => boolean) | false {
+  if (config.trustedProxies.length > 0) return config.trustedProxies
+  return config.trustProxy ? (_address, hop) => hop < 1 : false
+}
 
 /** Log a request by method and path only: query strings and headers may carry secrets. */
 const requestSerializer = (request: FastifyRequest): Record<string, unknown> => ({
@@ -64,7 +77,7 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     // Behind a TLS-terminating proxy the client address comes from X-Forwarded-For (per-IP limits, audit).
-    trustProxy: gatehouse.config.trustProxy,
+    trustProxy: proxyTrust(gatehouse.config),
     // A path the router cannot take (a bad escape, a segment over maxParamLength): under
     // /admin/v1 a problem like every management answer; elsewhere Fastify's own answer, as before.
     frameworkErrors: (error, request, reply) => {
@@ -124,7 +137,10 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   registerIntrospectionRoute(app, engine, STANDARD_PATHS.introspection)
   registerRevocationRoute(app, engine, STANDARD_PATHS.revocation)
   registerJwksRoute(app, keys, STANDARD_PATHS.jwks)
-  registerDiscoveryRoutes(app, buildMetadata(config.issuer, STANDARD_PATHS, standardGrantTypes(engine.supportedGrantTypes), []))
+  const metadata = buildMetadata(config.issuer, STANDARD_PATHS, standardGrantTypes(engine.supportedGrantTypes), [])
+  const identityserver = config.dialects.identityserver
+  const userinfoEndpoint = identityserver.enabled ? config.issuer + identityserver.paths.userinfo : undefined
+  registerDiscoveryRoutes(app, config.issuer, metadata, buildOpenIdConfiguration(metadata, userinfoEndpoint))
   registerHealthRoutes(app, store)
   // The management API answers its unknown paths as problems, even before a token is checked.
   notFoundOwners = [{ prefix: `${ADMIN_PREFIX}/`, shaper: problemShaper }, ...(await registerSeedDialects(app, engine, config.dialects))]

@@ -47,3 +47,18 @@ export function retryAfterHeaders(error: OAuthError): Record<string, string> {
   if (error.code === 'rate_limited') return { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfter ?? 1))) }
   return {}
 }
+
+/**
+ * RFC 6749 §5.2: `error_description` is %x20-21 / %x23-5B / %x5D-7E, so it may travel in a
+ * quoted `WWW-Authenticate` parameter (RFC 6750 §3) as well as in JSON. Descriptions echo what
+ * the caller sent (a scope, a grant type), so every dialect passes them through here: `"` becomes
+ * `'`, `\` becomes `/`, accented letters lose their accent, anything else outside the set is `?`.
+ */
+export function wireDescription(description: string): string {
+  return description
+    .replace(/"/g, "'")
+    .replace(/\\/g, '/')
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?')
+}

@@ -1,17 +1,24 @@
+import { BoundedMap } from '../core/bounded-map.js'
 import type { Clock } from '../core/clock.js'
 import { nextLockoutState, secondsUntil, type LockoutPolicy, type LockoutState, type LoginLockout } from '../core/abuse/limits.js'
 
 const MAX_ENTRIES = 100_000
 
-/** Username lockout in this process (one instance, or tests). */
+/**
+ * Username lockout in this process (one instance, or tests). At most MAX_ENTRIES names are
+ * remembered, least recently used first out; a name that is locked or has been locked (its lock
+ * level still counts) is passed over while others can go, so a flood of new names cannot wipe
+ * the lock on the name under attack.
+ */
 export class MemoryLockout implements LoginLockout {
   readonly #clock: Clock
   readonly #policy: LockoutPolicy
-  readonly #states = new Map<string, LockoutState>()
+  readonly #states: BoundedMap<string, LockoutState>
 
-  constructor(clock: Clock, policy: LockoutPolicy) {
+  constructor(clock: Clock, policy: LockoutPolicy, capacity = MAX_ENTRIES) {
     this.#clock = clock
     this.#policy = policy
+    this.#states = new BoundedMap(capacity, { keep: (state) => this.#worthKeeping(state) })
   }
 
   async lockedFor(username: string): Promise<number> {
@@ -21,14 +28,13 @@ export class MemoryLockout implements LoginLockout {
 
   async recordFailure(username: string): Promise<number> {
     const now = this.#clock.now()
-    if (!this.#states.has(username) && this.#states.size >= MAX_ENTRIES) this.#sweep(now)
-    const { state, lockedMs } = nextLockoutState(this.#policy, this.#states.get(username), now)
+    const { state, lockedMs } = nextLockoutState(this.#policy, this.#states.peek(username), now)
     this.#states.set(username, state)
     return lockedMs
   }
 
   async reset(username: string): Promise<void> {
-    const state = this.#states.get(username)
+    const state = this.#states.peek(username)
     if (!state) return
     if (state.lockLevel === 0) this.#states.delete(username)
     else this.#states.set(username, { ...state, failures: 0, windowStart: this.#clock.now() })
@@ -40,11 +46,9 @@ export class MemoryLockout implements LoginLockout {
     return left
   }
 
-  /** Forgets names with no lock and no failure in the forget period. */
-  #sweep(now: number): void {
-    for (const [name, state] of this.#states) {
-      if (state.lockedUntil <= now && now - state.lastFailure > Math.min(this.#policy.windowMs, this.#policy.forgetAfterMs)) this.#states.delete(name)
-    }
-    if (this.#states.size >= MAX_ENTRIES) this.#states.clear()
+  /** A live lock, or a lock level not yet forgotten (the next lock would be longer). */
+  #worthKeeping(state: LockoutState): boolean {
+    const now = this.#clock.now()
+    return state.lockedUntil > now || (state.lockLevel > 0 && now - state.lastFailure <= this.#policy.forgetAfterMs)
   }
 }

@@ -1,3 +1,4 @@
+import { BoundedMap } from '../core/bounded-map.js'
 import type { Clock } from '../core/clock.js'
 import type { RateLimit, RateLimiter } from '../core/abuse/limits.js'
 
@@ -6,20 +7,25 @@ interface Bucket {
   at: number
 }
 
-/** Buckets kept at most this many; past it, idle (full) buckets are swept, then all if need be. */
+/** Buckets kept at most this many, least recently used first out. */
 const MAX_BUCKETS = 100_000
+
+type StoredBucket = Bucket & { periodMs: number; capacity: number }
 
 /**
  * Token buckets in this process: one Map lookup per request. Buckets that refilled are swept
- * now and then, so many source addresses do not grow memory without bound.
+ * now and then; past MAX_BUCKETS the least recently used goes, but a bucket more than half
+ * spent (a caller being limited) is passed over while others can go, so a flood of new keys
+ * does not hand the limited caller a full bucket again.
  */
 export class MemoryRateLimiter implements RateLimiter {
   readonly #clock: Clock
-  readonly #buckets = new Map<string, Bucket & { periodMs: number }>()
+  readonly #buckets: BoundedMap<string, StoredBucket>
   #untilSweep = 10_000
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, capacity = MAX_BUCKETS) {
     this.#clock = clock
+    this.#buckets = new BoundedMap(capacity, { keep: (bucket) => this.#spent(bucket) })
   }
 
   consume(key: string, limit: RateLimit): number {
@@ -32,8 +38,8 @@ export class MemoryRateLimiter implements RateLimiter {
     const rate = limit.points / limit.periodMs
     let bucket = this.#buckets.get(key)
     if (!bucket) {
-      if (--this.#untilSweep <= 0 || this.#buckets.size >= MAX_BUCKETS) this.#sweep(now)
-      bucket = { points: limit.points, at: now, periodMs: limit.periodMs }
+      if (--this.#untilSweep <= 0) this.#sweep(now)
+      bucket = { points: limit.points, at: now, periodMs: limit.periodMs, capacity: limit.points }
       this.#buckets.set(key, bucket)
     } else {
       bucket.points = Math.min(limit.points, bucket.points + Math.max(0, now - bucket.at) * rate)
@@ -53,7 +59,12 @@ export class MemoryRateLimiter implements RateLimiter {
   /** A bucket untouched for a whole period is full again: forgetting it changes nothing. */
   #sweep(now: number): void {
     this.#untilSweep = 10_000
-    for (const [key, bucket] of this.#buckets) if (now - bucket.at >= bucket.periodMs) this.#buckets.delete(key)
-    if (this.#buckets.size >= MAX_BUCKETS) this.#buckets.clear()
+    for (const [key, bucket] of this.#buckets.entries()) if (now - bucket.at >= bucket.periodMs) this.#buckets.delete(key)
+  }
+
+  /** More than half of the bucket is spent, counting what has refilled since. */
+  #spent(bucket: StoredBucket): boolean {
+    const refilled = bucket.points + Math.max(0, this.#clock.now() - bucket.at) * (bucket.capacity / bucket.periodMs)
+    return refilled < bucket.capacity / 2
   }
 }

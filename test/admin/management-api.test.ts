@@ -205,6 +205,15 @@ describe('management API', () => {
   })
 
   describe('API keys', () => {
+    it('refuses an expires_in past 10 years with a 400 problem, and listings keep working', async () => {
+      for (const expires_in of [1e20, 315_360_001]) {
+        assertProblem(await request(api('/api-keys'), { headers: auth, json: { name: 'forever', expires_in } }), 400, 'validation', 'Invalid request', 'body/expires_in must be <= 315360000')
+      }
+      const longest = await request(api('/api-keys'), { headers: auth, json: { name: 'ten years', expires_in: 315_360_000 } })
+      assert.equal(longest.status, 201, longest.text)
+      assert.equal((await request(api('/api-keys'), { headers: auth })).status, 200)
+    })
+
     it('creates a key shown once, lists and shows it, and revokes it', async () => {
       const created = await request(api('/api-keys'), { headers: auth, json: { name: 'CI pipeline', scopes: ['deploy'] } })
       assert.equal(created.status, 201)

@@ -75,7 +75,6 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
       iss: server.url,
       exp: 0,
       iat: 0,
-      token_type: 'refresh_token',
     })
   })
 

@@ -55,7 +55,7 @@ describe('refresh tokens', () => {
     const wider = await refresh(client, first.refresh_token, { scope: 'api write' })
     assert.deepEqual({ status: wider.status, body: wider.body }, {
       status: 400,
-      body: { error: 'invalid_scope', error_description: 'The scope "write" was not granted originally.' },
+      body: { error: 'invalid_scope', error_description: "The scope 'write' was not granted originally." },
     })
     const narrowed = await login(client, 'api read')
     const answer = await refresh(client, narrowed.refresh_token, { scope: 'read' })

@@ -206,7 +206,7 @@ describe('POST /oauth/token', () => {
     it('unsupported_grant_type: a grant Gatehouse does not know', async () => {
       assertError(await request(tokenUrl, { form: { grant_type: 'authorization_code', code: 'x' }, basic: client }), 400, {
         error: 'unsupported_grant_type',
-        error_description: 'The grant type "authorization_code" is not supported.',
+        error_description: "The grant type 'authorization_code' is not supported.",
       })
     })
 
@@ -217,7 +217,7 @@ describe('POST /oauth/token', () => {
     it('invalid_scope: a scope the client may not have', async () => {
       assertError(await request(tokenUrl, { form: { grant_type: 'client_credentials', scope: 'api admin' }, basic: client }), 400, {
         error: 'invalid_scope',
-        error_description: 'The scope "admin" is not allowed for this client.',
+        error_description: "The scope 'admin' is not allowed for this client.",
       })
     })
 

@@ -141,12 +141,12 @@ describe('IdentityServer dialect (seed 001)', () => {
         BAD_CLIENT,
       ],
       ['grant not allowed for the client', () => token({ grant_type: 'client_credentials' }), { error: 'unauthorized_client', error_description: 'This client may not use the client_credentials grant.' }],
-      ['unknown grant', () => token({ grant_type: 'implicit' }), { error: 'unsupported_grant_type', error_description: 'The grant type "implicit" is not supported.' }],
+      ['unknown grant', () => token({ grant_type: 'implicit' }), { error: 'unsupported_grant_type', error_description: "The grant type 'implicit' is not supported." }],
       ['missing grant_type', () => token({}), { error: 'unsupported_grant_type', error_description: 'The grant_type parameter is required.' }],
-      ['a grant only other dialects serve', () => token({ grant_type: 'api_key' }), { error: 'unsupported_grant_type', error_description: 'The grant type "api_key" is not supported.' }],
-      ['scope not allowed', () => token({ grant_type: 'password', ...USER, scope: 'openid admin' }), { error: 'invalid_scope', error_description: 'The scope "admin" is not allowed for this client.' }],
-      ['openid with client_credentials', () => token({ grant_type: 'client_credentials', scope: 'openid' }, machine), { error: 'invalid_scope', error_description: 'The scope "openid" needs a user; client_credentials has none.' }],
-      ['offline_access with client_credentials', () => token({ grant_type: 'client_credentials', scope: 'offline_access' }, machine), { error: 'invalid_scope', error_description: 'The scope "offline_access" needs a user; client_credentials has none.' }],
+      ['a grant only other dialects serve', () => token({ grant_type: 'api_key' }), { error: 'unsupported_grant_type', error_description: "The grant type 'api_key' is not supported." }],
+      ['scope not allowed', () => token({ grant_type: 'password', ...USER, scope: 'openid admin' }), { error: 'invalid_scope', error_description: "The scope 'admin' is not allowed for this client." }],
+      ['openid with client_credentials', () => token({ grant_type: 'client_credentials', scope: 'openid' }, machine), { error: 'invalid_scope', error_description: "The scope 'openid' needs a user; client_credentials has none." }],
+      ['offline_access with client_credentials', () => token({ grant_type: 'client_credentials', scope: 'offline_access' }, machine), { error: 'invalid_scope', error_description: "The scope 'offline_access' needs a user; client_credentials has none." }],
       ['unknown refresh token', () => token({ grant_type: 'refresh_token', refresh_token: `rt-${'A'.repeat(51)}` }), BAD_REFRESH],
       ['missing refresh token', () => token({ grant_type: 'refresh_token' }), { error: 'invalid_request', error_description: 'The refresh_token parameter is required.' }],
       ['a JSON body', () => request(`${server.url}/connect/token`, { json: { grant_type: 'password', client_id: client.id, client_secret: client.secret, ...USER } }), { error: 'invalid_request', error_description: 'The request body must be application/x-www-form-urlencoded.' }],
@@ -231,7 +231,7 @@ describe('IdentityServer dialect (seed 001)', () => {
         assert.deepEqual(answerOf(await form(path, {})), refused({ error: 'invalid_request', error_description: 'The token parameter is required.' }))
         assert.deepEqual(
           answerOf(await form(path, { token: 'x', token_type_hint: 'id_token' })),
-          refused({ error: 'unsupported_token_type', error_description: 'The token type hint "id_token" is not supported.' }),
+          refused({ error: 'unsupported_token_type', error_description: "The token type hint 'id_token' is not supported." }),
         )
         assert.deepEqual(answerOf(await form(path, { token: 'x' }, { id: client.id, secret: 'wrong' })), refused(BAD_CLIENT))
       }

@@ -49,12 +49,14 @@ export interface TestServerOptions {
   clock?: Clock
   /** Reuse a database (e.g. a second instance on the same PostgreSQL). */
   database?: TestDatabase
+  /** Listen on this port (e.g. one an issuer setting already names); default a free one. */
+  port?: number
 }
 
 /** The real server on a real port, on a fresh database, with its logs captured. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase())
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const config = loadConfig(
     { database: database.url, host: '127.0.0.1', port },
     { GATEHOUSE_SECRET: TEST_SECRET, GATEHOUSE_DATA_DIR: database.dataDir, ...options.env },

@@ -76,6 +76,20 @@ describe('/metrics behind a bearer token (GATEHOUSE_METRICS_TOKEN)', () => {
     }
   })
 
+  it('answers a malformed Bearer header 400 invalid_request (RFC 6750 §3.1)', async () => {
+    for (const authorization of ['Bearer a b', 'Bearer ', 'Bearer scrape-token-0123456789 x']) {
+      const answer = await request(`${server.url}/metrics`, { headers: { authorization } })
+      assert.deepEqual(
+        { status: answer.status, challenge: answer.headers.get('www-authenticate'), body: answer.body },
+        {
+          status: 400,
+          challenge: 'Bearer realm="metrics", error="invalid_request"',
+          body: { error: 'invalid_request', error_description: 'The Authorization header must be Bearer followed by one token.' },
+        },
+      )
+    }
+  })
+
   it('serves the metrics with it', async () => {
     const answer = await request(`${server.url}/metrics`, { headers: { authorization: 'Bearer scrape-token-0123456789' } })
     assert.equal(answer.status, 200)

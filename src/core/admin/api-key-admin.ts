@@ -15,7 +15,7 @@ export interface ApiKeySettings {
   scopes?: string[]
   /** The `aud` of its access tokens; default: its client's. */
   audience?: string | null
-  /** Lifetime in seconds; default: no expiry. */
+  /** Lifetime in seconds, at most MAX_API_KEY_LIFETIME_SECONDS; default: no expiry. */
   expiresIn?: number
   /** The owner client; default: a new client dedicated to this key. */
   clientId?: string
@@ -28,6 +28,13 @@ export class ApiKeyValidationError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'ApiKeyValidationError'
+  }
+}
+
+function checkLifetime(expiresIn: number | undefined): void {
+  if (expiresIn === undefined) return
+  if (!Number.isSafeInteger(expiresIn) || expiresIn <= 0 || expiresIn > MAX_API_KEY_LIFETIME_SECONDS) {
+    throw new ApiKeyValidationError(`expires-in must be a whole number of seconds from 1 to ${MAX_API_KEY_LIFETIME_SECONDS} (10 years); leave it out for a key that does not expire`)
   }
 }
 
@@ -44,6 +51,13 @@ type Deps = {
   /** The issuer, whose admin audience no key may take. */
   issuer: string
 }
+
+/**
+ * The longest lifetime a key may be given: 10 years. Past it a key is as good as permanent (leave
+ * `expiresIn` out for that), and a huge value would overflow the instant stored (a JS Date holds
+ * ±8.64e15 ms; PostgreSQL's bigint 9.2e18), breaking every listing that reads it back.
+ */
+export const MAX_API_KEY_LIFETIME_SECONDS = 10 * 365 * 86_400
 
 /** A 6-hex-digit id space is small: retry a colliding id a few times. */
 const ID_ATTEMPTS = 5
@@ -66,9 +80,7 @@ export class ApiKeyAdmin {
     if (isAdminAudience(settings.audience, this.#deps.issuer)) {
       throw new ApiKeyValidationError(`audience ${settings.audience} is reserved for Gatehouse's management API`)
     }
-    if (settings.expiresIn !== undefined && (!Number.isInteger(settings.expiresIn) || settings.expiresIn <= 0)) {
-      throw new ApiKeyValidationError('expires-in must be a whole number of seconds above 0')
-    }
+    checkLifetime(settings.expiresIn)
     const { clientId, scopes } = await this.#ownerClient(name, settings.clientId, requested)
     const now = this.#deps.clock.now()
     const secret = generateApiKeySecret(this.#deps.random)

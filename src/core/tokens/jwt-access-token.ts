@@ -11,7 +11,8 @@ export interface AccessTokenClaims {
   iat: number
   jti: string
   client_id: string
-  scope: string
+  /** RFC 9068 §2.2.3; absent when no scope was granted (an empty string is no scope value). */
+  scope?: string
   /** Gatehouse's grant id (not registered; like OpenID's `sid`): absent on client_credentials tokens. */
   gid?: string
 }

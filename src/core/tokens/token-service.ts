@@ -105,8 +105,8 @@ export class TokenService {
       iat,
       jti: this.#deps.random.bytes(16).toString('base64url'),
       client_id: client.id,
-      scope,
     }
+    if (scope !== '') claims.scope = scope
     if (grant.grantId) claims.gid = grant.grantId
     const token = signAccessToken(this.#deps.keys, claims)
     return { token, expiresIn }

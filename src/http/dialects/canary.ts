@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import { OAuthError } from '../../core/errors.js'
 import { looksLikeRefreshToken } from '../../core/tokens/refresh-token-format.js'
 import type { TokenRequest, TokenResult } from '../../core/types.js'
-import { retryAfterHeaders, standardStatus, toOAuthError } from '../error-mapping.js'
+import { retryAfterHeaders, standardStatus, toOAuthError, wireDescription } from '../error-mapping.js'
 import { NO_STORE_HEADERS, type ErrorShaper, type WireAnswer } from './dialect.js'
 
 /**
@@ -132,7 +132,7 @@ export const canary: ErrorShaper = {
     return {
       status: canaryStatus(oauthError),
       headers,
-      body: { error: oauthError.code, error_description: oauthError.description ?? oauthError.code },
+      body: { error: oauthError.code, error_description: wireDescription(oauthError.description ?? oauthError.code) },
     }
   },
 }

@@ -3,7 +3,7 @@ import { OAuthError } from '../../core/errors.js'
 import type { DialectPolicy, TokenRequest, TokenResult } from '../../core/types.js'
 import type { UserInfoClaims } from '../../core/userinfo.js'
 import { readClientCredentials } from '../client-auth.js'
-import { retryAfterHeaders, standardStatus, toOAuthError } from '../error-mapping.js'
+import { retryAfterHeaders, standardStatus, toOAuthError, wireDescription } from '../error-mapping.js'
 import { readParameters, type Parameters } from '../parameters.js'
 import type { ErrorShaper, WireAnswer } from './dialect.js'
 
@@ -17,6 +17,7 @@ export const IDENTITYSERVER_POLICY: DialectPolicy = {
   scopeDefault: 'all-allowed',
   refreshTokenRule: 'offline_access',
   missingUserCredentials: 'invalid_grant',
+  grantTypes: ['password', 'client_credentials', 'refresh_token'],
 }
 
 /** IdentityServer's own cache headers on token answers, successes and errors alike. */
@@ -25,7 +26,7 @@ export const IDENTITYSERVER_HEADERS: Readonly<Record<string, string>> = {
   pragma: 'no-cache',
 }
 
-const GRANTS: ReadonlySet<string> = new Set(['password', 'client_credentials', 'refresh_token'])
+const GRANTS: ReadonlySet<string> = new Set(IDENTITYSERVER_POLICY.grantTypes)
 
 /** IdentityServer reads form posts only (OAuth 2.0 §3.2); a JSON body is `invalid_request`. */
 export function readFormParameters(request: FastifyRequest): Parameters {
@@ -40,7 +41,7 @@ export function readFormParameters(request: FastifyRequest): Parameters {
 function checkGrantType(grantType: string | undefined): string {
   if (grantType === undefined || !GRANTS.has(grantType)) {
     throw new OAuthError('unsupported_grant_type', {
-      description: grantType === undefined ? 'The grant_type parameter is required.' : `The grant type "${grantType}" is not supported.`,
+      description: grantType === undefined ? 'The grant_type parameter is required.' : `The grant type '${grantType}' is not supported.`,
     })
   }
   return grantType
@@ -67,13 +68,15 @@ export function formatTokenResult(result: TokenResult): WireAnswer {
       expires_in: result.expiresIn,
       token_type: result.tokenType,
       ...(result.refreshToken ? { refresh_token: result.refreshToken } : {}),
-      scope: result.scope,
+      // RFC 6749 §5.1/§3.3: scope is one or more tokens; no scope at all is no member, not "".
+      ...(result.scope !== '' ? { scope: result.scope } : {}),
     },
   }
 }
 
 /** RFC 6750 §3: a refused bearer token gets 401 (403 for too little scope) and `WWW-Authenticate`. */
-export function formatUserInfoError(error: 'invalid_request' | 'invalid_token' | 'insufficient_scope', description: string): WireAnswer {
+export function formatUserInfoError(error: 'invalid_request' | 'invalid_token' | 'insufficient_scope', text: string): WireAnswer {
+  const description = wireDescription(text)
   const status = error === 'insufficient_scope' ? 403 : error === 'invalid_request' ? 400 : 401
   return {
     status,
@@ -86,20 +89,38 @@ export function formatUserInfo(claims: UserInfoClaims): WireAnswer {
   return { status: 200, headers: IDENTITYSERVER_HEADERS, body: claims }
 }
 
+/** RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+const MALFORMED_BEARER = 'The Authorization header must be Bearer followed by one token.'
+
+/** Whether the body also names an access token; a body that cannot be read names none. */
+function hasBodyToken(read: () => string | undefined): boolean {
+  try {
+    return read() !== undefined
+  } catch {
+    return false
+  }
+}
+
 /**
  * The bearer token of a UserInfo request: `Authorization: Bearer …` (RFC 6750 §2.1) or, on a
- * form POST, `access_token` (§2.2). Absent: 401 with a bare challenge (§3.1).
+ * form POST, `access_token` (§2.2). Absent, or another scheme: undefined (401 with a bare
+ * challenge, §3.1). A Bearer header that is empty or not one b64token, or a token sent both
+ * ways, is a malformed request: `invalid_request`, 400 (§3.1), as the SDK's verifier answers.
  */
 export function readBearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization
-  if (header !== undefined) {
-    const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header)
-    return match?.[1] ?? ''
-  }
-  if (request.method === 'POST' && request.body !== undefined && request.body !== null) {
-    return readParameters(request.body).get('access_token')
-  }
-  return undefined
+  const header = request.headers.authorization?.trim() ?? ''
+  const space = header.indexOf(' ')
+  const scheme = space === -1 ? header : header.slice(0, space)
+  const fromBody = (): string | undefined =>
+    request.method === 'POST' && request.body !== undefined && request.body !== null ? readParameters(request.body).get('access_token') : undefined
+  // RFC 7235 §2.1: the scheme is case-insensitive.
+  if (scheme.toLowerCase() !== 'bearer') return fromBody()
+  const token = space === -1 ? '' : header.slice(space + 1).trim()
+  if (!B64TOKEN.test(token)) throw new OAuthError('invalid_request', { description: MALFORMED_BEARER })
+  if (hasBodyToken(fromBody)) throw new OAuthError('invalid_request', { description: 'Send the access token once: in the Authorization header or the body, not both.' })
+  return token
 }
 
 /**
@@ -112,7 +133,7 @@ function formatError(error: unknown): WireAnswer {
   return {
     status,
     headers: { ...IDENTITYSERVER_HEADERS, ...retryAfterHeaders(oauthError) },
-    body: { error: oauthError.code, ...(oauthError.description ? { error_description: oauthError.description } : {}) },
+    body: { error: oauthError.code, ...(oauthError.description ? { error_description: wireDescription(oauthError.description) } : {}) },
   }
 }
 

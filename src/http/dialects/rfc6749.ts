@@ -1,17 +1,17 @@
 import type { FastifyRequest } from 'fastify'
 import type { OAuthError } from '../../core/errors.js'
-import type { TokenRequest, TokenResult } from '../../core/types.js'
+import { RFC6749_POLICY, type TokenRequest, type TokenResult } from '../../core/types.js'
 import { readClientCredentials, usedBasic } from '../client-auth.js'
-import { retryAfterHeaders, standardStatus, toOAuthError } from '../error-mapping.js'
+import { retryAfterHeaders, standardStatus, toOAuthError, wireDescription } from '../error-mapping.js'
 import { readParameters, type Parameters } from '../parameters.js'
 import { NO_STORE_HEADERS, type ErrorShaper, type WireAnswer } from './dialect.js'
 
 /** The realm named in `WWW-Authenticate` on Basic failures (RFC 6749 §5.2, RFC 7617). */
 export const REALM = 'gatehouse'
 
-/** Contract 1: the standard token endpoint. Parses form or JSON into a TokenRequest. */
+/** Contract 1: the standard token endpoint. Parses form or JSON into a TokenRequest (RFC 6749's grants only). */
 export function parseTokenRequest(parameters: Parameters, authorization: string | undefined): TokenRequest {
-  const request: TokenRequest = { grantType: parameters.get('grant_type') ?? '' }
+  const request: TokenRequest = { grantType: parameters.get('grant_type') ?? '', policy: RFC6749_POLICY }
   const client = readClientCredentials(authorization, parameters)
   if (client) request.client = client
   // Assigned one by one, not spread from optional pieces: this runs on every token request.
@@ -44,7 +44,8 @@ export function formatTokenResult(result: TokenResult): WireAnswer {
       token_type: result.tokenType,
       expires_in: result.expiresIn,
       ...(result.refreshToken ? { refresh_token: result.refreshToken } : {}),
-      scope: result.scope,
+      // RFC 6749 §5.1/§3.3: scope is one or more tokens; no scope at all is no member, not "".
+      ...(result.scope !== '' ? { scope: result.scope } : {}),
     },
   }
 }
@@ -57,7 +58,7 @@ export function formatOAuthError(error: OAuthError, basic: boolean): WireAnswer 
   return {
     status,
     headers,
-    body: { error: error.code, ...(error.description ? { error_description: error.description } : {}) },
+    body: { error: error.code, ...(error.description ? { error_description: wireDescription(error.description) } : {}) },
   }
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { OAuthError } from '../../core/errors.js'
-import type { TokenRequest, TokenResult } from '../../core/types.js'
+import { STANDARD_POLICY, type DialectPolicy, type TokenRequest, type TokenResult } from '../../core/types.js'
 import { readClientCredentials } from '../client-auth.js'
 import { retryAfterHeaders, toOAuthError } from '../error-mapping.js'
 import type { Parameters } from '../parameters.js'
@@ -35,6 +35,9 @@ export function formatWrappedError(kind: WrappedErrorKind, extraHeaders: Record<
   }
 }
 
+/** The seed's endpoint serves client credentials only. */
+const WRAPPED_POLICY: DialectPolicy = { ...STANDARD_POLICY, grantTypes: ['client_credentials'] }
+
 /** `grant_type` may be left out; if present it must be client_credentials (RFC 6749 §4.4.2). */
 export function parseTokenRequest(parameters: Parameters, authorization: string | undefined): TokenRequest {
   const grantType = parameters.get('grant_type') ?? 'client_credentials'
@@ -46,7 +49,7 @@ export function parseTokenRequest(parameters: Parameters, authorization: string 
     throw new OAuthError('invalid_request', { description: 'client_id and client_secret are required.' })
   }
   const scope = parameters.get('scope')
-  return { grantType, client, ...(scope !== undefined ? { scope } : {}) }
+  return { grantType, client, policy: WRAPPED_POLICY, ...(scope !== undefined ? { scope } : {}) }
 }
 
 export function formatTokenResult(result: TokenResult): WireAnswer {

@@ -23,7 +23,7 @@ const TOKEN_TYPE_HINTS: ReadonlySet<string> = new Set(['access_token', 'refresh_
 function requireToken(token: string | undefined, hint: string | undefined): string {
   if (token === undefined) throw new OAuthError('invalid_request', { description: 'The token parameter is required.' })
   if (hint !== undefined && !TOKEN_TYPE_HINTS.has(hint)) {
-    throw new OAuthError('unsupported_token_type', { description: `The token type hint "${hint}" is not supported.` })
+    throw new OAuthError('unsupported_token_type', { description: `The token type hint '${hint}' is not supported.` })
   }
   return token
 }
@@ -44,7 +44,7 @@ export function registerIdentityServerRoutes(app: FastifyInstance, engine: Engin
       // RFC 6750 §3.1: no credentials at all gets a bare challenge, no error code.
       return send(reply, { status: 401, headers: { ...IDENTITYSERVER_HEADERS, 'www-authenticate': 'Bearer' } })
     }
-    const result = token === '' ? { ok: false as const, error: 'invalid_token' as const } : await engine.userInfo(token)
+    const result = await engine.userInfo(token)
     if (!result.ok) {
       const description = result.error === 'insufficient_scope' ? 'The access token lacks the openid scope.' : 'The access token is invalid or expired.'
       return send(reply, formatUserInfoError(result.error, description))

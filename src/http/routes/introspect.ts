@@ -11,7 +11,7 @@ export function formatIntrospection(result: TokenIntrospection): Record<string, 
   if (!result.active) return { active: false }
   return {
     active: true,
-    ...(result.scope !== undefined ? { scope: result.scope } : {}),
+    ...(result.scope !== undefined && result.scope !== '' ? { scope: result.scope } : {}),
     client_id: result.clientId,
     sub: result.subject,
     ...(result.audience !== undefined ? { aud: result.audience } : {}),
@@ -19,7 +19,8 @@ export function formatIntrospection(result: TokenIntrospection): Record<string, 
     exp: result.expiresAt,
     iat: result.issuedAt,
     ...(result.jti !== undefined ? { jti: result.jti } : {}),
-    ...(result.tokenKind === 'access_token' ? { token_type: 'Bearer' } : { token_type: 'refresh_token' }),
+    // RFC 7662 §2.2: token_type is an access token type (RFC 6749 §7.1); a refresh token has none.
+    ...(result.tokenKind === 'access_token' ? { token_type: 'Bearer' } : {}),
   }
 }
 

@@ -62,8 +62,19 @@ export function registerMetrics(app: FastifyInstance, metrics: GatehouseMetrics,
 
   app.get('/metrics', async (request, reply) => {
     if (options.token !== undefined) {
-      const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')
-      if (!match?.[1] || !sameSecret(match[1], options.token)) {
+      const header = request.headers.authorization?.trim() ?? ''
+      const [scheme = '', ...rest] = header.split(/ +/)
+      const bearer = scheme.toLowerCase() === 'bearer'
+      const given = rest.length === 1 ? (rest[0] ?? '') : ''
+      // RFC 6750 §3.1: a Bearer header that is not one b64token is a malformed request, 400
+      // (checked after the comparison, so an operator's token outside b64token still works).
+      if (bearer && !sameSecret(given, options.token) && !/^[A-Za-z0-9\-._~+/]+=*$/.test(given)) {
+        return reply
+          .code(400)
+          .header('www-authenticate', 'Bearer realm="metrics", error="invalid_request"')
+          .send({ error: 'invalid_request', error_description: 'The Authorization header must be Bearer followed by one token.' })
+      }
+      if (!bearer || !sameSecret(given, options.token)) {
         return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').send({ error: 'unauthorized', error_description: 'A valid metrics bearer token is required.' })
       }
     }

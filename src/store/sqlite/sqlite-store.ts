@@ -1,16 +1,34 @@
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import { KyselyStore } from '../kysely-store.js'
 import type { Database } from '../schema.js'
 
-/** Opens (creating if need be) an SQLite database file; `:memory:` works for tests. */
+/** The database and its WAL companions hold every digest, grant and encrypted key. */
+const PRIVATE_FILE_MODE = 0o600
+
+/**
+ * Creates the database file 0600 before SQLite opens it (SQLite gives the -wal and -shm files it
+ * creates the database file's mode), and tightens files an older version left 0644. chmod, not
+ * the umask, decides, so the mode holds whatever umask the server runs under.
+ */
+function makePrivate(path: string): void {
+  if (!existsSync(path)) closeSync(openSync(path, 'a', PRIVATE_FILE_MODE))
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, PRIVATE_FILE_MODE)
+}
+
+/** Opens (creating if need be) an SQLite database file, mode 0600; `:memory:` works for tests. */
 export function openSqliteStore(path: string): KyselyStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const onDisk = path !== ':memory:' && path !== ''
+  if (onDisk) {
+    mkdirSync(dirname(path), { recursive: true })
+    makePrivate(path)
+  }
   const database = new BetterSqlite3(path)
   // WAL lets readers run beside the one writer, and several worker processes share the file.
   database.pragma('journal_mode = WAL')
+  if (onDisk) makePrivate(path)
   database.pragma('synchronous = NORMAL')
   database.pragma('busy_timeout = 5000')
   database.pragma('foreign_keys = ON')

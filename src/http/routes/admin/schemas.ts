@@ -4,6 +4,7 @@
  * Record schemas allow additional properties, so a field added to a presenter is never
  * silently dropped from an answer.
  */
+import { MAX_API_KEY_LIFETIME_SECONDS } from '../../../core/admin/api-key-admin.js'
 import { GRANT_TYPES } from '../../../core/types.js'
 
 const nullableString = { type: ['string', 'null'] } as const
@@ -114,7 +115,7 @@ export const apiKeyCreateSchema = {
     client_id: { type: 'string', minLength: 1, description: 'Owner client (must allow the api_key grant); default: a new client for this key.' },
     scopes: stringList,
     audience: { type: ['string', 'null'], minLength: 1 },
-    expires_in: { ...seconds, description: 'Lifetime in seconds; default: no expiry.' },
+    expires_in: { ...seconds, maximum: MAX_API_KEY_LIFETIME_SECONDS, description: 'Lifetime in seconds, at most 315360000 (10 years); default: no expiry.' },
   },
   required: ['name'],
 } as const
