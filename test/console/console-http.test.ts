@@ -300,7 +300,7 @@ describe('developer console over HTTP', () => {
     const claims = jwtPayload(String((targeted.body as Record<string, unknown>).access_token))
     assert.deepEqual([targeted.status, (targeted.body as Record<string, unknown>).scope, claims.aud, claims.scope], [200, 'invoices:read', INVOICES, 'invoices:read'])
     const elsewhere = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', audience: 'https://reports.example.com/' }, basic: { id, secret } })
-    assert.deepEqual([elsewhere.status, elsewhere.body], [400, { error: 'invalid_target', error_description: 'The audience "https://reports.example.com/" is not allowed for this client.' }])
+    assert.deepEqual([elsewhere.status, elsewhere.body], [400, { error: 'invalid_target', error_description: "The audience 'https://reports.example.com/' is not allowed for this client." }])
   })
 
   it("logs in only its owner through a console password application, answering another user's login like a wrong password, until an operator allows more", async () => {

@@ -49,7 +49,7 @@ describe('audience: a token for one registered API', () => {
   it('answers invalid_target for an API the client holds no scope of, and for an unknown audience', async () => {
     for (const audience of ['https://payroll.example.com', 'https://nowhere.example.com']) {
       const answer = await token({ grant_type: 'client_credentials', audience })
-      assert.deepEqual(answerOf(answer), { status: 400, cacheControl: NO_STORE['cache-control'], pragma: NO_STORE.pragma, body: { error: 'invalid_target', error_description: `The audience "${audience}" is not allowed for this client.` } })
+      assert.deepEqual(answerOf(answer), { status: 400, cacheControl: NO_STORE['cache-control'], pragma: NO_STORE.pragma, body: { error: 'invalid_target', error_description: `The audience '${audience}' is not allowed for this client.` } })
     }
     // The admin audience is Gatehouse's own: only an operator may ask for it (admin/operator-audience.ts).
     const admin = `${server.config.issuer}/admin/v1`
@@ -59,7 +59,7 @@ describe('audience: a token for one registered API', () => {
 
   it('answers invalid_scope when none of the requested scopes belongs to the audience', async () => {
     const answer = await token({ grant_type: 'client_credentials', audience: INVOICES, scope: 'reports:read' })
-    assert.deepEqual(answerOf(answer), { status: 400, cacheControl: 'no-store', pragma: 'no-cache', body: { error: 'invalid_scope', error_description: `None of the granted scopes belongs to the audience "${INVOICES}"; ask for one of its scopes.` } })
+    assert.deepEqual(answerOf(answer), { status: 400, cacheControl: 'no-store', pragma: 'no-cache', body: { error: 'invalid_scope', error_description: `None of the granted scopes belongs to the audience '${INVOICES}'; ask for one of its scopes.` } })
   })
 
   it('narrows a password grant to the API scopes plus the user-only ones, and a refresh keeps the audience', async () => {

@@ -263,7 +263,7 @@ describe('dialect routes under arbitrary input (fast-check)', () => {
 
   it('an API key lifetime of any size at the management API: 201 or a 400 problem, and listings stay 200', async () => {
     const g = server.server.gatehouse
-    const issued = await createOperatorToken({ store: g.store, clients: g.clients, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl }, {})
+    const issued = await createOperatorToken({ store: g.store, clients: g.clients, operators: g.operators, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl }, {})
     const headers = { authorization: `Bearer ${issued.accessToken}` }
     const lifetime = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(1e20, 315_360_000, 315_360_001, Number.MAX_SAFE_INTEGER, 0, -1))
     await fc.assert(
