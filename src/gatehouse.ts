@@ -125,6 +125,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       limits: config.limits,
       onRefused: (scope) => metrics.refused(scope),
       passwordChecks: new PasswordHashQueue(config.limits.passwordChecks),
+      slowdownMs: config.limits.slowdownMs,
     })
     const apis = new ApiRegistry({
       store,

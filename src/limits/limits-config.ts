@@ -14,6 +14,8 @@ export interface LimitsConfig extends IdentityLimits {
   redisPrefix: string
   /** Password checks at once, and waiting per source address and in all (PasswordHashQueue). */
   passwordChecks: PasswordHashLimits
+  /** GATEHOUSE_LOCKOUT_SLOWDOWN: the wait of each login for a username past its ceiling (failures from every address). */
+  slowdownMs: number
 }
 
 export const DEFAULT_LIMITS = {
@@ -24,6 +26,7 @@ export const DEFAULT_LIMITS = {
   GATEHOUSE_LOCKOUT: '5/15m',
   GATEHOUSE_LOCKOUT_DURATION: '5m',
   GATEHOUSE_LOCKOUT_MAX_DURATION: '1h',
+  GATEHOUSE_LOCKOUT_SLOWDOWN: '1s',
   GATEHOUSE_PASSWORD_CHECKS: 'auto',
   GATEHOUSE_PASSWORD_CHECKS_PER_SOURCE: '32',
   GATEHOUSE_PASSWORD_CHECKS_QUEUE: '256',
@@ -78,6 +81,7 @@ export function loadLimits(env: NodeJS.ProcessEnv): LimitsConfig {
     },
     redisUrl,
     redisPrefix: env.GATEHOUSE_REDIS_PREFIX || 'gatehouse:',
+    slowdownMs: parseDuration('GATEHOUSE_LOCKOUT_SLOWDOWN', read('GATEHOUSE_LOCKOUT_SLOWDOWN')),
     passwordChecks: {
       // auto: every core but one, which stays free for the event loop (at least 1).
       concurrency: read('GATEHOUSE_PASSWORD_CHECKS') === 'auto' ? Math.max(1, availableParallelism() - 1) : positiveInteger('GATEHOUSE_PASSWORD_CHECKS', read('GATEHOUSE_PASSWORD_CHECKS')),

@@ -1,4 +1,5 @@
 import { BoundedMap } from '../core/bounded-map.js'
+import { LOCKOUT_ADDRESS_SEPARATOR } from '../core/abuse/abuse-guard.js'
 import type { Clock } from '../core/clock.js'
 import { nextLockoutState, secondsUntil, type LockoutPolicy, type LockoutState, type LoginLockout } from '../core/abuse/limits.js'
 
@@ -41,8 +42,15 @@ export class MemoryLockout implements LoginLockout {
   }
 
   async clear(username: string): Promise<number> {
-    const left = await this.lockedFor(username)
+    let left = await this.lockedFor(username)
     this.#states.delete(username)
+    // The per-address entries of the name (AbuseGuard's lockout keys) go too.
+    const prefix = `${username}${LOCKOUT_ADDRESS_SEPARATOR}`
+    for (const [key, state] of [...this.#states.entries()]) {
+      if (!key.startsWith(prefix)) continue
+      left = Math.max(left, secondsUntil(state.lockedUntil, this.#clock.now()))
+      this.#states.delete(key)
+    }
     return left
   }
 

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis'
 import type { Clock } from '../core/clock.js'
 import { LockoutUnavailableError, secondsUntil, type LockoutPolicy, type LoginLockout, type RateLimit, type RateLimiter } from '../core/abuse/limits.js'
 import { MemoryLockout } from './memory-lockout.js'
+import { LOCKOUT_ADDRESS_SEPARATOR } from '../core/abuse/abuse-guard.js'
 import { MemoryRateLimiter } from './memory-rate-limiter.js'
 
 /**
@@ -159,9 +160,17 @@ export class RedisLimits {
         try {
           await connected(redis, 2000)
           const key = `${prefix}lockout:${username}`
-          const results = await redis.multi().hget(key, 'until').del(key).exec()
-          const until = results?.[0]?.[1]
-          return Math.max(localLeft, secondsUntil(Number(until ?? 0), clock.now()))
+          // The name's per-address entries too (AbuseGuard's lockout keys): found by SCAN, the
+          // name's glob characters escaped.
+          const keys = [key]
+          const pattern = `${key}${LOCKOUT_ADDRESS_SEPARATOR}*`.replace(/[?*[\]\\]/g, (c) => `\\${c}`).replace(/\\\*$/, '*')
+          for await (const batch of redis.scanStream({ match: pattern, count: 500 }) as AsyncIterable<string[]>) keys.push(...batch)
+          let left = localLeft
+          for (const each of keys) {
+            const results = await redis.multi().hget(each, 'until').del(each).exec()
+            left = Math.max(left, secondsUntil(Number(results?.[0]?.[1] ?? 0), clock.now()))
+          }
+          return left
         } catch (error) {
           options.onError(error)
           throw new LockoutUnavailableError('the shared lockout (Redis) does not answer; the user is still locked on other instances', { cause: error })

@@ -18,6 +18,7 @@ describe('rate limit and lockout settings', () => {
       lockout: { ...DEFAULT_LOCKOUT_POLICY, maxFailures: 5, windowMs: 15 * 60_000, baseLockMs: 5 * 60_000, maxLockMs: 60 * 60_000 },
       redisUrl: undefined,
       redisPrefix: 'gatehouse:',
+      slowdownMs: 1000,
       passwordChecks: { concurrency: Math.max(1, availableParallelism() - 1), perSource: 32, total: 256 },
     })
   })

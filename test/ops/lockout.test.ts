@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { ManualClock } from '../../src/core/clock.js'
-import { request, type HttpAnswer } from '../helpers/http.js'
+import { request as httpRequest } from 'node:http'
+import { basicHeader, request, type HttpAnswer } from '../helpers/http.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 
 /** Everything a caller can compare between two answers, byte for byte (date and request id aside). */
@@ -90,5 +91,52 @@ describe('login lockout (brute-force protection on the password grant)', () => {
 
   it('counts the lockout refusals in the metrics', async () => {
     assert.match((await request(`${server.url}/metrics`)).text, /^gatehouse_rate_limited_total\{scope="user_lockout"\} \d+$/m)
+  })
+})
+
+describe('lockout per (username, address), with a per-username ceiling that slows instead of locking', () => {
+  const clock = new ManualClock(Date.UTC(2026, 6, 1))
+  let server: TestServer
+  let client: { id: string; secret: string }
+
+  before(async () => {
+    server = await startTestServer({ clock, env: { GATEHOUSE_RATE_LIMIT_IP: 'off', GATEHOUSE_LOCKOUT_SLOWDOWN: '1s' } })
+    client = await server.createClient()
+    await server.createUser('victim@example.com', 'the victim knows this one')
+  })
+  after(() => server.close())
+
+  /** A password grant sent from one loopback address (127.0.0.x), as a client elsewhere would. */
+  function loginFrom(address: string, password: string): Promise<{ status: number; ms: number }> {
+    const body = new URLSearchParams({ grant_type: 'password', username: 'victim@example.com', password }).toString()
+    const started = performance.now()
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(`${server.url}/oauth/token`, {
+        method: 'POST',
+        localAddress: address,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicHeader(client.id, client.secret) },
+      }, (res) => {
+        res.resume()
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }))
+      })
+      req.once('error', reject)
+      req.end(body)
+    })
+  }
+
+  it("an attacker's wrong guesses lock the attacker's address out, not the owner: the owner logs in from elsewhere, slowed", async () => {
+    for (let i = 1; i <= 5; i++) assert.equal((await loginFrom('127.0.0.66', `guess ${i}`)).status, 400)
+    assert.equal((await loginFrom('127.0.0.66', 'the victim knows this one')).status, 400, 'locked for the attacking address, even the right password')
+    const owner = await loginFrom('127.0.0.7', 'the victim knows this one')
+    assert.equal(owner.status, 200, 'the owner, from another address, is not locked out')
+    // Past the username's ceiling every attempt waits GATEHOUSE_LOCKOUT_SLOWDOWN before its password check.
+    assert.ok(owner.ms >= 1000, `slowed: ${owner.ms.toFixed(0)} ms`)
+  })
+
+  it("an operator's unlock lifts the lock for every address, and the slowdown", async () => {
+    assert.equal((await loginFrom('127.0.0.66', 'the victim knows this one')).status, 400)
+    await server.server.gatehouse.guard.unlockUser('victim@example.com')
+    const after = await loginFrom('127.0.0.66', 'the victim knows this one')
+    assert.equal(after.status, 200)
   })
 })

@@ -22,6 +22,8 @@ type Deps = {
   limits: IdentityLimits
   /** Called on each refusal (metrics); must not block. */
   onRefused?: (scope: LimitScope) => void
+  /** How long an attempt waits once the username's ceiling is reached (default 1 s). */
+  slowdownMs?: number
   /** Password checks take turns by source (a flood cannot starve a person's login); none when omitted. */
   passwordChecks?: PasswordHashQueue
 }
@@ -62,17 +64,34 @@ export class AbuseGuard {
     return rateLimited(retryAfter, `failed authentications of ${kind} ${id} are throttled`, failure)
   }
 
-  /** Seconds the username stays locked (0: not locked). */
-  async userLockedFor(username: string): Promise<number> {
+  /**
+   * Seconds the username stays locked for logins from `source` (0: not locked). The lock is kept
+   * per (username, address): failures from one address lock that address out, so anyone who
+   * knows a username cannot lock its owner out everywhere by guessing from elsewhere.
+   */
+  async userLockedFor(username: string, source: string): Promise<number> {
     if (!this.#deps.lockout) return 0
-    const seconds = await this.#deps.lockout.lockedFor(username)
+    const seconds = await this.#deps.lockout.lockedFor(lockoutKey(username, source))
     if (seconds > 0) this.#deps.onRefused?.('user_lockout')
     return seconds
   }
 
-  /** Counts a failed login; returns the ms of the lock it started, or 0. */
-  async userFailed(username: string): Promise<number> {
-    return this.#deps.lockout ? this.#deps.lockout.recordFailure(username) : 0
+  /**
+   * How long a login for the username waits before its password check: the per-username
+   * ceiling. Failures from every address together "lock" the username's own entry, and while it
+   * is locked each attempt is slowed by `slowdownMs` instead of refused: guessing from many
+   * addresses gets slow, and the owner can still log in, a moment later.
+   */
+  async userSlowdownMs(username: string): Promise<number> {
+    if (!this.#deps.lockout) return 0
+    return (await this.#deps.lockout.lockedFor(username)) > 0 ? (this.#deps.slowdownMs ?? DEFAULT_SLOWDOWN_MS) : 0
+  }
+
+  /** Counts a failed login from `source` (and toward the username's ceiling); returns the ms of the lock it started for that address, or 0. */
+  async userFailed(username: string, source: string): Promise<number> {
+    if (!this.#deps.lockout) return 0
+    const [lockedMs] = await Promise.all([this.#deps.lockout.recordFailure(lockoutKey(username, source)), this.#deps.lockout.recordFailure(username)])
+    return lockedMs
   }
 
   /** Runs one password check (argon2) in `source`'s turn; 503 when too many wait (see PasswordHashQueue). */
@@ -87,11 +106,11 @@ export class AbuseGuard {
     }
   }
 
-  async userSucceeded(username: string): Promise<void> {
-    await this.#deps.lockout?.reset(username)
+  async userSucceeded(username: string, source: string): Promise<void> {
+    await this.#deps.lockout?.reset(lockoutKey(username, source))
   }
 
-  /** An operator's unlock: the username may log in again at once; returns the seconds the lock had left. */
+  /** An operator's unlock: the username may log in again at once, from every address; returns the seconds the lock had left. */
   async unlockUser(username: string): Promise<number> {
     return this.#deps.lockout ? this.#deps.lockout.clear(username) : 0
   }
@@ -104,6 +123,15 @@ export class AbuseGuard {
     throw rateLimited(retryAfter, `${key} is over its rate limit`)
   }
 }
+
+const DEFAULT_SLOWDOWN_MS = 1000
+
+/**
+ * The lockout entry of one username tried from one address. The LoginLockout's `clear` of the
+ * username drops these too (they start with the username and this separator).
+ */
+export const LOCKOUT_ADDRESS_SEPARATOR = '\u0000'
+const lockoutKey = (username: string, source: string): string => `${username}${LOCKOUT_ADDRESS_SEPARATOR}${source}`
 
 export function rateLimited(retryAfter: number, debug: string, cause?: OAuthError): OAuthError {
   return new OAuthError('rate_limited', { description: 'Too many requests; retry later.', debug, retryAfter, ...(cause ? { cause } : {}) })

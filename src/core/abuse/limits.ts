@@ -54,7 +54,8 @@ export interface LoginLockout {
    */
   reset(username: string): Promise<void>
   /**
-   * Forgets the username's failures, lock and lock level at once: an operator's unlock. Unlike
+   * Forgets the username's failures, lock and lock level at once, and those of every entry kept
+   * for it per address (keys `username + LOCKOUT_ADDRESS_SEPARATOR + address`): an operator's unlock. Unlike
    * the other steps it does not fall back to this process's state when the shared one does not
    * answer — an unlock that reached one instance only would not unlock — but rejects with a
    * `LockoutUnavailableError`. Resolves to the whole seconds the lock had left (0: none).

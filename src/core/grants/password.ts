@@ -16,15 +16,18 @@ const INVALID_CREDENTIALS = 'invalid_username_or_password'
 
 /**
  * Unknown user, disabled user and wrong password all cost one argon2 verification and give
- * the same `invalid_grant`, so the answer does not tell which usernames exist. A locked
- * username (the guard's lockout, kept for unknown names too) answers exactly the same, even
- * to the right password.
+ * the same `invalid_grant`, so the answer does not tell which usernames exist. A username
+ * locked for this address (the guard's lockout, kept for unknown names too) answers exactly the
+ * same, even to the right password.
  */
 export async function checkUserCredentials(users: UserStore, username: string, password: string, guard?: AbuseGuard, source = ''): Promise<User> {
   const name = username.trim().toLowerCase()
   // The argon2 work takes its turn by source, so a flood from one address cannot starve others.
   const hashing = <T>(check: () => Promise<T>): Promise<T> => (guard ? guard.passwordCheck(source, check) : check())
-  const lockedFor = guard ? await guard.userLockedFor(name) : 0
+  const lockedFor = guard ? await guard.userLockedFor(name, source) : 0
+  // Past the username's ceiling (failures from everywhere), every attempt waits: slowed, not locked.
+  const slowdown = guard ? await guard.userSlowdownMs(name) : 0
+  if (slowdown > 0) await new Promise((resolve) => setTimeout(resolve, slowdown))
   if (lockedFor > 0) {
     await hashing(() => burnPasswordCheck(password))
     throw new OAuthError('invalid_grant', { description: INVALID_CREDENTIALS, debug: `account locked (${lockedFor} s left)` })
@@ -32,14 +35,14 @@ export async function checkUserCredentials(users: UserStore, username: string, p
   const user = await users.getUserByUsername(name)
   const valid = await hashing(() => (user ? verifyPassword(user.passwordHash, password) : burnPasswordCheck(password)))
   if (!user || !valid || user.disabled) {
-    const lockedMs = guard ? await guard.userFailed(name) : 0
+    const lockedMs = guard ? await guard.userFailed(name, source) : 0
     const reason = !user ? 'unknown username' : user.disabled ? 'user disabled' : 'wrong password'
     throw new OAuthError('invalid_grant', {
       description: INVALID_CREDENTIALS,
       debug: lockedMs > 0 ? `${reason}; account locked for ${Math.ceil(lockedMs / 1000)} s` : reason,
     })
   }
-  if (guard) await guard.userSucceeded(name)
+  if (guard) await guard.userSucceeded(name, source)
   return user
 }
 
