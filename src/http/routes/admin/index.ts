@@ -45,7 +45,7 @@ export const adminApi: FastifyPluginAsync<{ gatehouse: AdminDeps }> = async (app
 
   // Every route of this plugin answers errors as problems (the shared error handler asks).
   app.addHook('onRoute', (route) => {
-    route.config = { ...(route.config ?? {}), shaper: problemShaper }
+    route.config = { ...(route.config ?? {}), shaper: problemShaper, requiresTls: true }
     route.schema = { security: [{ bearerAuth: [] }], ...(route.schema ?? {}) }
   })
 
