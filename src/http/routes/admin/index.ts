@@ -61,6 +61,12 @@ export const adminApi: FastifyPluginAsync<{ gatehouse: AdminDeps }> = async (app
     }
   })
 
+  // RFC 9111 §5.2.2.5: answers carry client, user and key data (problems too): no cache keeps them.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('cache-control', 'no-store')
+    done(null, payload)
+  })
+
   app.setNotFoundHandler(async (request, reply) => send(reply, problemAnswer('notFound', `No management operation ${request.method} ${request.url.split('?')[0]}.`)))
 
   registerClientRoutes(app, gatehouse)
