@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { dirname, resolve } from 'node:path'
@@ -51,6 +52,14 @@ export interface Config {
   metricsToken: string | undefined
   /** GATEHOUSE_SHUTDOWN_TIMEOUT_MS: how long SIGTERM waits for requests under way. */
   shutdownTimeoutMs: number
+  /** `--tls-cert`/`--tls-key` (GATEHOUSE_TLS_CERT/GATEHOUSE_TLS_KEY), read at start: serve HTTPS directly. */
+  tls: { cert: Buffer; key: Buffer } | undefined
+  /**
+   * GATEHOUSE_REQUIRE_TLS (default: on in production): refuse a token, introspection, revocation
+   * or management request that came over plain HTTP, neither over TLS nor from a trusted proxy
+   * whose X-Forwarded-Proto says https (RFC 6749 §3.2, §10.9; RFC 7662 §4; RFC 7009 §5).
+   */
+  requireTls: boolean
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/gatehouse.db'
@@ -112,6 +121,10 @@ export interface ConfigInput {
   workers?: string | number | boolean | undefined
   /** `--trusted-proxies 10.0.0.0/8,192.0.2.1` (env GATEHOUSE_TRUSTED_PROXIES). */
   trustedProxies?: string | undefined
+  /** `--tls-cert FILE` (env GATEHOUSE_TLS_CERT): PEM certificate chain; needs tlsKey. */
+  tlsCert?: string | undefined
+  /** `--tls-key FILE` (env GATEHOUSE_TLS_KEY): PEM private key; needs tlsCert. */
+  tlsKey?: string | undefined
 }
 
 function integer(name: string, value: string | number | undefined, fallback: number, min: number, max: number): number {
@@ -156,6 +169,25 @@ function workerCount(value: string | number | boolean | undefined): number {
   if (value === true || value === 'auto') return availableParallelism()
   if (value === false) return 1
   return integer('workers', value, 1, 1, 256)
+}
+
+/** The certificate and key files, both or neither, read now so a bad path fails at start. */
+function loadTls(input: ConfigInput, env: NodeJS.ProcessEnv): Config['tls'] {
+  const nonEmpty = (value: string | undefined): string | undefined => (value === '' ? undefined : value)
+  const cert = input.tlsCert !== undefined ? { from: '--tls-cert', path: input.tlsCert } : nonEmpty(env.GATEHOUSE_TLS_CERT) !== undefined ? { from: 'GATEHOUSE_TLS_CERT', path: env.GATEHOUSE_TLS_CERT ?? '' } : undefined
+  const key = input.tlsKey !== undefined ? { from: '--tls-key', path: input.tlsKey } : nonEmpty(env.GATEHOUSE_TLS_KEY) !== undefined ? { from: 'GATEHOUSE_TLS_KEY', path: env.GATEHOUSE_TLS_KEY ?? '' } : undefined
+  if (cert === undefined && key === undefined) return undefined
+  if (cert === undefined || key === undefined) {
+    throw new ConfigError(`TLS needs both a certificate and a key: set --tls-cert (GATEHOUSE_TLS_CERT) and --tls-key (GATEHOUSE_TLS_KEY), or neither (got only ${(cert ?? key)?.from})`)
+  }
+  const read = (file: { from: string; path: string }): Buffer => {
+    try {
+      return readFileSync(file.path)
+    } catch (error) {
+      throw new ConfigError(`${file.from}: cannot read "${file.path}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+    }
+  }
+  return { cert: read(cert), key: read(key) }
 }
 
 /** Flags win over environment variables, which win over defaults. */
@@ -216,5 +248,7 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     metrics: flag('GATEHOUSE_METRICS', env.GATEHOUSE_METRICS) ?? true,
     metricsToken: env.GATEHOUSE_METRICS_TOKEN === '' ? undefined : env.GATEHOUSE_METRICS_TOKEN,
     shutdownTimeoutMs: integer('GATEHOUSE_SHUTDOWN_TIMEOUT_MS', env.GATEHOUSE_SHUTDOWN_TIMEOUT_MS, 10_000, 0, 600_000),
+    tls: loadTls(input, env),
+    requireTls: flag('GATEHOUSE_REQUIRE_TLS', env.GATEHOUSE_REQUIRE_TLS) ?? production,
   }
 }

@@ -7,7 +7,7 @@ import { buildApp } from './http/app.js'
 export interface RunningServer {
   gatehouse: Gatehouse
   app: FastifyInstance
-  /** The base URL it listens on, e.g. http://127.0.0.1:8787. */
+  /** The base URL it listens on, e.g. http://127.0.0.1:8787 (https with --tls-cert). */
   url: string
   close(): Promise<void>
 }
@@ -31,7 +31,7 @@ export async function startServer(config: Config, logger: Logger, options: Omit<
   return {
     gatehouse,
     app,
-    url: `http://${host}:${port}`,
+    url: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
     async close() {
       await app.close()
       await gatehouse.close()

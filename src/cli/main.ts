@@ -64,6 +64,8 @@ program
   .option('--port <port>', 'port to listen on (env GATEHOUSE_PORT)')
   .option('--issuer <url>', 'issuer URL of the tokens (env GATEHOUSE_ISSUER; default http://HOST:PORT)')
   .option('--trusted-proxies <list>', 'addresses or CIDRs of the proxies in front, comma-separated; the client is the rightmost X-Forwarded-For address not among them (env GATEHOUSE_TRUSTED_PROXIES)')
+  .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key (env GATEHOUSE_TLS_CERT)')
+  .option('--tls-key <file>', 'PEM private key of --tls-cert (env GATEHOUSE_TLS_KEY)')
   .option('--allow-get-token', 'accept GET /oauth/token with a query string (seed 002 compatibility; env GATEHOUSE_ALLOW_GET_TOKEN)')
   .option('--workers [n]', 'server processes sharing the port (cluster mode); without a number, one per core (env GATEHOUSE_WORKERS; default 1)')
   .option('--config <file>', 'JSON config file; holds dialect settings (env GATEHOUSE_CONFIG; docs/dialects.md)')

@@ -3,6 +3,7 @@ import type { ApiKeyStore } from './credentials/api-key-store.js'
 import type { UserStore } from './credentials/user-store.js'
 import type { AbuseGuard } from './abuse/abuse-guard.js'
 import type { OperatorStore } from './admin/operator-store.js'
+import { isAdminAudience } from './admin/admin-audience.js'
 import type { ApiCatalog } from './audience.js'
 import { authenticateClient } from './client-authentication.js'
 import type { ClientCache } from './client-cache.js'
@@ -105,10 +106,21 @@ export class Engine {
     return client
   }
 
-  /** RFC 7662: the caller must be an authenticated client; it may ask about any token. */
+  /**
+   * RFC 7662: the caller must be an authenticated client; it may ask about any token but one
+   * for Gatehouse's own admin audience, which only an operator client may see (§4: the server
+   * decides what a caller may learn; to anyone else it is just `active: false`, §2.2).
+   */
   async introspect(credentials: ClientCredentials | undefined, token: string, origin?: RequestOrigin): Promise<TokenIntrospection> {
-    await this.authenticateClient(credentials, origin)
-    return introspectToken(this.#deps, token)
+    const client = await this.authenticateClient(credentials, origin)
+    const result = await introspectToken(this.#deps, token)
+    if (result.active && isAdminAudience(result.audience, this.#deps.tokens.issuer) && !(await this.#isOperatorClient(client))) return { active: false }
+    return result
+  }
+
+  /** On the operator list as a client (any role): the management API's own callers. */
+  async #isOperatorClient(client: Client): Promise<boolean> {
+    return (await this.#deps.operators?.getOperator('client', client.id)) !== undefined
   }
 
   /**

@@ -11,7 +11,8 @@ import { UNSUPPORTED_BODY } from './parameters.js'
 import { buildMetadata, buildOpenIdConfiguration, registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerSeedDialects, type NotFoundOwner } from './routes/dialects.js'
-import { problemAnswer, problemShaper } from './routes/admin/problem.js'
+import { problemAnswer, ProblemError, problemShaper } from './routes/admin/problem.js'
+import { OAuthError } from '../core/errors.js'
 import { ADMIN_PREFIX, adminApi } from './routes/admin/index.js'
 import { registerOpenApi } from './routes/reference/openapi.js'
 import { registerDocsPage } from './routes/reference/docs-page.js'
@@ -32,6 +33,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The dialect whose error shape this route answers in. */
     shaper?: ErrorShaper
+    /** Carries client credentials or tokens: refused over plain HTTP when config.requireTls is on. */
+    requiresTls?: boolean
   }
 }
 
@@ -75,6 +78,8 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID()
     },
     bodyLimit: 64 * 1024,
+    // --tls-cert/--tls-key: serve HTTPS directly (RFC 6749 §1.6, §3.2 ask for TLS on the token endpoint).
+    ...(gatehouse.config.tls ? { https: { cert: gatehouse.config.tls.cert, key: gatehouse.config.tls.key } } : {}),
     return503OnClosing: true,
     // Behind a TLS-terminating proxy the client address comes from X-Forwarded-For (per-IP limits, audit).
     trustProxy: proxyTrust(gatehouse.config),
@@ -124,6 +129,7 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
 
   app.setNotFoundHandler(notFound)
 
+  if (gatehouse.config.requireTls) registerTlsRequirement(app)
   // Issue 7: per-address rate limit and metrics on every dialect route (hooks before the routes).
   registerAddressRateLimit(app, gatehouse.limiter, gatehouse.config.limits.ip, () => gatehouse.metrics.refused('ip'))
   if (gatehouse.config.metrics) {
@@ -149,6 +155,25 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   registerDocsPage(app)
   await registerConsole(app, gatehouse, logger)
   return app
+}
+
+/** ASCII only: error_description allows no §, RFC 6749 §5.2. */
+export const TLS_REQUIRED_DESCRIPTION = 'TLS is required (RFC 6749 section 3.2 / 10.9): send this request over https.'
+
+/**
+ * RFC 6749 §3.2 and §10.9, RFC 7662 §4, RFC 7009 §5: credentials and tokens travel only over
+ * TLS. A route marked `requiresTls` refuses a request that reached it over plain HTTP, unless
+ * a trusted proxy (trustProxy) says in X-Forwarded-Proto that the client spoke https to it:
+ * Fastify's `request.protocol` reads that header only from a trusted peer. The refusal is an
+ * error, so the route's dialect shapes it (the management API: a 403 problem). Runs first, so
+ * nothing is read or counted before it.
+ */
+function registerTlsRequirement(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config.requiresTls !== true || request.protocol === 'https') return done()
+    if (request.routeOptions.config.shaper === problemShaper) return done(new ProblemError('forbidden', TLS_REQUIRED_DESCRIPTION))
+    done(new OAuthError('invalid_request', { description: TLS_REQUIRED_DESCRIPTION, debug: 'plain HTTP request refused (GATEHOUSE_REQUIRE_TLS)' }))
+  })
 }
 
 /** A 5xx body names the request id (also in `X-Request-Id` and every log line) so a report can be traced. */

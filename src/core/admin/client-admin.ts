@@ -96,6 +96,8 @@ export class ClientAdmin {
       updatedAt: now,
     })
     await this.#deps.store.insertClient(client)
+    // Unknown ids are cached as such (client-cache.ts): this one, here and on other instances, is known now.
+    await this.#changed(client.id)
     return { client: viewClient(client), clientSecret: secret }
   }
 

@@ -23,7 +23,7 @@ export async function registerCanaryRoutes(app: FastifyInstance, engine: Engine,
   await app.register(async (context) => {
     context.removeAllContentTypeParsers()
     context.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
-    const config = { shaper: canary }
+    const config = { shaper: canary, requiresTls: true }
 
     context.post(paths.requestTokens, { config }, async (request, reply) => {
       const result = await engine.token({ ...keyRequest(readApiKey(request)), origin: { ip: request.ip } })

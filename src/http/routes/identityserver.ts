@@ -30,7 +30,7 @@ function requireToken(token: string | undefined, hint: string | undefined): stri
 
 /** Contract 3: `/connect/token`, `/connect/userinfo`, `/connect/revocation`, `/connect/introspect`. */
 export function registerIdentityServerRoutes(app: FastifyInstance, engine: Engine, paths: IdentityServerPaths): void {
-  const config = { shaper: identityserver }
+  const config = { shaper: identityserver, requiresTls: true }
 
   app.post(paths.token, { config }, async (request, reply) => {
     const parameters = readFormParameters(request)
@@ -51,8 +51,8 @@ export function registerIdentityServerRoutes(app: FastifyInstance, engine: Engin
     }
     return send(reply, formatUserInfo(result.claims))
   }
-  app.get(paths.userinfo, { config: { shaper: identityserverUserInfo } }, userinfo)
-  app.post(paths.userinfo, { config: { shaper: identityserverUserInfo } }, userinfo)
+  app.get(paths.userinfo, { config: { shaper: identityserverUserInfo, requiresTls: true } }, userinfo)
+  app.post(paths.userinfo, { config: { shaper: identityserverUserInfo, requiresTls: true } }, userinfo)
 
   app.post(paths.introspection, { config }, async (request, reply) => {
     const parameters = readFormParameters(request)

@@ -25,7 +25,7 @@ export function formatIntrospection(result: TokenIntrospection): Record<string, 
 }
 
 export function registerIntrospectionRoute(app: FastifyInstance, engine: Engine, path: string): void {
-  app.post(path, { config: { shaper: rfc6749 } }, async (request, reply) => {
+  app.post(path, { config: { shaper: rfc6749, requiresTls: true } }, async (request, reply) => {
     const parameters = readRequestParameters(request)
     const credentials = readClientCredentials(request.headers.authorization, parameters)
     const token = parameters.get('token')

@@ -7,7 +7,7 @@ import { readRequestParameters, rfc6749 } from '../dialects/rfc6749.js'
 
 /** RFC 7009 §2.1: 200 with an empty body whether or not there was anything to revoke. */
 export function registerRevocationRoute(app: FastifyInstance, engine: Engine, path: string): void {
-  app.post(path, { config: { shaper: rfc6749 } }, async (request, reply) => {
+  app.post(path, { config: { shaper: rfc6749, requiresTls: true } }, async (request, reply) => {
     const parameters = readRequestParameters(request)
     const credentials = readClientCredentials(request.headers.authorization, parameters)
     const token = parameters.get('token')

@@ -18,8 +18,8 @@ export function registerTokenRoute(app: FastifyInstance, engine: Engine, options
     const result = await engine.token(tokenRequest)
     return send(reply, formatTokenResult(result))
   }
-  app.post(options.path, { config: { shaper: rfc6749 } }, handler)
-  app.get(options.path, { config: { shaper: rfc6749 } }, async (request, reply) => {
+  app.post(options.path, { config: { shaper: rfc6749, requiresTls: true } }, handler)
+  app.get(options.path, { config: { shaper: rfc6749, requiresTls: true } }, async (request, reply) => {
     if (options.allowGet) return handler(request, reply)
     reply.header('allow', 'POST')
     const answer = rfc6749.formatError(new OAuthError('invalid_request', { description: 'Use POST: a GET would put credentials in the URL.' }), request)

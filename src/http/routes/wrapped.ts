@@ -7,7 +7,7 @@ import { readParameters } from '../parameters.js'
 
 /** Contract 4: `POST /v1/auth/token`, form or JSON body. */
 export function registerWrappedRoutes(app: FastifyInstance, engine: Engine, paths: WrappedPaths): void {
-  app.post(paths.token, { config: { shaper: wrapped } }, async (request, reply) => {
+  app.post(paths.token, { config: { shaper: wrapped, requiresTls: true } }, async (request, reply) => {
     const parameters = readParameters(request.body)
     const result = await engine.token({ ...parseTokenRequest(parameters, request.headers.authorization), origin: { ip: request.ip } })
     return send(reply, formatTokenResult(result))

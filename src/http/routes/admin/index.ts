@@ -45,7 +45,7 @@ export const adminApi: FastifyPluginAsync<{ gatehouse: AdminDeps }> = async (app
 
   // Every route of this plugin answers errors as problems (the shared error handler asks).
   app.addHook('onRoute', (route) => {
-    route.config = { ...(route.config ?? {}), shaper: problemShaper }
+    route.config = { ...(route.config ?? {}), shaper: problemShaper, requiresTls: true }
     route.schema = { security: [{ bearerAuth: [] }], ...(route.schema ?? {}) }
   })
 
@@ -59,6 +59,12 @@ export const adminApi: FastifyPluginAsync<{ gatehouse: AdminDeps }> = async (app
       }
       throw error
     }
+  })
+
+  // RFC 9111 §5.2.2.5: answers carry client, user and key data (problems too): no cache keeps them.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('cache-control', 'no-store')
+    done(null, payload)
   })
 
   app.setNotFoundHandler(async (request, reply) => send(reply, problemAnswer('notFound', `No management operation ${request.method} ${request.url.split('?')[0]}.`)))
