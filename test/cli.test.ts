@@ -51,6 +51,7 @@ describe('gatehouse CLI', () => {
       default_scopes: [],
       audience: 'https://api.example.com',
       token_format: 'opaque',
+      signing_alg: 'ES256',
       access_token_ttl: 900,
       refresh_token_ttl: 2592000,
       refresh_token_sliding_ttl: 1296000,
@@ -75,10 +76,28 @@ describe('gatehouse CLI', () => {
     assert.equal(updated.name, 'Renamed')
     assert.equal(updated.refresh_reuse_interval, 5)
     assert.equal(updated.token_format, 'opaque')
+    assert.equal(updated.signing_alg, 'ES256')
 
     assert.deepEqual(json(await cli(database, ['clients', 'delete', created.client_id as string, '--json'])), { deleted: created.client_id })
     const gone = await cli(database, ['clients', 'show', created.client_id as string, '--json'])
     assert.deepEqual({ code: gone.code, stdout: gone.stdout, stderr: gone.stderr }, { code: 1, stdout: '', stderr: `gatehouse: no client with id ${created.client_id}\n` })
+  })
+
+  it('sets a client\'s signing algorithm with --signing-alg on create and update, and refuses any other', async () => {
+    const created = json(await cli(database, ['clients', 'create', '--name', 'RSA verifier', '--signing-alg', 'RS256', '--json']))
+    assert.equal(created.signing_alg, 'RS256')
+    const updated = json(await cli(database, ['clients', 'update', created.client_id as string, '--signing-alg', 'ES256', '--json']))
+    assert.equal(updated.signing_alg, 'ES256')
+    assert.equal(json(await cli(database, ['clients', 'update', created.client_id as string, '--signing-alg', 'RS256', '--json'])).signing_alg, 'RS256')
+    assert.equal(json(await cli(database, ['clients', 'show', created.client_id as string, '--json'])).signing_alg, 'RS256')
+    const refused = await cli(database, ['clients', 'create', '--name', 'x', '--signing-alg', 'HS256', '--json'])
+    // commander's message, then the command's help.
+    assert.deepEqual({ code: refused.code, stdout: refused.stdout, firstLine: refused.stderr.split('\n')[0] }, {
+      code: 1,
+      stdout: '',
+      firstLine: "error: option '--signing-alg <alg>' argument 'HS256' is invalid. Allowed choices are ES256, RS256.",
+    })
+    assert.deepEqual(json(await cli(database, ['clients', 'delete', created.client_id as string, '--json'])), { deleted: created.client_id })
   })
 
   it('refuses bad client settings with a clear message and exit code 2', async () => {
@@ -116,15 +135,25 @@ describe('gatehouse CLI', () => {
     assert.deepEqual(json(await cli(database, ['users', 'delete', 'eve@example.com', '--json'])), { deleted: 'eve@example.com' })
   })
 
-  it('lists and rotates signing keys', async () => {
-    const before = json(await cli(database, ['keys', 'list', '--json'])).keys as { kid: string; active: boolean }[]
-    assert.equal(before.length, 1)
-    const { kid } = json(await cli(database, ['keys', 'rotate', '--json'])) as { kid: string }
-    const after = json(await cli(database, ['keys', 'list', '--json'])).keys as { kid: string; active: boolean; published: boolean }[]
-    assert.deepEqual(after.map((k) => [k.kid, k.active, k.published]), [
-      [kid, true, true],
-      [before[0]?.kid, false, true],
-    ])
+  it('lists and rotates signing keys: both algorithms, or the one --alg names', async () => {
+    type Listed = { kid: string; alg: string; active: boolean; published: boolean }
+    const list = async (): Promise<Listed[]> => json(await cli(database, ['keys', 'list', '--json'])).keys as Listed[]
+    const row = (k: Listed): string => `${k.kid} ${k.alg} ${String(k.active)} ${String(k.published)}`
+    const before = await list()
+    assert.deepEqual(before.map((k) => [k.alg, k.active]).sort(), [['ES256', true], ['RS256', true]])
+    const rsa = json(await cli(database, ['keys', 'rotate', '--alg', 'RS256', '--json'])).keys as { kid: string; alg: string }[]
+    assert.deepEqual(rsa.map((k) => k.alg), ['RS256'])
+    const both = json(await cli(database, ['keys', 'rotate', '--json'])).keys as { kid: string; alg: string }[]
+    assert.deepEqual(both.map((k) => k.alg), ['ES256', 'RS256'])
+    const after = await list()
+    const old = (alg: string): string => before.find((k) => k.alg === alg)!.kid
+    assert.deepEqual(after.map(row).sort(), [
+      `${both[0]!.kid} ES256 true true`,
+      `${both[1]!.kid} RS256 true true`,
+      `${rsa[0]!.kid} RS256 false true`,
+      `${old('ES256')} ES256 false true`,
+      `${old('RS256')} RS256 false true`,
+    ].sort())
   })
 
   it('generates the key-encryption secret with mode 0600 when GATEHOUSE_SECRET is unset', async (t) => {

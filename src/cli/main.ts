@@ -10,7 +10,7 @@ import { UserValidationError } from '../core/admin/user-admin.js'
 import { createOperatorToken, OperatorTokenError } from '../core/admin/operator-token.js'
 import { OperatorValidationError } from '../core/admin/operator-admin.js'
 import { OPERATOR_ROLES, type OperatorKind, type OperatorRole } from '../core/admin/operator-store.js'
-import type { GrantType, TokenFormat } from '../core/types.js'
+import { SIGNING_ALGS, type GrantType, type SigningAlg, type TokenFormat } from '../core/types.js'
 import { createGatehouse, type Gatehouse } from '../gatehouse.js'
 import { createLogger } from '../logger.js'
 import { isClusterWorker, runClusterPrimary } from '../cluster.js'
@@ -141,6 +141,7 @@ const clientSettingOptions = (command: Command): Command =>
     .option('--default-scope <scopes>', 'scopes granted when a request names none (default: all allowed)')
     .option('--audience <aud>', 'aud claim of its access tokens (default: the issuer)')
     .addOption(new Option('--token-format <format>', 'access token format').choices(['jwt', 'opaque']))
+    .addOption(new Option('--signing-alg <alg>', 'JWS algorithm of its JWT access tokens (default ES256)').choices(SIGNING_ALGS))
     .option('--access-token-ttl <seconds>', 'access token lifetime', seconds('--access-token-ttl'))
     .option('--refresh-token-ttl <seconds>', 'refresh token absolute lifetime', seconds('--refresh-token-ttl'))
     .option('--refresh-token-sliding-ttl <seconds>', 'refresh token sliding lifetime', seconds('--refresh-token-sliding-ttl'))
@@ -157,6 +158,7 @@ type ClientFlags = Common & {
   defaultScope?: string
   audience?: string
   tokenFormat?: TokenFormat
+  signingAlg?: SigningAlg
   accessTokenTtl?: number
   refreshTokenTtl?: number
   refreshTokenSlidingTtl?: number
@@ -188,6 +190,7 @@ function clientSettings(flags: ClientFlags): Partial<ClientSettings> {
     default_scopes: words(flags.defaultScope),
     audience: flags.audience,
     token_format: flags.tokenFormat,
+    signing_alg: flags.signingAlg,
     access_token_ttl: flags.accessTokenTtl,
     refresh_token_ttl: flags.refreshTokenTtl,
     refresh_token_sliding_ttl: flags.refreshTokenSlidingTtl,
@@ -601,20 +604,23 @@ keys
         createdAt: new Date(key.createdAt).toISOString(),
         retiredAt: key.retiredAt === null ? null : new Date(key.retiredAt).toISOString(),
       }))
-      printResult(!!flags.json, { keys: list }, table(list, ['kid', 'active', 'published', 'createdAt', 'retiredAt']))
+      printResult(!!flags.json, { keys: list }, table(list, ['kid', 'alg', 'active', 'published', 'createdAt', 'retiredAt']))
     })
   })
 
 keys
   .command('rotate')
-  .description('add a new signing key; the old one keeps verifying until its tokens expire')
+  .description('add a new signing key of each algorithm (or of --alg); each old one keeps verifying until its tokens expire')
+  .addOption(new Option('--alg <alg>', 'rotate only the key of this algorithm').choices(SIGNING_ALGS))
   .addOption(databaseOption())
   .addOption(jsonOption())
-  .action(async (flags: Common) => {
+  .action(async (flags: Common & { alg?: SigningAlg }) => {
     await withGatehouse(flags, async (gatehouse) => {
-      const kid = await gatehouse.keys.rotate()
-      await audited(gatehouse, 'signing_key.rotated', `signing_key:${kid}`)
-      printResult(!!flags.json, { kid }, `new active signing key ${kid}`)
+      const kids = await gatehouse.keys.rotate(flags.alg)
+      for (const kid of kids) await audited(gatehouse, 'signing_key.rotated', `signing_key:${kid}`)
+      const described = gatehouse.keys.describe()
+      const rotated = kids.map((kid) => ({ kid, alg: described.find((key) => key.kid === kid)?.alg }))
+      printResult(!!flags.json, { keys: rotated }, rotated.map((key) => `new active ${String(key.alg)} signing key ${key.kid}`).join('\n'))
     })
   })
 

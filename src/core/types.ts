@@ -5,6 +5,13 @@ export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'passwor
 
 export type TokenFormat = 'jwt' | 'opaque'
 
+/**
+ * JWS algorithms of JWT access tokens. RFC 9068 §2.1: ES256 is Gatehouse's default, and RS256
+ * is one every authorization server and resource server MUST support.
+ */
+export type SigningAlg = 'ES256' | 'RS256'
+export const SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'RS256']
+
 export interface Client {
   id: string
   name: string
@@ -18,6 +25,8 @@ export interface Client {
   /** The `aud` of its access tokens; null means the issuer. */
   audience: string | null
   tokenFormat: TokenFormat
+  /** The algorithm its JWT access tokens are signed with (RFC 9068 §2.1); unused for opaque tokens. */
+  signingAlg: SigningAlg
   /** Access token lifetime in seconds. */
   accessTokenTtl: number
   /** Refresh token absolute lifetime in seconds (from the first token of a family). */

@@ -16,9 +16,16 @@ export interface JwtCheckOptions {
 const REQUIRED_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti']
 
 /**
- * RFC 9068 §4 validation of a JWT access token: `typ` at+jwt, ES256 only (so `alg: none` and
- * HMAC confusion never get a key), a key from the issuer's JWKS, issuer, audience, exp/nbf/iat
- * within the tolerance. Keys are cached by jose's remote JWK set, which fetches again on an
+ * The algorithms Gatehouse signs with: ES256, and RS256, which RFC 9068 §2.1 says every resource
+ * server MUST support. Asymmetric only, so `alg: none` and HMAC confusion (an HS256 token keyed
+ * with a public key, RFC 8725 §2.1) never get a key; jose also checks each JWK's type against the
+ * header's `alg`.
+ */
+const ALGORITHMS = ['ES256', 'RS256']
+
+/**
+ * RFC 9068 §4 validation of a JWT access token: `typ` at+jwt, ES256 or RS256 only, a key
+ * from the issuer's JWKS, issuer, audience, exp/nbf/iat within the tolerance. Keys are cached by jose's remote JWK set, which fetches again on an
  * unknown `kid` at most once per cooldown.
  */
 export function createJwtCheck(options: JwtCheckOptions): (token: string) => Promise<JWTPayload> {
@@ -31,7 +38,7 @@ export function createJwtCheck(options: JwtCheckOptions): (token: string) => Pro
     issuer: options.issuer,
     audience: options.audience,
     typ: 'at+jwt',
-    algorithms: ['ES256'],
+    algorithms: ALGORITHMS,
     clockTolerance: options.clockToleranceSeconds,
     requiredClaims: REQUIRED_CLAIMS,
   }

@@ -1,5 +1,5 @@
 import { Kysely, Migrator, sql, type MigrationProvider, type Migration, type Transaction } from 'kysely'
-import type { ApiKey, Client, GrantType, TokenFormat, User } from '../core/types.js'
+import type { ApiKey, Client, GrantType, SigningAlg, TokenFormat, User } from '../core/types.js'
 import { migrations } from './migrations/index.js'
 import type { ApiKeysTable, ClientsTable, ConsoleAppsTable, Database, ApiScopesTable, ApisTable, GrantsTable, OperatorsTable, RefreshTokensTable, UsersTable } from './schema.js'
 import { DuplicateError } from '../core/store-errors.js'
@@ -15,6 +15,12 @@ const list = (text: string): string[] => (text === '' ? [] : text.split(' '))
 const joined = (values: readonly string[]): string => values.join(' ')
 const nullableNumber = (value: number | string | null): number | null => (value === null ? null : Number(value))
 
+/** The column holds what the core wrote; anything else is a damaged row, not a default. */
+function signingAlgOf(value: string): SigningAlg {
+  if (value === 'ES256' || value === 'RS256') return value
+  throw new Error(`unknown signing algorithm ${JSON.stringify(value)} in the database`)
+}
+
 function clientFromRow(row: ClientsTable): Client {
   return {
     id: row.id,
@@ -25,6 +31,7 @@ function clientFromRow(row: ClientsTable): Client {
     defaultScopes: list(row.default_scopes),
     audience: row.audience,
     tokenFormat: row.token_format as TokenFormat,
+    signingAlg: signingAlgOf(row.signing_alg),
     accessTokenTtl: Number(row.access_token_ttl),
     refreshTokenAbsoluteTtl: Number(row.refresh_absolute_ttl),
     refreshTokenSlidingTtl: Number(row.refresh_sliding_ttl),
@@ -47,6 +54,7 @@ function clientToRow(client: Client): ClientsTable {
     default_scopes: joined(client.defaultScopes),
     audience: client.audience,
     token_format: client.tokenFormat,
+    signing_alg: client.signingAlg,
     access_token_ttl: client.accessTokenTtl,
     refresh_absolute_ttl: client.refreshTokenAbsoluteTtl,
     refresh_sliding_ttl: client.refreshTokenSlidingTtl,
@@ -351,7 +359,7 @@ export class KyselyStore implements Store {
     const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').execute()
     return rows.map((row) => ({
       kid: row.kid,
-      alg: 'ES256',
+      alg: signingAlgOf(row.alg),
       publicJwk: row.public_jwk,
       privateJwkEncrypted: row.private_jwk_enc,
       createdAt: Number(row.created_at),
@@ -374,7 +382,7 @@ export class KyselyStore implements Store {
     await this.db.transaction().execute(async (trx) => {
       // Without the lock, two PostgreSQL rotations at once each miss the other's new key and leave two active.
       await this.#lockSigningKeys(trx)
-      await trx.updateTable('signing_keys').set({ retired_at: key.createdAt }).where('retired_at', 'is', null).execute()
+      await trx.updateTable('signing_keys').set({ retired_at: key.createdAt }).where('retired_at', 'is', null).where('alg', '=', key.alg).execute()
       await trx.insertInto('signing_keys').values(this.#signingKeyRow(key)).execute()
     })
   }
@@ -384,7 +392,7 @@ export class KyselyStore implements Store {
     // second of two racing instances see a key already there and drop its own.
     return this.db.transaction().execute(async (trx) => {
       await this.#lockSigningKeys(trx)
-      const existing = await trx.selectFrom('signing_keys').select('kid').limit(1).executeTakeFirst()
+      const existing = await trx.selectFrom('signing_keys').select('kid').where('alg', '=', key.alg).where('retired_at', 'is', null).limit(1).executeTakeFirst()
       if (existing) return false
       await trx.insertInto('signing_keys').values(this.#signingKeyRow(key)).execute()
       return true

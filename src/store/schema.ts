@@ -8,6 +8,8 @@ export interface ClientsTable {
   default_scopes: string
   audience: string | null
   token_format: string
+  /** 'ES256' or 'RS256' (migration 2026-12-01-080). */
+  signing_alg: string
   access_token_ttl: number
   refresh_absolute_ttl: number
   refresh_sliding_ttl: number

@@ -125,6 +125,7 @@ describe('management API', () => {
         default_scopes: [],
         audience: 'https://billing.example',
         token_format: 'opaque',
+        signing_alg: 'ES256',
         access_token_ttl: 600,
         refresh_token_ttl: 2592000,
         refresh_token_sliding_ttl: 1296000,
@@ -149,6 +150,23 @@ describe('management API', () => {
       assertProblem(await request(api('/clients'), { headers: auth, json: { name: 'x', token_format: 'paseto' } }), 400, 'validation', 'Invalid request', 'body/token_format must be equal to one of the allowed values')
       assertProblem(await request(api('/clients'), { headers: auth, json: { name: 'x', default_scopes: ['b'], scopes: ['a'] } }), 400, 'validation', 'Invalid request', 'default scope "b" is not among the client\'s scopes')
       assertProblem(await request(api('/clients'), { headers: auth, raw: { contentType: 'application/json', body: '{"name":' } }), 400, 'validation', 'Invalid request', 'The request could not be read: send a JSON body with content-type application/json.')
+    })
+
+    it('takes signing_alg RS256 on create and update, signs its tokens RS256, and refuses any other algorithm', async () => {
+      const created = await request(api('/clients'), { headers: auth, json: { name: 'Legacy verifier', client_id: 'legacy-rs', signing_alg: 'RS256' } })
+      assert.equal(created.status, 201)
+      const body = created.body as Record<string, unknown>
+      assert.equal(body.signing_alg, 'RS256')
+      const issue = async (): Promise<string> =>
+        ((await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: { id: 'legacy-rs', secret: String(body.client_secret) } })).body as { access_token: string }).access_token
+      const header = (token: string): unknown => JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'))
+      assert.equal((header(await issue()) as { alg: string }).alg, 'RS256')
+      const updated = await request(api('/clients/legacy-rs'), { method: 'PATCH', headers: auth, json: { signing_alg: 'ES256' } })
+      assert.deepEqual([updated.status, (updated.body as Record<string, unknown>).signing_alg], [200, 'ES256'])
+      assert.equal((header(await issue()) as { alg: string }).alg, 'ES256')
+      for (const alg of ['HS256', 'none', 'rs256']) {
+        assertProblem(await request(api('/clients'), { headers: auth, json: { name: 'x', signing_alg: alg } }), 400, 'validation', 'Invalid request', 'body/signing_alg must be equal to one of the allowed values')
+      }
     })
 
     it('refuses a taken client id with 409', async () => {
@@ -285,17 +303,32 @@ describe('management API', () => {
     it('lists keys and rotates: the new key is active, the old one stays published', async () => {
       const before = (await request(api('/signing-keys'), { headers: auth })).body as { keys: Record<string, unknown>[] }
       const active = before.keys.filter((key) => key.active)
-      assert.equal(active.length, 1)
-      assert.deepEqual(Object.keys(before.keys[0] ?? {}).sort(), ['active', 'created_at', 'kid', 'published', 'retired_at'])
+      assert.deepEqual(active.map((key) => key.alg).sort(), ['ES256', 'RS256'])
+      assert.deepEqual(Object.keys(before.keys[0] ?? {}).sort(), ['active', 'alg', 'created_at', 'kid', 'published', 'retired_at'])
       const rotated = await request(api('/signing-keys/rotate'), { method: 'POST', headers: auth })
       assert.equal(rotated.status, 201)
-      const fresh = rotated.body as Record<string, unknown>
-      assert.deepEqual(stable(fresh, 'kid'), { kid: '<kid>', active: true, published: true, created_at: '<created_at>', retired_at: null })
+      const fresh = (rotated.body as { keys: Record<string, unknown>[] }).keys
+      assert.deepEqual(
+        fresh.map((key) => stable(key, 'kid')),
+        ['ES256', 'RS256'].map((alg) => ({ kid: '<kid>', alg, active: true, published: true, created_at: '<created_at>', retired_at: null })),
+      )
       const after = (await request(api('/signing-keys'), { headers: auth })).body as { keys: Record<string, unknown>[] }
-      const old = after.keys.find((key) => key.kid === active[0]?.kid)
-      assert.deepEqual([old?.active, old?.published], [false, true])
+      for (const previous of active) {
+        const old = after.keys.find((key) => key.kid === previous.kid)
+        assert.deepEqual([old?.active, old?.published], [false, true])
+      }
       const jwks = (await request(`${server.url}/.well-known/jwks.json`)).body as { keys: { kid: string }[] }
-      assert.ok(jwks.keys.some((key) => key.kid === fresh.kid))
+      assert.ok(fresh.every((key) => jwks.keys.some((published) => published.kid === key.kid)))
+    })
+
+    it('rotates only the key of the alg asked for, and refuses an algorithm it does not sign with', async () => {
+      const rotated = await request(api('/signing-keys/rotate'), { method: 'POST', headers: auth, json: { alg: 'RS256' } })
+      assert.equal(rotated.status, 201)
+      const fresh = (rotated.body as { keys: Record<string, unknown>[] }).keys
+      assert.deepEqual(fresh.map((key) => [key.alg, key.active]), [['RS256', true]])
+      const listed = (await request(api('/signing-keys'), { headers: auth })).body as { keys: Record<string, unknown>[] }
+      assert.deepEqual(listed.keys.filter((key) => key.active).map((key) => key.alg).sort(), ['ES256', 'RS256'])
+      assertProblem(await request(api('/signing-keys/rotate'), { method: 'POST', headers: auth, json: { alg: 'HS256' } }), 400, 'validation', 'Invalid request', 'body/alg must be equal to one of the allowed values')
     })
   })
 
@@ -366,6 +399,8 @@ describe('gatehouse admin create-token', () => {
       assert.deepEqual(
         events.map((event) => [event.action, event.target?.split(':')[0], event.ip]),
         [
+          // One event per new key: ES256 and RS256.
+          ['signing_key.rotated', 'signing_key', null],
           ['signing_key.rotated', 'signing_key', null],
           ['client.secret_rotated', 'client', null],
           ['client.created', 'client', null],

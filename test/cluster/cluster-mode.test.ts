@@ -33,9 +33,9 @@ test('serve --workers 2 shares one port between two workers, replaces a dead one
       Promise.all(Array.from({ length: 8 }, async () => (await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: { id, secret } })).status))
     assert.deepEqual(await askForTokens(), Array(8).fill(200), server.output())
 
-    // Both workers signed with the one key the primary created before forking.
+    // Both workers signed with the keys the primary created before forking: one per algorithm (ES256, RS256).
     const jwks = (await request(`${server.url}/.well-known/jwks.json`)).body as { keys: unknown[] }
-    assert.equal(jwks.keys.length, 1)
+    assert.equal(jwks.keys.length, 2)
 
     process.kill(workers[0]!, 'SIGKILL')
     await within(10_000, async () => {

@@ -31,7 +31,7 @@ describe('metrics in cluster mode (serve --workers 2)', () => {
       for (let scrape = 0; scrape < 3; scrape++) {
         const text = await (await fetch(`${server.url}/metrics`, { headers: { connection: 'close' } })).text()
         assert.match(text, new RegExp(`^gatehouse_token_requests_total\\{dialect="rfc6749",route="/oauth/token",grant="client_credentials",outcome="success",error=""\\} ${requests}$`, 'm'))
-        assert.match(text, /^gatehouse_signing_keys_published 1$/m)
+        assert.match(text, /^gatehouse_signing_keys_published 2$/m)
       }
     } finally {
       assert.equal(await server.stop(), 0)

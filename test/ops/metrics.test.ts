@@ -48,7 +48,7 @@ describe('Prometheus metrics at /metrics', () => {
     assert.match(text, /^gatehouse_client_cache_requests\{result="hit"\} [1-9]\d*$/m)
     assert.match(text, /^gatehouse_client_cache_requests\{result="miss"\} [1-9]\d*$/m)
     assert.match(text, /^gatehouse_client_cache_hit_ratio 0\.\d+$/m)
-    assert.match(text, line('gatehouse_signing_keys_published 1'))
+    assert.match(text, line('gatehouse_signing_keys_published 2'))
     assert.match(text, /^gatehouse_process_resident_memory_bytes \d+$/m)
   })
 

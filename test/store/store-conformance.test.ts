@@ -53,6 +53,7 @@ function aClient(overrides: Partial<Client> = {}): Client {
     defaultScopes: ['api'],
     audience: null,
     tokenFormat: 'jwt',
+    signingAlg: 'ES256',
     accessTokenTtl: 3600,
     refreshTokenAbsoluteTtl: 86400,
     refreshTokenSlidingTtl: 3600,
@@ -152,9 +153,9 @@ function anApi(overrides: Partial<Api> = {}): Api {
 }
 
 let keyNumber = 0
-function aSigningKey(createdAt: number): SigningKeyRecord {
+function aSigningKey(createdAt: number, alg: SigningKeyRecord['alg'] = 'ES256'): SigningKeyRecord {
   const kid = unique('kid')
-  return { kid, alg: 'ES256', publicJwk: JSON.stringify({ kid, n: ++keyNumber }), privateJwkEncrypted: `enc:${kid}`, createdAt, retiredAt: null }
+  return { kid, alg, publicJwk: JSON.stringify({ kid, n: ++keyNumber }), privateJwkEncrypted: `enc:${kid}`, createdAt, retiredAt: null }
 }
 
 for (const backend of backends) {
@@ -196,7 +197,7 @@ for (const backend of backends) {
 
     // ── clients ────────────────────────────────────────────────────────────
     test('stores a client and gives it back field for field', async () => {
-      const client = aClient({ audience: 'https://api.example.com', tokenFormat: 'opaque', rotateRefreshTokens: false, refreshTokenReuseInterval: 30 })
+      const client = aClient({ audience: 'https://api.example.com', tokenFormat: 'opaque', signingAlg: 'RS256', rotateRefreshTokens: false, refreshTokenReuseInterval: 30 })
       await store.insertClient(client)
       assert.deepEqual(await store.getClient(client.id), client)
     })
@@ -409,6 +410,31 @@ for (const backend of backends) {
         const keys = await fresh.listSigningKeys()
         assert.equal(keys.length, 7)
         assert.equal(keys.filter((key) => key.retiredAt === null).length, 1)
+      })
+    })
+
+    test('keeps one active key per algorithm: an RS256 first key beside an ES256 one, rotated on its own', async () => {
+      await withFreshStore(async (fresh) => {
+        const es256 = aSigningKey(T0)
+        await fresh.insertFirstSigningKey(es256)
+        // The first start after the RS256 upgrade: racing instances, one RS256 key.
+        const candidates = Array.from({ length: 6 }, () => aSigningKey(T0 + 10, 'RS256'))
+        const inserted = await Promise.all(candidates.map((key) => fresh.insertFirstSigningKey(key)))
+        assert.equal(inserted.filter(Boolean).length, 1)
+        const rs256 = candidates[inserted.indexOf(true)]!
+        assert.deepEqual(await fresh.listSigningKeys(), [rs256, es256])
+        assert.equal(await fresh.insertFirstSigningKey(aSigningKey(T0 + 20, 'RS256')), false)
+        assert.equal(await fresh.insertFirstSigningKey(aSigningKey(T0 + 20, 'ES256')), false)
+        const nextRs256 = aSigningKey(T0 + 1000, 'RS256')
+        await fresh.rotateSigningKey(nextRs256)
+        assert.deepEqual(await fresh.listSigningKeys(), [nextRs256, { ...rs256, retiredAt: T0 + 1000 }, es256])
+        const nextEs256 = aSigningKey(T0 + 2000, 'ES256')
+        await fresh.rotateSigningKey(nextEs256)
+        assert.deepEqual(await fresh.listSigningKeys(), [nextEs256, nextRs256, { ...rs256, retiredAt: T0 + 1000 }, { ...es256, retiredAt: T0 + 2000 }])
+        // Instances rotating both algorithms at once still leave one active key of each.
+        await Promise.all(Array.from({ length: 6 }, (_, i) => fresh.rotateSigningKey(aSigningKey(T0 + 3000 + i, i % 2 === 0 ? 'ES256' : 'RS256'))))
+        const active = (await fresh.listSigningKeys()).filter((key) => key.retiredAt === null)
+        assert.deepEqual(active.map((key) => key.alg).sort(), ['ES256', 'RS256'])
       })
     })
 

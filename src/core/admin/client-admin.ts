@@ -6,7 +6,7 @@ import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
 import { digestSecret, generateClientId, generateClientSecret } from '../credentials/secrets.js'
 import type { Random } from '../random.js'
-import { GRANT_TYPES, type Client, type GrantType, type TokenFormat } from '../types.js'
+import { GRANT_TYPES, SIGNING_ALGS, type Client, type GrantType, type SigningAlg, type TokenFormat } from '../types.js'
 import { parseScope } from '../scope.js'
 import { isAdminAudience } from './admin-audience.js'
 
@@ -19,6 +19,8 @@ export interface ClientSettings {
   defaultScopes?: string[]
   audience?: string | null
   tokenFormat?: TokenFormat
+  /** The JWS algorithm of its JWT access tokens (RFC 9068 §2.1); default ES256. */
+  signingAlg?: SigningAlg
   accessTokenTtl?: number
   refreshTokenAbsoluteTtl?: number
   refreshTokenSlidingTtl?: number
@@ -34,6 +36,7 @@ export type ClientView = Omit<Client, 'secretDigest'>
 export const CLIENT_DEFAULTS = {
   grantTypes: ['client_credentials'] as GrantType[],
   tokenFormat: 'jwt' as TokenFormat,
+  signingAlg: 'ES256' as SigningAlg,
   accessTokenTtl: 3600,
   // IdentityServer's defaults: 30 days absolute, 15 days sliding.
   refreshTokenAbsoluteTtl: 30 * 24 * 3600,
@@ -85,6 +88,7 @@ export class ClientAdmin {
       defaultScopes: settings.defaultScopes ?? [],
       audience: settings.audience ?? null,
       tokenFormat: settings.tokenFormat ?? CLIENT_DEFAULTS.tokenFormat,
+      signingAlg: settings.signingAlg ?? CLIENT_DEFAULTS.signingAlg,
       accessTokenTtl: settings.accessTokenTtl ?? Math.min(CLIENT_DEFAULTS.accessTokenTtl, this.#deps.maxAccessTokenTtl),
       refreshTokenAbsoluteTtl: settings.refreshTokenAbsoluteTtl ?? CLIENT_DEFAULTS.refreshTokenAbsoluteTtl,
       refreshTokenSlidingTtl: settings.refreshTokenSlidingTtl ?? CLIENT_DEFAULTS.refreshTokenSlidingTtl,
@@ -171,6 +175,7 @@ export class ClientAdmin {
       throw new ClientValidationError(`audience ${client.audience} is reserved for Gatehouse's management API; operators get it with the audience parameter (docs/management.md)`)
     }
     if (client.tokenFormat !== 'jwt' && client.tokenFormat !== 'opaque') throw new ClientValidationError('token format must be jwt or opaque')
+    if (!SIGNING_ALGS.includes(client.signingAlg)) throw new ClientValidationError(`signing algorithm must be ${SIGNING_ALGS.join(' or ')}, not "${String(client.signingAlg)}"`)
     const positive = (value: number, what: string, max = Number.MAX_SAFE_INTEGER): void => {
       if (!Number.isInteger(value) || value <= 0 || value > max) throw new ClientValidationError(`${what} must be a whole number of seconds from 1 to ${max}`)
     }

@@ -1,6 +1,6 @@
 import type { ApiKeyView } from './api-key-admin.js'
 import type { ClientSettings, ClientView } from './client-admin.js'
-import type { GrantType, TokenFormat } from '../types.js'
+import type { GrantType, SigningAlg, TokenFormat } from '../types.js'
 import type { UserView } from './user-admin.js'
 import type { OperatorRecord } from './operator-store.js'
 import type { Api } from '../apis/api-store.js'
@@ -15,6 +15,7 @@ export function presentClient(client: ClientView): Record<string, unknown> {
     default_scopes: client.defaultScopes,
     audience: client.audience,
     token_format: client.tokenFormat,
+    signing_alg: client.signingAlg,
     access_token_ttl: client.accessTokenTtl,
     refresh_token_ttl: client.refreshTokenAbsoluteTtl,
     refresh_token_sliding_ttl: client.refreshTokenSlidingTtl,
@@ -71,6 +72,7 @@ export interface ClientWire {
   default_scopes?: string[]
   audience?: string | null
   token_format?: TokenFormat
+  signing_alg?: SigningAlg
   access_token_ttl?: number
   refresh_token_ttl?: number
   refresh_token_sliding_ttl?: number
@@ -88,6 +90,7 @@ export function clientSettingsFromWire(body: ClientWire): Partial<ClientSettings
   if (body.default_scopes !== undefined) settings.defaultScopes = body.default_scopes
   if (body.audience !== undefined) settings.audience = body.audience
   if (body.token_format !== undefined) settings.tokenFormat = body.token_format
+  if (body.signing_alg !== undefined) settings.signingAlg = body.signing_alg
   if (body.access_token_ttl !== undefined) settings.accessTokenTtl = body.access_token_ttl
   if (body.refresh_token_ttl !== undefined) settings.refreshTokenAbsoluteTtl = body.refresh_token_ttl
   if (body.refresh_token_sliding_ttl !== undefined) settings.refreshTokenSlidingTtl = body.refresh_token_sliding_ttl

@@ -1,6 +1,7 @@
 import { sign } from 'node:crypto'
-import { jwtVerify, errors as joseErrors, type JWTPayload } from 'jose'
+import { jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import type { KeyRing } from './key-ring.js'
+import { SIGNING_ALGS, type SigningAlg } from '../types.js'
 
 /** RFC 9068 §2.2 claims of a JWT access token. */
 export interface AccessTokenClaims {
@@ -18,21 +19,39 @@ export interface AccessTokenClaims {
 }
 
 /**
- * Signs an RFC 9068 JWT access token (`typ: at+jwt`, ES256). This is the hot path of the
- * token endpoint, so it signs with node:crypto directly over a header encoded once per key:
- * one synchronous ES256 signature costs ~40 µs, where jose's WebCrypto path costs ~230 µs
- * one at a time (measured on the reference machine; see docs/design.md). Verification, key
- * export and thumbprints use jose.
+ * Signs an RFC 9068 JWT access token (`typ: at+jwt`) with the active key of `alg` (ES256 or
+ * RS256, §2.1). This is the hot path of the token endpoint, so it signs with node:crypto
+ * directly over a header encoded once per key: one synchronous ES256 signature costs ~40 µs,
+ * where jose's WebCrypto path costs ~230 µs one at a time (measured on the reference machine;
+ * see docs/design.md). Both algorithms hash with SHA-256 (RFC 7518 §3.3, §3.4); the key's
+ * `signWith` says ES256's r‖s encoding or RS256's PKCS#1 v1.5. Verification, key export and
+ * thumbprints use jose.
  */
-export function signAccessToken(keys: KeyRing, claims: AccessTokenClaims): string {
-  const key = keys.active
+export function signAccessToken(keys: KeyRing, claims: AccessTokenClaims, alg: SigningAlg): string {
+  const key = keys.active(alg)
   const signingInput = `${key.encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
-  const signature = sign('sha256', Buffer.from(signingInput), { key: key.privateKey, dsaEncoding: 'ieee-p1363' })
+  const signature = sign('sha256', Buffer.from(signingInput), key.signWith)
   return `${signingInput}.${signature.toString('base64url')}`
 }
 
 export function looksLikeJwt(token: string): boolean {
   return token.split('.').length === 3
+}
+
+/** Only the algorithms we sign with: never `none` nor HS* (RFC 8725 §3.1). */
+const ALGORITHMS: string[] = [...SIGNING_ALGS]
+
+/**
+ * The published key the header's `kid` names, and only for the algorithm that key is for:
+ * a token signed HS256 with our RSA public key as the secret, or claiming RS256 for an ES256
+ * key, finds no key (RFC 8725 §2.1, algorithm confusion).
+ */
+function ourKey(keys: KeyRing): JWTVerifyGetKey {
+  return (header) => {
+    const key = header.kid && header.alg ? keys.publicKey(header.kid, header.alg) : undefined
+    if (!key) throw new joseErrors.JWKSNoMatchingKey()
+    return key
+  }
 }
 
 export type VerifiedAccessToken = AccessTokenClaims & JWTPayload
@@ -49,12 +68,8 @@ export async function verifyAccessToken(
   try {
     const { payload } = await jwtVerify(
       token,
-      (header) => {
-        const key = header.kid ? keys.publicKey(header.kid) : undefined
-        if (!key) throw new joseErrors.JWKSNoMatchingKey()
-        return key
-      },
-      { issuer: options.issuer, typ: 'at+jwt', algorithms: ['ES256'], currentDate: new Date(options.now) },
+      ourKey(keys),
+      { issuer: options.issuer, typ: 'at+jwt', algorithms: ALGORITHMS, currentDate: new Date(options.now) },
     )
     if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string') return undefined
     return payload as VerifiedAccessToken
@@ -85,12 +100,8 @@ export async function checkJwtAccessToken(
   try {
     const { payload } = await jwtVerify(
       token,
-      (header) => {
-        const key = header.kid ? keys.publicKey(header.kid) : undefined
-        if (!key) throw new joseErrors.JWKSNoMatchingKey()
-        return key
-      },
-      { issuer: options.issuer, typ: 'at+jwt', algorithms: ['ES256'], currentDate: new Date(options.now) },
+      ourKey(keys),
+      { issuer: options.issuer, typ: 'at+jwt', algorithms: ALGORITHMS, currentDate: new Date(options.now) },
     )
     if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string') return { ok: false, reason: 'not_access_token' }
     return { ok: true, claims: payload as VerifiedAccessToken }

@@ -1,7 +1,9 @@
+import type { SigningAlg } from '../types.js'
+
 /** Port: signing keys, shared by every instance (the key ring). The core owns it; the store (src/store) implements it. */
 export interface SigningKeyRecord {
   kid: string
-  alg: 'ES256'
+  alg: SigningAlg
   /** Public JWK as JSON text. */
   publicJwk: string
   /** Private JWK, AES-256-GCM encrypted under the key-encryption key (see core/tokens/key-encryption.ts). */
@@ -14,11 +16,16 @@ export interface SigningKeyRecord {
 export interface SigningKeyStore {
   listSigningKeys(): Promise<SigningKeyRecord[]>
   /**
-   * Adds `key` as the active key and retires every other active key at `key.createdAt`,
-   * atomically, so two instances rotating at once still leave exactly one active key.
+   * Adds `key` as the active key of its algorithm and retires every other active key of that
+   * algorithm at `key.createdAt` (keys of the other algorithm stay as they are), atomically, so
+   * two instances rotating at once still leave exactly one active key per algorithm.
    */
   rotateSigningKey(key: SigningKeyRecord): Promise<void>
-  /** Inserts `key` only if no key exists yet; returns whether it was inserted (first start of a cluster). */
+  /**
+   * Inserts `key` only if no active key of `key.alg` exists yet; returns whether it was inserted
+   * (first start of a cluster, or the first start after an upgrade that added the algorithm).
+   * Of instances racing to insert, exactly one wins per algorithm.
+   */
   insertFirstSigningKey(key: SigningKeyRecord): Promise<boolean>
   deleteSigningKeysRetiredBefore(at: number): Promise<number>
 }

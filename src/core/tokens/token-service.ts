@@ -108,7 +108,7 @@ export class TokenService {
     }
     if (scope !== '') claims.scope = scope
     if (grant.grantId) claims.gid = grant.grantId
-    const token = signAccessToken(this.#deps.keys, claims)
+    const token = signAccessToken(this.#deps.keys, claims, client.signingAlg)
     return { token, expiresIn }
   }
 

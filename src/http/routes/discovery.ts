@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { SIGNING_ALGS } from '../../core/types.js'
 
 export interface DiscoveryPaths {
   token: string
@@ -33,8 +34,8 @@ export function buildMetadata(issuer: string, paths: DiscoveryPaths, grantTypes:
     introspection_endpoint_auth_methods_supported: authMethods,
     revocation_endpoint_auth_methods_supported: authMethods,
     scopes_supported: scopes,
-    // RFC 9068 access tokens are signed with ES256.
-    access_token_signing_alg_values_supported: ['ES256'],
+    // RFC 9068 §2.1 access tokens: ES256 by default, RS256 for the clients that choose it.
+    access_token_signing_alg_values_supported: [...SIGNING_ALGS],
   })
 }
 

@@ -209,4 +209,11 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('clients').addColumn('allowed_users', 'text').execute()
     },
   },
+  '2026-12-01-080-rs256': {
+    async up(db: Kysely<unknown>) {
+      // RFC 9068 §2.1: RS256 beside ES256. Existing clients keep ES256; the first RS256 signing
+      // key is made by the key ring at the next start (signing_keys already has an alg column).
+      await db.schema.alterTable('clients').addColumn('signing_alg', 'text', (c) => c.notNull().defaultTo('ES256')).execute()
+    },
+  },
 }

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../../../core/audit/audit-store.js'
+import type { SigningKeyDescription } from '../../../core/tokens/key-ring.js'
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
@@ -6,8 +7,8 @@ export function presentAuditEvent(event: AuditEvent): Record<string, unknown> {
   return { id: event.id, at: iso(event.at), actor: event.actor, action: event.action, target: event.target, ip: event.ip, details: event.details }
 }
 
-export function presentSigningKey(key: { kid: string; createdAt: number; retiredAt: number | null; published: boolean; active: boolean }): Record<string, unknown> {
-  return { kid: key.kid, active: key.active, published: key.published, created_at: iso(key.createdAt), retired_at: iso(key.retiredAt) }
+export function presentSigningKey(key: SigningKeyDescription): Record<string, unknown> {
+  return { kid: key.kid, alg: key.alg, active: key.active, published: key.published, created_at: iso(key.createdAt), retired_at: iso(key.retiredAt) }
 }
 
 /** Audit paging cursor: the (at, id) of the last event of a page, opaque to callers. */

@@ -5,7 +5,7 @@
  * silently dropped from an answer.
  */
 import { MAX_API_KEY_LIFETIME_SECONDS } from '../../../core/admin/api-key-admin.js'
-import { GRANT_TYPES } from '../../../core/types.js'
+import { GRANT_TYPES, SIGNING_ALGS } from '../../../core/types.js'
 
 const nullableString = { type: ['string', 'null'] } as const
 const time = { type: 'string', format: 'date-time' } as const
@@ -37,6 +37,7 @@ export const clientSchema = {
     default_scopes: { type: 'array', items: { type: 'string' } },
     audience: nullableString,
     token_format: { type: 'string', enum: ['jwt', 'opaque'] },
+    signing_alg: { type: 'string', enum: SIGNING_ALGS, description: 'JWS algorithm of its JWT access tokens (RFC 9068 §2.1).' },
     access_token_ttl: { type: 'integer' },
     refresh_token_ttl: { type: 'integer' },
     refresh_token_sliding_ttl: { type: 'integer' },
@@ -46,7 +47,7 @@ export const clientSchema = {
     created_at: time,
     updated_at: time,
   },
-  required: ['client_id', 'name', 'grant_types', 'scopes', 'token_format', 'access_token_ttl', 'created_at', 'updated_at'],
+  required: ['client_id', 'name', 'grant_types', 'scopes', 'token_format', 'signing_alg', 'access_token_ttl', 'created_at', 'updated_at'],
 } as const
 
 const clientSettingProperties = {
@@ -56,6 +57,7 @@ const clientSettingProperties = {
   default_scopes: { ...stringList, description: 'Scopes granted when a request names none; empty means all allowed.' },
   audience: { type: ['string', 'null'], minLength: 1, description: 'The aud claim of its tokens; null means the issuer.' },
   token_format: { type: 'string', enum: ['jwt', 'opaque'] },
+  signing_alg: { type: 'string', enum: SIGNING_ALGS, description: 'JWS algorithm of its JWT access tokens: ES256 (the default) or RS256 (RFC 9068 §2.1).' },
   access_token_ttl: { ...seconds, description: 'Access token lifetime in seconds.' },
   refresh_token_ttl: { ...seconds, description: 'Refresh token absolute lifetime in seconds.' },
   refresh_token_sliding_ttl: { ...seconds, description: 'Refresh token sliding lifetime in seconds.' },
@@ -157,12 +159,13 @@ export const signingKeySchema = {
   additionalProperties: true,
   properties: {
     kid: { type: 'string' },
-    active: { type: 'boolean', description: 'Signs new tokens.' },
+    alg: { type: 'string', enum: SIGNING_ALGS },
+    active: { type: 'boolean', description: 'Signs new tokens of its algorithm.' },
     published: { type: 'boolean', description: 'Listed in the JWKS.' },
     created_at: time,
     retired_at: { type: ['string', 'null'], format: 'date-time' },
   },
-  required: ['kid', 'active', 'published', 'created_at', 'retired_at'],
+  required: ['kid', 'alg', 'active', 'published', 'created_at', 'retired_at'],
 } as const
 
 export const auditEventSchema = {
