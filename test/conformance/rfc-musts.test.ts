@@ -134,6 +134,14 @@ describe('RFC MUSTs of the conformance checklist', () => {
     assert.deepEqual(introspection.body, { active: false })
   })
 
+  it('refuses a bearer token sent two ways at once, and never reads one from a GET query (RFC 6750 §2, §2.2)', async () => {
+    const access = ((await request(`${server.url}/connect/token`, { form: { grant_type: 'password', username: 'ann@example.com', password: 'correct horse battery', scope: 'openid' }, basic: ids })).body as { access_token: string }).access_token
+    const twice = await request(`${server.url}/connect/userinfo`, { form: { access_token: access }, headers: { authorization: `Bearer ${access}` } })
+    assert.deepEqual({ status: twice.status, error: (twice.body as { error: string }).error }, { status: 400, error: 'invalid_request' })
+    const query = await request(`${server.url}/connect/userinfo?access_token=${encodeURIComponent(access)}`)
+    assert.deepEqual([query.status, query.headers.get('www-authenticate'), query.text], [401, 'Bearer', ''])
+  })
+
   it('answers invalid_client over Basic with 400 and no challenge at /connect/token (seed 001, departing from RFC 6749 §5.2)', async () => {
     const answer = await request(`${server.url}/connect/token`, { form: { grant_type: 'client_credentials' }, basic: { id: client.id, secret: 'wrong' } })
     assert.deepEqual({ status: answer.status, error: (answer.body as { error: string }).error }, { status: 400, error: 'invalid_client' })
