@@ -110,7 +110,7 @@ describe('RFC MUSTs of the conformance checklist', () => {
     }
   })
 
-  it('signs ES256 with a 64-byte R||S signature and a kid the JWKS publishes (RFC 7518 §3.4, RFC 7517 §4.5)', async () => {
+  it('signs ES256 with a 64-byte signature (R then S) and a kid the JWKS publishes (RFC 7518 §3.4, RFC 7517 §4.5)', async () => {
     const access = ((await token({ grant_type: 'client_credentials' })).body as { access_token: string }).access_token
     assert.equal(Buffer.from(access.split('.')[2] ?? '', 'base64url').length, 64)
     const kids = ((await request(`${server.url}/.well-known/jwks.json`)).body as { keys: { kid: string }[] }).keys.map((k) => k.kid)
