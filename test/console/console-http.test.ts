@@ -109,6 +109,30 @@ describe('developer console over HTTP', () => {
     assert.equal(browser.cookies.has('gatehouse_console'), false)
   })
 
+  it('ends a session for good on sign-out: a copy of its cookie no longer works', async () => {
+    const browser = new Browser(server.url)
+    await browser.signIn('ada@example.com', 'ada-password-1')
+    const copy = new Browser(server.url)
+    for (const [name, value] of browser.cookies) copy.cookies.set(name, value)
+    assert.equal((await copy.go('/console')).status, 200)
+    const dashboard = await browser.go('/console')
+    assert.deepEqual([(await browser.go('/console/logout', { _csrf: Browser.csrf(dashboard) })).status], [303])
+    const replayed = await copy.go('/console')
+    assert.deepEqual([replayed.status, replayed.headers.get('location')], [303, '/console/login'])
+  })
+
+  it("ends every console session of a user whose password is set anew (CLI, management API)", async () => {
+    await server.createUser('paula@example.com', 'paula-password-1')
+    const browser = new Browser(server.url)
+    await browser.signIn('paula@example.com', 'paula-password-1')
+    assert.equal((await browser.go('/console')).status, 200)
+    await server.server.gatehouse.users.setPassword('paula@example.com', 'paula-password-2')
+    const after = await browser.go('/console')
+    assert.deepEqual([after.status, after.headers.get('location')], [303, '/console/login'])
+    await browser.signIn('paula@example.com', 'paula-password-2')
+    assert.equal((await browser.go('/console')).status, 200)
+  })
+
   it('records a failed console sign-in as an audit event, without the password', async () => {
     const browser = new Browser(server.url)
     const answer = await browser.signIn('ada@example.com', 'wrong-password-9')

@@ -3,18 +3,23 @@ import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 /**
  * Console sessions are signed cookies (HMAC-SHA-256 under a key derived from the
  * GATEHOUSE_SECRET), so every instance of a cluster accepts them and no session table is
- * needed. The CSRF token is a second HMAC over the session's nonce: a synchroniser token the
+ * needed. Two things end one early: signing out puts its nonce on the store's deny list, and a
+ * new password no longer matches the credential fingerprint the session carries. The CSRF token is a second HMAC over the session's nonce: a synchroniser token the
  * server can recompute, which a cross-site page can neither read nor forge.
  */
 export interface Session {
   userId: string
   expiresAt: number
   nonce: string
+  /** A MAC of the user's password hash at sign-in: a new password ends every console session (see `credentialFingerprint`). */
+  credential: string
 }
 
 export const SESSION_COOKIE = 'gatehouse_console'
 export const LOGIN_COOKIE = 'gatehouse_console_login'
 export const SESSION_TTL_MS = 8 * 3600 * 1000
+/** Signed-out sessions' nonces share the deny list of revoked JWT ids, under this prefix (no JWT id has it). */
+export const SESSION_DENY_PREFIX = 'console-session:'
 /** How long a sign-in form (its nonce) may be posted. */
 export const LOGIN_FORM_TTL_MS = 3600 * 1000
 
@@ -77,11 +82,25 @@ export class SessionKeys {
     if (!payload || !mac || extra !== undefined || !this.#same(mac, this.#mac(`session.${payload}`))) return undefined
     try {
       const session = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Partial<Session>
-      if (typeof session.userId !== 'string' || typeof session.expiresAt !== 'number' || typeof session.nonce !== 'string') return undefined
-      return session.expiresAt > now ? { userId: session.userId, expiresAt: session.expiresAt, nonce: session.nonce } : undefined
+      if (typeof session.userId !== 'string' || typeof session.expiresAt !== 'number' || typeof session.nonce !== 'string' || typeof session.credential !== 'string') return undefined
+      return session.expiresAt > now ? { userId: session.userId, expiresAt: session.expiresAt, nonce: session.nonce, credential: session.credential } : undefined
     } catch {
       return undefined
     }
+  }
+
+  /**
+   * What a session remembers of the user's credential: a MAC of the password hash. A session is
+   * good only while it matches, so setting a new password (CLI, management API) ends every
+   * console session of the user on every instance, with no session table.
+   */
+  credentialFingerprint(userId: string, passwordHash: string): string {
+    return this.#mac(`credential.${userId}.${passwordHash}`)
+  }
+
+  /** Whether a session's fingerprint is the one of this password hash (constant time). */
+  sameCredential(session: Session, passwordHash: string): boolean {
+    return this.#same(session.credential, this.credentialFingerprint(session.userId, passwordHash))
   }
 
   /** The CSRF token of a session (or of a login form's nonce). */
