@@ -38,7 +38,9 @@ export class ClientCache {
 
   async get(id: string): Promise<Client | undefined> {
     const now = this.#clock.now()
-    const entry = this.#entries.get(id)
+    // peek, not get: a hit does not move the entry (a Map delete and set on the hot path); an
+    // entry is set anew each time it expires, so the oldest are still the least recently used.
+    const entry = this.#entries.peek(id)
     if (entry && entry.expiresAt > now) {
       this.#hits++
       return entry.client

@@ -36,7 +36,10 @@ export class MemoryRateLimiter implements RateLimiter {
   take(key: string, limit: RateLimit): number {
     const now = this.#clock.now()
     const rate = limit.points / limit.periodMs
-    let bucket = this.#buckets.get(key)
+    // A bucket moves to the recent end of the LRU order at most once a second: a busy one would
+    // otherwise pay a Map delete and set on every request for the same place.
+    let bucket = this.#buckets.peek(key)
+    if (bucket && now - bucket.at >= 1000) this.#buckets.get(key)
     if (!bucket) {
       if (--this.#untilSweep <= 0) this.#sweep(now)
       bucket = { points: limit.points, at: now, periodMs: limit.periodMs, capacity: limit.points }
