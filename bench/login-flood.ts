@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- login-flood [--flood N] [--samples N]`: a person's password grant while a
  * burst of N wrong console sign-ins (default 400, posted at once, each with its own sign-in
- * form) comes from another address, as in the review's finding. Prints the grant's latency quiet (the baseline, same run) and
+ * form and a username of its own, so lockout and the per-username slowdown never step in and
+ * every attempt costs a password check) comes from another address, as in the review's finding. Prints the grant's latency quiet (the baseline, same run) and
  * under the flood, with the password-check queue as shipped and with it opened wide (what the
  * server did before the queue). Target (issue 12): under the flood, at most 3x quiet.
  *

@@ -1,6 +1,7 @@
 /**
  * The flood of `npm run bench -- login-flood`, in a process of its own: on `prepare` it fetches
- * SIZE fresh console sign-in forms, on `burst` it posts a wrong password with each at once and
+ * SIZE fresh console sign-in forms, on `burst` it posts a wrong password (for a new username each
+ * time) with each at once and
  * answers with the statuses. Usage (forked by the bench): login-flood-client.ts URL SIZE.
  */
 import { Agent, request as httpRequest } from 'node:http'
@@ -36,7 +37,10 @@ process.on('message', (message: { do: 'prepare' | 'burst' }) => {
     })
     return
   }
-  const body = (csrf: string): string => new URLSearchParams({ _csrf: csrf, username: 'target@example.com', password: 'wrong password' }).toString()
+  // A different username each time: no lockout or per-username slowdown steps in, so every
+  // attempt costs a full password check (the worst case for the hash queue).
+  let n = 0
+  const body = (csrf: string): string => new URLSearchParams({ _csrf: csrf, username: `target${++n}-${Date.now()}@example.com`, password: 'wrong password' }).toString()
   void Promise.all(
     forms.map((form) =>
       send('/console/login', { method: 'POST', body: body(form.csrf), headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' } }).then(
