@@ -45,10 +45,12 @@ export class PasswordHashQueue {
     try {
       return await work()
     } finally {
+      // The next turn is chosen while this source still counts as running, so a source with
+      // nothing running (a person's one sign-in) goes before this one's next check.
+      this.#startNext()
       const left = (this.#runningBySource.get(source) ?? 1) - 1
       if (left === 0) this.#runningBySource.delete(source)
       else this.#runningBySource.set(source, left)
-      this.#startNext()
     }
   }
 

@@ -32,8 +32,11 @@ export async function checkUserCredentials(users: UserStore, username: string, p
     await hashing(() => burnPasswordCheck(password))
     throw new OAuthError('invalid_grant', { description: INVALID_CREDENTIALS, debug: `account locked (${lockedFor} s left)` })
   }
-  const user = await users.getUserByUsername(name)
-  const valid = await hashing(() => (user ? verifyPassword(user.passwordHash, password) : burnPasswordCheck(password)))
+  // The lookup runs inside the check's turn too: an attempt the queue refuses (503) costs no store read.
+  const { user, valid } = await hashing(async () => {
+    const found = await users.getUserByUsername(name)
+    return { user: found, valid: found ? await verifyPassword(found.passwordHash, password) : await burnPasswordCheck(password) }
+  })
   if (!user || !valid || user.disabled) {
     const lockedMs = guard ? await guard.userFailed(name, source) : 0
     const reason = !user ? 'unknown username' : user.disabled ? 'user disabled' : 'wrong password'
