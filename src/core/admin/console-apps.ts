@@ -1,5 +1,6 @@
 import type { ConsoleApp, ConsoleAppStore } from './console-app-store.js'
 import type { UserStore } from '../credentials/user-store.js'
+import type { AccessTokenStore } from '../tokens/token-store.js'
 import type { AuditEvent } from '../audit/audit-store.js'
 import type { AuditLog, TokenActivity } from '../audit/audit-log.js'
 import type { Clock } from '../clock.js'
@@ -76,8 +77,12 @@ export interface ApplicationView {
 }
 
 
+/** Signed-out console sessions share the deny list of revoked JWT ids under this prefix (no JWT id has it). */
+const SIGNED_OUT_PREFIX = 'console-session:'
+
 type Deps = {
-  store: ConsoleAppStore & UserStore
+  /** The deny list (revokeJwt / isJwtRevoked) also remembers signed-out console sessions. */
+  store: ConsoleAppStore & UserStore & Pick<AccessTokenStore, 'revokeJwt' | 'isJwtRevoked'>
   clients: ClientAdmin
   apiKeys: ApiKeyAdmin
   /** The API registry, read fresh (not the token path's copy): the form and its check see every change. */
@@ -122,6 +127,18 @@ export class ConsoleApps {
   async currentUser(userId: string): Promise<User | undefined> {
     const user = await this.#deps.store.getUser(userId)
     return user && !user.disabled ? user : undefined
+  }
+
+  /**
+   * Signing out: the session (known by its nonce) is remembered as ended until it would have
+   * expired anyway, on every instance, so a copy of its cookie stops working too.
+   */
+  async signOut(sessionNonce: string, expiresAt: number): Promise<void> {
+    await this.#deps.store.revokeJwt(`${SIGNED_OUT_PREFIX}${sessionNonce}`, expiresAt)
+  }
+
+  async signedOut(sessionNonce: string): Promise<boolean> {
+    return this.#deps.store.isJwtRevoked(`${SIGNED_OUT_PREFIX}${sessionNonce}`)
   }
 
   async create(actor: ConsoleActor, input: NewApplication): Promise<{ view: ApplicationView; credentials: Credentials }> {

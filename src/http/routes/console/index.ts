@@ -10,7 +10,7 @@ import { resolveSecret, type Gatehouse } from '../../../gatehouse.js'
 import type { ErrorShaper } from '../../dialects/dialect.js'
 import { PAGE_HEADERS } from './html.js'
 import { appPage, credentialsPage, dashboardPage, loginPage, messagePage, newAppPage, type NewAppForm, type TokenEndpoints } from './pages.js'
-import { LOGIN_COOKIE, LOGIN_FORM_TTL_MS, OneTimeNonces, SESSION_COOKIE, SESSION_DENY_PREFIX, SESSION_TTL_MS, SessionKeys, type Session } from './session.js'
+import { LOGIN_COOKIE, LOGIN_FORM_TTL_MS, OneTimeNonces, SESSION_COOKIE, SESSION_TTL_MS, SessionKeys, type Session } from './session.js'
 
 export const CONSOLE_PATH = '/console'
 
@@ -77,9 +77,8 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
     const signedIn = async (request: FastifyRequest, reply: FastifyReply): Promise<{ user: User; session: Session; csrf: string } | undefined> => {
       const session = keys.open(request.cookies[SESSION_COOKIE], gatehouse.clock.now())
       const user = session ? await apps.currentUser(session.userId) : undefined
-      // Signed out (the nonce is on the deny list), or the password changed since sign-in: gone.
-      const ended = !session || !user || !keys.sameCredential(session, user.passwordHash) || (await gatehouse.store.isJwtRevoked(`${SESSION_DENY_PREFIX}${session.nonce}`))
-      if (!session || !user || ended) {
+      // Signed out, or the password changed since sign-in: the session is over.
+      if (!session || !user || !keys.sameCredential(session, user.passwordHash) || (await apps.signedOut(session.nonce))) {
         redirect(reply, `${CONSOLE_PATH}/login`)
         return undefined
       }
@@ -132,9 +131,8 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
     scope.post(`${CONSOLE_PATH}/logout`, { schema: routeSchema('Sign out') }, async (request, reply) => {
       const current = await signedInPost(request, reply)
       if (!current) return reply
-      // The cookie is signed, not stored: a copy of it would outlive the browser's deletion, so the
-      // session's nonce goes on the deny list (with revoked JWT ids) until the session would expire.
-      await gatehouse.store.revokeJwt(`${SESSION_DENY_PREFIX}${current.session.nonce}`, current.session.expiresAt)
+      // The cookie is signed, not stored: a copy of it would outlive the browser's deletion.
+      await apps.signOut(current.session.nonce, current.session.expiresAt)
       reply.clearCookie(SESSION_COOKIE, cookieOptions(request))
       return redirect(reply, `${CONSOLE_PATH}/login`)
     })

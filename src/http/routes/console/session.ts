@@ -3,7 +3,7 @@ import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 /**
  * Console sessions are signed cookies (HMAC-SHA-256 under a key derived from the
  * GATEHOUSE_SECRET), so every instance of a cluster accepts them and no session table is
- * needed. Two things end one early: signing out puts its nonce on the store's deny list, and a
+ * needed. Two things end one early: signing out puts its nonce on the deny list (ConsoleApps.signOut), and a
  * new password no longer matches the credential fingerprint the session carries. The CSRF token is a second HMAC over the session's nonce: a synchroniser token the
  * server can recompute, which a cross-site page can neither read nor forge.
  */
@@ -18,8 +18,6 @@ export interface Session {
 export const SESSION_COOKIE = 'gatehouse_console'
 export const LOGIN_COOKIE = 'gatehouse_console_login'
 export const SESSION_TTL_MS = 8 * 3600 * 1000
-/** Signed-out sessions' nonces share the deny list of revoked JWT ids, under this prefix (no JWT id has it). */
-export const SESSION_DENY_PREFIX = 'console-session:'
 /** How long a sign-in form (its nonce) may be posted. */
 export const LOGIN_FORM_TTL_MS = 3600 * 1000
 
