@@ -1,6 +1,6 @@
 import type { UserStore } from '../credentials/user-store.js'
 import { endGrants } from '../grant-ending.js'
-import type { GrantStore } from '../tokens/token-store.js'
+import type { GrantEndReason, GrantStore } from '../tokens/token-store.js'
 import type { Clock } from '../clock.js'
 import { hashPassword } from '../credentials/password.js'
 import type { Random } from '../random.js'
@@ -70,7 +70,7 @@ export class UserAdmin {
     const updated = { ...user, passwordHash: await hashPassword(password) }
     await this.#deps.store.updateUser(updated)
     // A new password ends what the old one granted (a thief's refresh tokens included).
-    await endGrants({ grants: this.#deps.store, clock: this.#deps.clock }, { subject: user.id }, 'password_changed')
+    await this.#endGrants(user.id, 'password_changed')
     return viewUser(updated)
   }
 
@@ -79,22 +79,27 @@ export class UserAdmin {
     if (!user) return undefined
     const updated = { ...user, disabled }
     await this.#deps.store.updateUser(updated)
-    if (disabled) await endGrants({ grants: this.#deps.store, clock: this.#deps.clock }, { subject: user.id }, 'user_disabled')
+    if (disabled) await this.#endGrants(user.id, 'user_disabled')
     return viewUser(updated)
   }
 
   async delete(idOrUsername: string): Promise<boolean> {
     const user = await this.find(idOrUsername)
     if (!user) return false
-    await endGrants({ grants: this.#deps.store, clock: this.#deps.clock }, { subject: user.id }, 'user_deleted')
+    await this.#endGrants(user.id, 'user_deleted')
     return this.#deps.store.deleteUser(user.id)
+  }
+
+  /** Every grant the user gave, with every client, ends (core/grant-ending.ts). */
+  #endGrants(userId: string, reason: GrantEndReason): Promise<number> {
+    return endGrants({ grants: this.#deps.store, clock: this.#deps.clock }, { subject: userId }, reason)
   }
 
   /** Ends every grant the user gave, with every client: their tokens stop working at once. Undefined when there is no such user. */
   async endSessions(idOrUsername: string): Promise<{ user: UserView; ended: number } | undefined> {
     const user = await this.find(idOrUsername)
     if (!user) return undefined
-    const ended = await endGrants({ grants: this.#deps.store, clock: this.#deps.clock }, { subject: user.id }, 'sessions_ended')
+    const ended = await this.#endGrants(user.id, 'sessions_ended')
     return { user: viewUser(user), ended }
   }
 }

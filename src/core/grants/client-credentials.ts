@@ -16,13 +16,17 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
     request.audience === undefined
       ? undefined
       : await checkOperatorAudience(deps, { audience: request.audience, scope: request.scope, issuer: deps.tokens.issuer, subject: { kind: 'client', id: client.id } })
-  if (admin) {
-    const access = await deps.tokens.issueAccessToken({ client, subject: client.id, scopes: admin.scopes, audience: admin.audience })
-    return { accessToken: access.token, tokenType: 'Bearer', expiresIn: access.expiresIn, scope: '', clientId: client.id, subject: client.id }
-  }
-  const granted = grantScopes({ requested: request.scope, client, policy: context.policy, forUser: false })
-  // In memory: the registry adds no database read to this (benchmarked) path.
-  const { audience, scopes } = resolveAudience({ client, requested: request.audience, scopes: granted, registry: deps.apis ?? EMPTY_CATALOG, forUser: false })
+  // The admin audience carries no scope; any other audience is the registry's, in memory (no
+  // database read on this benchmarked path).
+  const { audience, scopes } =
+    admin ??
+    resolveAudience({
+      client,
+      requested: request.audience,
+      scopes: grantScopes({ requested: request.scope, client, policy: context.policy, forUser: false }),
+      registry: deps.apis ?? EMPTY_CATALOG,
+      forUser: false,
+    })
   const access = await deps.tokens.issueAccessToken(audience === undefined ? { client, subject: client.id, scopes } : { client, subject: client.id, scopes, audience })
   /** RFC 6749 §4.4.3 — a refresh token SHOULD NOT be included here. */
   return {
