@@ -1,7 +1,6 @@
 import { BoundedMap } from '../core/bounded-map.js'
-import { LOCKOUT_ADDRESS_SEPARATOR } from '../core/abuse/abuse-guard.js'
 import type { Clock } from '../core/clock.js'
-import { nextLockoutState, secondsUntil, type LockoutPolicy, type LockoutState, type LoginLockout } from '../core/abuse/limits.js'
+import { LOCKOUT_ADDRESS_SEPARATOR, nextLockoutState, secondsUntil, type LockoutPolicy, type LockoutState, type LoginLockout } from '../core/abuse/limits.js'
 
 const MAX_ENTRIES = 100_000
 

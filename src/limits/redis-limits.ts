@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis'
 import type { Clock } from '../core/clock.js'
-import { LockoutUnavailableError, secondsUntil, type LockoutPolicy, type LoginLockout, type RateLimit, type RateLimiter } from '../core/abuse/limits.js'
+import { LOCKOUT_ADDRESS_SEPARATOR, LockoutUnavailableError, secondsUntil, type LockoutPolicy, type LoginLockout, type RateLimit, type RateLimiter } from '../core/abuse/limits.js'
 import { MemoryLockout } from './memory-lockout.js'
-import { LOCKOUT_ADDRESS_SEPARATOR } from '../core/abuse/abuse-guard.js'
 import { MemoryRateLimiter } from './memory-rate-limiter.js'
 
 /**

@@ -1,5 +1,5 @@
 import { OAuthError } from '../errors.js'
-import type { LoginLockout, RateLimit, RateLimiter } from './limits.js'
+import { LOCKOUT_ADDRESS_SEPARATOR, type LoginLockout, type RateLimit, type RateLimiter } from './limits.js'
 import type { PasswordHashQueue } from './password-hash-queue.js'
 
 /** Per-identity limits; null switches one off. */
@@ -126,11 +126,7 @@ export class AbuseGuard {
 
 const DEFAULT_SLOWDOWN_MS = 1000
 
-/**
- * The lockout entry of one username tried from one address. The LoginLockout's `clear` of the
- * username drops these too (they start with the username and this separator).
- */
-export const LOCKOUT_ADDRESS_SEPARATOR = '\u0000'
+/** The lockout entry of one username tried from one address (see LoginLockout.clear). */
 const lockoutKey = (username: string, source: string): string => `${username}${LOCKOUT_ADDRESS_SEPARATOR}${source}`
 
 export function rateLimited(retryAfter: number, debug: string, cause?: OAuthError): OAuthError {

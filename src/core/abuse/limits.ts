@@ -41,6 +41,12 @@ export const DEFAULT_LOCKOUT_POLICY: LockoutPolicy = {
   forgetAfterMs: 24 * 60 * 60_000,
 }
 
+/**
+ * Lockout keys per (username, address) are `username + LOCKOUT_ADDRESS_SEPARATOR + address`
+ * (AbuseGuard); `LoginLockout.clear` of the username drops them too.
+ */
+export const LOCKOUT_ADDRESS_SEPARATOR = '\u0000'
+
 /** Failed-attempt state per username (existing or not: the state must not tell them apart). */
 export interface LoginLockout {
   /** Whole seconds the username stays locked; 0 when it is not locked. */
