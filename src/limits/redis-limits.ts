@@ -162,7 +162,7 @@ export class RedisLimits {
           // The name's per-address entries too (AbuseGuard's lockout keys): found by SCAN, the
           // name's glob characters escaped.
           const keys = [key]
-          const pattern = `${key}${LOCKOUT_ADDRESS_SEPARATOR}*`.replace(/[?*[\]\\]/g, (c) => `\\${c}`).replace(/\\\*$/, '*')
+          const pattern = `${key.replace(/[?*[\]\\]/g, (c) => `\\${c}`)}${LOCKOUT_ADDRESS_SEPARATOR}*`
           for await (const batch of redis.scanStream({ match: pattern, count: 500 }) as AsyncIterable<string[]>) keys.push(...batch)
           let left = localLeft
           for (const each of keys) {
