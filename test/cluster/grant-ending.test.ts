@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { createPostgresTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { request } from '../helpers/http.js'
 import { POSTGRES_URL, skipWithoutPostgres } from '../helpers/postgres.js'
-import { runCli, spawnServer, within, type ServerProcess } from '../helpers/processes.js'
+import { within, type ServerProcess } from '../helpers/processes.js'
+import { cliOn, spawnTwoInstances, stopTwoInstances } from '../helpers/two-instances.js'
 
 /**
  * Grants ended on one instance (or by the CLI) are ended on the other within 1 s (issue 11):
@@ -11,8 +12,6 @@ import { runCli, spawnServer, within, type ServerProcess } from '../helpers/proc
  * minute, so what B learns in time it learned from the database or LISTEN/NOTIFY.
  */
 
-const ISSUER = 'https://auth.example.test'
-const INSTANCE_ENV = { GATEHOUSE_ISSUER: ISSUER, GATEHOUSE_CLIENT_CACHE_TTL_MS: '60000', GATEHOUSE_KEY_RELOAD_INTERVAL_MS: '60000' }
 const PASSWORD = 'correct horse battery staple'
 type Credentials = { id: string; secret: string }
 type Tokens = { access_token: string; refresh_token: string }
@@ -25,11 +24,7 @@ describe('grants ended on one instance are ended on the other', { skip: await sk
   let resourceServer: Credentials
   let users = 0
 
-  const cli = async (...args: string[]): Promise<Record<string, unknown>> => {
-    const result = await runCli([...args, '--database', database.url, '--json'], { stdin: PASSWORD, env: { GATEHOUSE_DATA_DIR: database.dataDir } })
-    assert.equal(result.code, 0, result.stderr)
-    return result.json as Record<string, unknown>
-  }
+  const cli = cliOn(() => database, PASSWORD)
 
   const newClient = async (name: string): Promise<Credentials> => {
     const created = await cli('clients', 'create', '--name', name, '--grant', 'client_credentials', '--grant', 'password', '--grant', 'refresh_token', '--scope', 'api')
@@ -65,17 +60,10 @@ describe('grants ended on one instance are ended on the other', { skip: await sk
     await cli('migrate')
     client = await newClient('two instances')
     resourceServer = await newClient('resource server')
-    ;[a, b] = await Promise.all([
-      spawnServer({ database: database.url, dataDir: database.dataDir, env: INSTANCE_ENV }),
-      spawnServer({ database: database.url, dataDir: database.dataDir, env: INSTANCE_ENV }),
-    ])
+    ;[a, b] = await spawnTwoInstances(database)
   })
 
-  after(async () => {
-    const codes = await Promise.all([a?.stop(), b?.stop()])
-    await database?.drop()
-    assert.deepEqual(codes, [0, 0])
-  })
+  after(() => stopTwoInstances([a, b], database))
 
   test('a refresh token revoked on A: its JWT access token is inactive on B', async () => {
     const tokens = await login(a, await newUser())

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { createPostgresTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { request } from '../helpers/http.js'
 import { POSTGRES_URL, skipWithoutPostgres } from '../helpers/postgres.js'
-import { runCli, spawnServer, within, type ServerProcess } from '../helpers/processes.js'
+import { within, type ServerProcess } from '../helpers/processes.js'
+import { cliOn, spawnTwoInstances, stopTwoInstances, TWO_INSTANCE_ISSUER } from '../helpers/two-instances.js'
 
 /**
  * Two Gatehouse server processes on one PostgreSQL database, as behind a load balancer (one issuer).
@@ -11,8 +12,7 @@ import { runCli, spawnServer, within, type ServerProcess } from '../helpers/proc
  * instance learns within the test's bounds it learned from LISTEN/NOTIFY, not from a timer.
  */
 
-const ISSUER = 'https://auth.example.test'
-const INSTANCE_ENV = { GATEHOUSE_ISSUER: ISSUER, GATEHOUSE_CLIENT_CACHE_TTL_MS: '60000', GATEHOUSE_KEY_RELOAD_INTERVAL_MS: '60000' }
+const ISSUER = TWO_INSTANCE_ISSUER
 const PASSWORD = 'correct horse battery staple'
 
 describe('two instances on one PostgreSQL database', { skip: await skipWithoutPostgres() }, () => {
@@ -21,11 +21,7 @@ describe('two instances on one PostgreSQL database', { skip: await skipWithoutPo
   let b: ServerProcess
   let client: { id: string; secret: string }
 
-  const cli = async (...args: string[]): Promise<Record<string, unknown>> => {
-    const result = await runCli([...args, '--database', database.url, '--json'], { stdin: PASSWORD, env: { GATEHOUSE_DATA_DIR: database.dataDir } })
-    assert.equal(result.code, 0, result.stderr)
-    return result.json as Record<string, unknown>
-  }
+  const cli = cliOn(() => database, PASSWORD)
 
   const login = async (server: ServerProcess) =>
     request(`${server.url}/oauth/token`, { form: { grant_type: 'password', username: 'ann@example.com', password: PASSWORD }, basic: client })
@@ -39,17 +35,10 @@ describe('two instances on one PostgreSQL database', { skip: await skipWithoutPo
     )
     client = { id: String(created.client_id), secret: String(created.client_secret) }
     await cli('users', 'create', '--username', 'ann@example.com', '--password-stdin')
-    ;[a, b] = await Promise.all([
-      spawnServer({ database: database.url, dataDir: database.dataDir, env: INSTANCE_ENV }),
-      spawnServer({ database: database.url, dataDir: database.dataDir, env: INSTANCE_ENV }),
-    ])
+    ;[a, b] = await spawnTwoInstances(database)
   })
 
-  after(async () => {
-    const codes = await Promise.all([a?.stop(), b?.stop()])
-    await database?.drop()
-    assert.deepEqual(codes, [0, 0])
-  })
+  after(() => stopTwoInstances([a, b], database))
 
   test('a token issued by one is introspected, refreshed and revoked on the other', async () => {
     const issued = await login(a)
