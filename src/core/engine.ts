@@ -113,6 +113,8 @@ export class Engine {
    */
   async introspect(credentials: ClientCredentials | undefined, token: string, origin?: RequestOrigin): Promise<TokenIntrospection> {
     const client = await this.authenticateClient(credentials, origin)
+    // RFC 7662 §2.1: the caller is a protected resource; a public client (no secret) is none.
+    if (client.tokenEndpointAuthMethod === 'none') throw new OAuthError('invalid_client', { description: 'Client authentication is required.', debug: 'public client at introspection' })
     const result = await introspectToken(this.#deps, token)
     if (result.active && isAdminAudience(result.audience, this.#deps.tokens.issuer) && !(await this.#isOperatorClient(client))) return { active: false }
     return result

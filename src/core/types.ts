@@ -1,7 +1,20 @@
 /** Records and requests of the token engine. No HTTP, no SQL. */
 
-export type GrantType = 'client_credentials' | 'password' | 'refresh_token' | 'api_key'
-export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'password', 'refresh_token', 'api_key']
+/** RFC 8628 §3.4: the device authorization grant's wire name. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+
+export type GrantType = 'client_credentials' | 'password' | 'refresh_token' | 'api_key' | 'authorization_code' | typeof DEVICE_CODE_GRANT
+export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'password', 'refresh_token', 'api_key', 'authorization_code', DEVICE_CODE_GRANT]
+
+/** Grants a public client (no secret, `token_endpoint_auth_method: none`) may use: a person is always in the loop. */
+export const PUBLIC_CLIENT_GRANT_TYPES: readonly GrantType[] = ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT]
+
+/**
+ * What kind of application a client is, as the console offers them; it chooses defaults only
+ * (grant types, auth method), the fields themselves decide what the client may do.
+ */
+export type ApplicationType = 'web' | 'spa' | 'native' | 'device' | 'machine' | 'api_key'
+export const APPLICATION_TYPES: readonly ApplicationType[] = ['web', 'spa', 'native', 'device', 'machine', 'api_key']
 
 export type TokenFormat = 'jwt' | 'opaque'
 
@@ -15,8 +28,23 @@ export const SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'RS256']
 export interface Client {
   id: string
   name: string
-  /** SHA-256 digest (hex) of the client secret; the secret itself is never stored. */
+  /** SHA-256 digest (hex) of the client secret; the secret itself is never stored. '' for a public client. */
   secretDigest: string
+  /**
+   * How it authenticates at the token endpoint (RFC 7591 §2). `none` is a public client (an SPA,
+   * a native app, a CLI): it has no secret, and only grants with a person in the loop. A
+   * confidential client may use either secret method (the seeds' clients send both).
+   */
+  tokenEndpointAuthMethod: ClientAuthMethod
+  applicationType: ApplicationType | null
+  /** Where authorization answers may go, compared as exact strings (RFC 9700 §4.1.3). */
+  redirectUris: string[]
+  /** Where RP-initiated logout may send the browser (OpenID Connect RP-Initiated Logout §3). */
+  postLogoutRedirectUris: string[]
+  /** Authorization requests must come through `/oauth/par` (RFC 9126 §5). */
+  requirePar: boolean
+  /** A first-party client: users are not asked to consent. */
+  skipConsent: boolean
   grantTypes: GrantType[]
   /** Scopes this client may ask for. */
   scopes: string[]
@@ -119,6 +147,11 @@ export const RFC6749_POLICY: DialectPolicy = { ...STANDARD_POLICY, grantTypes: [
 export interface TokenRequest {
   grantType: string
   client?: ClientCredentials
+  /**
+   * Every parameter of the request (RFC 6749 §3.2: one value per name). A grant reads the ones
+   * it declares (`Grant.parameters`) from here; the typed fields below are today's grants'.
+   */
+  parameters?: ReadonlyMap<string, string>
   /** Space-delimited, as on the wire (RFC 6749 §3.3). */
   scope?: string
   audience?: string
@@ -148,6 +181,8 @@ export interface TokenResult {
   /** Seconds. */
   expiresIn: number
   refreshToken?: string
+  /** OpenID Connect Core §3.1.3.3: with the `openid` scope at the authorization-code and device grants. */
+  idToken?: string
   scope: string
   clientId: string
   subject: string

@@ -1,5 +1,5 @@
 import { Kysely, Migrator, sql, type MigrationProvider, type Migration, type Transaction } from 'kysely'
-import type { ApiKey, Client, GrantType, SigningAlg, TokenFormat, User } from '../core/types.js'
+import { APPLICATION_TYPES, type ApiKey, type ApplicationType, type Client, type ClientAuthMethod, type GrantType, type SigningAlg, type TokenFormat, type User } from '../core/types.js'
 import { migrations } from './migrations/index.js'
 import type { ApiKeysTable, ClientsTable, ConsoleAppsTable, Database, ApiScopesTable, ApisTable, GrantsTable, OperatorsTable, RefreshTokensTable, UsersTable } from './schema.js'
 import { DuplicateError } from '../core/store-errors.js'
@@ -21,6 +21,17 @@ function signingAlgOf(value: string): SigningAlg {
   throw new Error(`unknown signing algorithm ${JSON.stringify(value)} in the database`)
 }
 
+function authMethodOf(value: string): ClientAuthMethod {
+  if (value === 'client_secret_basic' || value === 'client_secret_post' || value === 'none') return value
+  throw new Error(`unknown token endpoint auth method ${JSON.stringify(value)} in the database`)
+}
+
+function applicationTypeOf(value: string): ApplicationType {
+  const type = APPLICATION_TYPES.find((known) => known === value)
+  if (type === undefined) throw new Error(`unknown application type ${JSON.stringify(value)} in the database`)
+  return type
+}
+
 function clientFromRow(row: ClientsTable): Client {
   return {
     id: row.id,
@@ -39,6 +50,12 @@ function clientFromRow(row: ClientsTable): Client {
     rotateRefreshTokens: Number(row.rotate_refresh) === 1,
     tokensNotBefore: nullableNumber(row.tokens_not_before),
     allowedUsers: row.allowed_users === null ? null : list(row.allowed_users),
+    tokenEndpointAuthMethod: authMethodOf(row.token_endpoint_auth_method),
+    applicationType: row.application_type === null ? null : applicationTypeOf(row.application_type),
+    redirectUris: list(row.redirect_uris),
+    postLogoutRedirectUris: list(row.post_logout_redirect_uris),
+    requirePar: Number(row.require_par) === 1,
+    skipConsent: Number(row.skip_consent) === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   }
@@ -62,6 +79,12 @@ function clientToRow(client: Client): ClientsTable {
     rotate_refresh: client.rotateRefreshTokens ? 1 : 0,
     tokens_not_before: client.tokensNotBefore,
     allowed_users: client.allowedUsers === null ? null : joined(client.allowedUsers),
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    application_type: client.applicationType,
+    redirect_uris: joined(client.redirectUris),
+    post_logout_redirect_uris: joined(client.postLogoutRedirectUris),
+    require_par: client.requirePar ? 1 : 0,
+    skip_consent: client.skipConsent ? 1 : 0,
     created_at: client.createdAt,
     updated_at: client.updatedAt,
   }

@@ -18,6 +18,14 @@ export interface ClientsTable {
   tokens_not_before: number | null
   /** Space-separated user ids; null means any user. */
   allowed_users: string | null
+  /** Migration 2026-12-02-090: how the client authenticates; 'none' is a public client. */
+  token_endpoint_auth_method: string
+  application_type: string | null
+  /** Space-separated (a URI has no space). */
+  redirect_uris: string
+  post_logout_redirect_uris: string
+  require_par: number
+  skip_consent: number
   created_at: number
   updated_at: number
 }

@@ -6,7 +6,11 @@ import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
 import { digestSecret, generateClientId, generateClientSecret } from '../credentials/secrets.js'
 import type { Random } from '../random.js'
-import { GRANT_TYPES, SIGNING_ALGS, type Client, type GrantType, type SigningAlg, type TokenFormat } from '../types.js'
+import { APPLICATION_TYPES, GRANT_TYPES, PUBLIC_CLIENT_GRANT_TYPES, SIGNING_ALGS, type ApplicationType, type Client, type ClientAuthMethod, type GrantType, type SigningAlg, type TokenFormat } from '../types.js'
+import { checkRedirectUri } from '../authorization/redirect-uri.js'
+import { ClientValidationError } from './client-validation-error.js'
+
+export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none']
 import { parseScope } from '../scope.js'
 import { isAdminAudience } from './admin-audience.js'
 
@@ -28,6 +32,13 @@ export interface ClientSettings {
   rotateRefreshTokens?: boolean
   /** User ids the password grant may log in through this client; null (the default) is any user. */
   allowedUsers?: string[] | null
+  /** `none` makes a public client: no secret is made, and only grants with a person in the loop. Fixed at creation. */
+  tokenEndpointAuthMethod?: ClientAuthMethod
+  applicationType?: ApplicationType | null
+  redirectUris?: string[]
+  postLogoutRedirectUris?: string[]
+  requirePar?: boolean
+  skipConsent?: boolean
 }
 
 /** A client as shown to operators: everything but the secret digest. */
@@ -44,12 +55,7 @@ export const CLIENT_DEFAULTS = {
   refreshTokenReuseInterval: 0,
 }
 
-export class ClientValidationError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'ClientValidationError'
-  }
-}
+export { ClientValidationError }
 
 type Deps = {
   store: ClientStore
@@ -76,13 +82,21 @@ export class ClientAdmin {
     this.#deps = deps
   }
 
-  async create(settings: ClientSettings): Promise<{ client: ClientView; clientSecret: string }> {
+  /** `clientSecret` is null for a public client (`tokenEndpointAuthMethod: none`): it has none. */
+  async create(settings: ClientSettings): Promise<{ client: ClientView; clientSecret: string | null }> {
     const now = this.#deps.clock.now()
-    const secret = generateClientSecret(this.#deps.random)
+    const tokenEndpointAuthMethod = settings.tokenEndpointAuthMethod ?? 'client_secret_basic'
+    const secret = tokenEndpointAuthMethod === 'none' ? null : generateClientSecret(this.#deps.random)
     const client = this.#validate({
       id: settings.id ?? generateClientId(this.#deps.random),
       name: settings.name,
-      secretDigest: digestSecret(secret),
+      secretDigest: secret === null ? '' : digestSecret(secret),
+      tokenEndpointAuthMethod,
+      applicationType: settings.applicationType ?? null,
+      redirectUris: settings.redirectUris ?? [],
+      postLogoutRedirectUris: settings.postLogoutRedirectUris ?? [],
+      requirePar: settings.requirePar ?? false,
+      skipConsent: settings.skipConsent ?? false,
       grantTypes: settings.grantTypes ?? CLIENT_DEFAULTS.grantTypes,
       scopes: settings.scopes ?? [],
       defaultScopes: settings.defaultScopes ?? [],
@@ -119,6 +133,9 @@ export class ClientAdmin {
     if (!current) return undefined
     const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
     const client = this.#validate({ ...current, ...defined, updatedAt: this.#deps.clock.now() })
+    if ((client.tokenEndpointAuthMethod === 'none') !== (current.tokenEndpointAuthMethod === 'none')) {
+      throw new ClientValidationError('a client cannot change between public (auth method none) and confidential; create a new client')
+    }
     await this.#deps.store.updateClient(client)
     await this.#changed(id)
     return viewClient(client)
@@ -133,6 +150,7 @@ export class ClientAdmin {
   async rotateSecret(id: string, options: { revokeTokens?: boolean } = {}): Promise<{ client: ClientView; clientSecret: string } | undefined> {
     const current = await this.#deps.store.getClient(id)
     if (!current) return undefined
+    if (current.tokenEndpointAuthMethod === 'none') throw new ClientValidationError('a public client has no secret to rotate')
     const secret = generateClientSecret(this.#deps.random)
     const now = this.#deps.clock.now()
     const client = { ...current, secretDigest: digestSecret(secret), updatedAt: now, ...(options.revokeTokens ? { tokensNotBefore: now } : {}) }
@@ -188,6 +206,23 @@ export class ClientAdmin {
     if (client.allowedUsers !== null && client.allowedUsers.some((user) => user === '' || user.length > 200 || /\s/.test(user))) {
       throw new ClientValidationError('allowed users must be user ids of 1 to 200 characters without spaces')
     }
-    return { ...client, scopes: [...new Set(client.scopes)], grantTypes: [...new Set(client.grantTypes)], allowedUsers: client.allowedUsers === null ? null : [...new Set(client.allowedUsers)] }
+    if (!CLIENT_AUTH_METHODS.includes(client.tokenEndpointAuthMethod)) throw new ClientValidationError(`auth method must be one of ${CLIENT_AUTH_METHODS.join(', ')}`)
+    if (client.applicationType !== null && !APPLICATION_TYPES.includes(client.applicationType)) throw new ClientValidationError(`application type must be one of ${APPLICATION_TYPES.join(', ')}`)
+    if (client.tokenEndpointAuthMethod === 'none') {
+      const refused = client.grantTypes.filter((grant) => !PUBLIC_CLIENT_GRANT_TYPES.includes(grant))
+      if (refused.length > 0) throw new ClientValidationError(`a public client (auth method none) may use only ${PUBLIC_CLIENT_GRANT_TYPES.join(', ')}, not ${refused.join(', ')}`)
+    }
+    for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) checkRedirectUri(uri)
+    if (client.grantTypes.includes('authorization_code') && client.redirectUris.length === 0) {
+      throw new ClientValidationError('the authorization_code grant needs at least one redirect URI')
+    }
+    if (typeof client.requirePar !== 'boolean' || typeof client.skipConsent !== 'boolean') throw new ClientValidationError('requirePar and skipConsent must be true or false')
+    return {
+      ...client,
+      // RFC 9700 §4.14.2: a public client's refresh tokens are not sender-constrained, so they always rotate.
+      rotateRefreshTokens: client.tokenEndpointAuthMethod === 'none' ? true : client.rotateRefreshTokens,
+      redirectUris: [...new Set(client.redirectUris)],
+      postLogoutRedirectUris: [...new Set(client.postLogoutRedirectUris)],
+      scopes: [...new Set(client.scopes)], grantTypes: [...new Set(client.grantTypes)], allowedUsers: client.allowedUsers === null ? null : [...new Set(client.allowedUsers)] }
   }
 }

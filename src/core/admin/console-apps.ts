@@ -160,6 +160,7 @@ export class ConsoleApps {
       const grantTypes = input.grant === 'password' ? (['password', 'refresh_token'] as const) : (['client_credentials'] as const)
       const scopes = input.grant === 'password' && !input.scopes.includes('offline_access') ? [...input.scopes, 'offline_access'] : input.scopes
       const { client, clientSecret } = await this.#deps.clients.create({ name, grantTypes: [...grantTypes], scopes, tokenFormat: input.tokenFormat, accessTokenTtl: input.accessTokenTtl, allowedUsers })
+      if (clientSecret === null) throw new ConsoleError('The application was created without a secret.')
       credentials = { kind: 'client', clientId: client.id, clientSecret }
     }
     const app: ConsoleApp = { clientId: credentials.clientId, ownerUserId: actor.userId, kind: credentials.kind, apiKeyId, createdAt: now }

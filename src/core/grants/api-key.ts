@@ -163,7 +163,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
 /** Canary-style API keys: the key stands for its owner client, so no client authentication. */
 export const apiKey = {
   grantType: 'api_key',
-  parameters: ['apiKey', 'apiKeyRefreshToken', 'username', 'password', 'scope'],
+  parameters: ['api_key', 'refresh_token', 'username', 'password', 'scope'],
   requiresClientAuthentication: false,
   handle,
 } satisfies Grant

@@ -39,8 +39,11 @@ export interface GrantDeps {
 /** A grant is a registered module: its wire name, its parameters and its handler. */
 export interface Grant {
   grantType: GrantType
-  /** TokenRequest fields the grant reads, besides client credentials. */
-  parameters: readonly (keyof TokenRequest)[]
+  /**
+   * The wire parameters the grant reads (RFC 6749 §4.x.3), besides client credentials. Grants
+   * added since issue 13 read them from `TokenRequest.parameters`, so a dialect stays a parser.
+   */
+  parameters: readonly string[]
   /** False when the grant authenticates the caller itself (an API key stands for its client). */
   requiresClientAuthentication: boolean
   handle(context: GrantContext, deps: GrantDeps): Promise<TokenResult>

@@ -133,7 +133,7 @@ export async function exchangeRefreshToken(deps: Deps, client: Client, presented
 
 export const refreshToken = {
   grantType: 'refresh_token',
-  parameters: ['refreshToken', 'scope'],
+  parameters: ['refresh_token', 'scope'],
   requiresClientAuthentication: true,
   handle,
 } satisfies Grant

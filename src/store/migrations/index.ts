@@ -216,4 +216,16 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('clients').addColumn('signing_alg', 'text', (c) => c.notNull().defaultTo('ES256')).execute()
     },
   },
+  '2026-12-02-090-client-redirects': {
+    async up(db: Kysely<unknown>) {
+      // Issue 13: clients that act for a person through the browser. Existing clients are
+      // confidential (a secret) and have no redirect URIs, so nothing they do changes.
+      await db.schema.alterTable('clients').addColumn('token_endpoint_auth_method', 'text', (c) => c.notNull().defaultTo('client_secret_basic')).execute()
+      await db.schema.alterTable('clients').addColumn('application_type', 'text').execute()
+      await db.schema.alterTable('clients').addColumn('redirect_uris', 'text', (c) => c.notNull().defaultTo('')).execute()
+      await db.schema.alterTable('clients').addColumn('post_logout_redirect_uris', 'text', (c) => c.notNull().defaultTo('')).execute()
+      await db.schema.alterTable('clients').addColumn('require_par', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+      await db.schema.alterTable('clients').addColumn('skip_consent', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+    },
+  },
 }
