@@ -60,6 +60,11 @@ export interface Config {
    * whose X-Forwarded-Proto says https (RFC 6749 §3.2, §10.9; RFC 7662 §4; RFC 7009 §5).
    */
   requireTls: boolean
+  /**
+   * Sign-in sessions of the hosted pages (issue 13): GATEHOUSE_SESSION_IDLE_SECONDS (default a
+   * day without use) and GATEHOUSE_SESSION_MAX_SECONDS (default 7 days however active).
+   */
+  signInSession: { idleSeconds: number; maxSeconds: number }
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/gatehouse.db'
@@ -250,5 +255,9 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     shutdownTimeoutMs: integer('GATEHOUSE_SHUTDOWN_TIMEOUT_MS', env.GATEHOUSE_SHUTDOWN_TIMEOUT_MS, 10_000, 0, 600_000),
     tls: loadTls(input, env),
     requireTls: flag('GATEHOUSE_REQUIRE_TLS', env.GATEHOUSE_REQUIRE_TLS) ?? production,
+    signInSession: {
+      idleSeconds: integer('GATEHOUSE_SESSION_IDLE_SECONDS', env.GATEHOUSE_SESSION_IDLE_SECONDS, 86_400, 60, 90 * 86_400),
+      maxSeconds: integer('GATEHOUSE_SESSION_MAX_SECONDS', env.GATEHOUSE_SESSION_MAX_SECONDS, 7 * 86_400, 60, 365 * 86_400),
+    },
   }
 }

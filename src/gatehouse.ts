@@ -26,6 +26,9 @@ import { PasswordHashQueue } from './core/abuse/password-hash-queue.js'
 import type { RateLimiter } from './core/abuse/limits.js'
 import { openLimits } from './limits/open-limits.js'
 import { GatehouseMetrics, instrumentStore } from './metrics/metrics.js'
+import { Authorizer } from './core/authorization/authorizer.js'
+import { Consents } from './core/authorization/consents.js'
+import { SignInSessions } from './core/authorization/sign-in-sessions.js'
 
 /** The composed service: the one place that wires store, keys, engine and admin together. */
 export interface Gatehouse {
@@ -57,6 +60,12 @@ export interface Gatehouse {
   limiter: RateLimiter
   /** Identity rate limits, failed-attempt throttle and login lockout, inside the engine. */
   guard: AbuseGuard
+  /** Sign-in sessions of the hosted pages (single sign-on across clients). */
+  signInSessions: SignInSessions
+  /** What users allowed which clients ("Connected apps"). */
+  consents: Consents
+  /** The authorization endpoint's decisions (authorization code + PKCE, OpenID Connect). */
+  authorizer: Authorizer
   close(): Promise<void>
 }
 
@@ -157,7 +166,13 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     const audit = new AuditLog({ store, clock, random, onError: (error) => options.logger.error({ err: error }, 'writing an audit event failed') })
     const activity = new TokenActivity()
     const observer = auditingObserver(audit, activity, clock)
-    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, grants: timedStore, accessTokens: timedStore, operators: timedStore, tokens, keys, clock, observer, guard, apis })
+    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, grants: timedStore, accessTokens: timedStore, operators: timedStore, authorizationCodes: timedStore, tokens, keys, clock, observer, guard, apis })
+    const signInSessions = new SignInSessions({ store: timedStore, users: timedStore, clock, random }, { idleMs: config.signInSession.idleSeconds * 1000, absoluteMs: config.signInSession.maxSeconds * 1000 })
+    const consents = new Consents({ store: timedStore, grants: timedStore, clock })
+    const authorizer = new Authorizer(
+      { clients: clientCache, codes: timedStore, pushedRequests: timedStore, consents, apis, clock, random, issuer: config.issuer },
+      { codeTtlSeconds: 60, pushedRequestTtlSeconds: 300 },
+    )
     const clients = new ClientAdmin({
       store,
       grants: store,
@@ -188,6 +203,9 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       metrics,
       limiter: limits.limiter,
       guard,
+      signInSessions,
+      consents,
+      authorizer,
       async close() {
         keys.stop()
         await housekeeping.stop()

@@ -5,6 +5,7 @@ import type { AbuseGuard } from './abuse/abuse-guard.js'
 import type { OperatorStore } from './admin/operator-store.js'
 import { isAdminAudience } from './admin/admin-audience.js'
 import type { ApiCatalog } from './audience.js'
+import type { AuthorizationCodeStore } from './authorization/authorization-code-store.js'
 import { authenticateClient } from './client-authentication.js'
 import type { ClientCache } from './client-cache.js'
 import type { Clock } from './clock.js'
@@ -37,6 +38,8 @@ export interface EngineDeps {
   operators?: Pick<OperatorStore, 'getOperator'>
   /** The API registry (in memory) that `audience` requests are checked against; none when omitted. */
   apis?: ApiCatalog
+  /** Authorization codes the authorization endpoint issued; without them that grant is not served. */
+  authorizationCodes?: AuthorizationCodeStore
 }
 
 /**
@@ -63,6 +66,7 @@ export class Engine {
       ...(deps.guard ? { guard: deps.guard } : {}),
       ...(deps.operators ? { operators: deps.operators } : {}),
       ...(deps.apis ? { apis: deps.apis } : {}),
+      ...(deps.authorizationCodes ? { authorizationCodes: deps.authorizationCodes } : {}),
     }
   }
 

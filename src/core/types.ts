@@ -142,7 +142,7 @@ export const STANDARD_POLICY: DialectPolicy = { scopeDefault: 'client-default', 
  * The standard `/oauth/token` endpoint: RFC 6749's grants. `api_key` is the Canary dialect's
  * (its key stands in for client authentication), so it must not be reachable here.
  */
-export const RFC6749_POLICY: DialectPolicy = { ...STANDARD_POLICY, grantTypes: ['client_credentials', 'password', 'refresh_token'] }
+export const RFC6749_POLICY: DialectPolicy = { ...STANDARD_POLICY, grantTypes: ['client_credentials', 'password', 'refresh_token', 'authorization_code', DEVICE_CODE_GRANT] }
 
 export interface TokenRequest {
   grantType: string

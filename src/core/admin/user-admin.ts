@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js'
 import { hashPassword } from '../credentials/password.js'
 import type { Random } from '../random.js'
 import type { User } from '../types.js'
+import type { SignInSessionStore } from '../authorization/sign-in-session-store.js'
 
 export type UserView = Omit<User, 'passwordHash'>
 
@@ -28,7 +29,7 @@ function checkPassword(password: string): void {
   if (password.length > 1024) throw new UserValidationError('password must be at most 1024 characters')
 }
 
-type Deps = { store: UserStore & Pick<GrantStore, 'endGrants'>; clock: Clock; random: Random }
+type Deps = { store: UserStore & Pick<GrantStore, 'endGrants'> & Pick<SignInSessionStore, 'endSignInSessions'>; clock: Clock; random: Random }
 
 /** Users for the password grant. Passwords are stored as argon2id hashes only. */
 export class UserAdmin {
@@ -90,8 +91,12 @@ export class UserAdmin {
     return this.#deps.store.deleteUser(user.id)
   }
 
-  /** Every grant the user gave, with every client, ends (core/grant-ending.ts). */
-  #endGrants(userId: string, reason: GrantEndReason): Promise<number> {
+  /**
+   * Every grant the user gave, with every client, ends (core/grant-ending.ts), and so does every
+   * sign-in session of the hosted pages: a browser signed in before cannot mint a new grant.
+   */
+  async #endGrants(userId: string, reason: GrantEndReason): Promise<number> {
+    await this.#deps.store.endSignInSessions({ userId }, this.#deps.clock.now())
     return endGrants({ grants: this.#deps.store, clock: this.#deps.clock }, { subject: userId }, reason)
   }
 

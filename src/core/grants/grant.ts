@@ -1,4 +1,5 @@
 import type { ApiKeyStore } from '../credentials/api-key-store.js'
+import type { AuthorizationCodeStore } from '../authorization/authorization-code-store.js'
 import type { GrantStore, RefreshTokenStore } from '../tokens/token-store.js'
 import type { UserStore } from '../credentials/user-store.js'
 import type { AbuseGuard } from '../abuse/abuse-guard.js'
@@ -34,6 +35,8 @@ export interface GrantDeps {
   operators?: Pick<OperatorStore, 'getOperator'>
   /** The API registry in memory, for `audience` requests (RFC 8707); none registered when omitted. */
   apis?: ApiCatalog
+  /** Authorization codes (issue 13); without them the authorization_code grant answers unsupported_grant_type. */
+  authorizationCodes?: AuthorizationCodeStore
 }
 
 /** A grant is a registered module: its wire name, its parameters and its handler. */

@@ -46,7 +46,7 @@ const ALGORITHMS: string[] = [...SIGNING_ALGS]
  * a token signed HS256 with our RSA public key as the secret, or claiming RS256 for an ES256
  * key, finds no key (RFC 8725 §2.1, algorithm confusion).
  */
-function ourKey(keys: KeyRing): JWTVerifyGetKey {
+export function ourKey(keys: KeyRing): JWTVerifyGetKey {
   return (header) => {
     const key = header.kid && header.alg ? keys.publicKey(header.kid, header.alg) : undefined
     if (!key) throw new joseErrors.JWKSNoMatchingKey()

@@ -9,6 +9,21 @@ import type { KeyRing } from './key-ring.js'
 import { generateOpaqueToken } from './opaque-token.js'
 import { deriveRefreshToken, generateRefreshToken, refreshTokenKey } from './refresh-token-format.js'
 import { timeOrderedUuid } from '../ids.js'
+import { accessTokenHash, signIdToken, type IdTokenClaims } from './id-token.js'
+
+/** What an ID token says about a sign-in (OpenID Connect Core §2). */
+export interface IdTokenInput {
+  client: Client
+  subject: string
+  /** When the user entered their password (ms). */
+  authTime: number
+  nonce?: string | null
+  sessionId?: string
+  /** The access token issued beside it, for `at_hash` (Core §3.1.3.6). */
+  accessToken?: string
+  /** Core §5.4 claims the granted scopes allow. */
+  claims?: Pick<IdTokenClaims, 'name' | 'email'>
+}
 
 export interface AccessTokenGrant {
   client: Client
@@ -110,6 +125,28 @@ export class TokenService {
     if (grant.grantId) claims.gid = grant.grantId
     const token = signAccessToken(this.#deps.keys, claims, client.signingAlg)
     return { token, expiresIn }
+  }
+
+  /**
+   * An ID token for the client (OpenID Connect Core §3.1.3.3), signed with the client's
+   * algorithm; it lives as long as the client's access tokens. It is not a credential for any
+   * API: its `typ` is JWT, which no access-token check accepts.
+   */
+  issueIdToken(input: IdTokenInput): string {
+    const iat = toSeconds(this.#deps.clock.now())
+    const claims: IdTokenClaims = {
+      iss: this.#deps.issuer,
+      sub: input.subject,
+      aud: input.client.id,
+      exp: iat + input.client.accessTokenTtl,
+      iat,
+      auth_time: toSeconds(input.authTime),
+      ...(input.nonce ? { nonce: input.nonce } : {}),
+      ...(input.accessToken !== undefined ? { at_hash: accessTokenHash(input.accessToken) } : {}),
+      ...(input.sessionId !== undefined ? { sid: input.sessionId } : {}),
+      ...input.claims,
+    }
+    return signIdToken(this.#deps.keys, claims, input.client.signingAlg)
   }
 
   /** A new refresh token record (not yet stored) for a family. */

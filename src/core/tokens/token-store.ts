@@ -14,6 +14,10 @@ export type GrantEndReason =
   | 'secret_rotated'
   | 'api_key_revoked'
   | 'sessions_ended'
+  /** RFC 6749 §4.1.2: an authorization code was presented a second time. */
+  | 'code_reused'
+  /** The user revoked the client's consent ("Connected apps"). */
+  | 'consent_revoked'
 
 /**
  * A grant: one authorization a subject gave a client (RFC 6749 §1.3), and everything minted

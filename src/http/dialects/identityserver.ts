@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { OAuthError } from '../../core/errors.js'
-import type { DialectPolicy, TokenRequest, TokenResult } from '../../core/types.js'
+import { DEVICE_CODE_GRANT, type DialectPolicy, type TokenRequest, type TokenResult } from '../../core/types.js'
 import type { UserInfoClaims } from '../../core/userinfo.js'
 import { readClientCredentials } from '../client-auth.js'
 import { retryAfterHeaders, standardStatus, toOAuthError, wireDescription } from '../error-mapping.js'
@@ -17,7 +17,7 @@ export const IDENTITYSERVER_POLICY: DialectPolicy = {
   scopeDefault: 'all-allowed',
   refreshTokenRule: 'offline_access',
   missingUserCredentials: 'invalid_grant',
-  grantTypes: ['password', 'client_credentials', 'refresh_token'],
+  grantTypes: ['password', 'client_credentials', 'refresh_token', 'authorization_code', DEVICE_CODE_GRANT],
 }
 
 /** IdentityServer's own cache headers on token answers, successes and errors alike. */
@@ -50,7 +50,7 @@ function checkGrantType(grantType: string | undefined): string {
 export function parseTokenRequest(parameters: Parameters, authorization: string | undefined): TokenRequest {
   const grantType = checkGrantType(parameters.get('grant_type'))
   const client = readClientCredentials(authorization, parameters)
-  const request: TokenRequest = { grantType, policy: IDENTITYSERVER_POLICY, ...(client ? { client } : {}) }
+  const request: TokenRequest = { grantType, policy: IDENTITYSERVER_POLICY, parameters, ...(client ? { client } : {}) }
   const copy = { scope: 'scope', audience: 'audience', username: 'username', password: 'password', refresh_token: 'refreshToken' } as const
   for (const [wire, field] of Object.entries(copy)) {
     const value = parameters.get(wire)
@@ -64,6 +64,8 @@ export function formatTokenResult(result: TokenResult): WireAnswer {
     status: 200,
     headers: IDENTITYSERVER_HEADERS,
     body: {
+      // Duende answers the ID token first.
+      ...(result.idToken !== undefined ? { id_token: result.idToken } : {}),
       access_token: result.accessToken,
       expires_in: result.expiresIn,
       token_type: result.tokenType,

@@ -11,7 +11,7 @@ export const REALM = 'gatehouse'
 
 /** Contract 1: the standard token endpoint. Parses form or JSON into a TokenRequest (RFC 6749's grants only). */
 export function parseTokenRequest(parameters: Parameters, authorization: string | undefined): TokenRequest {
-  const request: TokenRequest = { grantType: parameters.get('grant_type') ?? '', policy: RFC6749_POLICY }
+  const request: TokenRequest = { grantType: parameters.get('grant_type') ?? '', policy: RFC6749_POLICY, parameters }
   const client = readClientCredentials(authorization, parameters)
   if (client) request.client = client
   // Assigned one by one, not spread from optional pieces: this runs on every token request.
@@ -46,6 +46,7 @@ export function formatTokenResult(result: TokenResult): WireAnswer {
       ...(result.refreshToken ? { refresh_token: result.refreshToken } : {}),
       // RFC 6749 §5.1/§3.3: scope is one or more tokens; no scope at all is no member, not "".
       ...(result.scope !== '' ? { scope: result.scope } : {}),
+      ...(result.idToken !== undefined ? { id_token: result.idToken } : {}),
     },
   }
 }

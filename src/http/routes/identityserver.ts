@@ -38,19 +38,7 @@ export function registerIdentityServerRoutes(app: FastifyInstance, engine: Engin
     return send(reply, formatTokenResult(result))
   })
 
-  const userinfo = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const token = readBearerToken(request)
-    if (token === undefined) {
-      // RFC 6750 §3.1: no credentials at all gets a bare challenge, no error code.
-      return send(reply, { status: 401, headers: { ...IDENTITYSERVER_HEADERS, 'www-authenticate': 'Bearer' } })
-    }
-    const result = await engine.userInfo(token)
-    if (!result.ok) {
-      const description = result.error === 'insufficient_scope' ? 'The access token lacks the openid scope.' : 'The access token is invalid or expired.'
-      return send(reply, formatUserInfoError(result.error, description))
-    }
-    return send(reply, formatUserInfo(result.claims))
-  }
+  const userinfo = userInfoHandler(engine)
   app.get(paths.userinfo, { config: { shaper: identityserverUserInfo, requiresTls: true } }, userinfo)
   app.post(paths.userinfo, { config: { shaper: identityserverUserInfo, requiresTls: true } }, userinfo)
 
@@ -69,4 +57,24 @@ export function registerIdentityServerRoutes(app: FastifyInstance, engine: Engin
     await engine.revoke(credentials, token, { ip: request.ip })
     return send(reply, { status: 200, headers: IDENTITYSERVER_HEADERS })
   })
+}
+
+/**
+ * OpenID Connect Core §5.3 UserInfo with RFC 6750 errors: served at `/connect/userinfo` and at
+ * the standard `/oauth/userinfo` (the discovery document names the latter).
+ */
+export function userInfoHandler(engine: Engine): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  return async (request, reply) => {
+    const token = readBearerToken(request)
+    if (token === undefined) {
+      // RFC 6750 §3.1: no credentials at all gets a bare challenge, no error code.
+      return send(reply, { status: 401, headers: { ...IDENTITYSERVER_HEADERS, 'www-authenticate': 'Bearer' } })
+    }
+    const result = await engine.userInfo(token)
+    if (!result.ok) {
+      const description = result.error === 'insufficient_scope' ? 'The access token lacks the openid scope.' : 'The access token is invalid or expired.'
+      return send(reply, formatUserInfoError(result.error, description))
+    }
+    return send(reply, formatUserInfo(result.claims))
+  }
 }

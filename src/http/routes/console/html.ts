@@ -39,7 +39,7 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 }
 
-export function page(options: { title: string; body: Html; header?: Html; script?: string; wide?: boolean; area?: string }): string {
+export function page(options: { title: string; body: Html; header?: Html; script?: string; wide?: boolean; area?: string; home?: string }): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -50,7 +50,7 @@ export function page(options: { title: string; body: Html; header?: Html; script
 ${options.script ? html`<script type="module" src="/assets/${options.script}"></script>` : ''}
 </head>
 <body>
-<header class="top"><a class="brand" href="${options.area === 'API reference' ? '/docs' : '/console'}">Gatehouse<small>${options.area ?? 'developer console'}</small></a><span>${options.header ?? ''}</span></header>
+<header class="top"><a class="brand" href="${options.home ?? (options.area === 'API reference' ? '/docs' : '/console')}">Gatehouse<small>${options.area ?? 'developer console'}</small></a><span>${options.header ?? ''}</span></header>
 ${options.wide ? options.body : html`<main>${options.body}</main>`}
 </body>
 </html>

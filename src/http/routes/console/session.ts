@@ -50,8 +50,9 @@ export class OneTimeNonces {
 export class SessionKeys {
   readonly #key: Buffer
 
-  constructor(secret: string) {
-    this.#key = Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'console session cookies v1', 32))
+  /** `purpose` separates the keys of the console's cookies from those of the hosted sign-in pages. */
+  constructor(secret: string, purpose = 'console session cookies v1') {
+    this.#key = Buffer.from(hkdfSync('sha256', secret, 'gatehouse', purpose, 32))
   }
 
   #mac(text: string): string {

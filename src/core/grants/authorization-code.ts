@@ -1,0 +1,104 @@
+import { verifierMatches } from '../authorization/pkce.js'
+import type { AuthorizationCodeRecord, AuthorizationCodeStore } from '../authorization/authorization-code-store.js'
+import type { Clock } from '../clock.js'
+import { digestSecret } from '../credentials/secrets.js'
+import type { UserStore } from '../credentials/user-store.js'
+import { OAuthError } from '../errors.js'
+import { endGrants } from '../grant-ending.js'
+import type { GrantStore } from '../tokens/token-store.js'
+import type { TokenService } from '../tokens/token-service.js'
+import type { Client, DialectPolicy, TokenResult, User } from '../types.js'
+import { clientOf, type Grant, type GrantContext } from './grant.js'
+
+type Deps = { tokens: TokenService; users: Pick<UserStore, 'getUser'>; grants: Pick<GrantStore, 'endGrants'>; clock: Clock; authorizationCodes?: AuthorizationCodeStore }
+
+const INVALID = (debug: string): OAuthError => new OAuthError('invalid_grant', { description: 'The authorization code is invalid, expired or already used.', debug })
+
+const scopeList = (scope: string): string[] => (scope === '' ? [] : scope.split(' '))
+
+/** RFC 6749 §4.1.2: a code used twice ends whatever its first use started. */
+async function rejectReplay(deps: Deps, code: AuthorizationCodeRecord, alsoEnd?: string): Promise<never> {
+  for (const grantId of new Set([code.grantId, alsoEnd])) {
+    if (grantId) await endGrants(deps, { grantId }, 'code_reused')
+  }
+  throw INVALID('authorization code used twice; its grant ended')
+}
+
+/**
+ * RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6): the code must be this client's, unexpired and
+ * unused, the redirect_uri the same string, and S256(code_verifier) its challenge. The user must
+ * still be enabled and allowed. Answers with the grant's tokens, and an ID token with `openid`.
+ */
+async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
+  const client = clientOf(context)
+  const codes = deps.authorizationCodes
+  if (!codes) throw new OAuthError('unsupported_grant_type', { description: 'The grant type \'authorization_code\' is not supported.' })
+  const parameters = context.request.parameters ?? new Map<string, string>()
+  const presented = parameters.get('code')
+  if (presented === undefined) throw new OAuthError('invalid_request', { description: 'The code parameter is required.' })
+  const redirectUri = parameters.get('redirect_uri')
+  if (redirectUri === undefined) throw new OAuthError('invalid_request', { description: 'The redirect_uri parameter is required.' })
+
+  const digest = digestSecret(presented)
+  const code = await codes.findAuthorizationCode(digest)
+  // Another client's code is answered exactly like an unknown one.
+  if (!code || code.clientId !== client.id) throw INVALID(code ? 'code of another client' : 'unknown code')
+  if (code.usedAt !== null) return rejectReplay(deps, code)
+  const now = deps.clock.now()
+  if (code.expiresAt <= now) throw INVALID('code expired')
+  if (code.redirectUri !== redirectUri) throw INVALID('redirect_uri differs from the authorization request')
+  // RFC 7636 §4.6; a missing verifier fails the same way (PKCE is required for every code here).
+  if (!verifierMatches(parameters.get('code_verifier') ?? '', code.codeChallenge)) throw INVALID('PKCE verification failed')
+  const user = await deps.users.getUser(code.userId)
+  if (!user || user.disabled) throw INVALID(user ? 'user disabled' : 'user deleted')
+  if (client.allowedUsers !== null && !client.allowedUsers.includes(user.id)) throw INVALID('user not allowed for this client')
+
+  const scopes = scopeList(code.scope)
+  const { grant, refresh } = await deps.tokens.startGrant({
+    client,
+    subject: user.id,
+    subjectType: 'user',
+    grantType: 'authorization_code',
+    scopes,
+    withRefreshToken: wantsRefreshToken(client, scopes, context.policy),
+    ...(code.audience !== null ? { audience: code.audience } : {}),
+  })
+  // The grant exists before the code is marked, so a concurrent second use always finds one to end.
+  if ((await codes.consumeAuthorizationCode(digest, now, grant.id)) !== 'consumed') {
+    return rejectReplay(deps, (await codes.findAuthorizationCode(digest)) ?? code, grant.id)
+  }
+  const access = await deps.tokens.issueAccessToken({ client, subject: user.id, scopes, grantId: grant.id, ...(code.audience !== null ? { audience: code.audience } : {}) })
+  const idToken = scopes.includes('openid')
+    ? deps.tokens.issueIdToken({ client, subject: user.id, authTime: code.authTime, nonce: code.nonce, sessionId: code.sessionId, accessToken: access.token, claims: profileClaims(user, scopes) })
+    : undefined
+  return {
+    accessToken: access.token,
+    tokenType: 'Bearer',
+    expiresIn: access.expiresIn,
+    ...(refresh ? { refreshToken: refresh.token } : {}),
+    ...(idToken !== undefined ? { idToken } : {}),
+    scope: scopes.join(' '),
+    clientId: client.id,
+    subject: user.id,
+  }
+}
+
+/** The dialect's refresh rule: the client holds the refresh_token grant, or (OpenID Connect) `offline_access` was granted. */
+export function wantsRefreshToken(client: Client, scopes: readonly string[], policy: DialectPolicy): boolean {
+  return policy.refreshTokenRule === 'offline_access' ? scopes.includes('offline_access') : client.grantTypes.includes('refresh_token')
+}
+
+/** OpenID Connect Core §5.4: `profile` → name, `email` → email, when the user has them. */
+export function profileClaims(user: User, scopes: readonly string[]): { name?: string; email?: string } {
+  return {
+    ...(scopes.includes('profile') && user.name !== null ? { name: user.name } : {}),
+    ...(scopes.includes('email') && user.email !== null ? { email: user.email } : {}),
+  }
+}
+
+export const authorizationCode = {
+  grantType: 'authorization_code',
+  parameters: ['code', 'redirect_uri', 'code_verifier'],
+  requiresClientAuthentication: true,
+  handle,
+} satisfies Grant
