@@ -48,6 +48,12 @@ function aClient(overrides: Partial<Client> = {}): Client {
     id: unique('client'),
     name: 'conformance client',
     secretDigest: 'a'.repeat(64),
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    applicationType: null,
+    redirectUris: [],
+    postLogoutRedirectUris: [],
+    requirePar: false,
+    skipConsent: false,
     grantTypes: ['client_credentials', 'refresh_token'],
     scopes: ['api', 'read'],
     defaultScopes: ['api'],
@@ -198,6 +204,20 @@ for (const backend of backends) {
     // ── clients ────────────────────────────────────────────────────────────
     test('stores a client and gives it back field for field', async () => {
       const client = aClient({ audience: 'https://api.example.com', tokenFormat: 'opaque', signingAlg: 'RS256', rotateRefreshTokens: false, refreshTokenReuseInterval: 30 })
+      await store.insertClient(client)
+      assert.deepEqual(await store.getClient(client.id), client)
+    })
+
+    test('stores a public browser client with its redirect URIs and PAR/consent settings', async () => {
+      const client = aClient({
+        secretDigest: '',
+        tokenEndpointAuthMethod: 'none',
+        applicationType: 'spa',
+        redirectUris: ['https://app.example.com/callback', 'http://127.0.0.1/cb'],
+        postLogoutRedirectUris: ['https://app.example.com/'],
+        requirePar: true,
+        skipConsent: true,
+      })
       await store.insertClient(client)
       assert.deepEqual(await store.getClient(client.id), client)
     })
