@@ -426,6 +426,10 @@ export class KyselyStore implements Store {
       await trx.deleteFrom('opaque_tokens').where('client_id', '=', id).execute()
       await trx.deleteFrom('api_keys').where('client_id', '=', id).execute()
       await trx.deleteFrom('console_apps').where('client_id', '=', id).execute()
+      await trx.deleteFrom('consents').where('client_id', '=', id).execute()
+      await trx.deleteFrom('authorization_codes').where('client_id', '=', id).execute()
+      await trx.deleteFrom('pushed_requests').where('client_id', '=', id).execute()
+      await trx.deleteFrom('device_authorizations').where('client_id', '=', id).execute()
       // A later client with the same id must not inherit the operator role.
       await trx.deleteFrom('operators').where('subject_kind', '=', 'client').where('subject_id', '=', id).execute()
       const result = await trx.deleteFrom('clients').where('id', '=', id).executeTakeFirst()
@@ -462,6 +466,8 @@ export class KyselyStore implements Store {
   async deleteUser(id: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('operators').where('subject_kind', '=', 'user').where('subject_id', '=', id).execute()
+      await trx.deleteFrom('sign_in_sessions').where('user_id', '=', id).execute()
+      await trx.deleteFrom('consents').where('user_id', '=', id).execute()
       const result = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst()
       return Number(result.numDeletedRows) > 0
     })
