@@ -1059,7 +1059,7 @@ export class KyselyStore implements Store {
     // long lock is held on either database.
     const db = this.db
     let deleted = 0
-    const batch = async (table: 'refresh_tokens' | 'opaque_tokens', key: 'digest'): Promise<void> => {
+    const batch = async (table: 'refresh_tokens' | 'opaque_tokens' | 'authorization_codes' | 'pushed_requests', key: 'digest'): Promise<void> => {
       const r = await db
         .deleteFrom(table)
         .where(key, 'in', db.selectFrom(table).select(key).where('expires_at', '<', now).limit(limit))
@@ -1068,6 +1068,25 @@ export class KyselyStore implements Store {
     }
     await batch('refresh_tokens', 'digest')
     await batch('opaque_tokens', 'digest')
+    await batch('authorization_codes', 'digest')
+    await batch('pushed_requests', 'digest')
+    const devices = await db
+      .deleteFrom('device_authorizations')
+      .where('device_code_digest', 'in', db.selectFrom('device_authorizations').select('device_code_digest').where('expires_at', '<', now).limit(limit))
+      .executeTakeFirst()
+    deleted += Number(devices.numDeletedRows)
+    // A sign-in session goes at its absolute end, or as soon as it is ended (sign-out): its
+    // cookie can never be accepted again, and nothing else refers to the row.
+    const sessions = await db
+      .deleteFrom('sign_in_sessions')
+      .where('id', 'in', db.selectFrom('sign_in_sessions').select('id').where('expires_at', '<', now).limit(limit))
+      .executeTakeFirst()
+    deleted += Number(sessions.numDeletedRows)
+    const ended = await db
+      .deleteFrom('sign_in_sessions')
+      .where('id', 'in', db.selectFrom('sign_in_sessions').select('id').where('ended_at', 'is not', null).limit(limit))
+      .executeTakeFirst()
+    deleted += Number(ended.numDeletedRows)
     const jwts = await db
       .deleteFrom('revoked_jwts')
       .where('jti', 'in', db.selectFrom('revoked_jwts').select('jti').where('expires_at', '<', now).limit(limit))
