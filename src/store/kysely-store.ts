@@ -1,7 +1,23 @@
 import { Kysely, Migrator, sql, type MigrationProvider, type Migration, type Transaction } from 'kysely'
 import { APPLICATION_TYPES, type ApiKey, type ApplicationType, type Client, type ClientAuthMethod, type GrantType, type SigningAlg, type TokenFormat, type User } from '../core/types.js'
 import { migrations } from './migrations/index.js'
-import type { ApiKeysTable, ClientsTable, ConsoleAppsTable, Database, ApiScopesTable, ApisTable, GrantsTable, OperatorsTable, RefreshTokensTable, UsersTable } from './schema.js'
+import type {
+  ApiKeysTable,
+  AuthorizationCodesTable,
+  ClientsTable,
+  ConsentsTable,
+  ConsoleAppsTable,
+  Database,
+  ApiScopesTable,
+  ApisTable,
+  DeviceAuthorizationsTable,
+  GrantsTable,
+  OperatorsTable,
+  PushedRequestsTable,
+  RefreshTokensTable,
+  SignInSessionsTable,
+  UsersTable,
+} from './schema.js'
 import { DuplicateError } from '../core/store-errors.js'
 import type { AuditEvent, AuditEventFilter } from '../core/audit/audit-store.js'
 import type { ConsoleApp } from '../core/admin/console-app-store.js'
@@ -9,6 +25,11 @@ import type { OperatorKind, OperatorRecord } from '../core/admin/operator-store.
 import type { Api } from '../core/apis/api-store.js'
 import type { ConsumeResult, GrantEndReason, GrantRecord, GrantSelector, GrantSubjectType, OpaqueTokenRecord, RefreshTokenRecord, RefreshTokenWithGrant } from '../core/tokens/token-store.js'
 import type { SigningKeyRecord } from '../core/tokens/signing-key-store.js'
+import type { AuthorizationCodeRecord } from '../core/authorization/authorization-code-store.js'
+import type { SignInSessionRecord, SignInSessionSelector } from '../core/authorization/sign-in-session-store.js'
+import type { ConsentRecord } from '../core/authorization/consent-store.js'
+import type { PushedRequestRecord } from '../core/authorization/pushed-request-store.js'
+import type { DeviceAuthorizationRecord, DeviceAuthorizationStatus, DeviceDecision } from '../core/authorization/device-authorization-store.js'
 import type { Store } from './types.js'
 
 const list = (text: string): string[] => (text === '' ? [] : text.split(' '))
@@ -210,6 +231,129 @@ function apisFromRows(apis: ApisTable[], scopes: ApiScopesTable[]): Api[] {
   }))
 }
 
+function authorizationCodeToRow(code: AuthorizationCodeRecord): AuthorizationCodesTable {
+  return {
+    digest: code.digest,
+    client_id: code.clientId,
+    user_id: code.userId,
+    redirect_uri: code.redirectUri,
+    scope: code.scope,
+    audience: code.audience,
+    code_challenge: code.codeChallenge,
+    nonce: code.nonce,
+    session_id: code.sessionId,
+    auth_time: code.authTime,
+    issued_at: code.issuedAt,
+    expires_at: code.expiresAt,
+    used_at: code.usedAt,
+    grant_id: code.grantId,
+  }
+}
+
+function authorizationCodeFromRow(row: AuthorizationCodesTable): AuthorizationCodeRecord {
+  return {
+    digest: row.digest,
+    clientId: row.client_id,
+    userId: row.user_id,
+    redirectUri: row.redirect_uri,
+    scope: row.scope,
+    audience: row.audience,
+    codeChallenge: row.code_challenge,
+    nonce: row.nonce,
+    sessionId: row.session_id,
+    authTime: Number(row.auth_time),
+    issuedAt: Number(row.issued_at),
+    expiresAt: Number(row.expires_at),
+    usedAt: nullableNumber(row.used_at),
+    grantId: row.grant_id,
+  }
+}
+
+function signInSessionFromRow(row: SignInSessionsTable): SignInSessionRecord {
+  return {
+    id: row.id,
+    digest: row.digest,
+    userId: row.user_id,
+    authTime: Number(row.auth_time),
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+    expiresAt: Number(row.expires_at),
+    endedAt: nullableNumber(row.ended_at),
+  }
+}
+
+function consentFromRow(row: ConsentsTable): ConsentRecord {
+  return { userId: row.user_id, clientId: row.client_id, scope: row.scope, createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) }
+}
+
+function parametersOf(text: string): Record<string, string> {
+  const value: unknown = JSON.parse(text)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('pushed request parameters in the database are not an object')
+  const parameters: Record<string, string> = {}
+  for (const [name, parameter] of Object.entries(value)) {
+    if (typeof parameter !== 'string') throw new Error(`pushed request parameter ${JSON.stringify(name)} in the database is not a string`)
+    parameters[name] = parameter
+  }
+  return parameters
+}
+
+function pushedRequestFromRow(row: PushedRequestsTable): PushedRequestRecord {
+  return {
+    digest: row.digest,
+    clientId: row.client_id,
+    parameters: parametersOf(row.parameters),
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    usedAt: nullableNumber(row.used_at),
+  }
+}
+
+function deviceStatusOf(value: string): DeviceAuthorizationStatus {
+  if (value === 'pending' || value === 'approved' || value === 'denied') return value
+  throw new Error(`unknown device authorization status ${JSON.stringify(value)} in the database`)
+}
+
+function deviceAuthorizationToRow(record: DeviceAuthorizationRecord): DeviceAuthorizationsTable {
+  return {
+    device_code_digest: record.deviceCodeDigest,
+    user_code_digest: record.userCodeDigest,
+    client_id: record.clientId,
+    scope: record.scope,
+    audience: record.audience,
+    status: record.status,
+    user_id: record.userId,
+    session_id: record.sessionId,
+    auth_time: record.authTime,
+    poll_interval: record.interval,
+    last_polled_at: record.lastPolledAt,
+    prior_polled_at: null,
+    created_at: record.createdAt,
+    expires_at: record.expiresAt,
+    used_at: record.usedAt,
+    grant_id: record.grantId,
+  }
+}
+
+function deviceAuthorizationFromRow(row: DeviceAuthorizationsTable): DeviceAuthorizationRecord {
+  return {
+    deviceCodeDigest: row.device_code_digest,
+    userCodeDigest: row.user_code_digest,
+    clientId: row.client_id,
+    scope: row.scope,
+    audience: row.audience,
+    status: deviceStatusOf(row.status),
+    userId: row.user_id,
+    sessionId: row.session_id,
+    authTime: nullableNumber(row.auth_time),
+    interval: Number(row.poll_interval),
+    lastPolledAt: nullableNumber(row.last_polled_at),
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    usedAt: nullableNumber(row.used_at),
+    grantId: row.grant_id,
+  }
+}
+
 const scopeRows = (api: Api): ApiScopesTable[] =>
   api.scopes.map((scope, position) => ({ name: scope.name, api_id: api.id, description: scope.description, self_service: scope.selfService ? 1 : 0, position }))
 
@@ -282,6 +426,10 @@ export class KyselyStore implements Store {
       await trx.deleteFrom('opaque_tokens').where('client_id', '=', id).execute()
       await trx.deleteFrom('api_keys').where('client_id', '=', id).execute()
       await trx.deleteFrom('console_apps').where('client_id', '=', id).execute()
+      await trx.deleteFrom('consents').where('client_id', '=', id).execute()
+      await trx.deleteFrom('authorization_codes').where('client_id', '=', id).execute()
+      await trx.deleteFrom('pushed_requests').where('client_id', '=', id).execute()
+      await trx.deleteFrom('device_authorizations').where('client_id', '=', id).execute()
       // A later client with the same id must not inherit the operator role.
       await trx.deleteFrom('operators').where('subject_kind', '=', 'client').where('subject_id', '=', id).execute()
       const result = await trx.deleteFrom('clients').where('id', '=', id).executeTakeFirst()
@@ -318,6 +466,8 @@ export class KyselyStore implements Store {
   async deleteUser(id: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('operators').where('subject_kind', '=', 'user').where('subject_id', '=', id).execute()
+      await trx.deleteFrom('sign_in_sessions').where('user_id', '=', id).execute()
+      await trx.deleteFrom('consents').where('user_id', '=', id).execute()
       const result = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst()
       return Number(result.numDeletedRows) > 0
     })
@@ -734,13 +884,182 @@ export class KyselyStore implements Store {
     })
   }
 
+  // ── authorization codes ──────────────────────────────────────────────────
+  async insertAuthorizationCode(code: AuthorizationCodeRecord): Promise<void> {
+    // No digest in the message: it names the record in logs, and the digest is the code's stand-in.
+    await this.#insert('authorization code', () => this.db.insertInto('authorization_codes').values(authorizationCodeToRow(code)).execute())
+  }
+
+  async findAuthorizationCode(digest: string): Promise<AuthorizationCodeRecord | undefined> {
+    const row = await this.db.selectFrom('authorization_codes').selectAll().where('digest', '=', digest).executeTakeFirst()
+    return row ? authorizationCodeFromRow(row) : undefined
+  }
+
+  async consumeAuthorizationCode(digest: string, at: number, grantId: string): Promise<ConsumeResult> {
+    // Compare-and-set: only the caller whose UPDATE flips used_at from NULL wins; a loser
+    // changes nothing, so the grant id stays the winner's (the one a replay must end).
+    const result = await this.db
+      .updateTable('authorization_codes')
+      .set({ used_at: at, grant_id: grantId })
+      .where('digest', '=', digest)
+      .where('used_at', 'is', null)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) === 1 ? 'consumed' : 'already-used'
+  }
+
+  // ── sign-in sessions ─────────────────────────────────────────────────────
+  async insertSignInSession(session: SignInSessionRecord): Promise<void> {
+    await this.#insert(`sign-in session ${session.id}`, () =>
+      this.db
+        .insertInto('sign_in_sessions')
+        .values({
+          id: session.id,
+          digest: session.digest,
+          user_id: session.userId,
+          auth_time: session.authTime,
+          created_at: session.createdAt,
+          last_seen_at: session.lastSeenAt,
+          expires_at: session.expiresAt,
+          ended_at: session.endedAt,
+        })
+        .execute(),
+    )
+  }
+
+  async findSignInSession(digest: string): Promise<SignInSessionRecord | undefined> {
+    const row = await this.db.selectFrom('sign_in_sessions').selectAll().where('digest', '=', digest).executeTakeFirst()
+    return row ? signInSessionFromRow(row) : undefined
+  }
+
+  async touchSignInSession(id: string, lastSeenAt: number): Promise<void> {
+    // Only forward: two requests of one browser may finish in either order.
+    await this.db.updateTable('sign_in_sessions').set({ last_seen_at: lastSeenAt }).where('id', '=', id).where('last_seen_at', '<', lastSeenAt).execute()
+  }
+
+  async endSignInSessions(selector: SignInSessionSelector, at: number): Promise<number> {
+    // Live: not ended, and not past its absolute end (the store cannot know the idle lifetime).
+    let query = this.db.updateTable('sign_in_sessions').set({ ended_at: at }).where('ended_at', 'is', null).where('expires_at', '>', at)
+    query = 'id' in selector ? query.where('id', '=', selector.id) : query.where('user_id', '=', selector.userId)
+    const result = await query.executeTakeFirst()
+    return Number(result.numUpdatedRows)
+  }
+
+  // ── consents ─────────────────────────────────────────────────────────────
+  async getConsent(userId: string, clientId: string): Promise<ConsentRecord | undefined> {
+    const row = await this.db.selectFrom('consents').selectAll().where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst()
+    return row ? consentFromRow(row) : undefined
+  }
+
+  async putConsent(consent: ConsentRecord): Promise<void> {
+    // ON CONFLICT … DO UPDATE (both databases): concurrent puts of one (user, client) leave one row.
+    const row: ConsentsTable = { user_id: consent.userId, client_id: consent.clientId, scope: consent.scope, created_at: consent.createdAt, updated_at: consent.updatedAt }
+    await this.db
+      .insertInto('consents')
+      .values(row)
+      .onConflict((conflict) => conflict.columns(['user_id', 'client_id']).doUpdateSet({ scope: row.scope, created_at: row.created_at, updated_at: row.updated_at }))
+      .execute()
+  }
+
+  async deleteConsent(userId: string, clientId: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('consents').where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst()
+    return Number(result.numDeletedRows) > 0
+  }
+
+  async listConsents(userId: string): Promise<ConsentRecord[]> {
+    // Newest: the last given or changed; the client id keeps ties in a stable order.
+    const rows = await this.db.selectFrom('consents').selectAll().where('user_id', '=', userId).orderBy('updated_at', 'desc').orderBy('client_id').execute()
+    return rows.map(consentFromRow)
+  }
+
+  // ── pushed authorization requests ────────────────────────────────────────
+  async insertPushedRequest(request: PushedRequestRecord): Promise<void> {
+    await this.#insert('pushed authorization request', () =>
+      this.db
+        .insertInto('pushed_requests')
+        .values({
+          digest: request.digest,
+          client_id: request.clientId,
+          parameters: JSON.stringify(request.parameters),
+          created_at: request.createdAt,
+          expires_at: request.expiresAt,
+          used_at: request.usedAt,
+        })
+        .execute(),
+    )
+  }
+
+  async findPushedRequest(digest: string): Promise<PushedRequestRecord | undefined> {
+    const row = await this.db.selectFrom('pushed_requests').selectAll().where('digest', '=', digest).executeTakeFirst()
+    return row ? pushedRequestFromRow(row) : undefined
+  }
+
+  async usePushedRequest(digest: string, at: number): Promise<boolean> {
+    const result = await this.db.updateTable('pushed_requests').set({ used_at: at }).where('digest', '=', digest).where('used_at', 'is', null).executeTakeFirst()
+    return Number(result.numUpdatedRows) === 1
+  }
+
+  // ── device authorizations ────────────────────────────────────────────────
+  async insertDeviceAuthorization(record: DeviceAuthorizationRecord): Promise<void> {
+    // A taken user code is the likely duplicate (the device code is far longer): the caller may retry with another.
+    await this.#insert('device authorization with this user code', () => this.db.insertInto('device_authorizations').values(deviceAuthorizationToRow(record)).execute())
+  }
+
+  async findDeviceAuthorization(deviceCodeDigest: string): Promise<DeviceAuthorizationRecord | undefined> {
+    const row = await this.db.selectFrom('device_authorizations').selectAll().where('device_code_digest', '=', deviceCodeDigest).executeTakeFirst()
+    return row ? deviceAuthorizationFromRow(row) : undefined
+  }
+
+  async findDeviceAuthorizationByUserCode(userCodeDigest: string): Promise<DeviceAuthorizationRecord | undefined> {
+    const row = await this.db.selectFrom('device_authorizations').selectAll().where('user_code_digest', '=', userCodeDigest).executeTakeFirst()
+    return row ? deviceAuthorizationFromRow(row) : undefined
+  }
+
+  async decideDeviceAuthorization(userCodeDigest: string, decision: DeviceDecision, at: number): Promise<boolean> {
+    const decided = { status: decision.status, user_id: decision.userId, session_id: decision.sessionId, auth_time: decision.authTime }
+    // A denial keeps the requested scopes on record; an approval narrows them to the allowed ones.
+    const changes = decision.status === 'approved' ? { ...decided, scope: decision.scope } : decided
+    const result = await this.db
+      .updateTable('device_authorizations')
+      .set(changes)
+      .where('user_code_digest', '=', userCodeDigest)
+      .where('status', '=', 'pending')
+      .where('expires_at', '>', at)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) === 1
+  }
+
+  async recordDevicePoll(deviceCodeDigest: string, at: number, interval?: number): Promise<number | null> {
+    // One statement: SET's right-hand sides all read the row as it was, so prior_polled_at gets
+    // the old last_polled_at, and RETURNING gives it back. Concurrent polls queue on the row lock
+    // (PostgreSQL re-reads the row the winner committed), so each sees the one before it.
+    const row = await this.db
+      .updateTable('device_authorizations')
+      .set((eb) => ({ prior_polled_at: eb.ref('last_polled_at'), last_polled_at: at, ...(interval === undefined ? {} : { poll_interval: interval }) }))
+      .where('device_code_digest', '=', deviceCodeDigest)
+      .returning('prior_polled_at')
+      .executeTakeFirst()
+    return row ? nullableNumber(row.prior_polled_at) : null
+  }
+
+  async consumeDeviceAuthorization(deviceCodeDigest: string, at: number, grantId: string): Promise<ConsumeResult> {
+    // Compare-and-set, as for authorization codes; only an approved one can be redeemed.
+    const result = await this.db
+      .updateTable('device_authorizations')
+      .set({ used_at: at, grant_id: grantId })
+      .where('device_code_digest', '=', deviceCodeDigest)
+      .where('status', '=', 'approved')
+      .where('used_at', 'is', null)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) === 1 ? 'consumed' : 'already-used'
+  }
+
   // ── housekeeping ─────────────────────────────────────────────────────────
   async deleteExpired(now: number, limit: number, grantsBefore = now): Promise<number> {
     // Small batches by primary key: each statement touches at most `limit` rows, so no
     // long lock is held on either database.
     const db = this.db
     let deleted = 0
-    const batch = async (table: 'refresh_tokens' | 'opaque_tokens', key: 'digest'): Promise<void> => {
+    const batch = async (table: 'refresh_tokens' | 'opaque_tokens' | 'authorization_codes' | 'pushed_requests', key: 'digest'): Promise<void> => {
       const r = await db
         .deleteFrom(table)
         .where(key, 'in', db.selectFrom(table).select(key).where('expires_at', '<', now).limit(limit))
@@ -749,6 +1068,25 @@ export class KyselyStore implements Store {
     }
     await batch('refresh_tokens', 'digest')
     await batch('opaque_tokens', 'digest')
+    await batch('authorization_codes', 'digest')
+    await batch('pushed_requests', 'digest')
+    const devices = await db
+      .deleteFrom('device_authorizations')
+      .where('device_code_digest', 'in', db.selectFrom('device_authorizations').select('device_code_digest').where('expires_at', '<', now).limit(limit))
+      .executeTakeFirst()
+    deleted += Number(devices.numDeletedRows)
+    // A sign-in session goes at its absolute end, or as soon as it is ended (sign-out): its
+    // cookie can never be accepted again, and nothing else refers to the row.
+    const sessions = await db
+      .deleteFrom('sign_in_sessions')
+      .where('id', 'in', db.selectFrom('sign_in_sessions').select('id').where('expires_at', '<', now).limit(limit))
+      .executeTakeFirst()
+    deleted += Number(sessions.numDeletedRows)
+    const ended = await db
+      .deleteFrom('sign_in_sessions')
+      .where('id', 'in', db.selectFrom('sign_in_sessions').select('id').where('ended_at', 'is not', null).limit(limit))
+      .executeTakeFirst()
+    deleted += Number(ended.numDeletedRows)
     const jwts = await db
       .deleteFrom('revoked_jwts')
       .where('jti', 'in', db.selectFrom('revoked_jwts').select('jti').where('expires_at', '<', now).limit(limit))

@@ -152,6 +152,78 @@ export interface ApiScopesTable {
   position: number
 }
 
+/** Migration 2026-12-02-100 (issue 13): authorization codes, stored by digest. */
+export interface AuthorizationCodesTable {
+  digest: string
+  client_id: string
+  user_id: string
+  redirect_uri: string
+  scope: string
+  audience: string | null
+  code_challenge: string
+  nonce: string | null
+  session_id: string
+  auth_time: number
+  issued_at: number
+  expires_at: number
+  used_at: number | null
+  grant_id: string | null
+}
+
+export interface SignInSessionsTable {
+  id: string
+  /** Unique: the digest of the cookie's secret. */
+  digest: string
+  user_id: string
+  auth_time: number
+  created_at: number
+  last_seen_at: number
+  expires_at: number
+  ended_at: number | null
+}
+
+/** One row a (user, client). */
+export interface ConsentsTable {
+  user_id: string
+  client_id: string
+  scope: string
+  created_at: number
+  updated_at: number
+}
+
+export interface PushedRequestsTable {
+  digest: string
+  client_id: string
+  /** JSON text: an object of string parameters. */
+  parameters: string
+  created_at: number
+  expires_at: number
+  used_at: number | null
+}
+
+export interface DeviceAuthorizationsTable {
+  device_code_digest: string
+  /** Unique. */
+  user_code_digest: string
+  client_id: string
+  scope: string
+  audience: string | null
+  /** `pending`, `approved` or `denied`. */
+  status: string
+  user_id: string | null
+  session_id: string | null
+  auth_time: number | null
+  /** Seconds between polls. */
+  poll_interval: number
+  last_polled_at: number | null
+  /** The poll before last_polled_at; only recordDevicePoll reads it (its RETURNING). */
+  prior_polled_at: number | null
+  created_at: number
+  expires_at: number
+  used_at: number | null
+  grant_id: string | null
+}
+
 export interface Database {
   clients: ClientsTable
   users: UsersTable
@@ -166,4 +238,9 @@ export interface Database {
   operators: OperatorsTable
   apis: ApisTable
   api_scopes: ApiScopesTable
+  authorization_codes: AuthorizationCodesTable
+  sign_in_sessions: SignInSessionsTable
+  consents: ConsentsTable
+  pushed_requests: PushedRequestsTable
+  device_authorizations: DeviceAuthorizationsTable
 }

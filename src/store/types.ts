@@ -8,6 +8,11 @@ import type { ApiStore } from '../core/apis/api-store.js'
 import type { HousekeepingStore } from '../core/housekeeping-store.js'
 import type { SigningKeyStore } from '../core/tokens/signing-key-store.js'
 import type { AccessTokenStore, GrantStore, RefreshTokenStore } from '../core/tokens/token-store.js'
+import type { AuthorizationCodeStore } from '../core/authorization/authorization-code-store.js'
+import type { SignInSessionStore } from '../core/authorization/sign-in-session-store.js'
+import type { ConsentStore } from '../core/authorization/consent-store.js'
+import type { PushedRequestStore } from '../core/authorization/pushed-request-store.js'
+import type { DeviceAuthorizationStore } from '../core/authorization/device-authorization-store.js'
 
 /**
  * The store: one implementation (src/store/kysely-store.ts, on SQLite and PostgreSQL) of
@@ -26,6 +31,11 @@ export interface Store
     ConsoleAppStore,
     OperatorStore,
     ApiStore,
+    AuthorizationCodeStore,
+    SignInSessionStore,
+    ConsentStore,
+    PushedRequestStore,
+    DeviceAuthorizationStore,
     HousekeepingStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Applies pending migrations; returns the names it applied. */

@@ -82,3 +82,72 @@ test('housekeeping on a running server deletes expired opaque tokens, refresh to
     await server.close()
   }
 })
+
+test('housekeeping on a running server deletes authorization codes, pushed requests, device authorizations and sign-in sessions at their expiry, without the grants grace', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1))
+  const server = await startTestServer({ clock, env: { GATEHOUSE_HOUSEKEEPING_INTERVAL_MS: '0' } })
+  try {
+    const client = await server.createClient()
+    const user = await server.createUser('ann@example.com', 'correct horse battery staple')
+    const { store, housekeeping } = server.server.gatehouse
+    const now = clock.now()
+    await store.insertAuthorizationCode({
+      digest: 'code-digest',
+      clientId: client.id,
+      userId: user.id,
+      redirectUri: 'https://app.example.com/callback',
+      scope: 'openid',
+      audience: null,
+      codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      nonce: null,
+      sessionId: 'sid-1',
+      authTime: now,
+      issuedAt: now,
+      expiresAt: now + 60_000,
+      usedAt: null,
+      grantId: null,
+    })
+    await store.insertPushedRequest({ digest: 'par-digest', clientId: client.id, parameters: { response_type: 'code' }, createdAt: now, expiresAt: now + 60_000, usedAt: null })
+    await store.insertDeviceAuthorization({
+      deviceCodeDigest: 'device-digest',
+      userCodeDigest: 'user-code-digest',
+      clientId: client.id,
+      scope: 'openid',
+      audience: null,
+      status: 'pending',
+      userId: null,
+      sessionId: null,
+      authTime: null,
+      interval: 5,
+      lastPolledAt: null,
+      createdAt: now,
+      expiresAt: now + 600_000,
+      usedAt: null,
+      grantId: null,
+    })
+    const session = { id: 'sid-1', digest: 'session-digest', userId: user.id, authTime: now, createdAt: now, lastSeenAt: now, expiresAt: now + 86_400_000, endedAt: null }
+    await store.insertSignInSession(session)
+    await store.insertSignInSession({ ...session, id: 'sid-2', digest: 'session-digest-2' })
+
+    // Signing out ends a session: it goes at the next run, the others are live.
+    assert.equal(await store.endSignInSessions({ id: 'sid-2' }, now), 1)
+    assert.equal(await housekeeping.runOnce(), 1)
+    assert.equal(await store.findSignInSession('session-digest-2'), undefined)
+
+    clock.advance(60_001)
+    assert.equal(await housekeeping.runOnce(), 2)
+    assert.deepEqual([await store.findAuthorizationCode('code-digest'), await store.findPushedRequest('par-digest')], [undefined, undefined])
+    assert.notEqual(await store.findDeviceAuthorization('device-digest'), undefined)
+
+    clock.advance(600_000)
+    assert.equal(await housekeeping.runOnce(), 1)
+    assert.equal(await store.findDeviceAuthorization('device-digest'), undefined)
+    assert.deepEqual(await store.findSignInSession('session-digest'), session)
+
+    clock.advance(86_400_000)
+    assert.equal(await housekeeping.runOnce(), 1)
+    assert.equal(await store.findSignInSession('session-digest'), undefined)
+  } finally {
+    await server.close()
+  }
+})

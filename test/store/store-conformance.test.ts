@@ -10,6 +10,10 @@ import { openStore } from '../../src/store/open-store.js'
 import { DuplicateError } from '../../src/core/store-errors.js'
 import type { SigningKeyRecord } from '../../src/core/tokens/signing-key-store.js'
 import type { GrantRecord, OpaqueTokenRecord, RefreshTokenRecord } from '../../src/core/tokens/token-store.js'
+import type { AuthorizationCodeRecord } from '../../src/core/authorization/authorization-code-store.js'
+import type { SignInSessionRecord } from '../../src/core/authorization/sign-in-session-store.js'
+import type { PushedRequestRecord } from '../../src/core/authorization/pushed-request-store.js'
+import type { DeviceAuthorizationRecord, DeviceDecision } from '../../src/core/authorization/device-authorization-store.js'
 import { createPostgresTestDatabase } from '../helpers/database.js'
 import { POSTGRES_URL, skipWithoutPostgres } from '../helpers/postgres.js'
 
@@ -48,6 +52,12 @@ function aClient(overrides: Partial<Client> = {}): Client {
     id: unique('client'),
     name: 'conformance client',
     secretDigest: 'a'.repeat(64),
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    applicationType: null,
+    redirectUris: [],
+    postLogoutRedirectUris: [],
+    requirePar: false,
+    skipConsent: false,
     grantTypes: ['client_credentials', 'refresh_token'],
     scopes: ['api', 'read'],
     defaultScopes: ['api'],
@@ -152,6 +162,83 @@ function anApi(overrides: Partial<Api> = {}): Api {
   }
 }
 
+function anAuthorizationCode(clientId: string, userId: string, overrides: Partial<AuthorizationCodeRecord> = {}): AuthorizationCodeRecord {
+  return {
+    digest: unique('code-digest'),
+    clientId,
+    userId,
+    redirectUri: 'https://app.example.com/callback?tenant=a',
+    scope: 'openid profile',
+    audience: null,
+    codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    nonce: null,
+    sessionId: unique('sid'),
+    authTime: T0 - 30_000,
+    issuedAt: T0,
+    expiresAt: T0 + 60_000,
+    usedAt: null,
+    grantId: null,
+    ...overrides,
+  }
+}
+
+function aSignInSession(userId: string, overrides: Partial<SignInSessionRecord> = {}): SignInSessionRecord {
+  return {
+    id: unique('sid'),
+    digest: unique('session-digest'),
+    userId,
+    authTime: T0 - 5_000,
+    createdAt: T0,
+    lastSeenAt: T0,
+    expiresAt: T0 + 86_400_000,
+    endedAt: null,
+    ...overrides,
+  }
+}
+
+function aPushedRequest(clientId: string, overrides: Partial<PushedRequestRecord> = {}): PushedRequestRecord {
+  return {
+    digest: unique('par-digest'),
+    clientId,
+    parameters: {
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: 'https://app.example.com/callback',
+      scope: 'openid profile',
+      state: 'a "quoted" state with ünïcödé & {braces}',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    },
+    createdAt: T0,
+    expiresAt: T0 + 60_000,
+    usedAt: null,
+    ...overrides,
+  }
+}
+
+function aDeviceAuthorization(clientId: string, overrides: Partial<DeviceAuthorizationRecord> = {}): DeviceAuthorizationRecord {
+  return {
+    deviceCodeDigest: unique('device-digest'),
+    userCodeDigest: unique('user-code-digest'),
+    clientId,
+    scope: 'openid offline_access api',
+    audience: null,
+    status: 'pending',
+    userId: null,
+    sessionId: null,
+    authTime: null,
+    interval: 5,
+    lastPolledAt: null,
+    createdAt: T0,
+    expiresAt: T0 + 600_000,
+    usedAt: null,
+    grantId: null,
+    ...overrides,
+  }
+}
+
+const approval = (userId: string, overrides: Partial<DeviceDecision> = {}): DeviceDecision => ({ status: 'approved', userId, sessionId: unique('sid'), authTime: T0 + 50, scope: 'openid api', ...overrides })
+
 let keyNumber = 0
 function aSigningKey(createdAt: number, alg: SigningKeyRecord['alg'] = 'ES256'): SigningKeyRecord {
   const kid = unique('kid')
@@ -198,6 +285,20 @@ for (const backend of backends) {
     // ── clients ────────────────────────────────────────────────────────────
     test('stores a client and gives it back field for field', async () => {
       const client = aClient({ audience: 'https://api.example.com', tokenFormat: 'opaque', signingAlg: 'RS256', rotateRefreshTokens: false, refreshTokenReuseInterval: 30 })
+      await store.insertClient(client)
+      assert.deepEqual(await store.getClient(client.id), client)
+    })
+
+    test('stores a public browser client with its redirect URIs and PAR/consent settings', async () => {
+      const client = aClient({
+        secretDigest: '',
+        tokenEndpointAuthMethod: 'none',
+        applicationType: 'spa',
+        redirectUris: ['https://app.example.com/callback', 'http://127.0.0.1/cb'],
+        postLogoutRedirectUris: ['https://app.example.com/'],
+        requirePar: true,
+        skipConsent: true,
+      })
       await store.insertClient(client)
       assert.deepEqual(await store.getClient(client.id), client)
     })
@@ -573,6 +674,321 @@ for (const backend of backends) {
       assert.equal(await store.isJwtRevoked(jti), true)
     })
 
+    // ── authorization codes ────────────────────────────────────────────────
+    test('stores an authorization code and gives it back field for field, with its optional fields null or set', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const bare = anAuthorizationCode(client.id, unique('user'))
+      const full = anAuthorizationCode(client.id, unique('user'), { audience: 'https://api.example.com', nonce: 'n-0S6_WzA2Mj', usedAt: T0 + 10, grantId: unique('grant') })
+      await store.insertAuthorizationCode(bare)
+      await store.insertAuthorizationCode(full)
+      assert.deepEqual([await store.findAuthorizationCode(bare.digest), await store.findAuthorizationCode(full.digest)], [bare, full])
+      assert.equal(await store.findAuthorizationCode('no-such-digest'), undefined)
+      await assert.rejects(store.insertAuthorizationCode({ ...bare, userId: 'other' }), DuplicateError)
+    })
+
+    test('redeems an authorization code exactly once when token requests race for it, keeping the first grant id', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const code = anAuthorizationCode(client.id, unique('user'))
+      await store.insertAuthorizationCode(code)
+      const grants = Array.from({ length: 5 }, () => unique('grant'))
+      const results = await Promise.all(grants.map((grantId, i) => store.consumeAuthorizationCode(code.digest, T0 + 10 + i, grantId)))
+      assert.equal(results.filter((r) => r === 'consumed').length, 1)
+      assert.equal(results.filter((r) => r === 'already-used').length, 4)
+      const winner = results.indexOf('consumed')
+      const redeemed = { ...code, usedAt: T0 + 10 + winner, grantId: grants[winner] ?? null }
+      assert.deepEqual(await store.findAuthorizationCode(code.digest), redeemed)
+      // A replay later changes nothing: its grant id is the one to end.
+      assert.equal(await store.consumeAuthorizationCode(code.digest, T0 + 100, unique('grant')), 'already-used')
+      assert.deepEqual(await store.findAuthorizationCode(code.digest), redeemed)
+      assert.equal(await store.consumeAuthorizationCode('no-such-digest', T0, unique('grant')), 'already-used')
+    })
+
+    // ── sign-in sessions ───────────────────────────────────────────────────
+    test('stores a sign-in session and finds it by its digest, ended or not; refuses a taken id or digest', async () => {
+      const user = aUser()
+      await store.insertUser(user)
+      const live = aSignInSession(user.id)
+      const ended = aSignInSession(user.id, { endedAt: T0 + 99 })
+      await store.insertSignInSession(live)
+      await store.insertSignInSession(ended)
+      assert.deepEqual([await store.findSignInSession(live.digest), await store.findSignInSession(ended.digest)], [live, ended])
+      assert.equal(await store.findSignInSession(live.id), undefined, 'found by digest, not by id')
+      await assert.rejects(store.insertSignInSession({ ...aSignInSession(user.id), id: live.id }), DuplicateError)
+      await assert.rejects(store.insertSignInSession({ ...aSignInSession(user.id), digest: live.digest }), DuplicateError)
+    })
+
+    test('records the use of a sign-in session, never moving it back', async () => {
+      const user = aUser()
+      await store.insertUser(user)
+      const session = aSignInSession(user.id)
+      await store.insertSignInSession(session)
+      await store.touchSignInSession(session.id, T0 + 500)
+      await store.touchSignInSession(session.id, T0 + 200)
+      assert.deepEqual(await store.findSignInSession(session.digest), { ...session, lastSeenAt: T0 + 500 })
+      await store.touchSignInSession('no-such-session', T0 + 500)
+    })
+
+    test("ends one sign-in session or all of a user's live ones, once, and says how many", async () => {
+      const [ann, bob] = [aUser(), aUser()]
+      await store.insertUser(ann)
+      await store.insertUser(bob)
+      const first = aSignInSession(ann.id)
+      const second = aSignInSession(ann.id)
+      // Past its absolute end: no longer live, so not counted (and not marked).
+      const expired = aSignInSession(ann.id, { expiresAt: T0 + 15 })
+      const bobs = aSignInSession(bob.id)
+      for (const session of [first, second, expired, bobs]) await store.insertSignInSession(session)
+      const endedAt = async (): Promise<(number | null | undefined)[]> =>
+        Promise.all([first, second, expired, bobs].map(async (s) => (await store.findSignInSession(s.digest))?.endedAt))
+
+      assert.equal(await store.endSignInSessions({ id: first.id }, T0 + 10), 1)
+      assert.equal(await store.endSignInSessions({ id: first.id }, T0 + 11), 0)
+      assert.deepEqual(await endedAt(), [T0 + 10, null, null, null])
+      assert.equal(await store.endSignInSessions({ userId: ann.id }, T0 + 20), 1)
+      assert.equal(await store.endSignInSessions({ userId: ann.id }, T0 + 30), 0)
+      assert.deepEqual(await endedAt(), [T0 + 10, T0 + 20, null, null])
+      assert.deepEqual([await store.endSignInSessions({ id: 'no-such-session' }, T0), await store.endSignInSessions({ userId: 'no-such-user' }, T0)], [0, 0])
+    })
+
+    // ── consents ───────────────────────────────────────────────────────────
+    test('stores a consent per user and client, replaces it on a second put, and deletes it once', async () => {
+      const user = unique('user')
+      const client = unique('client')
+      assert.equal(await store.getConsent(user, client), undefined)
+      const consent = { userId: user, clientId: client, scope: 'openid profile', createdAt: T0, updatedAt: T0 }
+      await store.putConsent(consent)
+      assert.deepEqual(await store.getConsent(user, client), consent)
+      const widened = { ...consent, scope: 'openid profile email', createdAt: T0, updatedAt: T0 + 100 }
+      await store.putConsent(widened)
+      assert.deepEqual(await store.getConsent(user, client), widened)
+      assert.equal(await store.getConsent(client, user), undefined)
+      assert.equal(await store.deleteConsent(user, client), true)
+      assert.equal(await store.deleteConsent(user, client), false)
+      assert.equal(await store.getConsent(user, client), undefined)
+    })
+
+    test("lists a user's consents newest first, and no one else's", async () => {
+      const user = unique('user')
+      const [a, b, c] = [unique('client'), unique('client'), unique('client')]
+      await store.putConsent({ userId: user, clientId: a, scope: 'openid', createdAt: T0, updatedAt: T0 + 30 })
+      await store.putConsent({ userId: user, clientId: b, scope: 'openid', createdAt: T0, updatedAt: T0 + 10 })
+      await store.putConsent({ userId: user, clientId: c, scope: 'openid', createdAt: T0, updatedAt: T0 + 20 })
+      await store.putConsent({ userId: unique('user'), clientId: a, scope: 'openid', createdAt: T0, updatedAt: T0 + 40 })
+      assert.deepEqual((await store.listConsents(user)).map((consent) => consent.clientId), [a, c, b])
+      // Changing a consent makes it the newest.
+      await store.putConsent({ userId: user, clientId: b, scope: 'openid email', createdAt: T0, updatedAt: T0 + 50 })
+      assert.deepEqual((await store.listConsents(user)).map((consent) => consent.clientId), [b, a, c])
+      assert.deepEqual(await store.listConsents(unique('user')), [])
+    })
+
+    test('keeps one consent when the same user and client are put by many callers at once', async () => {
+      const user = unique('user')
+      const client = unique('client')
+      await Promise.all(Array.from({ length: 6 }, (_, n) => store.putConsent({ userId: user, clientId: client, scope: `openid s${n}`, createdAt: T0, updatedAt: T0 + n })))
+      const consents = await store.listConsents(user)
+      assert.equal(consents.length, 1)
+    })
+
+    // ── pushed authorization requests ──────────────────────────────────────
+    test('stores a pushed request with its parameters as sent and gives it back field for field', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const fresh = aPushedRequest(client.id)
+      const used = aPushedRequest(client.id, { parameters: {}, usedAt: T0 + 5 })
+      await store.insertPushedRequest(fresh)
+      await store.insertPushedRequest(used)
+      assert.deepEqual([await store.findPushedRequest(fresh.digest), await store.findPushedRequest(used.digest)], [fresh, used])
+      assert.equal(await store.findPushedRequest('no-such-digest'), undefined)
+      await assert.rejects(store.insertPushedRequest(fresh), DuplicateError)
+    })
+
+    test('marks a pushed request used for exactly one of several callers at once', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const request = aPushedRequest(client.id)
+      await store.insertPushedRequest(request)
+      const results = await Promise.all(Array.from({ length: 5 }, (_, i) => store.usePushedRequest(request.digest, T0 + 10 + i)))
+      assert.equal(results.filter(Boolean).length, 1)
+      assert.deepEqual(await store.findPushedRequest(request.digest), { ...request, usedAt: T0 + 10 + results.indexOf(true) })
+      assert.equal(await store.usePushedRequest(request.digest, T0 + 100), false)
+      assert.equal(await store.usePushedRequest('no-such-digest', T0), false)
+    })
+
+    // ── device authorizations ──────────────────────────────────────────────
+    test('stores a device authorization and finds it by device code and by user code; refuses a taken user code', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const pending = aDeviceAuthorization(client.id)
+      const redeemed = aDeviceAuthorization(client.id, {
+        audience: 'https://api.example.com',
+        status: 'approved',
+        userId: unique('user'),
+        sessionId: unique('sid'),
+        authTime: T0 + 3,
+        interval: 10,
+        lastPolledAt: T0 + 4,
+        usedAt: T0 + 5,
+        grantId: unique('grant'),
+      })
+      await store.insertDeviceAuthorization(pending)
+      await store.insertDeviceAuthorization(redeemed)
+      assert.deepEqual(
+        [await store.findDeviceAuthorization(pending.deviceCodeDigest), await store.findDeviceAuthorizationByUserCode(pending.userCodeDigest)],
+        [pending, pending],
+      )
+      assert.deepEqual(await store.findDeviceAuthorization(redeemed.deviceCodeDigest), redeemed)
+      assert.deepEqual([await store.findDeviceAuthorization('no-such-digest'), await store.findDeviceAuthorizationByUserCode('no-such-digest')], [undefined, undefined])
+      await assert.rejects(store.insertDeviceAuthorization(aDeviceAuthorization(client.id, { userCodeDigest: pending.userCodeDigest })), DuplicateError)
+    })
+
+    test('approves a pending device authorization once, narrowing its scopes; a denial keeps the requested ones', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const approved = aDeviceAuthorization(client.id)
+      const denied = aDeviceAuthorization(client.id)
+      await store.insertDeviceAuthorization(approved)
+      await store.insertDeviceAuthorization(denied)
+      const user = unique('user')
+      const decision = approval(user)
+      assert.equal(await store.decideDeviceAuthorization(approved.userCodeDigest, decision, T0 + 100), true)
+      const afterApproval = { ...approved, status: 'approved' as const, userId: user, sessionId: decision.sessionId, authTime: decision.authTime, scope: 'openid api' }
+      assert.deepEqual(await store.findDeviceAuthorization(approved.deviceCodeDigest), afterApproval)
+      // Decided: a second decision, either way, changes nothing.
+      assert.equal(await store.decideDeviceAuthorization(approved.userCodeDigest, { ...approval(unique('user')), status: 'denied' }, T0 + 200), false)
+      assert.equal(await store.decideDeviceAuthorization(approved.userCodeDigest, approval(unique('user')), T0 + 200), false)
+      assert.deepEqual(await store.findDeviceAuthorization(approved.deviceCodeDigest), afterApproval)
+
+      const denial: DeviceDecision = { ...approval(user), status: 'denied', scope: '' }
+      assert.equal(await store.decideDeviceAuthorization(denied.userCodeDigest, denial, T0 + 100), true)
+      assert.deepEqual(await store.findDeviceAuthorization(denied.deviceCodeDigest), { ...denied, status: 'denied', userId: user, sessionId: denial.sessionId, authTime: denial.authTime })
+      assert.equal(await store.decideDeviceAuthorization('no-such-digest', approval(user), T0), false)
+    })
+
+    test('decides a device authorization only before it expires', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const record = aDeviceAuthorization(client.id, { expiresAt: T0 + 1000 })
+      await store.insertDeviceAuthorization(record)
+      assert.equal(await store.decideDeviceAuthorization(record.userCodeDigest, approval(unique('user')), T0 + 1000), false)
+      assert.deepEqual(await store.findDeviceAuthorization(record.deviceCodeDigest), record)
+      assert.equal(await store.decideDeviceAuthorization(record.userCodeDigest, approval(unique('user')), T0 + 999), true)
+    })
+
+    test('lets exactly one of several racing decisions on a device authorization through', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const record = aDeviceAuthorization(client.id)
+      await store.insertDeviceAuthorization(record)
+      const decisions = Array.from({ length: 6 }, (_, i): DeviceDecision => ({ ...approval(unique('user')), status: i % 2 === 0 ? 'approved' : 'denied' }))
+      const results = await Promise.all(decisions.map((decision) => store.decideDeviceAuthorization(record.userCodeDigest, decision, T0 + 10)))
+      assert.equal(results.filter(Boolean).length, 1)
+      const winner = decisions[results.indexOf(true)]
+      const stored = await store.findDeviceAuthorization(record.deviceCodeDigest)
+      assert.deepEqual([stored?.status, stored?.userId, stored?.sessionId], [winner?.status, winner?.userId, winner?.sessionId])
+    })
+
+    test('records device polls, answering the previous poll time (null for the first) and storing a new interval', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const record = aDeviceAuthorization(client.id)
+      await store.insertDeviceAuthorization(record)
+      assert.equal(await store.recordDevicePoll(record.deviceCodeDigest, T0 + 1000), null)
+      assert.equal(await store.recordDevicePoll(record.deviceCodeDigest, T0 + 3000, 10), T0 + 1000)
+      assert.deepEqual(await store.findDeviceAuthorization(record.deviceCodeDigest), { ...record, lastPolledAt: T0 + 3000, interval: 10 })
+      assert.equal(await store.recordDevicePoll(record.deviceCodeDigest, T0 + 9000), T0 + 3000)
+      assert.deepEqual(await store.findDeviceAuthorization(record.deviceCodeDigest), { ...record, lastPolledAt: T0 + 9000, interval: 10 })
+      assert.equal(await store.recordDevicePoll('no-such-digest', T0), null)
+    })
+
+    test('gives concurrent device polls each a distinct previous poll time: they line up, none is lost', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const record = aDeviceAuthorization(client.id)
+      await store.insertDeviceAuthorization(record)
+      const times = Array.from({ length: 8 }, (_, i) => T0 + 1000 * (i + 1))
+      const previous = await Promise.all(times.map((at) => store.recordDevicePoll(record.deviceCodeDigest, at)))
+      assert.equal(previous.filter((p) => p === null).length, 1, 'one poll was the first')
+      const seen = previous.filter((p): p is number => p !== null)
+      assert.equal(new Set(seen).size, seen.length, 'no two polls saw the same previous one')
+      // Each poll's time is either what a later poll saw, or the one left on record.
+      const last = (await store.findDeviceAuthorization(record.deviceCodeDigest))?.lastPolledAt
+      assert.ok(last !== null && last !== undefined)
+      assert.deepEqual([...seen, last].sort(), [...times].sort())
+    })
+
+    test('redeems an approved device authorization exactly once, keeping the first grant id; never a pending or denied one', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const record = aDeviceAuthorization(client.id)
+      const denied = aDeviceAuthorization(client.id)
+      await store.insertDeviceAuthorization(record)
+      await store.insertDeviceAuthorization(denied)
+      assert.equal(await store.consumeDeviceAuthorization(record.deviceCodeDigest, T0 + 5, unique('grant')), 'already-used', 'still pending')
+      const decision = approval(unique('user'))
+      assert.equal(await store.decideDeviceAuthorization(record.userCodeDigest, decision, T0 + 10), true)
+      const grants = Array.from({ length: 5 }, () => unique('grant'))
+      const results = await Promise.all(grants.map((grantId, i) => store.consumeDeviceAuthorization(record.deviceCodeDigest, T0 + 20 + i, grantId)))
+      assert.equal(results.filter((r) => r === 'consumed').length, 1)
+      const winner = results.indexOf('consumed')
+      const redeemed = await store.findDeviceAuthorization(record.deviceCodeDigest)
+      assert.deepEqual([redeemed?.usedAt, redeemed?.grantId, redeemed?.status], [T0 + 20 + winner, grants[winner], 'approved'])
+      assert.equal(await store.consumeDeviceAuthorization(record.deviceCodeDigest, T0 + 100, unique('grant')), 'already-used')
+      assert.equal((await store.findDeviceAuthorization(record.deviceCodeDigest))?.grantId, grants[winner])
+
+      assert.equal(await store.decideDeviceAuthorization(denied.userCodeDigest, { ...decision, status: 'denied' }, T0 + 10), true)
+      assert.equal(await store.consumeDeviceAuthorization(denied.deviceCodeDigest, T0 + 20, unique('grant')), 'already-used')
+      assert.equal((await store.findDeviceAuthorization(denied.deviceCodeDigest))?.usedAt, null)
+      assert.equal(await store.consumeDeviceAuthorization('no-such-digest', T0, unique('grant')), 'already-used')
+    })
+
+    test("deleting a user deletes their sign-in sessions and consents, and no one else's", async () => {
+      const [ann, bob] = [aUser(), aUser()]
+      await store.insertUser(ann)
+      await store.insertUser(bob)
+      const client = unique('client')
+      const annSession = aSignInSession(ann.id)
+      const bobSession = aSignInSession(bob.id)
+      await store.insertSignInSession(annSession)
+      await store.insertSignInSession(bobSession)
+      await store.putConsent({ userId: ann.id, clientId: client, scope: 'openid', createdAt: T0, updatedAt: T0 })
+      await store.putConsent({ userId: bob.id, clientId: client, scope: 'openid', createdAt: T0, updatedAt: T0 })
+
+      assert.equal(await store.deleteUser(ann.id), true)
+      assert.deepEqual([await store.findSignInSession(annSession.digest), await store.getConsent(ann.id, client)], [undefined, undefined])
+      assert.deepEqual([await store.findSignInSession(bobSession.digest), (await store.getConsent(bob.id, client))?.userId], [bobSession, bob.id])
+    })
+
+    test("deleting a client deletes its consents, authorization codes, pushed requests and device authorizations, and no other client's", async () => {
+      const [gone, kept] = [aClient(), aClient()]
+      await store.insertClient(gone)
+      await store.insertClient(kept)
+      const user = unique('user')
+      const records = (client: Client) => ({
+        code: anAuthorizationCode(client.id, user),
+        request: aPushedRequest(client.id),
+        device: aDeviceAuthorization(client.id),
+      })
+      const [mine, theirs] = [records(gone), records(kept)]
+      for (const [client, r] of [[gone, mine], [kept, theirs]] as const) {
+        await store.insertAuthorizationCode(r.code)
+        await store.insertPushedRequest(r.request)
+        await store.insertDeviceAuthorization(r.device)
+        await store.putConsent({ userId: user, clientId: client.id, scope: 'openid', createdAt: T0, updatedAt: T0 })
+      }
+      const find = async (client: Client, r: typeof mine) => [
+        await store.getConsent(user, client.id),
+        await store.findAuthorizationCode(r.code.digest),
+        await store.findPushedRequest(r.request.digest),
+        await store.findDeviceAuthorization(r.device.deviceCodeDigest),
+      ]
+
+      assert.equal(await store.deleteClient(gone.id), true)
+      assert.deepEqual(await find(gone, mine), [undefined, undefined, undefined, undefined])
+      assert.deepEqual(await find(kept, theirs), [{ userId: user, clientId: kept.id, scope: 'openid', createdAt: T0, updatedAt: T0 }, theirs.code, theirs.request, theirs.device])
+    })
+
     // ── housekeeping ───────────────────────────────────────────────────────
     // ── operators ──────────────────────────────────────────────────────────
     test('stores an operator, changes its role keeping its creation time, and deletes it once', async () => {
@@ -657,6 +1073,52 @@ for (const backend of backends) {
             await fresh.getClient(client.id),
           ],
           [{ ...liveToken, grant: liveFamily }, { ...liveOpaque, grantEnded: false }, true, client],
+        )
+      })
+    })
+
+    test('housekeeping deletes expired authorization codes, pushed requests, device authorizations and sign-in sessions, and ended sessions, in bounded batches', async () => {
+      await withFreshStore(async (fresh) => {
+        const now = T0 + 10_000_000
+        const client = aClient()
+        const user = aUser()
+        await fresh.insertClient(client)
+        await fresh.insertUser(user)
+        // Expired (or ended): 3 of each kind; the sessions ended by sign-out are otherwise live.
+        for (let i = 0; i < 3; i++) {
+          await fresh.insertAuthorizationCode(anAuthorizationCode(client.id, user.id, { expiresAt: now - 1 }))
+          await fresh.insertPushedRequest(aPushedRequest(client.id, { expiresAt: now - 1 }))
+          await fresh.insertDeviceAuthorization(aDeviceAuthorization(client.id, { expiresAt: now - 1 }))
+          await fresh.insertSignInSession(aSignInSession(user.id, { expiresAt: now - 1 }))
+          await fresh.insertSignInSession(aSignInSession(user.id, { expiresAt: now + 86_400_000, endedAt: now - 5 }))
+        }
+        // Live: one of each, expiring exactly at `now` or later; used ones stay until they expire too.
+        const code = anAuthorizationCode(client.id, user.id, { expiresAt: now, usedAt: now - 10, grantId: unique('grant') })
+        const request = aPushedRequest(client.id, { expiresAt: now + 1 })
+        const device = aDeviceAuthorization(client.id, { expiresAt: now })
+        const session = aSignInSession(user.id, { expiresAt: now })
+        const consent = { userId: user.id, clientId: client.id, scope: 'openid', createdAt: T0, updatedAt: T0 }
+        await fresh.insertAuthorizationCode(code)
+        await fresh.insertPushedRequest(request)
+        await fresh.insertDeviceAuthorization(device)
+        await fresh.insertSignInSession(session)
+        await fresh.putConsent(consent)
+
+        // A batch of 2 takes at most 2 rows of each kind (and 2 ended sessions besides).
+        assert.equal(await fresh.deleteExpired(now, 2), 10)
+        let total = 10
+        for (let batch = await fresh.deleteExpired(now, 2); batch > 0; batch = await fresh.deleteExpired(now, 2)) total += batch
+        assert.equal(total, 15)
+
+        assert.deepEqual(
+          [
+            await fresh.findAuthorizationCode(code.digest),
+            await fresh.findPushedRequest(request.digest),
+            await fresh.findDeviceAuthorization(device.deviceCodeDigest),
+            await fresh.findSignInSession(session.digest),
+            await fresh.getConsent(user.id, client.id),
+          ],
+          [code, request, device, session, consent],
         )
       })
     })

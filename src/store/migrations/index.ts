@@ -228,4 +228,95 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('clients').addColumn('skip_consent', 'integer', (c) => c.notNull().defaultTo(0)).execute()
     },
   },
+  '2026-12-02-100-authorization': {
+    async up(db: Kysely<unknown>) {
+      // Issue 13: the records of the authorization code flow, sign-in, consent, PAR and the
+      // device flow. Every secret is a digest. Each table a client owns has a client_id index
+      // (deleting the client deletes them), each short-lived one an expires_at index (housekeeping).
+      await db.schema
+        .createTable('authorization_codes')
+        .addColumn('digest', 'text', (c) => c.primaryKey())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('redirect_uri', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('audience', 'text')
+        .addColumn('code_challenge', 'text', (c) => c.notNull())
+        .addColumn('nonce', 'text')
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('auth_time', 'bigint', (c) => c.notNull())
+        .addColumn('issued_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .addColumn('grant_id', 'text')
+        .execute()
+      await db.schema.createIndex('authorization_codes_client_id').on('authorization_codes').column('client_id').execute()
+      await db.schema.createIndex('authorization_codes_expires_at').on('authorization_codes').column('expires_at').execute()
+
+      await db.schema
+        .createTable('sign_in_sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('digest', 'text', (c) => c.notNull().unique())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('auth_time', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('ended_at', 'bigint')
+        .execute()
+      await db.schema.createIndex('sign_in_sessions_user_id').on('sign_in_sessions').column('user_id').execute()
+      await db.schema.createIndex('sign_in_sessions_expires_at').on('sign_in_sessions').column('expires_at').execute()
+      // Housekeeping deletes ended sessions too; only those few rows are in this index.
+      await db.schema.createIndex('sign_in_sessions_ended_at').on('sign_in_sessions').column('ended_at').where(sql.ref('ended_at'), 'is not', null).execute()
+
+      await db.schema
+        .createTable('consents')
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('consents_pk', ['user_id', 'client_id'])
+        .execute()
+      await db.schema.createIndex('consents_client_id').on('consents').column('client_id').execute()
+
+      await db.schema
+        .createTable('pushed_requests')
+        .addColumn('digest', 'text', (c) => c.primaryKey())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        // JSON text: the request's parameters, as sent.
+        .addColumn('parameters', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .execute()
+      await db.schema.createIndex('pushed_requests_client_id').on('pushed_requests').column('client_id').execute()
+      await db.schema.createIndex('pushed_requests_expires_at').on('pushed_requests').column('expires_at').execute()
+
+      await db.schema
+        .createTable('device_authorizations')
+        .addColumn('device_code_digest', 'text', (c) => c.primaryKey())
+        .addColumn('user_code_digest', 'text', (c) => c.notNull().unique())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('audience', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text')
+        .addColumn('session_id', 'text')
+        .addColumn('auth_time', 'bigint')
+        // Not `interval`: a reserved word in PostgreSQL.
+        .addColumn('poll_interval', 'integer', (c) => c.notNull())
+        .addColumn('last_polled_at', 'bigint')
+        // The poll before the last one: the UPDATE that records a poll copies last_polled_at
+        // here and RETURNs it, so "previous poll time" is one statement on both databases.
+        .addColumn('prior_polled_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .addColumn('grant_id', 'text')
+        .execute()
+      await db.schema.createIndex('device_authorizations_client_id').on('device_authorizations').column('client_id').execute()
+      await db.schema.createIndex('device_authorizations_expires_at').on('device_authorizations').column('expires_at').execute()
+    },
+  },
 }
