@@ -18,6 +18,10 @@ import { registerOpenApi } from './routes/reference/openapi.js'
 import { registerDocsPage } from './routes/reference/docs-page.js'
 import { registerAssets } from './routes/console/assets.js'
 import { registerConsole } from './routes/console/index.js'
+import { AUTHORIZE_PATH, PAR_PATH, registerHostedPages } from './routes/hosted/index.js'
+import { LOGOUT_PATH } from './routes/hosted/logout.js'
+import { userInfoHandler } from './routes/identityserver.js'
+import { identityserverUserInfo } from './dialects/identityserver.js'
 import { registerIntrospectionRoute } from './routes/introspect.js'
 import { registerJwksRoute } from './routes/jwks.js'
 import { registerRevocationRoute } from './routes/revoke.js'
@@ -43,6 +47,10 @@ export const STANDARD_PATHS = {
   introspection: '/oauth/introspect',
   revocation: '/oauth/revoke',
   jwks: '/.well-known/jwks.json',
+  authorization: AUTHORIZE_PATH,
+  pushedAuthorizationRequest: PAR_PATH,
+  endSession: LOGOUT_PATH,
+  userinfo: '/oauth/userinfo',
 } as const
 
 /** The metadata names what the standard token endpoint serves: api_key is Canary's, not its. */
@@ -143,10 +151,11 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   registerIntrospectionRoute(app, engine, STANDARD_PATHS.introspection)
   registerRevocationRoute(app, engine, STANDARD_PATHS.revocation)
   registerJwksRoute(app, keys, STANDARD_PATHS.jwks)
+  const userinfo = userInfoHandler(engine)
+  app.get(STANDARD_PATHS.userinfo, { config: { shaper: identityserverUserInfo, requiresTls: true } }, userinfo)
+  app.post(STANDARD_PATHS.userinfo, { config: { shaper: identityserverUserInfo, requiresTls: true } }, userinfo)
   const metadata = buildMetadata(config.issuer, STANDARD_PATHS, standardGrantTypes(engine.supportedGrantTypes), [])
-  const identityserver = config.dialects.identityserver
-  const userinfoEndpoint = identityserver.enabled ? config.issuer + identityserver.paths.userinfo : undefined
-  registerDiscoveryRoutes(app, config.issuer, metadata, buildOpenIdConfiguration(metadata, userinfoEndpoint))
+  registerDiscoveryRoutes(app, config.issuer, metadata, buildOpenIdConfiguration(metadata, config.issuer, STANDARD_PATHS))
   registerHealthRoutes(app, store)
   // The management API answers its unknown paths as problems, even before a token is checked.
   notFoundOwners = [{ prefix: `${ADMIN_PREFIX}/`, shaper: problemShaper }, ...(await registerSeedDialects(app, engine, config.dialects))]
@@ -154,6 +163,7 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   registerAssets(app)
   registerDocsPage(app)
   await registerConsole(app, gatehouse, logger)
+  await registerHostedPages(app, gatehouse, logger)
   return app
 }
 

@@ -6,6 +6,10 @@ export interface DiscoveryPaths {
   introspection: string
   revocation: string
   jwks: string
+  authorization: string
+  pushedAuthorizationRequest: string
+  endSession: string
+  userinfo: string
 }
 
 /** RFC 8414 §3.2: "Claims with zero elements MUST be omitted from the response." */
@@ -13,42 +17,51 @@ function withoutEmptyArrays(document: Record<string, unknown>): Record<string, u
   return Object.fromEntries(Object.entries(document).filter(([, value]) => !(Array.isArray(value) && value.length === 0)))
 }
 
-/**
- * RFC 8414 §2 authorization server metadata, built once.
- *
- * `response_types_supported` is REQUIRED by §2, but it lists what the authorization endpoint
- * answers, and Gatehouse has none (it issues tokens to clients, not through browsers); an empty
- * array breaks §3.2 and any other value would be false. So it is left out: a client that looks
- * for it learns the truth, that no response type is served.
- */
+/** RFC 8414 §2 authorization server metadata, built once. */
 export function buildMetadata(issuer: string, paths: DiscoveryPaths, grantTypes: string[], scopes: string[]): Record<string, unknown> {
-  const authMethods = ['client_secret_basic', 'client_secret_post']
+  const secretMethods = ['client_secret_basic', 'client_secret_post']
   return withoutEmptyArrays({
     issuer,
+    authorization_endpoint: issuer + paths.authorization,
     token_endpoint: issuer + paths.token,
     introspection_endpoint: issuer + paths.introspection,
     revocation_endpoint: issuer + paths.revocation,
     jwks_uri: issuer + paths.jwks,
+    pushed_authorization_request_endpoint: issuer + paths.pushedAuthorizationRequest,
     grant_types_supported: grantTypes,
-    token_endpoint_auth_methods_supported: authMethods,
-    introspection_endpoint_auth_methods_supported: authMethods,
-    revocation_endpoint_auth_methods_supported: authMethods,
+    // Authorization code only: no implicit or hybrid flow (RFC 9700 §2.1.2).
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    // RFC 7636 with S256 only (RFC 9700 §2.1.1).
+    code_challenge_methods_supported: ['S256'],
+    // `none`: public clients (SPAs, native apps, CLIs) at the token endpoint, with PKCE.
+    token_endpoint_auth_methods_supported: [...secretMethods, 'none'],
+    introspection_endpoint_auth_methods_supported: secretMethods,
+    revocation_endpoint_auth_methods_supported: [...secretMethods, 'none'],
     scopes_supported: scopes,
     // RFC 9068 §2.1 access tokens: ES256 by default, RS256 for the clients that choose it.
     access_token_signing_alg_values_supported: [...SIGNING_ALGS],
+    // RFC 9207 §3: the authorization response carries `iss`.
+    authorization_response_iss_parameter_supported: true,
   })
 }
 
 /**
- * `/.well-known/openid-configuration`: the RFC 8414 document plus `userinfo_endpoint` when the
- * IdentityServer dialect serves UserInfo, so OpenID clients (openid-client's `discovery()`)
- * find it. Gatehouse is no OpenID provider — no authorization endpoint, no ID tokens — so the
- * Discovery 1.0 members about those (`authorization_endpoint`, `response_types_supported`,
- * `subject_types_supported`, `id_token_signing_alg_values_supported`) are omitted rather than
- * filled with empty or false values.
+ * `/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3): the RFC 8414 document
+ * plus what an OpenID provider adds — UserInfo, ID token algorithms (ES256, or RS256 for a
+ * client that chose it; Discovery requires RS256 be listed), public subject identifiers, the
+ * claims, and RP-initiated logout.
  */
-export function buildOpenIdConfiguration(metadata: Record<string, unknown>, userinfoEndpoint: string | undefined): Record<string, unknown> {
-  return userinfoEndpoint === undefined ? metadata : { ...metadata, userinfo_endpoint: userinfoEndpoint }
+export function buildOpenIdConfiguration(metadata: Record<string, unknown>, issuer: string, paths: DiscoveryPaths): Record<string, unknown> {
+  return {
+    ...metadata,
+    userinfo_endpoint: issuer + paths.userinfo,
+    end_session_endpoint: issuer + paths.endSession,
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [...SIGNING_ALGS],
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'sid', 'name', 'email'],
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+  }
 }
 
 /** The path of an issuer URL without its trailing slash: '' for `https://host`, `/tenant1` for `https://host/tenant1`. */

@@ -31,7 +31,7 @@ const oauthError = {
 const tokenRequest = {
   type: 'object',
   properties: {
-    grant_type: str('client_credentials, password or refresh_token', { enum: ['client_credentials', 'password', 'refresh_token'] }),
+    grant_type: str('client_credentials, password, refresh_token or authorization_code', { enum: ['client_credentials', 'password', 'refresh_token', 'authorization_code'] }),
     client_id: str('client_secret_post: the client id (or use HTTP Basic).'),
     client_secret: str('client_secret_post: the client secret (or use HTTP Basic).'),
     scope: str('Space-separated scopes (RFC 6749 §3.3).'),
@@ -39,6 +39,9 @@ const tokenRequest = {
     username: str('password grant'),
     password: str('password grant'),
     refresh_token: str('refresh_token grant'),
+    code: str('authorization_code grant: the code the authorization endpoint answered (single use, 60 s).'),
+    redirect_uri: str('authorization_code grant: the redirect_uri of the authorization request, the same string.'),
+    code_verifier: str('authorization_code grant: the PKCE verifier (RFC 7636) whose S256 hash was the code_challenge.'),
   },
   required: ['grant_type'],
 }
@@ -52,6 +55,7 @@ const tokenResponse = {
     expires_in: { type: 'integer' },
     refresh_token: { type: 'string' },
     scope: { type: 'string' },
+    id_token: str('OpenID Connect: with the openid scope at the authorization_code grant.'),
   },
   required: ['access_token', 'token_type', 'expires_in'],
 }
@@ -110,6 +114,17 @@ const docs: Record<string, RouteDoc> = {
     security: clientBasic,
     response: { 200: introspection, 400: oauthError, 401: oauthError },
   },
+  'POST /oauth/par': {
+    tags: ['Standard (RFC 6749)'],
+    summary: 'Pushed authorization request (RFC 9126)',
+    description: 'The authorization request\'s parameters, sent by the authenticated client; answers a request_uri to send to /oauth/authorize with client_id.',
+    consumes: ['application/x-www-form-urlencoded'],
+    body: { type: 'object', properties: { response_type: { type: 'string', enum: ['code'] }, redirect_uri: { type: 'string' }, code_challenge: { type: 'string' }, code_challenge_method: { type: 'string', enum: ['S256'] }, scope: { type: 'string' }, state: { type: 'string' }, nonce: { type: 'string' } }, required: ['response_type', 'redirect_uri', 'code_challenge', 'code_challenge_method'] },
+    security: clientBasic,
+    response: { 201: { type: 'object', properties: { request_uri: { type: 'string' }, expires_in: { type: 'integer' } }, required: ['request_uri', 'expires_in'] }, 400: oauthError, 401: oauthError },
+  },
+  'GET /oauth/userinfo': { tags: ['Standard (RFC 6749)'], summary: 'OpenID Connect UserInfo: claims of the token\'s user', security: [{ bearerAuth: [] }], response: { 200: anyObject, 401: anyObject } },
+  'POST /oauth/userinfo': { tags: ['Standard (RFC 6749)'], summary: 'OpenID Connect UserInfo (POST form)', security: [{ bearerAuth: [] }], response: { 200: anyObject, 401: anyObject } },
   'POST /oauth/revoke': {
     tags: ['Standard (RFC 6749)'],
     summary: 'Token revocation (RFC 7009)',
