@@ -328,3 +328,21 @@ describe('authorization code flow (RFC 6749 §4.1, RFC 7636, OpenID Connect Core
     assert.ok(browser.cookie('gatehouse_session'))
   })
 })
+
+describe('the authorization endpoint when TLS is required (RFC 6749 §3.1, RFC 9700 §2.6)', () => {
+  it('refuses the authorization endpoint and the sign-in post over plain HTTP with a page, never a redirect', async () => {
+    const server = await startTestServer({ env: { GATEHOUSE_REQUIRE_TLS: 'true' } })
+    try {
+      const client = await server.createClient({ grantTypes: ['authorization_code'], scopes: ['openid'], redirectUris: [REDIRECT] })
+      const query = new URLSearchParams({ client_id: client.id, redirect_uri: REDIRECT, response_type: 'code', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })
+      for (const answer of [await fetch(`${server.url}/oauth/authorize?${query}`, { redirect: 'manual' }), await fetch(`${server.url}/signin`, { method: 'POST', redirect: 'manual' })]) {
+        assert.equal(answer.status, 400)
+        assert.equal(answer.headers.get('location'), null)
+        assert.match(answer.headers.get('content-type') ?? '', /^text\/html/)
+        assert.match(await answer.text(), /TLS is required/)
+      }
+    } finally {
+      await server.close()
+    }
+  })
+})

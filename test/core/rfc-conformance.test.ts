@@ -48,26 +48,29 @@ describe('RFC conformance of the token, metadata and UserInfo answers (issue 12)
   })
 
   describe('metadata (RFC 8414) and OpenID discovery', () => {
-    it('lists no empty array and no response_types_supported at either well-known path', async () => {
+    it('lists no empty array at either well-known path, and response_types_supported is exactly ["code"] (RFC 8414 §2, §3.2)', async () => {
       for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
         const body = (await request(server.url + path)).body as Record<string, unknown>
         assert.deepEqual(emptyArrays(body), [], path)
-        assert.equal('response_types_supported' in body, false, path)
-        assert.equal('scopes_supported' in body, false, path)
+        assert.deepEqual(body.response_types_supported, ['code'], path)
       }
+      const oauth = (await request(`${server.url}/.well-known/oauth-authorization-server`)).body as Record<string, unknown>
+      assert.equal('scopes_supported' in oauth, false)
     })
 
-    it('names the UserInfo endpoint in the OpenID configuration only (RFC 8414 has no such member)', async () => {
+    it('names the UserInfo, logout and ID-token members in the OpenID configuration only (RFC 8414 has no such members)', async () => {
       const openid = (await request(`${server.url}/.well-known/openid-configuration`)).body as Record<string, unknown>
       const oauth = (await request(`${server.url}/.well-known/oauth-authorization-server`)).body as Record<string, unknown>
-      assert.equal(openid.userinfo_endpoint, `${server.url}/connect/userinfo`)
-      assert.equal('userinfo_endpoint' in oauth, false)
-      assert.deepEqual({ ...openid, userinfo_endpoint: undefined }, { ...oauth, userinfo_endpoint: undefined })
+      assert.equal(openid.userinfo_endpoint, `${server.url}/oauth/userinfo`)
+      const openidOnly = ['userinfo_endpoint', 'end_session_endpoint', 'subject_types_supported', 'id_token_signing_alg_values_supported', 'claims_supported', 'scopes_supported']
+      for (const member of openidOnly) assert.equal(member in oauth, false, member)
+      const without = (document: Record<string, unknown>) => Object.fromEntries(Object.entries(document).filter(([name]) => !openidOnly.includes(name)))
+      assert.deepEqual(without(openid), without(oauth))
     })
 
     it('lets openid-client discover the UserInfo endpoint and fetch the claims', async () => {
       const config = await oidc.discovery(new URL(server.url), client.id, undefined, oidc.ClientSecretBasic(client.secret), { execute: [oidc.allowInsecureRequests] })
-      assert.equal(config.serverMetadata().userinfo_endpoint, `${server.url}/connect/userinfo`)
+      assert.equal(config.serverMetadata().userinfo_endpoint, `${server.url}/oauth/userinfo`)
       const tokens = await oidc.genericGrantRequest(config, 'password', { username: 'ann@example.com', password: 'correct horse battery staple', scope: 'openid email' })
       const sub = jwtPayload(tokens.access_token).sub as string
       assert.deepEqual(await oidc.fetchUserInfo(config, tokens.access_token, sub), { sub, email: 'ann@example.com' })

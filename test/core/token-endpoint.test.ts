@@ -204,9 +204,9 @@ describe('POST /oauth/token', () => {
     })
 
     it('unsupported_grant_type: a grant Gatehouse does not know', async () => {
-      assertError(await request(tokenUrl, { form: { grant_type: 'authorization_code', code: 'x' }, basic: client }), 400, {
+      assertError(await request(tokenUrl, { form: { grant_type: 'implicit', code: 'x' }, basic: client }), 400, {
         error: 'unsupported_grant_type',
-        error_description: "The grant type 'authorization_code' is not supported.",
+        error_description: "The grant type 'implicit' is not supported.",
       })
     })
 

@@ -254,7 +254,8 @@ describe('dialect routes under arbitrary input (fast-check)', () => {
         assert.ok([200, 404].includes(sent.status), `${path}${rest}: ${sent.status}`)
         if (sent.status === 200) {
           assert.equal(hasEmptyArray(sent.body), false, sent.text)
-          assert.equal(keysOf(sent.body).includes('response_types_supported'), false)
+          // RFC 8414 §2: REQUIRED, and only what the authorization endpoint serves.
+          assert.deepEqual((sent.body as Record<string, unknown>).response_types_supported, ['code'])
         }
       }),
       { numRuns: RUNS },

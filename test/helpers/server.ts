@@ -77,7 +77,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         scopes: ['api', 'read', 'write'],
         ...settings,
       })
-      return { id: client.id, secret: clientSecret }
+      // A public client (tokenEndpointAuthMethod none) has no secret: '' here, never sent.
+      return { id: client.id, secret: clientSecret ?? '' }
     },
     async createUser(username, password, name) {
       const user = await server.gatehouse.users.create({ username, password, name: name ?? null })

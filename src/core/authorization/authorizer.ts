@@ -100,7 +100,10 @@ export class Authorizer {
 
   /** The consent page's words for each scope: the API registry's description, or OpenID Connect's. */
   describeScopes(scopes: readonly string[]): ScopeDescription[] {
-    return scopes.map((name) => {
+    // Who you are first (openid, profile, email), then the APIs, staying connected last.
+    const rank = (name: string): number => (name === 'offline_access' ? 2 : name in OPENID_SCOPE_WORDS ? 0 : 1)
+    const ordered = [...scopes].sort((a, b) => rank(a) - rank(b) || (rank(a) === 0 ? Object.keys(OPENID_SCOPE_WORDS).indexOf(a) - Object.keys(OPENID_SCOPE_WORDS).indexOf(b) : 0))
+    return ordered.map((name) => {
       const registered = this.#deps.apis.apiOfScope(name)?.scopes.find((scope) => scope.name === name)
       return { name, description: registered?.description ?? OPENID_SCOPE_WORDS[name] ?? name }
     })

@@ -39,6 +39,27 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 }
 
+/**
+ * PAGE_HEADERS for a page whose form's answer redirects elsewhere: CSP `form-action` also
+ * governs where a form submission is redirected, so the sign-in and consent pages name the
+ * application's redirect URI (its origin, or its private-use scheme for a native app).
+ */
+export function pageHeadersAllowingFormTargets(targets: readonly string[]): Record<string, string> {
+  const sources = targets.flatMap((target) => {
+    try {
+      const url = new URL(target)
+      return [url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol]
+    } catch {
+      return []
+    }
+  })
+  // A source is a URL origin or a scheme: no quote, semicolon or space can reach the header.
+  const safe = sources.filter((source) => /^[a-z][a-z0-9+.-]*:(\/\/[a-z0-9.\-[\]:]+)?$/i.test(source))
+  if (safe.length === 0) return { ...PAGE_HEADERS }
+  const csp = (PAGE_HEADERS['content-security-policy'] ?? '').replace("form-action 'self'", `form-action 'self' ${[...new Set(safe)].join(' ')}`)
+  return { ...PAGE_HEADERS, 'content-security-policy': csp }
+}
+
 export function page(options: { title: string; body: Html; header?: Html; script?: string; wide?: boolean; area?: string; home?: string }): string {
   return html`<!doctype html>
 <html lang="en">

@@ -14,7 +14,7 @@ import { NO_STORE_HEADERS, send, type ErrorShaper } from '../../dialects/dialect
 import { rfc6749 } from '../../dialects/rfc6749.js'
 import { UNSUPPORTED_BODY, readParameters } from '../../parameters.js'
 import { wireDescription } from '../../error-mapping.js'
-import { PAGE_HEADERS } from '../console/html.js'
+import { PAGE_HEADERS, pageHeadersAllowingFormTargets } from '../console/html.js'
 import { OneTimeNonces, SessionKeys } from '../console/session.js'
 import { registerLogout } from './logout.js'
 import { consentPage, hostedMessagePage, signInPage } from './pages.js'
@@ -96,21 +96,22 @@ export async function registerHostedPages(app: FastifyInstance, gatehouse: Gateh
     // Lax, not Strict: the application sends the browser here with a cross-site top-level GET,
     // which must carry the session for single sign-on. Secure whenever the public URL is https.
     const cookieOptions = (request: FastifyRequest, path = '/') => ({ path, httpOnly: true, sameSite: 'lax' as const, secure: publicTls || request.protocol === 'https' })
-    const render = (reply: FastifyReply, status: number, body: string): FastifyReply => reply.code(status).headers(PAGE_HEADERS).send(body)
+    const render = (reply: FastifyReply, status: number, body: string, formTargets: readonly string[] = []): FastifyReply =>
+      reply.code(status).headers(formTargets.length > 0 ? pageHeadersAllowingFormTargets(formTargets) : PAGE_HEADERS).send(body)
     const consentCsrf = (live: LiveSession): string => keys.csrfToken(`consent.${live.session.digest}`)
 
     const signInForm = (request: FastifyRequest, reply: FastifyReply, status: number, authorization: AuthorizationRequest, extra: { error?: string; username?: string } = {}): FastifyReply => {
       const nonce = keys.newNonce()
       reply.setCookie(SIGN_IN_FORM_COOKIE, keys.sealNonce(nonce, clock.now() + SIGN_IN_FORM_TTL_MS), { ...cookieOptions(request, SIGN_IN_PATH), maxAge: SIGN_IN_FORM_TTL_MS / 1000 })
       const username = extra.username ?? authorization.loginHint
-      return render(reply, status, signInPage({ csrf: keys.csrfToken(nonce), authorization: carried(authorization), clientName: authorization.client.name, ...(extra.error ? { error: extra.error } : {}), ...(username !== undefined ? { username } : {}) }))
+      return render(reply, status, signInPage({ csrf: keys.csrfToken(nonce), authorization: carried(authorization), clientName: authorization.client.name, ...(extra.error ? { error: extra.error } : {}), ...(username !== undefined ? { username } : {}) }), [authorization.redirectUri])
     }
 
     const answer = (request: FastifyRequest, reply: FastifyReply, step: AuthorizationStep, live?: LiveSession): FastifyReply => {
       if (step.kind === 'redirect') return reply.code(303).header('location', step.location).header('cache-control', 'no-store').send()
       if (step.kind === 'sign-in') return signInForm(request, reply, 200, step.request)
       if (!live) throw new Error('consent step without a session')
-      return render(reply, 200, consentPage({ csrf: consentCsrf(live), authorization: carried(step.request), clientName: step.request.client.name, username: step.user.username, scopes: step.scopes }))
+      return render(reply, 200, consentPage({ csrf: consentCsrf(live), authorization: carried(step.request), clientName: step.request.client.name, username: step.user.username, scopes: step.scopes }), [step.request.redirectUri])
     }
 
     /** Runs a step of the flow; the request's own errors become the page or redirect RFC 6749 §4.1.2.1 asks for. */

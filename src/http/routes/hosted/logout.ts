@@ -15,7 +15,7 @@ interface LogoutDeps {
   keys: SessionKeys
   sessionCookie: string
   cookieOptions: CookieOptions
-  render(reply: FastifyReply, status: number, body: string): FastifyReply
+  render(reply: FastifyReply, status: number, body: string, formTargets?: readonly string[]): FastifyReply
 }
 
 class LogoutError extends Error {}
@@ -82,7 +82,8 @@ export function registerLogout(scope: FastifyInstance, deps: LogoutDeps): void {
     const hintMatches = live !== undefined && hint !== undefined && hint.subject === live.user.id
     if (live && !confirmed && !hintMatches) {
       const fields = Object.fromEntries([...parameters].filter(([name]) => ['client_id', 'post_logout_redirect_uri', 'state', 'id_token_hint'].includes(name)))
-      return render(reply, 200, confirmPage({ csrf: keys.csrfToken(`logout.${live.session.digest}`), fields, clientName: client?.name }))
+      const target = parameters.get('post_logout_redirect_uri')
+      return render(reply, 200, confirmPage({ csrf: keys.csrfToken(`logout.${live.session.digest}`), fields, clientName: client?.name }), target === undefined ? [] : [target])
     }
     if (live) await gatehouse.signInSessions.endByCookie(request.cookies[deps.sessionCookie])
     reply.clearCookie(deps.sessionCookie, deps.cookieOptions(request))

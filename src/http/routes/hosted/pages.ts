@@ -1,5 +1,5 @@
 import type { ScopeDescription } from '../../../core/authorization/authorizer.js'
-import { html, page } from '../console/html.js'
+import { Html, html, page } from '../console/html.js'
 
 /**
  * The hosted pages a person sees while an application signs them in: sign-in, consent, and
@@ -22,8 +22,8 @@ ${options.error ? html`<div class="alert error" role="alert">${options.error}</d
 <form method="post" action="/signin">
 <input type="hidden" name="_csrf" value="${options.csrf}">
 <input type="hidden" name="authorization" value="${options.authorization}">
-<label class="field"><span>Email</span><input name="username" type="email" autocomplete="username" required autofocus value="${options.username ?? ''}"></label>
-<label class="field"><span>Password</span><input name="password" type="password" autocomplete="current-password" required></label>
+<label class="field"><span>Email</span><input name="username" type="email" autocomplete="username" required ${options.username ? '' : new Html('autofocus')} value="${options.username ?? ''}"></label>
+<label class="field"><span>Password</span><input name="password" type="password" autocomplete="current-password" required ${options.username ? new Html('autofocus') : ''}></label>
 <button class="primary" type="submit">Sign in</button>
 </form>
 </div>`,
