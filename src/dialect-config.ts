@@ -22,6 +22,10 @@ export interface IdentityServerPaths {
   userinfo: string
   revocation: string
   introspection: string
+  /** Duende's authorization endpoint (the same flow as /oauth/authorize). */
+  authorize: string
+  /** Duende's RP-initiated logout (the same as /oauth/logout). */
+  endSession: string
 }
 
 export interface WrappedPaths {
@@ -48,6 +52,8 @@ export const DEFAULT_DIALECT_PATHS: { canary: CanaryPaths; identityserver: Ident
     userinfo: '/connect/userinfo',
     revocation: '/connect/revocation',
     introspection: '/connect/introspect',
+    authorize: '/connect/authorize',
+    endSession: '/connect/endsession',
   },
   wrapped: { token: '/v1/auth/token', notFoundPrefix: '/v1/' },
 }

@@ -56,7 +56,7 @@ describe('authorization code flow (RFC 6749 §4.1, RFC 7636, OpenID Connect Core
     server = await startTestServer()
     userId = (await server.createUser('ann@example.com', PASSWORD, 'Ann')).id
     await server.server.gatehouse.apis.create({ identifier: 'https://api.example.com/', name: 'Example API', scopes: [{ name: 'api', description: 'Read and change your example data' }] })
-    web = await server.createClient({ name: 'Web App', grantTypes: ['authorization_code', 'refresh_token'], scopes: ['openid', 'profile', 'email', 'api'], redirectUris: [REDIRECT], postLogoutRedirectUris: ['http://127.0.0.1:7777/bye'] })
+    web = await server.createClient({ name: 'Web App', grantTypes: ['authorization_code', 'refresh_token'], scopes: ['openid', 'profile', 'email', 'api', 'offline_access'], redirectUris: [REDIRECT], postLogoutRedirectUris: ['http://127.0.0.1:7777/bye'] })
     const created = await server.server.gatehouse.clients.create({ name: 'Single Page', tokenEndpointAuthMethod: 'none', grantTypes: ['authorization_code', 'refresh_token'], scopes: ['openid', 'profile', 'email', 'api'], redirectUris: [REDIRECT] })
     assert.equal(created.clientSecret, null)
     spa = { id: created.client.id }
@@ -301,6 +301,43 @@ describe('authorization code flow (RFC 6749 §4.1, RFC 7636, OpenID Connect Core
     assert.equal(reused.status, 403)
     const forged = await new CookieBrowser(server.url).post('/signin', { ...form, password: PASSWORD })
     assert.equal(forged.status, 403)
+  })
+
+  it('the IdentityServer dialect serves the same flow at /connect/authorize, /connect/token and /connect/endsession', async () => {
+    const browser = new CookieBrowser(server.url)
+    const verifier = oidc.randomPKCECodeVerifier()
+    const query = new URLSearchParams({ client_id: web.id, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid offline_access', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'duende' })
+    const page = await browser.get(`/connect/authorize?${query}`)
+    const back = await allow(browser, await signIn(browser, page, await freshUser()))
+    const location = new URL(back.location ?? '')
+    assert.equal(location.searchParams.get('state'), 'duende')
+    const tokens = await request(`${server.url}/connect/token`, { form: { grant_type: 'authorization_code', code: location.searchParams.get('code') ?? '', redirect_uri: REDIRECT, code_verifier: verifier }, basic: web })
+    assert.equal(tokens.status, 200)
+    const body = tokens.body as Record<string, unknown>
+    assert.equal(Object.keys(body)[0], 'id_token', 'Duende answers the ID token first')
+    assert.ok(body.refresh_token, 'offline_access: a refresh token (IdentityServer rule)')
+    const bad = await request(`${server.url}/connect/token`, { form: { grant_type: 'authorization_code', code: 'nope', redirect_uri: REDIRECT, code_verifier: verifier }, basic: web })
+    assert.deepEqual([bad.status, (bad.body as { error: string }).error], [400, 'invalid_grant'])
+    const logout = await browser.get(`/connect/endsession?${new URLSearchParams({ id_token_hint: String(body.id_token), post_logout_redirect_uri: 'http://127.0.0.1:7777/bye', state: 's' })}`)
+    assert.equal(logout.location, 'http://127.0.0.1:7777/bye?state=s')
+  })
+
+  it('a public client may revoke its refresh token with its client_id (RFC 7009 §2.1) but may not introspect (RFC 7662 §2.1)', async () => {
+    const browser = new CookieBrowser(server.url)
+    const config = await configFor(spa.id)
+    const { url, verifier, state, nonce } = await start(config)
+    const back = await allow(browser, await signIn(browser, await browser.get(url.href), await freshUser()))
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(back.location ?? ''), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true })
+    const introspect = await request(`${server.url}/oauth/introspect`, { form: { token: tokens.access_token, client_id: spa.id } })
+    assert.equal(introspect.status, 401)
+    assert.equal((introspect.body as { error: string }).error, 'invalid_client')
+    const revoke = await request(`${server.url}/oauth/revoke`, { form: { token: tokens.refresh_token ?? '', client_id: spa.id } })
+    assert.equal(revoke.status, 200)
+    const refresh = await request(`${server.url}/oauth/token`, { form: { grant_type: 'refresh_token', refresh_token: tokens.refresh_token ?? '', client_id: spa.id } })
+    assert.equal((refresh.body as { error: string }).error, 'invalid_grant')
+    // The ID token is no access token: its typ is JWT, not at+jwt (RFC 9068 §4, RFC 8725 §3.11).
+    const userinfo = await request(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.id_token ?? ''}` } })
+    assert.equal(userinfo.status, 401)
   })
 
   it('RP-initiated logout ends the sign-in session and goes back to the registered URI with state', async () => {

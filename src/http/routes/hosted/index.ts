@@ -134,8 +134,13 @@ export async function registerHostedPages(app: FastifyInstance, gatehouse: Gateh
         return answer(request, reply, await authorizer.decide(authorization, live), live)
       })
 
-    scope.get(AUTHORIZE_PATH, { schema: routeSchema('Authorization endpoint', 'RFC 6749 §4.1.1 / OpenID Connect Core §3.1.2.1: response_type=code, client_id, redirect_uri, code_challenge (S256), state, scope, nonce, prompt, max_age, login_hint, or client_id + request_uri (RFC 9126). Answers a sign-in or consent page, or 303 to the redirect URI with code, state and iss.') }, async (request, reply) => authorize(request, reply, request.query))
-    scope.post(AUTHORIZE_PATH, { schema: routeSchema('Authorization endpoint (form post)', 'OpenID Connect Core §3.1.2.1: the same parameters as a form post.') }, async (request, reply) => authorize(request, reply, request.body))
+    // The IdentityServer dialect's /connect/authorize is the same endpoint under Duende's name.
+    const identityserver = gatehouse.config.dialects.identityserver
+    const authorizePaths = identityserver.enabled ? [AUTHORIZE_PATH, identityserver.paths.authorize] : [AUTHORIZE_PATH]
+    for (const path of new Set(authorizePaths)) {
+      scope.get(path, { schema: routeSchema('Authorization endpoint', 'RFC 6749 §4.1.1 / OpenID Connect Core §3.1.2.1: response_type=code, client_id, redirect_uri, code_challenge (S256), state, scope, nonce, prompt, max_age, login_hint, or client_id + request_uri (RFC 9126). Answers a sign-in or consent page, or 303 to the redirect URI with code, state and iss.') }, async (request, reply) => authorize(request, reply, request.query))
+      scope.post(path, { schema: routeSchema('Authorization endpoint (form post)', 'OpenID Connect Core §3.1.2.1: the same parameters as a form post.') }, async (request, reply) => authorize(request, reply, request.body))
+    }
 
     scope.post(SIGN_IN_PATH, { schema: routeSchema('Sign in', 'Form post of the sign-in page: username, password, _csrf and the authorization request. Starts the sign-in session (cookie gatehouse_session) and continues the authorization.') }, async (request, reply) =>
       flow(reply, async () => {
@@ -186,7 +191,7 @@ export async function registerHostedPages(app: FastifyInstance, gatehouse: Gateh
       }),
     )
 
-    registerLogout(scope, { gatehouse, keys, sessionCookie: SESSION_COOKIE, cookieOptions, render })
+    registerLogout(scope, { gatehouse, keys, sessionCookie: SESSION_COOKIE, cookieOptions, render }, identityserver.enabled ? [identityserver.paths.endSession] : [])
   })
 
   // RFC 9126 §2: a client pushes its request (authenticated as at the token endpoint); JSON errors as the token endpoint's.

@@ -55,7 +55,7 @@ ${hidden}
  * `state`. Without a valid `id_token_hint` for the signed-in user the person is asked first
  * (§2: a stranger's link must not sign anyone out).
  */
-export function registerLogout(scope: FastifyInstance, deps: LogoutDeps): void {
+export function registerLogout(scope: FastifyInstance, deps: LogoutDeps, aliases: readonly string[] = []): void {
   const { gatehouse, keys, render } = deps
   const handler = async (request: FastifyRequest, reply: FastifyReply, source: unknown): Promise<FastifyReply> => {
     let parameters: Map<string, string>
@@ -95,6 +95,9 @@ export function registerLogout(scope: FastifyInstance, deps: LogoutDeps): void {
     return reply.code(303).header('location', url.toString()).header('cache-control', 'no-store').send()
   }
   const schema = { tags: ['Sign-in (authorization code)'], summary: 'RP-initiated logout', description: 'OpenID Connect RP-Initiated Logout: id_token_hint, client_id, post_logout_redirect_uri (registered, exact), state.', produces: ['text/html'] }
-  scope.get(LOGOUT_PATH, { schema }, async (request, reply) => handler(request, reply, request.query))
-  scope.post(LOGOUT_PATH, { schema: { ...schema, summary: 'RP-initiated logout (form post)' } }, async (request, reply) => handler(request, reply, request.body))
+  // `aliases`: the IdentityServer dialect's /connect/endsession.
+  for (const path of new Set([LOGOUT_PATH, ...aliases])) {
+    scope.get(path, { schema }, async (request, reply) => handler(request, reply, request.query))
+    scope.post(path, { schema: { ...schema, summary: 'RP-initiated logout (form post)' } }, async (request, reply) => handler(request, reply, request.body))
+  }
 }
