@@ -321,3 +321,7 @@ function withBearer(init: RequestInit, token: string): RequestInit {
 function isReplayable(body: RequestInit['body']): boolean {
   return !(typeof ReadableStream !== 'undefined' && body instanceof ReadableStream)
 }
+
+// Signing people in (authorization code + PKCE, OpenID Connect): see authorization-code.ts.
+export { finishAuthorization, startAuthorization, verifyIdToken } from './authorization-code.js'
+export type { AuthorizationCodeOptions, IdTokenClaims, PendingAuthorization, SignedIn } from './authorization-code.js'
