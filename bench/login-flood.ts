@@ -129,8 +129,8 @@ interface FloodMessage {
 }
 
 export async function main(args: string[]): Promise<void> {
-  const inFlight = option(args, '--flood', 400)
-  const count = option(args, '--samples', 20)
+  const inFlight = option(args, 'flood', 400)
+  const count = option(args, 'samples', 20)
   // Not pinned: argon2 runs on libuv's thread pool, which a deployment spreads over every core.
   const cpus: { server: string } | undefined = undefined
   const person = new Agent({ keepAlive: true, maxSockets: 1, localAddress: '127.0.0.2' })
