@@ -175,6 +175,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     )
     const clients = new ClientAdmin({
       store,
+      users: store,
       grants: store,
       cache: clientCache,
       clock,

@@ -45,10 +45,18 @@ describe('management API', () => {
       assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="gatehouse"')
     })
 
-    it('answers 401 invalid_token for a header that is not a bearer token', async () => {
+    it('answers another scheme like no credentials: 401 with a bare challenge and no error code (RFC 6750 §3)', async () => {
       const answer = await request(api('/clients'), { headers: { authorization: 'Basic dXNlcjpwYXNz' } })
-      assertProblem(answer, 401, 'unauthorized', 'Unauthorized', 'The Authorization header must be "Bearer <token>".')
-      assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="gatehouse", error="invalid_token", error_description="malformed authorization header"')
+      assertProblem(answer, 401, 'unauthorized', 'Unauthorized', `A bearer token for the audience ${server.config.issuer}/admin/v1 is required.`)
+      assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="gatehouse"')
+    })
+
+    it('answers a malformed Bearer header with 400 invalid_request (RFC 6750 §3.1)', async () => {
+      for (const authorization of ['Bearer a b', 'Bearer', 'Bearer "quoted"']) {
+        const answer = await request(api('/clients'), { headers: { authorization } })
+        assertProblem(answer, 400, 'validation', 'Invalid request', 'The Authorization header must be "Bearer <token>".')
+        assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="gatehouse", error="invalid_request", error_description="malformed bearer token"')
+      }
     })
 
     it('answers 401 invalid_token for an expired token, saying when it expired', async () => {

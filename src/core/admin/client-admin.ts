@@ -1,4 +1,5 @@
 import type { ClientStore } from '../client-store.js'
+import type { UserStore } from '../credentials/user-store.js'
 import { endGrants } from '../grant-ending.js'
 import type { GrantStore } from '../tokens/token-store.js'
 import type { PublishChange } from '../changes.js'
@@ -59,6 +60,8 @@ export { ClientValidationError }
 
 type Deps = {
   store: ClientStore
+  /** To refuse a chosen client id equal to a user's id (RFC 9700 §4.15). */
+  users?: Pick<UserStore, 'getUser'>
   grants: Pick<GrantStore, 'endGrants'>
   cache: ClientCache
   clock: Clock
@@ -87,6 +90,7 @@ export class ClientAdmin {
     const now = this.#deps.clock.now()
     const tokenEndpointAuthMethod = settings.tokenEndpointAuthMethod ?? 'client_secret_basic'
     const secret = tokenEndpointAuthMethod === 'none' ? null : generateClientSecret(this.#deps.random)
+    if (settings.id !== undefined) await this.#checkChosenId(settings.id)
     const client = this.#validate({
       id: settings.id ?? generateClientId(this.#deps.random),
       name: settings.name,
@@ -117,6 +121,19 @@ export class ClientAdmin {
     // Unknown ids are cached as such (client-cache.ts): this one, here and on other instances, is known now.
     await this.#changed(client.id)
     return { client: viewClient(client), clientSecret: secret }
+  }
+
+  /**
+   * RFC 9700 §4.15: a client_credentials token's `sub` is the client id, a user token's the user
+   * id, so an id an operator chooses must never pass for a user's. User ids are UUIDs: a chosen
+   * client id may not look like one, nor equal an existing user's id. Generated ids (24 hex
+   * characters) never do.
+   */
+  async #checkChosenId(id: string): Promise<void> {
+    if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+      throw new ClientValidationError('a client id may not have the form of a user id (a UUID): the sub of its tokens would pass for a user\'s (RFC 9700 §4.15)')
+    }
+    if (this.#deps.users && (await this.#deps.users.getUser(id))) throw new ClientValidationError('a client id may not equal a user id: the sub of its tokens would pass for that user\'s (RFC 9700 §4.15)')
   }
 
   async get(id: string): Promise<ClientView | undefined> {

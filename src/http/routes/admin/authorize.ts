@@ -32,7 +32,7 @@ const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD'])
 const headerSafe = (text: string): string => text.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?')
 
 /** RFC 6750 §3: the challenge; no error attributes when no token was sent at all (§3.1). */
-function challenge(error?: 'invalid_token' | 'insufficient_scope', description?: string): Record<string, string> {
+function challenge(error?: 'invalid_token' | 'insufficient_scope' | 'invalid_request', description?: string): Record<string, string> {
   const parts = [`realm="${REALM}"`]
   if (error) parts.push(`error="${error}"`)
   if (description) parts.push(`error_description="${headerSafe(description)}"`)
@@ -49,11 +49,17 @@ function forbidden(detail: string): ProblemError {
   return new ProblemError('forbidden', detail, challenge('insufficient_scope', detail))
 }
 
-/** RFC 6750 §2.1: `Authorization: Bearer <token>`; query and body tokens are not accepted. */
+/**
+ * RFC 6750 §2.1: `Authorization: Bearer <token>`; query and body tokens are not accepted.
+ * Another scheme (Basic, …) is no bearer credential at all: undefined, answered with the bare
+ * challenge (§3: no error code then). A Bearer header that is not one b64token is a malformed
+ * request: 400 `invalid_request` (§3.1).
+ */
 function readBearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined
+  if (!/^bearer(?: |$)/i.test(header.trim())) return undefined
   const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header)
-  if (!match?.[1]) throw new ProblemError('unauthorized', 'The Authorization header must be "Bearer <token>".', challenge('invalid_token', 'malformed authorization header'))
+  if (!match?.[1]) throw new ProblemError('validation', 'The Authorization header must be "Bearer <token>".', challenge('invalid_request', 'malformed bearer token'))
   return match[1]
 }
 
