@@ -79,4 +79,19 @@ describe('password checks take turns by source', () => {
     assert.equal(await queue.run('a', async () => 'next'), 'next')
     assert.deepEqual(queue.stats, { running: 0, waiting: 0 })
   })
+
+  it('says a source is full exactly when its next check would be refused, and only for that source', async () => {
+    const queue = new PasswordHashQueue({ concurrency: 1, perSource: 2, total: 10 })
+    const log: string[] = []
+    const running = gate(log, 'running')
+    const accepted = [queue.run('a', running.work), queue.run('a', async () => 'w1')]
+    assert.equal(queue.full('a'), false)
+    accepted.push(queue.run('a', async () => 'w2'))
+    assert.equal(queue.full('a'), true)
+    assert.equal(queue.full('b'), false, 'a flood from one address never refuses another')
+    await assert.rejects(queue.run('a', async () => 'w3'), (error: unknown) => error instanceof OAuthError && error.code === 'temporarily_unavailable')
+    running.finish()
+    assert.deepEqual(await Promise.all(accepted), ['running', 'w1', 'w2'])
+    assert.equal(queue.full('a'), false)
+  })
 })

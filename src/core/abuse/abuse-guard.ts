@@ -94,6 +94,13 @@ export class AbuseGuard {
     return lockedMs
   }
 
+  /** True when a password check from `source` would be refused at once (503): the caller may refuse it before any other work. */
+  passwordChecksFull(source: string): boolean {
+    const full = this.#deps.passwordChecks?.full(source) ?? false
+    if (full) this.#deps.onRefused?.('password_checks')
+    return full
+  }
+
   /** Runs one password check (argon2) in `source`'s turn; 503 when too many wait (see PasswordHashQueue). */
   async passwordCheck<T>(source: string, check: () => Promise<T>): Promise<T> {
     const queue = this.#deps.passwordChecks

@@ -54,6 +54,14 @@ export class PasswordHashQueue {
     }
   }
 
+  /**
+   * Whether a check from `source` would be refused now (its queue or the whole queue is full):
+   * lets the HTTP layer refuse a flood's request before reading its body or rendering a page.
+   */
+  full(source: string): boolean {
+    return (this.#sources.get(source)?.length ?? 0) >= this.#limits.perSource || this.#waiting >= this.#limits.total
+  }
+
   get stats(): { running: number; waiting: number } {
     return { running: this.#running, waiting: this.#waiting }
   }

@@ -9,6 +9,7 @@ import type { User } from '../../../core/types.js'
 import { resolveSecret, type Gatehouse } from '../../../gatehouse.js'
 import type { ErrorShaper } from '../../dialects/dialect.js'
 import { PAGE_HEADERS } from './html.js'
+import { refuseWhenPasswordChecksFull } from '../../password-flood.js'
 import { appPage, credentialsPage, dashboardPage, loginPage, messagePage, newAppPage, type NewAppForm, type TokenEndpoints } from './pages.js'
 import { LOGIN_COOKIE, LOGIN_FORM_TTL_MS, OneTimeNonces, SESSION_COOKIE, SESSION_TTL_MS, SessionKeys, type Session } from './session.js'
 
@@ -104,7 +105,7 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
 
     scope.get(`${CONSOLE_PATH}/login`, { schema: routeSchema('Sign-in page') }, async (request, reply) => loginForm(request, reply, 200))
 
-    scope.post(`${CONSOLE_PATH}/login`, { schema: routeSchema('Sign in', 'Form post: username, password, _csrf. Sets the session cookie and redirects to /console.') }, async (request, reply) => {
+    scope.post(`${CONSOLE_PATH}/login`, { schema: routeSchema('Sign in', 'Form post: username, password, _csrf. Sets the session cookie and redirects to /console.'), onRequest: refuseWhenPasswordChecksFull(gatehouse.guard) }, async (request, reply) => {
       const now = gatehouse.clock.now()
       const form = keys.openNonce(request.cookies[LOGIN_COOKIE], now)
       // One attempt per form: a reused nonce is an expired form (see OneTimeNonces).

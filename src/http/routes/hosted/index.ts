@@ -15,6 +15,7 @@ import { rfc6749 } from '../../dialects/rfc6749.js'
 import { UNSUPPORTED_BODY, readParameters } from '../../parameters.js'
 import { wireDescription } from '../../error-mapping.js'
 import { PAGE_HEADERS, pageHeadersAllowingFormTargets } from '../console/html.js'
+import { refuseWhenPasswordChecksFull } from '../../password-flood.js'
 import { OneTimeNonces, SessionKeys } from '../console/session.js'
 import { registerLogout } from './logout.js'
 import { consentPage, hostedMessagePage, signInPage } from './pages.js'
@@ -142,7 +143,7 @@ export async function registerHostedPages(app: FastifyInstance, gatehouse: Gateh
       scope.post(path, { schema: routeSchema('Authorization endpoint (form post)', 'OpenID Connect Core §3.1.2.1: the same parameters as a form post.') }, async (request, reply) => authorize(request, reply, request.body))
     }
 
-    scope.post(SIGN_IN_PATH, { schema: routeSchema('Sign in', 'Form post of the sign-in page: username, password, _csrf and the authorization request. Starts the sign-in session (cookie gatehouse_session) and continues the authorization.') }, async (request, reply) =>
+    scope.post(SIGN_IN_PATH, { schema: routeSchema('Sign in', 'Form post of the sign-in page: username, password, _csrf and the authorization request. Starts the sign-in session (cookie gatehouse_session) and continues the authorization.'), onRequest: refuseWhenPasswordChecksFull(gatehouse.guard) }, async (request, reply) =>
       flow(reply, async () => {
         const authorization = await authorizer.check(fromCarried(field(request.body, 'authorization')))
         const now = clock.now()
