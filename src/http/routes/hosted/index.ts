@@ -169,6 +169,8 @@ export async function registerHostedPages(app: FastifyInstance, gatehouse: Gateh
           }
           throw error
         }
+        // A browser holds one session: signing in again (another account, prompt=login) ends the one it had.
+        await signInSessions.endByCookie(request.cookies[SESSION_COOKIE])
         const { cookie: secret, session } = await signInSessions.start(user)
         reply.setCookie(SESSION_COOKIE, secret, { ...cookieOptions(request), maxAge: Math.floor(signInSessions.lifetimes.absoluteMs / 1000) })
         reply.clearCookie(SIGN_IN_FORM_COOKIE, cookieOptions(request, SIGN_IN_PATH))
