@@ -11,6 +11,8 @@ import { checkRedirectUri } from '../authorization/redirect-uri.js'
 import { ClientValidationError } from './client-validation-error.js'
 
 export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none']
+/** Of each list, redirect URIs and post-logout redirect URIs. */
+export const MAX_REDIRECT_URIS = 100
 import { parseScope } from '../scope.js'
 import { isAdminAudience } from './admin-audience.js'
 
@@ -132,10 +134,11 @@ export class ClientAdmin {
     const current = await this.#deps.store.getClient(id)
     if (!current) return undefined
     const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
-    const client = this.#validate({ ...current, ...defined, updatedAt: this.#deps.clock.now() })
-    if ((client.tokenEndpointAuthMethod === 'none') !== (current.tokenEndpointAuthMethod === 'none')) {
+    // Before the other checks, so the answer names the real problem (not e.g. a grant a public client may not use).
+    if (changes.tokenEndpointAuthMethod !== undefined && (changes.tokenEndpointAuthMethod === 'none') !== (current.tokenEndpointAuthMethod === 'none')) {
       throw new ClientValidationError('a client cannot change between public (auth method none) and confidential; create a new client')
     }
+    const client = this.#validate({ ...current, ...defined, updatedAt: this.#deps.clock.now() })
     await this.#deps.store.updateClient(client)
     await this.#changed(id)
     return viewClient(client)
@@ -150,7 +153,7 @@ export class ClientAdmin {
   async rotateSecret(id: string, options: { revokeTokens?: boolean } = {}): Promise<{ client: ClientView; clientSecret: string } | undefined> {
     const current = await this.#deps.store.getClient(id)
     if (!current) return undefined
-    if (current.tokenEndpointAuthMethod === 'none') throw new ClientValidationError('a public client has no secret to rotate')
+    if (current.tokenEndpointAuthMethod === 'none') throw new ClientValidationError(`client ${id} is a public client (auth method none): it has no secret to rotate`)
     const secret = generateClientSecret(this.#deps.random)
     const now = this.#deps.clock.now()
     const client = { ...current, secretDigest: digestSecret(secret), updatedAt: now, ...(options.revokeTokens ? { tokensNotBefore: now } : {}) }
@@ -212,7 +215,14 @@ export class ClientAdmin {
       const refused = client.grantTypes.filter((grant) => !PUBLIC_CLIENT_GRANT_TYPES.includes(grant))
       if (refused.length > 0) throw new ClientValidationError(`a public client (auth method none) may use only ${PUBLIC_CLIENT_GRANT_TYPES.join(', ')}, not ${refused.join(', ')}`)
     }
-    for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) checkRedirectUri(uri)
+    if (client.redirectUris.length > MAX_REDIRECT_URIS || client.postLogoutRedirectUris.length > MAX_REDIRECT_URIS) {
+      throw new ClientValidationError(`a client may have at most ${MAX_REDIRECT_URIS} redirect URIs and ${MAX_REDIRECT_URIS} post-logout redirect URIs`)
+    }
+    for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) {
+      // Control characters (NUL above all: PostgreSQL text refuses it) are in no URI (RFC 3986 §2).
+      if (typeof uri !== 'string' || /[\u0000-\u001f\u007f-\u009f]/.test(uri)) throw new ClientValidationError(`redirect URI ${JSON.stringify(uri)} must not contain control characters`)
+      checkRedirectUri(uri)
+    }
     if (client.grantTypes.includes('authorization_code') && client.redirectUris.length === 0) {
       throw new ClientValidationError('the authorization_code grant needs at least one redirect URI')
     }
