@@ -72,6 +72,14 @@ type Deps = {
   publish?: PublishChange
 }
 
+/** C0 controls, DEL and C1 controls: in no client id, name or URI. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/
+/**
+ * No client id holds a NUL (create refuses control characters), and PostgreSQL text cannot hold
+ * one at all, so a lookup of such an id answers "no such client" without asking the store.
+ */
+const unstorable = (id: string): boolean => id.includes('\u0000')
+
 export function viewClient(client: Client): ClientView {
   const { secretDigest: _secretDigest, ...view } = client
   return view
@@ -122,6 +130,7 @@ export class ClientAdmin {
   }
 
   async get(id: string): Promise<ClientView | undefined> {
+    if (unstorable(id)) return undefined
     const client = await this.#deps.store.getClient(id)
     return client ? viewClient(client) : undefined
   }
@@ -131,6 +140,7 @@ export class ClientAdmin {
   }
 
   async update(id: string, changes: Partial<Omit<ClientSettings, 'id'>>): Promise<ClientView | undefined> {
+    if (unstorable(id)) return undefined
     const current = await this.#deps.store.getClient(id)
     if (!current) return undefined
     const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
@@ -151,6 +161,7 @@ export class ClientAdmin {
    * new not-before instant.
    */
   async rotateSecret(id: string, options: { revokeTokens?: boolean } = {}): Promise<{ client: ClientView; clientSecret: string } | undefined> {
+    if (unstorable(id)) return undefined
     const current = await this.#deps.store.getClient(id)
     if (!current) return undefined
     if (current.tokenEndpointAuthMethod === 'none') throw new ClientValidationError(`client ${id} is a public client (auth method none): it has no secret to rotate`)
@@ -165,6 +176,7 @@ export class ClientAdmin {
 
   /** Deletes the client and everything it holds; its tokens stop working at once (introspection finds no client). */
   async delete(id: string): Promise<boolean> {
+    if (unstorable(id)) return false
     await endGrants(this.#deps, { clientId: id }, 'client_deleted')
     const deleted = await this.#deps.store.deleteClient(id)
     await this.#changed(id)
@@ -179,6 +191,7 @@ export class ClientAdmin {
   #validate(client: Client): Client {
     if (client.name.trim() === '') throw new ClientValidationError('name must not be empty')
     if (client.id === '' || client.id.length > 200) throw new ClientValidationError('client id must be 1 to 200 characters')
+    if (CONTROL_CHARACTERS.test(client.id) || CONTROL_CHARACTERS.test(client.name)) throw new ClientValidationError('client id and name must not contain control characters')
     for (const grant of client.grantTypes) {
       if (!GRANT_TYPES.includes(grant)) throw new ClientValidationError(`unknown grant type "${grant}" (one of ${GRANT_TYPES.join(', ')})`)
     }
@@ -220,7 +233,7 @@ export class ClientAdmin {
     }
     for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) {
       // Control characters (NUL above all: PostgreSQL text refuses it) are in no URI (RFC 3986 §2).
-      if (typeof uri !== 'string' || /[\u0000-\u001f\u007f-\u009f]/.test(uri)) throw new ClientValidationError(`redirect URI ${JSON.stringify(uri)} must not contain control characters`)
+      if (CONTROL_CHARACTERS.test(uri)) throw new ClientValidationError(`redirect URI ${JSON.stringify(uri)} must not contain control characters`)
       checkRedirectUri(uri)
     }
     if (client.grantTypes.includes('authorization_code') && client.redirectUris.length === 0) {
