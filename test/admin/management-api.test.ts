@@ -343,6 +343,16 @@ describe('management API', () => {
       assert.deepEqual([tried.status, (tried.body as Record<string, unknown>).error], [401, 'invalid_client'])
     })
 
+    it('answers a client id with a NUL byte as unknown (PostgreSQL text cannot hold one), and refuses control characters in new ids and names', async () => {
+      for (const [method, path] of [['GET', '/clients/a%00b'], ['PATCH', '/clients/a%00b'], ['DELETE', '/clients/a%00b'], ['POST', '/clients/a%00b/secret']] as const) {
+        const answer = await request(api(path), { method, headers: auth, ...(method === 'PATCH' ? { json: { name: 'x' } } : {}) })
+        assertProblem(answer, 404, 'not-found', 'Not found', 'No client with id a\u0000b.')
+      }
+      for (const fields of [{ client_id: 'a\u0000b' }, { client_id: 'tab\there' }, { name: 'line\nbreak' }]) {
+        assertProblem(await request(api('/clients'), { headers: auth, json: { name: 'x', ...fields } }), 400, 'validation', 'Invalid request', 'client id and name must not contain control characters')
+      }
+    })
+
     it('stores the device grant by its URN', async () => {
       const answer = await request(api('/clients'), { headers: auth, json: { name: 'TV', token_endpoint_auth_method: 'none', application_type: 'device', grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'] } })
       assert.equal(answer.status, 201, answer.text)
