@@ -46,7 +46,13 @@ describe('gatehouse CLI', () => {
     assert.deepEqual({ ...created, client_id: '', client_secret: '', created_at: '', updated_at: '' }, {
       client_id: '',
       name: 'Demo App',
+      application_type: null,
+      token_endpoint_auth_method: 'client_secret_basic',
       grant_types: ['client_credentials', 'refresh_token'],
+      redirect_uris: [],
+      post_logout_redirect_uris: [],
+      require_par: false,
+      skip_consent: false,
       scopes: ['api', 'read'],
       default_scopes: [],
       audience: 'https://api.example.com',
@@ -103,9 +109,77 @@ describe('gatehouse CLI', () => {
   it('refuses bad client settings with a clear message and exit code 2', async () => {
     const run = await cli(database, ['clients', 'create', '--name', 'x', '--grant', 'implicit', '--json'])
     assert.deepEqual({ code: run.code, stdout: run.stdout }, { code: 2, stdout: '' })
-    assert.equal(run.stderr, 'gatehouse: unknown grant type "implicit" (one of client_credentials, password, refresh_token, api_key)\n')
+    assert.equal(run.stderr, 'gatehouse: unknown grant type "implicit" (one of client_credentials, password, refresh_token, api_key, authorization_code, urn:ietf:params:oauth:grant-type:device_code)\n')
     const scope = await cli(database, ['clients', 'create', '--name', 'x', '--scope', 'a', '--default-scope', 'b'])
     assert.equal(scope.stderr, `gatehouse: default scope "b" is not among the client's scopes\n`)
+  })
+
+  it('creates a public client (--auth-method none): no client_secret in the JSON or the text, and no secret to rotate', async () => {
+    const args = ['clients', 'create', '--name', 'Storefront', '--auth-method', 'none', '--app-type', 'spa', '--grant', 'authorization_code', '--grant', 'refresh_token', '--redirect-uri', 'https://shop.example.com/cb', '--redirect-uri', 'http://127.0.0.1:5173/cb', '--post-logout-redirect-uri', 'https://shop.example.com/', '--scope', 'openid orders:read']
+    const created = json(await cli(database, [...args, '--json']))
+    assert.equal('client_secret' in created, false)
+    assert.deepEqual(
+      [created.token_endpoint_auth_method, created.application_type, created.grant_types, created.redirect_uris, created.post_logout_redirect_uris, created.require_par, created.skip_consent, created.rotate_refresh_tokens],
+      ['none', 'spa', ['authorization_code', 'refresh_token'], ['https://shop.example.com/cb', 'http://127.0.0.1:5173/cb'], ['https://shop.example.com/'], false, false, true],
+    )
+    const text = await cli(database, args)
+    assert.equal(text.code, 0, text.stderr)
+    assert.doesNotMatch(text.stdout, /client_secret /)
+    assert.match(text.stdout, /^token_endpoint_auth_method +none$/m)
+    assert.match(text.stdout, /^redirect_uris +https:\/\/shop\.example\.com\/cb http:\/\/127\.0\.0\.1:5173\/cb$/m)
+    assert.match(text.stdout, /This is a public client \(auth method none\): it has no client secret\./)
+
+    const id = created.client_id as string
+    const rotate = await cli(database, ['clients', 'rotate-secret', id])
+    assert.deepEqual({ code: rotate.code, stdout: rotate.stdout, stderr: rotate.stderr }, { code: 2, stdout: '', stderr: `gatehouse: client ${id} is a public client (auth method none): it has no secret to rotate\n` })
+    const confidential = await cli(database, ['clients', 'update', id, '--auth-method', 'client_secret_post'])
+    assert.deepEqual({ code: confidential.code, stderr: confidential.stderr }, { code: 2, stderr: 'gatehouse: a client cannot change between public (auth method none) and confidential; create a new client\n' })
+
+    // update: the same flags; a list flag replaces the list, --require-par / --no-require-par switch.
+    const updated = json(await cli(database, ['clients', 'update', id, '--redirect-uri', 'https://shop.example.com/callback', '--require-par', '--skip-consent', '--app-type', 'native', '--json']))
+    assert.deepEqual([updated.redirect_uris, updated.post_logout_redirect_uris, updated.require_par, updated.skip_consent, updated.application_type], [['https://shop.example.com/callback'], ['https://shop.example.com/'], true, true, 'native'])
+    const renamed = json(await cli(database, ['clients', 'update', id, '--name', 'Shop', '--json']))
+    assert.deepEqual([renamed.require_par, renamed.skip_consent], [true, true])
+    const off = json(await cli(database, ['clients', 'update', id, '--no-require-par', '--no-skip-consent', '--json']))
+    assert.deepEqual([off.require_par, off.skip_consent], [false, false])
+    const shown = json(await cli(database, ['clients', 'show', id, '--json']))
+    assert.deepEqual([shown.token_endpoint_auth_method, shown.redirect_uris, 'client_secret' in shown], ['none', ['https://shop.example.com/callback'], false])
+    const listed = await cli(database, ['clients', 'list'])
+    assert.match(listed.stdout, new RegExp(`^${id} +Shop +native +none +authorization_code refresh_token `, 'm'))
+    assert.deepEqual(json(await cli(database, ['clients', 'delete', id, '--json'])), { deleted: id })
+  })
+
+  it('--grant device_code stores the device grant URN; a confidential client may register client_secret_post', async () => {
+    const device = json(await cli(database, ['clients', 'create', '--name', 'TV app', '--auth-method', 'none', '--grant', 'device_code', '--grant', 'refresh_token', '--json']))
+    assert.deepEqual(device.grant_types, ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'])
+    const urn = json(await cli(database, ['clients', 'create', '--name', 'TV app 2', '--auth-method', 'none', '--grant', 'urn:ietf:params:oauth:grant-type:device_code', '--json']))
+    assert.deepEqual(urn.grant_types, ['urn:ietf:params:oauth:grant-type:device_code'])
+    const post = json(await cli(database, ['clients', 'create', '--name', 'Portal', '--auth-method', 'client_secret_post', '--app-type', 'web', '--grant', 'authorization_code', '--redirect-uri', 'https://portal.example.com/cb', '--json']))
+    assert.match(String(post.client_secret), /^[A-Za-z0-9_-]{43}$/)
+    assert.equal(post.token_endpoint_auth_method, 'client_secret_post')
+    for (const created of [device, urn, post]) json(await cli(database, ['clients', 'delete', created.client_id as string, '--json']))
+  })
+
+  it('refuses bad redirect URIs, public clients with a client_credentials or password grant, and unknown auth methods, with clear messages', async () => {
+    const refused = async (args: string[]): Promise<string> => {
+      const run = await cli(database, ['clients', 'create', '--name', 'x', ...args, '--json'])
+      assert.deepEqual({ code: run.code, stdout: run.stdout }, { code: 2, stdout: '' }, run.stderr)
+      return run.stderr
+    }
+    const withRedirect = (uri: string): string[] => ['--grant', 'authorization_code', '--redirect-uri', uri]
+    assert.equal(await refused(withRedirect('javascript:alert(1)')), 'gatehouse: redirect URI scheme javascript: is not allowed\n')
+    assert.equal(await refused(withRedirect('http://evil.example/cb')), 'gatehouse: redirect URI http://evil.example/cb must use https (http only on a loopback address, RFC 8252 §7.3)\n')
+    assert.equal(await refused(withRedirect('https://a.example/cb#frag')), 'gatehouse: redirect URI https://a.example/cb#frag must not have a fragment (RFC 6749 §3.1.2)\n')
+    assert.equal(await refused(withRedirect('/cb')), 'gatehouse: redirect URI "/cb" is not an absolute URI\n')
+    assert.equal(await refused(['--grant', 'authorization_code']), 'gatehouse: the authorization_code grant needs at least one redirect URI\n')
+    assert.equal(await refused(['--auth-method', 'none', '--grant', 'client_credentials']), 'gatehouse: a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not client_credentials\n')
+    // With no --grant a client gets client_credentials, which a public client may not have.
+    assert.equal(await refused(['--auth-method', 'none']), 'gatehouse: a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not client_credentials\n')
+    assert.equal(await refused(['--auth-method', 'none', '--grant', 'password', '--grant', 'refresh_token']), 'gatehouse: a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not password\n')
+    const method = await cli(database, ['clients', 'create', '--name', 'x', '--auth-method', 'private_key_jwt'])
+    assert.deepEqual([method.code, method.stderr.split('\n')[0]], [1, "error: option '--auth-method <method>' argument 'private_key_jwt' is invalid. Allowed choices are client_secret_basic, client_secret_post, none."])
+    const type = await cli(database, ['clients', 'create', '--name', 'x', '--app-type', 'desktop'])
+    assert.deepEqual([type.code, type.stderr.split('\n')[0]], [1, "error: option '--app-type <type>' argument 'desktop' is invalid. Allowed choices are web, spa, native, device, machine, api_key."])
   })
 
   it('refuses an API key lifetime past 10 years with a clear message and exit code 2', async () => {

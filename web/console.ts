@@ -32,18 +32,15 @@ for (const form of document.querySelectorAll<HTMLFormElement>('form[data-confirm
   })
 }
 
-// Generate page: the API key grant has no client secret; say what will be shown.
-const grant = document.querySelector<HTMLSelectElement>('select[name="grant"]')
-const hint = document.getElementById('grant-hint')
-if (grant && hint) {
-  const hints: Record<string, string> = {
-    client_credentials: 'Server-to-server: a Client ID and Client Secret for POST /oauth/token.',
-    password: 'Users sign in with username and password through your app (IdentityServer-style /connect/token).',
-    api_key: 'One API key (KEYID:SECRET) exchanged for tokens at /v2/oauth/request-tokens.',
-  }
+// Generate page: the redirect URIs field only for the application types that use it. Without
+// this script it is always shown, and the server ignores it for the other types.
+const types = [...document.querySelectorAll<HTMLInputElement>('input[name="app_type"]')]
+const redirectUris = document.getElementById('redirect-uris-field')
+if (types.length > 0 && redirectUris) {
   const update = (): void => {
-    hint.textContent = hints[grant.value] ?? ''
+    const chosen = types.find((input) => input.checked)
+    redirectUris.hidden = chosen?.dataset.redirectUris !== 'yes'
   }
-  grant.addEventListener('change', update)
+  for (const input of types) input.addEventListener('change', update)
   update()
 }

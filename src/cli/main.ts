@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander'
 import { loadConfig, ConfigError, type ConfigInput } from '../config.js'
-import { ClientValidationError, type ClientSettings } from '../core/admin/client-admin.js'
+import { CLIENT_AUTH_METHODS, ClientValidationError, type ClientSettings } from '../core/admin/client-admin.js'
 import { ApiKeyValidationError } from '../core/admin/api-key-admin.js'
 import { clientSettingsFromWire, presentApi, presentApiKey, presentClient, presentOperator, presentUser } from '../core/admin/presenters.js'
 import { ApiValidationError, editScopes, type ApiScopeInput } from '../core/apis/api-registry.js'
@@ -10,7 +10,7 @@ import { UserValidationError } from '../core/admin/user-admin.js'
 import { createOperatorToken, OperatorTokenError } from '../core/admin/operator-token.js'
 import { OperatorValidationError } from '../core/admin/operator-admin.js'
 import { OPERATOR_ROLES, type OperatorKind, type OperatorRole } from '../core/admin/operator-store.js'
-import { SIGNING_ALGS, type GrantType, type SigningAlg, type TokenFormat } from '../core/types.js'
+import { APPLICATION_TYPES, DEVICE_CODE_GRANT, SIGNING_ALGS, type ApplicationType, type ClientAuthMethod, type GrantType, type SigningAlg, type TokenFormat } from '../core/types.js'
 import { createGatehouse, type Gatehouse } from '../gatehouse.js'
 import { createLogger } from '../logger.js'
 import { isClusterWorker, runClusterPrimary } from '../cluster.js'
@@ -136,7 +136,15 @@ const clients = program.command('clients').description('manage OAuth clients')
 
 const clientSettingOptions = (command: Command): Command =>
   command
-    .option('--grant <grant>', 'allowed grant type (repeatable): client_credentials, password, refresh_token, api_key', collect)
+    .option('--grant <grant>', `allowed grant type (repeatable; replaces the list): client_credentials, password, refresh_token, api_key, authorization_code, ${DEVICE_CODE_GRANT} (or device_code)`, collect)
+    .addOption(new Option('--auth-method <method>', 'how it authenticates at the token endpoint; none makes a public client without a secret (default client_secret_basic)').choices(CLIENT_AUTH_METHODS))
+    .addOption(new Option('--app-type <type>', 'what kind of application it is (a label; it grants nothing)').choices(APPLICATION_TYPES))
+    .option('--redirect-uri <url>', 'where authorization answers may go (repeatable; replaces the list); needed by authorization_code', collect)
+    .option('--post-logout-redirect-uri <url>', 'where logout may send the browser back to (repeatable; replaces the list)', collect)
+    .option('--require-par', 'authorization requests must come through /oauth/par (RFC 9126)')
+    .option('--no-require-par', 'authorization requests may come without /oauth/par (the default)')
+    .option('--skip-consent', 'a first-party client: users are not asked to consent')
+    .option('--no-skip-consent', 'users are asked to consent (the default)')
     .option('--scope <scopes>', 'space-separated scopes the client may ask for')
     .option('--default-scope <scopes>', 'scopes granted when a request names none (default: all allowed)')
     .option('--audience <aud>', 'aud claim of its access tokens (default: the issuer)')
@@ -154,6 +162,12 @@ type ClientFlags = Common & {
   name?: string
   clientId?: string
   grant?: string[]
+  authMethod?: ClientAuthMethod
+  appType?: ApplicationType
+  redirectUri?: string[]
+  postLogoutRedirectUri?: string[]
+  requirePar?: boolean
+  skipConsent?: boolean
   scope?: string
   defaultScope?: string
   audience?: string
@@ -182,10 +196,21 @@ async function allowedUsersOf(gatehouse: Gatehouse, flags: ClientFlags): Promise
   return { allowedUsers: ids }
 }
 
+/** `--grant device_code` is short for the device grant's URN (RFC 8628 §3.4), which is what the client stores. */
+const GRANT_ALIASES: Readonly<Record<string, GrantType>> = { device_code: DEVICE_CODE_GRANT }
+const grantTypes = (grants: string[] | undefined): GrantType[] | undefined => grants?.map((grant) => GRANT_ALIASES[grant] ?? (grant as GrantType))
+
 function clientSettings(flags: ClientFlags): Partial<ClientSettings> {
   return clientSettingsFromWire({
     name: flags.name,
-    grant_types: flags.grant as GrantType[] | undefined,
+    grant_types: grantTypes(flags.grant),
+    token_endpoint_auth_method: flags.authMethod,
+    application_type: flags.appType,
+    redirect_uris: flags.redirectUri,
+    post_logout_redirect_uris: flags.postLogoutRedirectUri,
+    // Undefined unless --require-par / --no-require-par (both are defined, so commander sets no default).
+    require_par: flags.requirePar,
+    skip_consent: flags.skipConsent,
     scopes: words(flags.scope),
     default_scopes: words(flags.defaultScope),
     audience: flags.audience,
@@ -208,7 +233,7 @@ const recordText = (record: Record<string, unknown>): string =>
 clientSettingOptions(
   clients
     .command('create')
-    .description('create a client; prints its secret once')
+    .description('create a client; prints its secret once (a public client, --auth-method none, has none)')
     .requiredOption('--name <name>', 'display name')
     .option('--client-id <id>', 'use this client id instead of a generated one'),
 )
@@ -222,7 +247,12 @@ clientSettingOptions(
         name: flags.name ?? '',
         ...(flags.clientId !== undefined ? { id: flags.clientId } : {}),
       })
-      await audited(gatehouse, 'client.created', `client:${client.id}`, { name: client.name, grant_types: client.grantTypes, scopes: client.scopes })
+      await audited(gatehouse, 'client.created', `client:${client.id}`, { name: client.name, grant_types: client.grantTypes, scopes: client.scopes, token_endpoint_auth_method: client.tokenEndpointAuthMethod })
+      if (clientSecret === null) {
+        // A public client: no client_secret member or line at all, not an empty or null one.
+        printResult(!!flags.json, presentClient(client), `${recordText(presentClient(client))}\n\nThis is a public client (auth method none): it has no client secret. It sends only its client_id, and proves itself with PKCE (authorization_code) or the device code.`)
+        return
+      }
       printResult(
         !!flags.json,
         { ...presentClient(client), client_secret: clientSecret },
@@ -242,7 +272,7 @@ clients
     await withGatehouse(flags, async (gatehouse) => {
       const list = await gatehouse.clients.list({ limit: Number(flags.limit), ...(flags.after ? { after: flags.after } : {}) })
       const rows = list.map(presentClient)
-      printResult(!!flags.json, { clients: rows }, table(rows, ['client_id', 'name', 'grant_types', 'scopes', 'token_format']))
+      printResult(!!flags.json, { clients: rows }, table(rows, ['client_id', 'name', 'application_type', 'token_endpoint_auth_method', 'grant_types', 'scopes', 'token_format']))
     })
   })
 

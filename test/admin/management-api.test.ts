@@ -128,7 +128,13 @@ describe('management API', () => {
       assert.deepEqual(stable(body, 'client_secret'), {
         client_id: 'billing',
         name: 'Billing',
+        application_type: null,
+        token_endpoint_auth_method: 'client_secret_basic',
         grant_types: ['client_credentials'],
+        redirect_uris: [],
+        post_logout_redirect_uris: [],
+        require_par: false,
+        skip_consent: false,
         scopes: ['invoices:read'],
         default_scopes: [],
         audience: 'https://billing.example',
@@ -227,6 +233,160 @@ describe('management API', () => {
       assertProblem(await request(api(`/clients/${created.client_id}`), { method: 'DELETE', headers: auth }), 404, 'not-found', 'Not found', `No client with id ${created.client_id}.`)
       const token = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: { id: created.client_id, secret: created.client_secret } })
       assert.equal(token.status, 401)
+    })
+  })
+
+  describe('clients that sign people in (issue 13)', () => {
+    const spa = { name: 'Storefront', token_endpoint_auth_method: 'none', application_type: 'spa', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['https://shop.example.com/cb', 'http://127.0.0.1:5173/cb'], scopes: ['openid'] }
+
+    it('creates a public client: 201 without a client_secret member, and the new fields in every answer', async () => {
+      const answer = await request(api('/clients'), { headers: auth, json: { ...spa, client_id: 'storefront', post_logout_redirect_uris: ['https://shop.example.com/'], require_par: true } })
+      assert.equal(answer.status, 201, answer.text)
+      assert.equal(answer.headers.get('cache-control'), 'no-store')
+      const body = answer.body as Record<string, unknown>
+      assert.equal('client_secret' in body, false)
+      assert.doesNotMatch(answer.text, /client_secret/)
+      assert.deepEqual(stable(body), {
+        client_id: 'storefront',
+        name: 'Storefront',
+        application_type: 'spa',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: ['https://shop.example.com/cb', 'http://127.0.0.1:5173/cb'],
+        post_logout_redirect_uris: ['https://shop.example.com/'],
+        require_par: true,
+        skip_consent: false,
+        scopes: ['openid'],
+        default_scopes: [],
+        audience: null,
+        token_format: 'jwt',
+        signing_alg: 'ES256',
+        access_token_ttl: 3600,
+        refresh_token_ttl: 2592000,
+        refresh_token_sliding_ttl: 1296000,
+        refresh_reuse_interval: 0,
+        rotate_refresh_tokens: true,
+        allowed_users: null,
+        created_at: '<created_at>',
+        updated_at: '<updated_at>',
+      })
+      assert.deepEqual((await request(api('/clients/storefront'), { headers: auth })).body, body)
+      const listed = (await request(api('/clients?after=storefronr&limit=1'), { headers: auth })).body as { clients: unknown[] }
+      assert.deepEqual(listed.clients, [body])
+    })
+
+    it('updates the new fields; a list replaces the list; public and confidential cannot be swapped', async () => {
+      await request(api('/clients'), { headers: auth, json: { ...spa, client_id: 'spa-changing' } })
+      const patched = await request(api('/clients/spa-changing'), { method: 'PATCH', headers: auth, json: { redirect_uris: ['com.example.shop:/callback'], post_logout_redirect_uris: ['com.example.shop:/bye'], skip_consent: true, require_par: true, application_type: 'native' } })
+      assert.equal(patched.status, 200, patched.text)
+      const body = patched.body as Record<string, unknown>
+      assert.deepEqual([body.redirect_uris, body.post_logout_redirect_uris, body.skip_consent, body.require_par, body.application_type], [['com.example.shop:/callback'], ['com.example.shop:/bye'], true, true, 'native'])
+      const cleared = (await request(api('/clients/spa-changing'), { method: 'PATCH', headers: auth, json: { application_type: null, post_logout_redirect_uris: [] } })).body as Record<string, unknown>
+      assert.deepEqual([cleared.application_type, cleared.post_logout_redirect_uris, cleared.redirect_uris], [null, [], ['com.example.shop:/callback']])
+      for (const method of ['client_secret_basic', 'client_secret_post']) {
+        assertProblem(await request(api('/clients/spa-changing'), { method: 'PATCH', headers: auth, json: { token_endpoint_auth_method: method } }), 400, 'validation', 'Invalid request', 'a client cannot change between public (auth method none) and confidential; create a new client')
+      }
+      // Between the two secret methods is fine.
+      const confidential = (await request(api('/clients'), { headers: auth, json: { name: 'Portal', grant_types: ['authorization_code'], redirect_uris: ['https://portal.example.com/cb'] } })).body as Record<string, unknown>
+      const post = await request(api(`/clients/${String(confidential.client_id)}`), { method: 'PATCH', headers: auth, json: { token_endpoint_auth_method: 'client_secret_post' } })
+      assert.deepEqual([post.status, (post.body as Record<string, unknown>).token_endpoint_auth_method], [200, 'client_secret_post'])
+      assertProblem(await request(api(`/clients/${String(confidential.client_id)}`), { method: 'PATCH', headers: auth, json: { token_endpoint_auth_method: 'none' } }), 400, 'validation', 'Invalid request', 'a client cannot change between public (auth method none) and confidential; create a new client')
+      assertProblem(await request(api(`/clients/${String(confidential.client_id)}`), { method: 'PATCH', headers: auth, json: { redirect_uris: [] } }), 400, 'validation', 'Invalid request', 'the authorization_code grant needs at least one redirect URI')
+    })
+
+    it('answers rotate-secret for a public client with a 400 problem', async () => {
+      await request(api('/clients'), { headers: auth, json: { ...spa, client_id: 'spa-rotating' } })
+      assertProblem(await request(api('/clients/spa-rotating/secret'), { method: 'POST', headers: auth }), 400, 'validation', 'Invalid request', 'client spa-rotating is a public client (auth method none): it has no secret to rotate')
+      assertProblem(await request(api('/clients/spa-rotating/secret?revoke_tokens=true'), { method: 'POST', headers: auth }), 400, 'validation', 'Invalid request', 'client spa-rotating is a public client (auth method none): it has no secret to rotate')
+    })
+
+    it('refuses bad redirect URIs with a 400 problem that says why', async () => {
+      for (const [uri, detail] of [
+        ['javascript:alert(1)', 'redirect URI scheme javascript: is not allowed'],
+        ['http://evil.example/cb', 'redirect URI http://evil.example/cb must use https (http only on a loopback address, RFC 8252 §7.3)'],
+        ['https://a.example/cb#frag', 'redirect URI https://a.example/cb#frag must not have a fragment (RFC 6749 §3.1.2)'],
+        ['/cb', 'redirect URI "/cb" is not an absolute URI'],
+        ['https://a.example/\u0000cb', 'redirect URI "https://a.example/\\u0000cb" must not contain control characters'],
+        ['myapp:/cb', 'a private-use redirect URI scheme must be a reversed domain name such as com.example.app (RFC 8252 §7.1), not myapp:'],
+      ] as const) {
+        assertProblem(await request(api('/clients'), { headers: auth, json: { ...spa, redirect_uris: [uri] } }), 400, 'validation', 'Invalid request', detail)
+        assertProblem(await request(api('/clients'), { headers: auth, json: { ...spa, post_logout_redirect_uris: [uri] } }), 400, 'validation', 'Invalid request', detail)
+      }
+      assertProblem(await request(api('/clients'), { headers: auth, json: { ...spa, redirect_uris: [] } }), 400, 'validation', 'Invalid request', 'the authorization_code grant needs at least one redirect URI')
+      assertProblem(await request(api('/clients'), { headers: auth, json: { ...spa, redirect_uris: [''] } }), 400, 'validation', 'Invalid request', 'body/redirect_uris/0 must NOT have fewer than 1 characters')
+      assertProblem(await request(api('/clients'), { headers: auth, json: { ...spa, redirect_uris: Array.from({ length: 101 }, (_, i) => `https://a.example/${i}`) } }), 400, 'validation', 'Invalid request', 'body/redirect_uris must NOT have more than 100 items')
+    })
+
+    it('refuses a public client with client_credentials or password, and unknown values, with 400 problems', async () => {
+      for (const grant of ['client_credentials', 'password', 'api_key']) {
+        assertProblem(
+          await request(api('/clients'), { headers: auth, json: { ...spa, grant_types: ['authorization_code', grant] } }),
+          400,
+          'validation',
+          'Invalid request',
+          `a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not ${grant}`,
+        )
+      }
+      // Without grant_types a client gets client_credentials.
+      assertProblem(await request(api('/clients'), { headers: auth, json: { name: 'x', token_endpoint_auth_method: 'none' } }), 400, 'validation', 'Invalid request', 'a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not client_credentials')
+      const refusedBySchema: [Record<string, unknown>, string][] = [
+        [{ token_endpoint_auth_method: 'private_key_jwt' }, 'body/token_endpoint_auth_method must be equal to one of the allowed values'],
+        [{ application_type: 'desktop' }, 'body/application_type must be equal to one of the allowed values'],
+        [{ grant_types: ['device_code'] }, 'body/grant_types/0 must be equal to one of the allowed values'],
+        [{ require_par: 'yes' }, 'body/require_par must be boolean'],
+        [{ skip_consent: 1 }, 'body/skip_consent must be boolean'],
+        [{ redirect_uris: 'https://shop.example.com/cb' }, 'body/redirect_uris must be array'],
+        [{ redirect_uris: [42] }, 'body/redirect_uris/0 must be string'],
+        // Exact JSON types across the body: no coercion of "600" to 600 either.
+        [{ access_token_ttl: '600' }, 'body/access_token_ttl must be integer'],
+        [{ application_type: false }, 'body/application_type must be string,null'],
+      ]
+      for (const [fields, detail] of refusedBySchema) assertProblem(await request(api('/clients'), { headers: auth, json: { ...spa, ...fields } }), 400, 'validation', 'Invalid request', detail)
+      // Members the schema does not know are dropped (Fastify's removeAdditional), not refused: a
+      // client_secret sent along gives a public client no secret.
+      const smuggled = await request(api('/clients'), { headers: auth, json: { ...spa, client_id: 'spa-smuggled', client_secret: 'mine-mine-mine' } })
+      assert.equal(smuggled.status, 201)
+      assert.equal('client_secret' in (smuggled.body as Record<string, unknown>), false)
+      const tried = await request(`${server.url}/oauth/token`, { form: { grant_type: 'refresh_token', refresh_token: 'x' }, basic: { id: 'spa-smuggled', secret: 'mine-mine-mine' } })
+      assert.deepEqual([tried.status, (tried.body as Record<string, unknown>).error], [401, 'invalid_client'])
+    })
+
+    it('answers a client id with a NUL byte as unknown (PostgreSQL text cannot hold one), and refuses control characters in new ids and names', async () => {
+      for (const [method, path] of [['GET', '/clients/a%00b'], ['PATCH', '/clients/a%00b'], ['DELETE', '/clients/a%00b'], ['POST', '/clients/a%00b/secret']] as const) {
+        const answer = await request(api(path), { method, headers: auth, ...(method === 'PATCH' ? { json: { name: 'x' } } : {}) })
+        assertProblem(answer, 404, 'not-found', 'Not found', 'No client with id a\u0000b.')
+      }
+      for (const fields of [{ client_id: 'a\u0000b' }, { client_id: 'tab\there' }, { name: 'line\nbreak' }]) {
+        assertProblem(await request(api('/clients'), { headers: auth, json: { name: 'x', ...fields } }), 400, 'validation', 'Invalid request', 'client id and name must not contain control characters')
+      }
+    })
+
+    it('stores the device grant by its URN', async () => {
+      const answer = await request(api('/clients'), { headers: auth, json: { name: 'TV', token_endpoint_auth_method: 'none', application_type: 'device', grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'] } })
+      assert.equal(answer.status, 201, answer.text)
+      assert.deepEqual((answer.body as Record<string, unknown>).grant_types, ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'])
+    })
+
+    it('at /oauth/token: a public client naming itself gets unauthorized_client for client_credentials; a confidential one without its secret gets invalid_client', async () => {
+      await request(api('/clients'), { headers: auth, json: { ...spa, client_id: 'spa-token' } })
+      const strip = (answer: HttpAnswer) => ({ status: answer.status, body: answer.body, authenticate: answer.headers.get('www-authenticate') })
+      // The public client is identified by its client_id (RFC 6749 §2.1), then refused the grant it does not have (§5.2).
+      const publicClient = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', client_id: 'spa-token' } })
+      assert.deepEqual(strip(publicClient), { status: 400, body: { error: 'unauthorized_client', error_description: 'This client may not use the client_credentials grant.' }, authenticate: null })
+      const password = await request(`${server.url}/oauth/token`, { form: { grant_type: 'password', client_id: 'spa-token', username: 'a@example.com', password: 'x' } })
+      assert.deepEqual(strip(password), { status: 400, body: { error: 'unauthorized_client', error_description: 'This client may not use the password grant.' }, authenticate: null })
+      // No secret ever authenticates a public client.
+      const withSecret = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: { id: 'spa-token', secret: '' } })
+      assert.equal(withSecret.status, 401)
+      assert.equal((withSecret.body as Record<string, unknown>).error, 'invalid_client')
+
+      const confidential = (await request(api('/clients'), { headers: auth, json: { name: 'Server', client_id: 'secret-kept' } })).body as Record<string, unknown>
+      assert.match(String(confidential.client_secret), /^[A-Za-z0-9_-]{43}$/)
+      const idOnly = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', client_id: 'secret-kept' } })
+      const unknown = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', client_id: 'no-such-client' } })
+      assert.deepEqual([idOnly.status, idOnly.body], [401, { error: 'invalid_client', error_description: 'Client authentication is required.' }])
+      // The same answer as for a client id that does not exist: it does not tell which ids do.
+      assert.deepEqual(strip(idOnly), strip(unknown))
     })
   })
 

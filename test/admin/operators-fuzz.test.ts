@@ -5,7 +5,7 @@ import { createOperatorToken } from '../../src/core/admin/operator-token.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 
 /**
- * Property: whatever reaches the operator routes, the unlock and end-sessions routes, secret
+ * Property: whatever reaches the operator routes, the client routes' sign-in settings (issue 13), the unlock and end-sessions routes, secret
  * rotation with revoke_tokens, or the token endpoint's
  * audience parameter (method, path segments, body), the answer is never a 5xx, never shows
  * internals, and an error has the documented shape (RFC 7807 problem under /admin/v1, RFC 6749
@@ -90,6 +90,86 @@ describe('operator routes and the audience parameter under random input', () => 
         },
       ),
       { numRuns: RUNS },
+    )
+  })
+
+  it('never answers 5xx at POST and PATCH /clients for random sign-in settings; a 201 keeps the rules, errors are problems', async () => {
+    // Mostly well-formed (so that creates and updates do succeed), with wrong values and wrong types mixed in.
+    const often = <T,>(valid: fc.Arbitrary<T>, wrong: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> => fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: wrong, weight: 1 })
+    const goodUri = fc.constantFrom('https://app.example.com/cb', 'http://127.0.0.1:8080/cb', 'http://[::1]/cb', 'http://localhost:3000/cb', 'com.example.app:/cb', 'https://app.example.com/cb?x=1')
+    const badUri = fc.oneof(
+      fc.constantFrom(
+        'javascript:alert(1)',
+        'JAVASCRIPT:alert(1)',
+        'data:text/html,x',
+        'http://evil.example/cb',
+        'https://a.example/cb#frag',
+        '/cb',
+        '',
+        ' https://a.example/cb',
+        'https://a.example/\u0000',
+        'https://a.example/\u2028',
+        'myapp:/cb',
+        'https://bücher.example/cb',
+        `https://a.example/${'x'.repeat(2100)}`,
+      ),
+      fc.webUrl({ withFragments: true, withQueryParameters: true }),
+      fc.string({ maxLength: 40 }),
+    )
+    const uri = fc.oneof({ arbitrary: goodUri, weight: 5 }, { arbitrary: badUri, weight: 1 })
+    const wrongType = fc.constantFrom<unknown>(1, 0, 'true', null, {}, [], 'https://a.example/cb', [1], [null], -1.5)
+    const publicGrants = fc.subarray(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'], { minLength: 1 })
+    const anyGrants = fc.subarray(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'client_credentials', 'password', 'api_key', 'device_code', 'implicit'])
+    const settings = fc.record(
+      {
+        name: often(fc.constantFrom('fuzzed', 'Fuzzed app'), fc.string({ maxLength: 20 })),
+        token_endpoint_auth_method: often(fc.constantFrom('none', 'client_secret_basic', 'client_secret_post'), fc.oneof(fc.constantFrom('private_key_jwt', 'NONE', ''), wrongType)),
+        application_type: often(fc.constantFrom('web', 'spa', 'native', 'device', 'machine', 'api_key', null), fc.oneof(fc.constant('desktop'), wrongType)),
+        grant_types: often(publicGrants, fc.oneof(anyGrants, wrongType)),
+        redirect_uris: often(fc.array(uri, { minLength: 1, maxLength: 4 }), fc.oneof(fc.constant([]), wrongType)),
+        post_logout_redirect_uris: often(fc.array(uri, { maxLength: 3 }), wrongType),
+        require_par: often(fc.boolean(), wrongType),
+        skip_consent: often(fc.boolean(), wrongType),
+        rotate_refresh_tokens: often(fc.boolean(), wrongType),
+      },
+      { requiredKeys: [] },
+    )
+    const publicClient = (await server.server.gatehouse.clients.create({ name: 'fuzz spa', tokenEndpointAuthMethod: 'none', grantTypes: ['authorization_code'], redirectUris: ['https://app.example.com/cb'] })).client.id
+    const confidential = await server.createClient({ scopes: ['api'] })
+    const allowedRedirect = (value: string): boolean => {
+      if (value.includes('#') || /\s/.test(value)) return false
+      const url = new URL(value)
+      return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname)) || (url.protocol.slice(0, -1).includes('.') && url.protocol !== 'http:')
+    }
+    await fc.assert(
+      fc.asyncProperty(fc.record({ target: fc.constantFrom('create', 'public', 'confidential'), body: settings }), async ({ target, body }) => {
+        const path = target === 'create' ? '/clients' : `/clients/${target === 'public' ? publicClient : confidential.id}`
+        const sent = await send(`${server.url}/admin/v1${path}`, target === 'create' ? 'POST' : 'PATCH', { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, JSON.stringify(body))
+        assert.ok(sent.status < 500, `5xx for ${target} ${JSON.stringify(body)}: ${sent.status} ${sent.text}`)
+        assert.ok(!showsInternals(sent.text), `internals shown: ${sent.text}`)
+        if (sent.status >= 400) {
+          assert.ok(isProblem(sent.status, sent.contentType, sent.body), `not a problem: ${sent.status} ${sent.text}`)
+          return
+        }
+        assert.ok(isObject(sent.body), sent.text)
+        const client = sent.body
+        if (target === 'create') assert.equal(sent.status, 201)
+        // A public client has no secret member; a confidential one created here shows its secret once.
+        if (client.token_endpoint_auth_method === 'none') assert.equal('client_secret' in client, false, sent.text)
+        else if (target === 'create') assert.match(String(client.client_secret), /^[A-Za-z0-9_-]{43}$/)
+        if (target === 'public') assert.equal(client.token_endpoint_auth_method, 'none')
+        if (target === 'confidential') assert.notEqual(client.token_endpoint_auth_method, 'none')
+        const grants = client.grant_types as string[]
+        if (client.token_endpoint_auth_method === 'none') {
+          assert.ok(grants.every((grant) => ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'].includes(grant)), sent.text)
+          assert.equal(client.rotate_refresh_tokens, true)
+        }
+        if (grants.includes('authorization_code')) assert.ok((client.redirect_uris as string[]).length > 0, sent.text)
+        for (const registered of [...(client.redirect_uris as string[]), ...(client.post_logout_redirect_uris as string[])]) assert.ok(allowedRedirect(registered), `registered ${registered}`)
+        assert.equal(typeof client.require_par, 'boolean')
+        assert.equal(typeof client.skip_consent, 'boolean')
+      }),
+      { numRuns: RUNS * 3 },
     )
   })
 

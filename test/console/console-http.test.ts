@@ -359,4 +359,102 @@ describe('developer console over HTTP', () => {
     const unknown = await request(`${server.url}/admin/v1/clients/${id}`, { method: 'PATCH', json: { allowed_users: ['nobody@example.com'] }, headers: { authorization: `Bearer ${accessToken}` } })
     assert.deepEqual([unknown.status, unknown.body], [400, { type: 'urn:gatehouse:problem:validation', title: 'Invalid request', status: 400, detail: 'allowed_users: no user nobody@example.com.' }])
   })
+
+  describe('application types (issue 13)', () => {
+    const create = async (ada: Browser, fields: Record<string, string>): Promise<Answer> => {
+      const form = await ada.go('/console/apps/new')
+      return ada.go('/console/apps', { _csrf: Browser.csrf(form), name: 'App', scopes: '', token_format: 'jwt', access_token_ttl: '600', ...fields })
+    }
+    const idOf = (page: Answer): string => /id="client-id">([^<]+)</.exec(page.text)?.[1] ?? ''
+
+    it('offers every application type as a labelled radio button, with the redirect URIs field, under the strict CSP', async () => {
+      const ada = new Browser(server.url)
+      await ada.signIn('ada@example.com', 'ada-password-1')
+      const form = await ada.go('/console/apps/new')
+      assert.equal(form.headers.get('content-security-policy'), "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+      const types = [...form.text.matchAll(/<label class="choice"><input type="radio" name="app_type" value="([^"]+)"[^>]*><span class="label">([^<]+)<\/span>/g)].map((match) => [match[1], match[2]])
+      assert.deepEqual(types, [
+        ['web', 'Server-side web app'],
+        ['spa', 'Single-page app'],
+        ['native', 'Native app'],
+        ['device', 'Device or CLI'],
+        ['machine', 'Machine to machine'],
+        ['password', 'Resource owner password'],
+        ['api_key', 'API key'],
+      ])
+      assert.match(form.text, /<label class="field" id="redirect-uris-field"><span>Redirect URIs<\/span><textarea name="redirect_uris"/)
+      // No inline script or style for the CSP to refuse.
+      assert.doesNotMatch(form.text, /style="|<script>|onclick=/)
+    })
+
+    it('creates a single-page app: public, no secret on the page, anyone may sign in through consent, and nothing to rotate', async () => {
+      const ada = new Browser(server.url)
+      await ada.signIn('ada@example.com', 'ada-password-1')
+      const created = await create(ada, { name: 'Shop', app_type: 'spa', redirect_uris: 'https://shop.example.com/cb\r\n\r\n  http://127.0.0.1:5173/cb  \r\n', scope: 'openid' })
+      assert.equal(created.status, 201)
+      const id = idOf(created)
+      assert.doesNotMatch(created.text, /client-secret|Client Secret now/)
+      assert.match(created.text, /This is a public application: it has no Client Secret/)
+      const client = await server.server.gatehouse.clients.get(id)
+      assert.deepEqual(
+        { auth: client?.tokenEndpointAuthMethod, type: client?.applicationType, grants: client?.grantTypes, redirects: client?.redirectUris, allowed: client?.allowedUsers, skip: client?.skipConsent },
+        { auth: 'none', type: 'spa', grants: ['authorization_code', 'refresh_token'], redirects: ['https://shop.example.com/cb', 'http://127.0.0.1:5173/cb'], allowed: null, skip: false },
+      )
+      const page = await ada.go(`/console/apps/${id}`)
+      assert.doesNotMatch(page.text, /\/rotate"/)
+      const rotate = await ada.go(`/console/apps/${id}/rotate`, { _csrf: Browser.csrf(page) })
+      assert.equal(rotate.status, 400)
+      assert.match(rotate.text, /This application is public: it has no secret to rotate\./)
+    })
+
+    it('creates a native app and a device app as public clients; the device app stores the device grant URN', async () => {
+      const ada = new Browser(server.url)
+      await ada.signIn('ada@example.com', 'ada-password-1')
+      const native = await server.server.gatehouse.clients.get(idOf(await create(ada, { app_type: 'native', redirect_uris: 'com.example.app:/callback' })))
+      assert.deepEqual([native?.tokenEndpointAuthMethod, native?.applicationType, native?.grantTypes, native?.redirectUris], ['none', 'native', ['authorization_code', 'refresh_token'], ['com.example.app:/callback']])
+      // The field is ignored for an application type without redirects.
+      const device = await create(ada, { app_type: 'device', redirect_uris: 'https://ignored.example/cb' })
+      assert.equal(device.status, 201)
+      assert.match(device.text, /Device authorization \(RFC 8628\)/)
+      const client = await server.server.gatehouse.clients.get(idOf(device))
+      assert.deepEqual([client?.tokenEndpointAuthMethod, client?.applicationType, client?.grantTypes, client?.redirectUris, client?.allowedUsers], ['none', 'device', ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], [], null])
+    })
+
+    it('creates a server-side web app with a secret; machine-to-machine and password apps still log in only their owner', async () => {
+      const ada = new Browser(server.url)
+      await ada.signIn('ada@example.com', 'ada-password-1')
+      const adaId = (await server.server.gatehouse.users.find('ada@example.com'))?.id
+      const web = await create(ada, { app_type: 'web', redirect_uris: 'https://portal.example.com/cb' })
+      assert.equal(web.status, 201)
+      assert.match(web.text, /id="client-secret">[A-Za-z0-9_-]{43}</)
+      const client = await server.server.gatehouse.clients.get(idOf(web))
+      assert.deepEqual([client?.tokenEndpointAuthMethod, client?.applicationType, client?.allowedUsers, client?.skipConsent], ['client_secret_basic', 'web', null, false])
+      for (const type of ['machine', 'password']) {
+        const other = await server.server.gatehouse.clients.get(idOf(await create(ada, { app_type: type })))
+        assert.deepEqual(other?.allowedUsers, [adaId], type)
+      }
+    })
+
+    it('refuses bad redirect URIs on the form with the validation messages of the API, keeping what was typed, and creates nothing', async () => {
+      const ada = new Browser(server.url)
+      await ada.signIn('ada@example.com', 'ada-password-1')
+      const before = (await server.server.gatehouse.clients.list({ limit: 500 })).length
+      for (const [type, uris, message] of [
+        ['spa', 'javascript:alert(1)', 'redirect URI scheme javascript: is not allowed'],
+        ['web', 'http://evil.example/cb', 'redirect URI http://evil.example/cb must use https (http only on a loopback address, RFC 8252 §7.3)'],
+        ['native', 'https://a.example/cb#frag', 'redirect URI https://a.example/cb#frag must not have a fragment (RFC 6749 §3.1.2)'],
+        ['web', '/cb', 'redirect URI "/cb" is not an absolute URI'],
+        ['spa', '', 'the authorization_code grant needs at least one redirect URI'],
+      ] as const) {
+        const refused = await create(ada, { app_type: type, redirect_uris: uris })
+        assert.equal(refused.status, 400, uris)
+        assert.equal(alertText(refused), message)
+        assert.ok(refused.text.includes(`spellcheck="false" autocapitalize="off" placeholder="https://app.example.com/callback">${uris.replace(/"/g, '&quot;')}</textarea>`), uris)
+        assert.match(refused.text, new RegExp(`value="${type}" data-redirect-uris="yes" checked`))
+      }
+      const unknown = await create(ada, { app_type: 'everything' })
+      assert.deepEqual([unknown.status, alertText(unknown)], [400, 'Choose an application type.'])
+      assert.equal((await server.server.gatehouse.clients.list({ limit: 500 })).length, before)
+    })
+  })
 })

@@ -74,12 +74,16 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
   it('creates an application and copies its Client ID and Client Secret, shown once', async () => {
     await page.click('text=Create application')
     await page.fill('input[name=name]', 'Order sync')
-    await page.selectOption('select[name=grant]', 'client_credentials')
+    await page.check('input[name=app_type][value=machine]')
+    // The redirect URIs field is only for the sign-in application types (console.js hides it otherwise).
+    assert.equal(await page.isVisible('#redirect-uris-field'), false)
     assert.deepEqual(await page.locator('#available-scopes input[name=scope]').evaluateAll((boxes) => boxes.map((box) => (box as HTMLInputElement).value)), ['openid', 'profile', 'email', 'offline_access', 'export', 'orders:read', 'orders:write'])
     await page.check('input[name=scope][value="orders:read"]')
     await page.check('input[name=scope][value="orders:write"]')
     await page.selectOption('select[name=token_format]', 'jwt')
     await page.fill('input[name=access_token_ttl]', '600')
+    // A full-page screenshot while a number input has focus leaves Chromium ignoring the next click on Generate.
+    await page.locator('input[name=access_token_ttl]').blur()
     await shot('03-create-application')
     await page.click('button:has-text("Generate")')
     await page.waitForSelector('#client-secret')
@@ -135,7 +139,7 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
   it('creates an API-key application whose copied key gets tokens at /v2/oauth/request-tokens', async () => {
     await page.goto(`${server.url}/console/apps/new`)
     await page.fill('input[name=name]', 'Nightly export')
-    await page.selectOption('select[name=grant]', 'api_key')
+    await page.check('input[name=app_type][value=api_key]')
     await page.check('input[name=scope][value="export"]')
     await page.selectOption('select[name=token_format]', 'opaque')
     await page.click('button:has-text("Generate")')
@@ -158,6 +162,86 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     await shot('03a-restricted-scope-refused')
   })
 
+  it('offers application types in plain words, and refuses a bad redirect URI on the form with the validation message', async () => {
+    await page.goto(`${server.url}/console/apps/new`)
+    const labels = await page.locator('#app-types label.choice .label').allTextContents()
+    assert.deepEqual(labels, ['Server-side web app', 'Single-page app', 'Native app', 'Device or CLI', 'Machine to machine', 'Resource owner password', 'API key'])
+    await page.fill('input[name=name]', 'Bad redirect')
+    await page.check('input[name=app_type][value=web]')
+    assert.equal(await page.isVisible('#redirect-uris-field'), true)
+    for (const [uri, message] of [
+      ['javascript:alert(1)', 'redirect URI scheme javascript: is not allowed'],
+      ['http://evil.example/cb', 'redirect URI http://evil.example/cb must use https (http only on a loopback address, RFC 8252 §7.3)'],
+      ['https://a.example/cb#frag', 'redirect URI https://a.example/cb#frag must not have a fragment (RFC 6749 §3.1.2)'],
+      ['/cb', 'redirect URI "/cb" is not an absolute URI'],
+      ['', 'the authorization_code grant needs at least one redirect URI'],
+    ] as const) {
+      await page.fill('textarea[name=redirect_uris]', uri)
+      await page.click('button:has-text("Generate")')
+      await page.waitForSelector('[role=alert]')
+      assert.equal(await page.textContent('[role=alert]'), message)
+      // The form comes back as it was filled in.
+      assert.equal(await page.inputValue('textarea[name=redirect_uris]'), uri)
+      assert.equal(await page.isChecked('input[name=app_type][value=web]'), true)
+      if (uri === 'javascript:alert(1)') await shot('11-bad-redirect-uri-refused')
+    }
+    assert.equal((await server.server.gatehouse.clients.list({ limit: 100 })).some((client) => client.name === 'Bad redirect'), false)
+  })
+
+  it('creates a single-page app: the Client ID only, no secret (PKCE instead), anyone may sign in through consent', async () => {
+    await page.goto(`${server.url}/console/apps/new`)
+    await page.fill('input[name=name]', 'Storefront')
+    await page.check('input[name=app_type][value=spa]')
+    await page.fill('textarea[name=redirect_uris]', 'https://shop.example.com/callback\nhttp://127.0.0.1:5173/callback')
+    await page.check('input[name=scope][value=openid]')
+    await page.check('input[name=scope][value="orders:read"]')
+    await shot('12-create-single-page-app')
+    await page.click('button:has-text("Generate")')
+    await page.waitForSelector('#client-id')
+    await shot('13-single-page-app-created')
+    assert.equal(await page.locator('#client-secret').count(), 0)
+    assert.match((await page.textContent('#no-secret')) ?? '', /public application: it has no Client Secret.*PKCE/)
+    assert.equal(await page.locator('#curl').count(), 0)
+    assert.match((await page.textContent('#sign-in')) ?? '', /Authorization code with PKCE \(S256\); no client secret/)
+    const spaId = (await page.textContent('#client-id')) ?? ''
+    const client = await server.server.gatehouse.clients.get(spaId)
+    assert.deepEqual(
+      [client?.tokenEndpointAuthMethod, client?.applicationType, client?.grantTypes, client?.redirectUris, client?.allowedUsers, client?.skipConsent, client?.scopes],
+      ['none', 'spa', ['authorization_code', 'refresh_token'], ['https://shop.example.com/callback', 'http://127.0.0.1:5173/callback'], null, false, ['openid', 'orders:read', 'offline_access']],
+    )
+    // It cannot get tokens for itself: a public client has no client_credentials grant.
+    const answer = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', client_id: spaId } })
+    assert.deepEqual([answer.status, answer.body], [400, { error: 'unauthorized_client', error_description: 'This client may not use the client_credentials grant.' }])
+    await page.click('text=Done')
+    await page.waitForURL(`${server.url}/console/apps/${spaId}`)
+    assert.equal(await page.locator('button:has-text("Rotate")').count(), 0)
+    assert.match((await page.textContent('dl.facts')) ?? '', /None: a public application \(PKCE instead\)/)
+    await shot('14-single-page-app')
+  })
+
+  it('creates a server-side web app: Client ID and Client Secret, and its redirect URI', async () => {
+    await page.goto(`${server.url}/console/apps/new`)
+    await page.fill('input[name=name]', 'Order portal')
+    await page.check('input[name=app_type][value=web]')
+    await page.fill('textarea[name=redirect_uris]', 'https://portal.example.com/auth/callback')
+    await page.check('input[name=scope][value=openid]')
+    await page.check('input[name=scope][value=email]')
+    await page.click('button:has-text("Generate")')
+    await page.waitForSelector('#client-secret')
+    await shot('15-web-app-created')
+    assert.match((await page.textContent('[role=alert]')) ?? '', /shown only once/)
+    assert.match((await page.textContent('#sign-in')) ?? '', /https:\/\/portal\.example\.com\/auth\/callback/)
+    const webId = (await page.textContent('#client-id')) ?? ''
+    const client = await server.server.gatehouse.clients.get(webId)
+    assert.deepEqual(
+      [client?.tokenEndpointAuthMethod, client?.applicationType, client?.grantTypes, client?.redirectUris, client?.allowedUsers, client?.skipConsent],
+      ['client_secret_basic', 'web', ['authorization_code', 'refresh_token'], ['https://portal.example.com/auth/callback'], null, false],
+    )
+    await page.goto(`${server.url}/console`)
+    assert.deepEqual(await page.locator('tbody tr td .badge').allTextContents(), ['Server-side web app', 'Single-page app', 'API key'])
+    await shot('16-applications-of-each-type')
+  })
+
   it('the create form fits a 390 px phone screen, scope descriptions included', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 } })
     try {
@@ -169,9 +253,24 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
       await small.waitForURL(`${server.url}/console`)
       await small.goto(`${server.url}/console/apps/new`)
       await small.check('input[name=scope][value="orders:read"]')
+      await small.check('input[name=app_type][value=spa]')
+      await small.fill('input[name=name]', 'Phone shop')
+      await small.fill('textarea[name=redirect_uris]', 'com.example.shop:/callback')
       await small.screenshot({ path: join(SHOTS, '03b-create-application-390px.png'), fullPage: true })
       assert.equal(await small.evaluate(() => document.documentElement.scrollWidth), 390)
       assert.equal(await small.isVisible('text=Read your orders and their status'), true)
+      assert.equal(await small.isVisible('text=No secret: it uses PKCE. Needs a redirect URI.'), true)
+      await small.click('button:has-text("Generate")')
+      await small.waitForSelector('#no-secret')
+      await small.screenshot({ path: join(SHOTS, '13b-single-page-app-created-390px.png'), fullPage: true })
+      assert.equal(await small.evaluate(() => document.documentElement.scrollWidth), 390)
+      await small.click('text=Done')
+      await small.waitForSelector('dl.facts')
+      await small.screenshot({ path: join(SHOTS, '14b-single-page-app-390px.png'), fullPage: true })
+      assert.equal(await small.evaluate(() => document.documentElement.scrollWidth), 390)
+      await small.goto(`${server.url}/console`)
+      await small.screenshot({ path: join(SHOTS, '16b-applications-390px.png'), fullPage: true })
+      assert.equal(await small.evaluate(() => document.documentElement.scrollWidth), 390)
     } finally {
       await phone.close()
     }

@@ -12,6 +12,8 @@ import { checkRedirectUri } from '../authorization/redirect-uri.js'
 import { ClientValidationError } from './client-validation-error.js'
 
 export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none']
+/** Of each list, redirect URIs and post-logout redirect URIs. */
+export const MAX_REDIRECT_URIS = 100
 import { parseScope } from '../scope.js'
 import { isAdminAudience } from './admin-audience.js'
 
@@ -72,6 +74,14 @@ type Deps = {
   /** Tells other instances to drop their cached copy of a changed client. */
   publish?: PublishChange
 }
+
+/** C0 controls, DEL and C1 controls: in no client id, name or URI. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/
+/**
+ * No client id holds a NUL (create refuses control characters), and PostgreSQL text cannot hold
+ * one at all, so a lookup of such an id answers "no such client" without asking the store.
+ */
+const unstorable = (id: string): boolean => id.includes('\u0000')
 
 export function viewClient(client: Client): ClientView {
   const { secretDigest: _secretDigest, ...view } = client
@@ -137,6 +147,7 @@ export class ClientAdmin {
   }
 
   async get(id: string): Promise<ClientView | undefined> {
+    if (unstorable(id)) return undefined
     const client = await this.#deps.store.getClient(id)
     return client ? viewClient(client) : undefined
   }
@@ -146,13 +157,15 @@ export class ClientAdmin {
   }
 
   async update(id: string, changes: Partial<Omit<ClientSettings, 'id'>>): Promise<ClientView | undefined> {
+    if (unstorable(id)) return undefined
     const current = await this.#deps.store.getClient(id)
     if (!current) return undefined
     const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
-    const client = this.#validate({ ...current, ...defined, updatedAt: this.#deps.clock.now() })
-    if ((client.tokenEndpointAuthMethod === 'none') !== (current.tokenEndpointAuthMethod === 'none')) {
+    // Before the other checks, so the answer names the real problem (not e.g. a grant a public client may not use).
+    if (changes.tokenEndpointAuthMethod !== undefined && (changes.tokenEndpointAuthMethod === 'none') !== (current.tokenEndpointAuthMethod === 'none')) {
       throw new ClientValidationError('a client cannot change between public (auth method none) and confidential; create a new client')
     }
+    const client = this.#validate({ ...current, ...defined, updatedAt: this.#deps.clock.now() })
     await this.#deps.store.updateClient(client)
     await this.#changed(id)
     return viewClient(client)
@@ -165,9 +178,10 @@ export class ClientAdmin {
    * new not-before instant.
    */
   async rotateSecret(id: string, options: { revokeTokens?: boolean } = {}): Promise<{ client: ClientView; clientSecret: string } | undefined> {
+    if (unstorable(id)) return undefined
     const current = await this.#deps.store.getClient(id)
     if (!current) return undefined
-    if (current.tokenEndpointAuthMethod === 'none') throw new ClientValidationError('a public client has no secret to rotate')
+    if (current.tokenEndpointAuthMethod === 'none') throw new ClientValidationError(`client ${id} is a public client (auth method none): it has no secret to rotate`)
     const secret = generateClientSecret(this.#deps.random)
     const now = this.#deps.clock.now()
     const client = { ...current, secretDigest: digestSecret(secret), updatedAt: now, ...(options.revokeTokens ? { tokensNotBefore: now } : {}) }
@@ -179,6 +193,7 @@ export class ClientAdmin {
 
   /** Deletes the client and everything it holds; its tokens stop working at once (introspection finds no client). */
   async delete(id: string): Promise<boolean> {
+    if (unstorable(id)) return false
     await endGrants(this.#deps, { clientId: id }, 'client_deleted')
     const deleted = await this.#deps.store.deleteClient(id)
     await this.#changed(id)
@@ -193,6 +208,7 @@ export class ClientAdmin {
   #validate(client: Client): Client {
     if (client.name.trim() === '') throw new ClientValidationError('name must not be empty')
     if (client.id === '' || client.id.length > 200) throw new ClientValidationError('client id must be 1 to 200 characters')
+    if (CONTROL_CHARACTERS.test(client.id) || CONTROL_CHARACTERS.test(client.name)) throw new ClientValidationError('client id and name must not contain control characters')
     for (const grant of client.grantTypes) {
       if (!GRANT_TYPES.includes(grant)) throw new ClientValidationError(`unknown grant type "${grant}" (one of ${GRANT_TYPES.join(', ')})`)
     }
@@ -229,7 +245,14 @@ export class ClientAdmin {
       const refused = client.grantTypes.filter((grant) => !PUBLIC_CLIENT_GRANT_TYPES.includes(grant))
       if (refused.length > 0) throw new ClientValidationError(`a public client (auth method none) may use only ${PUBLIC_CLIENT_GRANT_TYPES.join(', ')}, not ${refused.join(', ')}`)
     }
-    for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) checkRedirectUri(uri)
+    if (client.redirectUris.length > MAX_REDIRECT_URIS || client.postLogoutRedirectUris.length > MAX_REDIRECT_URIS) {
+      throw new ClientValidationError(`a client may have at most ${MAX_REDIRECT_URIS} redirect URIs and ${MAX_REDIRECT_URIS} post-logout redirect URIs`)
+    }
+    for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) {
+      // Control characters (NUL above all: PostgreSQL text refuses it) are in no URI (RFC 3986 §2).
+      if (CONTROL_CHARACTERS.test(uri)) throw new ClientValidationError(`redirect URI ${JSON.stringify(uri)} must not contain control characters`)
+      checkRedirectUri(uri)
+    }
     if (client.grantTypes.includes('authorization_code') && client.redirectUris.length === 0) {
       throw new ClientValidationError('the authorization_code grant needs at least one redirect URI')
     }

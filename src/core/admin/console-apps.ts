@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js'
 import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import { OAuthError } from '../errors.js'
 import { checkUserCredentials } from '../grants/password.js'
-import type { TokenFormat, User } from '../types.js'
+import { DEVICE_CODE_GRANT, type ApplicationType, type GrantType, type TokenFormat, type User } from '../types.js'
 import type { ApiKeyAdmin, ApiKeyView } from './api-key-admin.js'
 import type { ClientAdmin, ClientView } from './client-admin.js'
 import type { Api, ApiScope } from '../apis/api-store.js'
@@ -19,9 +19,46 @@ export class ConsoleError extends Error {
   }
 }
 
-/** The grant types a developer picks from in the console (seed 001's "Grant Type"). */
-export type ConsoleGrant = 'client_credentials' | 'password' | 'api_key'
-export const CONSOLE_GRANTS: readonly ConsoleGrant[] = ['client_credentials', 'password', 'api_key']
+/**
+ * The kinds of application a developer picks from in the console, in plain words on the form.
+ * Each stands for its grants and client authentication (APP_TYPE_SETTINGS). `password` is
+ * seed 001's "Resource Owner Password" (its "Grant Type"), kept for that walk-through.
+ */
+export type ConsoleAppType = 'web' | 'spa' | 'native' | 'device' | 'machine' | 'password' | 'api_key'
+export const CONSOLE_APP_TYPES: readonly ConsoleAppType[] = ['web', 'spa', 'native', 'device', 'machine', 'password', 'api_key']
+
+/** What an application type makes (api_key is made by ApiKeyAdmin, with the api_key grant). */
+export interface AppTypeSettings {
+  grantTypes: GrantType[]
+  /** Public (no secret; PKCE or the device code) or confidential. */
+  public: boolean
+  /** Redirect URIs are asked for, and at least one is required (authorization_code). */
+  redirectUris: boolean
+  /**
+   * Other people sign in to it through the consent page, so any user may (allowedUsers null);
+   * otherwise only the owner logs in through it (seed 001: "your account email").
+   */
+  signsInOthers: boolean
+  applicationType: ApplicationType | null
+}
+
+export const APP_TYPE_SETTINGS: Readonly<Record<ConsoleAppType, AppTypeSettings>> = {
+  web: { grantTypes: ['authorization_code', 'refresh_token'], public: false, redirectUris: true, signsInOthers: true, applicationType: 'web' },
+  spa: { grantTypes: ['authorization_code', 'refresh_token'], public: true, redirectUris: true, signsInOthers: true, applicationType: 'spa' },
+  native: { grantTypes: ['authorization_code', 'refresh_token'], public: true, redirectUris: true, signsInOthers: true, applicationType: 'native' },
+  device: { grantTypes: [DEVICE_CODE_GRANT, 'refresh_token'], public: true, redirectUris: false, signsInOthers: true, applicationType: 'device' },
+  machine: { grantTypes: ['client_credentials'], public: false, redirectUris: false, signsInOthers: false, applicationType: 'machine' },
+  password: { grantTypes: ['password', 'refresh_token'], public: false, redirectUris: false, signsInOthers: false, applicationType: null },
+  api_key: { grantTypes: ['api_key'], public: false, redirectUris: false, signsInOthers: false, applicationType: 'api_key' },
+}
+
+/** The console's type of an existing application (older ones have no application type). */
+export function appTypeOf(view: { app: ConsoleApp; client: ClientView }): ConsoleAppType {
+  if (view.app.kind === 'api_key') return 'api_key'
+  const type = view.client.applicationType
+  if (type !== null && type !== 'api_key') return type
+  return view.client.grantTypes.includes('password') ? 'password' : 'machine'
+}
 
 /**
  * Scopes a console application may always take, whatever the registry says: the OpenID
@@ -60,15 +97,17 @@ export function checkConsoleScopes(scopes: readonly string[], apis: readonly Api
 
 export interface NewApplication {
   name: string
-  grant: ConsoleGrant
+  type: ConsoleAppType
+  /** For web, single-page and native apps; ignored for the others. */
+  redirectUris: string[]
   scopes: string[]
   tokenFormat: TokenFormat
   /** Access token lifetime in seconds. */
   accessTokenTtl: number
 }
 
-/** What a developer sees once, right after Generate or Rotate. */
-export type Credentials = { kind: 'client'; clientId: string; clientSecret: string } | { kind: 'api_key'; clientId: string; apiKey: string }
+/** What a developer sees once, right after Generate or Rotate; a public client has only its id. */
+export type Credentials = { kind: 'client'; clientId: string; clientSecret: string } | { kind: 'public'; clientId: string } | { kind: 'api_key'; clientId: string; apiKey: string }
 
 export interface ApplicationView {
   app: ConsoleApp
@@ -144,28 +183,42 @@ export class ConsoleApps {
   async create(actor: ConsoleActor, input: NewApplication): Promise<{ view: ApplicationView; credentials: Credentials }> {
     const name = input.name.trim()
     if (name === '') throw new ConsoleError('App Name must not be empty.')
-    if (!CONSOLE_GRANTS.includes(input.grant)) throw new ConsoleError('Choose a grant type.')
+    if (!CONSOLE_APP_TYPES.includes(input.type)) throw new ConsoleError('Choose an application type.')
+    const settings = APP_TYPE_SETTINGS[input.type]
     checkConsoleScopes(input.scopes, await this.#deps.apis.list())
-    // A console application logs in its owner only (seed 001: "your account email"); an operator may allow more.
-    const allowedUsers = [actor.userId]
+    // A console application that logs people in through its own form (password, API-key user
+    // logins) logs in its owner only (seed 001: "your account email"); an operator may allow
+    // more. One that signs people in through the sign-in and consent pages takes anyone who
+    // consents, and console applications never skip consent.
+    const allowedUsers = settings.signsInOthers ? null : [actor.userId]
     const now = this.#deps.clock.now()
     let credentials: Credentials
     let apiKeyId: string | null = null
-    if (input.grant === 'api_key') {
+    if (input.type === 'api_key') {
       const { key, apiKey } = await this.#deps.apiKeys.create({ name, scopes: input.scopes })
-      await this.#deps.clients.update(key.clientId, { tokenFormat: input.tokenFormat, accessTokenTtl: input.accessTokenTtl, allowedUsers })
+      await this.#deps.clients.update(key.clientId, { tokenFormat: input.tokenFormat, accessTokenTtl: input.accessTokenTtl, allowedUsers, applicationType: settings.applicationType })
       credentials = { kind: 'api_key', clientId: key.clientId, apiKey }
       apiKeyId = key.id
     } else {
-      const grantTypes = input.grant === 'password' ? (['password', 'refresh_token'] as const) : (['client_credentials'] as const)
-      const scopes = input.grant === 'password' && !input.scopes.includes('offline_access') ? [...input.scopes, 'offline_access'] : input.scopes
-      const { client, clientSecret } = await this.#deps.clients.create({ name, grantTypes: [...grantTypes], scopes, tokenFormat: input.tokenFormat, accessTokenTtl: input.accessTokenTtl, allowedUsers })
-      if (clientSecret === null) throw new ConsoleError('The application was created without a secret.')
-      credentials = { kind: 'client', clientId: client.id, clientSecret }
+      // Refresh tokens under either dialect rule (the IdentityServer one asks for offline_access).
+      const scopes = settings.grantTypes.includes('refresh_token') && !input.scopes.includes('offline_access') ? [...input.scopes, 'offline_access'] : input.scopes
+      const { client, clientSecret } = await this.#deps.clients.create({
+        name,
+        grantTypes: [...settings.grantTypes],
+        tokenEndpointAuthMethod: settings.public ? 'none' : 'client_secret_basic',
+        applicationType: settings.applicationType,
+        redirectUris: settings.redirectUris ? input.redirectUris : [],
+        skipConsent: false,
+        scopes,
+        tokenFormat: input.tokenFormat,
+        accessTokenTtl: input.accessTokenTtl,
+        allowedUsers,
+      })
+      credentials = clientSecret === null ? { kind: 'public', clientId: client.id } : { kind: 'client', clientId: client.id, clientSecret }
     }
-    const app: ConsoleApp = { clientId: credentials.clientId, ownerUserId: actor.userId, kind: credentials.kind, apiKeyId, createdAt: now }
+    const app: ConsoleApp = { clientId: credentials.clientId, ownerUserId: actor.userId, kind: credentials.kind === 'api_key' ? 'api_key' : 'client', apiKeyId, createdAt: now }
     await this.#deps.store.insertConsoleApp(app)
-    await this.#deps.audit.record({ actor: `user:${actor.userId}`, action: 'client.created', target: `client:${app.clientId}`, ip: actor.ip, details: { name, grant: input.grant, scopes: input.scopes, via: 'console' } })
+    await this.#deps.audit.record({ actor: `user:${actor.userId}`, action: 'client.created', target: `client:${app.clientId}`, ip: actor.ip, details: { name, type: input.type, grant_types: settings.grantTypes, scopes: input.scopes, via: 'console' } })
     const view = await this.get(actor.userId, app.clientId)
     if (!view) throw new ConsoleError('The application vanished while it was being created.')
     return { view, credentials }
@@ -192,10 +245,11 @@ export class ConsoleApps {
     return this.#view(app)
   }
 
-  /** A new client secret, or for an API-key application a new key (the old key is revoked). */
+  /** A new client secret, or for an API-key application a new key (the old key is revoked). A public application has neither. */
   async rotate(actor: ConsoleActor, clientId: string): Promise<Credentials | undefined> {
     const view = await this.get(actor.userId, clientId)
     if (!view) return undefined
+    if (view.client.tokenEndpointAuthMethod === 'none') throw new ConsoleError('This application is public: it has no secret to rotate. It proves itself with PKCE (or the device code) instead.')
     let credentials: Credentials
     if (view.app.kind === 'api_key') {
       const { key, apiKey } = await this.#deps.apiKeys.create({ name: view.apiKey?.name ?? view.client.name, clientId, ...(view.apiKey ? { scopes: view.apiKey.scopes } : {}) })

@@ -1,6 +1,6 @@
 import type { ApiKeyView } from './api-key-admin.js'
 import type { ClientSettings, ClientView } from './client-admin.js'
-import type { GrantType, SigningAlg, TokenFormat } from '../types.js'
+import type { ApplicationType, ClientAuthMethod, GrantType, SigningAlg, TokenFormat } from '../types.js'
 import type { UserView } from './user-admin.js'
 import type { OperatorRecord } from './operator-store.js'
 import type { Api } from '../apis/api-store.js'
@@ -10,7 +10,13 @@ export function presentClient(client: ClientView): Record<string, unknown> {
   return {
     client_id: client.id,
     name: client.name,
+    application_type: client.applicationType,
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
     grant_types: client.grantTypes,
+    redirect_uris: client.redirectUris,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    require_par: client.requirePar,
+    skip_consent: client.skipConsent,
     scopes: client.scopes,
     default_scopes: client.defaultScopes,
     audience: client.audience,
@@ -67,7 +73,14 @@ export function presentUser(user: UserView): Record<string, unknown> {
 export interface ClientWire {
   client_id?: string
   name?: string
+  /** `none`: a public client, without a secret. Fixed at creation, except between the two secret methods. */
+  token_endpoint_auth_method?: ClientAuthMethod
+  application_type?: ApplicationType | null
   grant_types?: GrantType[]
+  redirect_uris?: string[]
+  post_logout_redirect_uris?: string[]
+  require_par?: boolean
+  skip_consent?: boolean
   scopes?: string[]
   default_scopes?: string[]
   audience?: string | null
@@ -85,7 +98,13 @@ export interface ClientWire {
 export function clientSettingsFromWire(body: ClientWire): Partial<ClientSettings> {
   const settings: Partial<ClientSettings> = {}
   if (body.name !== undefined) settings.name = body.name
+  if (body.token_endpoint_auth_method !== undefined) settings.tokenEndpointAuthMethod = body.token_endpoint_auth_method
+  if (body.application_type !== undefined) settings.applicationType = body.application_type
   if (body.grant_types !== undefined) settings.grantTypes = body.grant_types
+  if (body.redirect_uris !== undefined) settings.redirectUris = body.redirect_uris
+  if (body.post_logout_redirect_uris !== undefined) settings.postLogoutRedirectUris = body.post_logout_redirect_uris
+  if (body.require_par !== undefined) settings.requirePar = body.require_par
+  if (body.skip_consent !== undefined) settings.skipConsent = body.skip_consent
   if (body.scopes !== undefined) settings.scopes = body.scopes
   if (body.default_scopes !== undefined) settings.defaultScopes = body.default_scopes
   if (body.audience !== undefined) settings.audience = body.audience

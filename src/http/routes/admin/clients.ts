@@ -53,7 +53,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: AdminDeps): voi
       schema: {
         tags,
         summary: 'Create a client',
-        description: 'The answer carries `client_secret`, shown only this once.',
+        description: 'The answer carries `client_secret`, shown only this once; a public client (`token_endpoint_auth_method: none`) has none, and its answer no `client_secret` member.',
         body: clientCreateSchema,
         response: { 201: clientWithSecretSchema, ...problemResponses, 409: { $ref: 'Problem#', description: 'The client id is taken.' } },
       },
@@ -65,8 +65,8 @@ export function registerClientRoutes(app: FastifyInstance, deps: AdminDeps): voi
         name: request.body.name ?? '',
         ...(request.body.client_id !== undefined ? { id: request.body.client_id } : {}),
       })
-      await deps.audit.record({ actor: operator.actor, action: 'client.created', target: `client:${client.id}`, ip: operator.ip, details: { name: client.name, grant_types: client.grantTypes, scopes: client.scopes } })
-      return reply.code(201).header('cache-control', 'no-store').send({ ...presentClient(client), client_secret: clientSecret })
+      await deps.audit.record({ actor: operator.actor, action: 'client.created', target: `client:${client.id}`, ip: operator.ip, details: { name: client.name, grant_types: client.grantTypes, scopes: client.scopes, token_endpoint_auth_method: client.tokenEndpointAuthMethod } })
+      return reply.code(201).header('cache-control', 'no-store').send({ ...presentClient(client), ...(clientSecret !== null ? { client_secret: clientSecret } : {}) })
     },
   )
 
@@ -108,7 +108,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: AdminDeps): voi
         tags,
         summary: 'Rotate a client secret',
         description:
-          'Replaces the secret; the old one stops working at once. The new secret is shown only in this answer. With `revoke_tokens=true` every token issued so far stops working too: the client\'s grants end and its earlier access tokens introspect inactive.',
+          'Replaces the secret; the old one stops working at once. The new secret is shown only in this answer. A public client (auth method none) has no secret: 400. With `revoke_tokens=true` every token issued so far stops working too: the client\'s grants end and its earlier access tokens introspect inactive.',
         params: clientParams,
         querystring: { type: 'object', properties: { revoke_tokens: { type: 'boolean', default: false, description: 'End every grant of the client and make its earlier access tokens inactive.' } }, additionalProperties: false },
         response: {

@@ -8,7 +8,8 @@ import { registerAuditRoutes } from './audit-events.js'
 import { authorizeOperator, type Operator } from './authorize.js'
 import { registerClientRoutes } from './clients.js'
 import { registerOperatorRoutes } from './operators.js'
-import { problemAnswer, problemShaper } from './problem.js'
+import { typeMismatch } from './exact-types.js'
+import { problemAnswer, ProblemError, problemShaper } from './problem.js'
 import { SHARED_SCHEMAS } from './schemas.js'
 import { registerSigningKeyRoutes } from './signing-keys.js'
 import { registerUserRoutes } from './users.js'
@@ -59,6 +60,13 @@ export const adminApi: FastifyPluginAsync<{ gatehouse: AdminDeps }> = async (app
       }
       throw error
     }
+  })
+
+  // JSON bodies are taken as typed, without Ajv's coercion (exact-types.ts); queries still coerce.
+  app.addHook('preValidation', async (request) => {
+    const schema = request.routeOptions.schema?.body as Parameters<typeof typeMismatch>[0]
+    const problem = typeMismatch(schema, request.body)
+    if (problem !== undefined) throw new ProblemError('validation', problem)
   })
 
   // RFC 9111 §5.2.2.5: answers carry client, user and key data (problems too): no cache keeps them.

@@ -5,7 +5,8 @@
  * silently dropped from an answer.
  */
 import { MAX_API_KEY_LIFETIME_SECONDS } from '../../../core/admin/api-key-admin.js'
-import { GRANT_TYPES, SIGNING_ALGS } from '../../../core/types.js'
+import { CLIENT_AUTH_METHODS, MAX_REDIRECT_URIS } from '../../../core/admin/client-admin.js'
+import { APPLICATION_TYPES, GRANT_TYPES, SIGNING_ALGS } from '../../../core/types.js'
 
 const nullableString = { type: ['string', 'null'] } as const
 const time = { type: 'string', format: 'date-time' } as const
@@ -32,7 +33,13 @@ export const clientSchema = {
   properties: {
     client_id: { type: 'string' },
     name: { type: 'string' },
+    application_type: { type: ['string', 'null'], enum: [...APPLICATION_TYPES, null], description: 'What kind of application it is (chooses console defaults only); null: not said.' },
+    token_endpoint_auth_method: { type: 'string', enum: CLIENT_AUTH_METHODS, description: '`none`: a public client, without a secret.' },
     grant_types: { type: 'array', items: { type: 'string', enum: GRANT_TYPES } },
+    redirect_uris: { type: 'array', items: { type: 'string' } },
+    post_logout_redirect_uris: { type: 'array', items: { type: 'string' } },
+    require_par: { type: 'boolean' },
+    skip_consent: { type: 'boolean' },
     scopes: { type: 'array', items: { type: 'string' } },
     default_scopes: { type: 'array', items: { type: 'string' } },
     audience: nullableString,
@@ -47,12 +54,31 @@ export const clientSchema = {
     created_at: time,
     updated_at: time,
   },
-  required: ['client_id', 'name', 'grant_types', 'scopes', 'token_format', 'signing_alg', 'access_token_ttl', 'created_at', 'updated_at'],
+  required: ['client_id', 'name', 'token_endpoint_auth_method', 'grant_types', 'redirect_uris', 'scopes', 'token_format', 'signing_alg', 'access_token_ttl', 'created_at', 'updated_at'],
 } as const
+
+const redirectUriList = (what: string) =>
+  ({
+    type: 'array',
+    items: { type: 'string', minLength: 1, maxLength: 2000 },
+    maxItems: MAX_REDIRECT_URIS,
+    description: `${what} Absolute URIs without a fragment, compared as exact strings: https, http only on a loopback host (127.0.0.1, [::1], localhost; RFC 8252 §7.3), or a private-use scheme that is a reversed domain name such as com.example.app:/cb (RFC 8252 §7.1). An update replaces the list.`,
+  }) as const
 
 const clientSettingProperties = {
   name: { type: 'string', minLength: 1, maxLength: 200 },
-  grant_types: { type: 'array', items: { type: 'string', enum: GRANT_TYPES }, minItems: 1, description: 'Grants the client may use.' },
+  token_endpoint_auth_method: {
+    type: 'string',
+    enum: CLIENT_AUTH_METHODS,
+    description:
+      'How it authenticates at the token endpoint (RFC 7591 §2); default client_secret_basic. `none` makes a public client (an SPA, a native app, a CLI): no secret is made, and it may use only authorization_code, refresh_token and the device grant. A confidential client may send its secret either way, whichever it registered. Public and confidential cannot be swapped later.',
+  },
+  application_type: { type: ['string', 'null'], enum: [...APPLICATION_TYPES, null], description: 'web, spa, native, device, machine or api_key; a label for people and the console, it grants nothing.' },
+  grant_types: { type: 'array', items: { type: 'string', enum: GRANT_TYPES }, minItems: 1, description: 'Grants the client may use; authorization_code needs a redirect URI. The device grant is urn:ietf:params:oauth:grant-type:device_code.' },
+  redirect_uris: redirectUriList('Where authorization answers may go.'),
+  post_logout_redirect_uris: redirectUriList('Where RP-initiated logout may send the browser back to.'),
+  require_par: { type: 'boolean', description: 'Authorization requests must come through /oauth/par (RFC 9126).' },
+  skip_consent: { type: 'boolean', description: 'A first-party client: users are not asked to consent.' },
   scopes: { ...stringList, description: 'Scopes the client may ask for.' },
   default_scopes: { ...stringList, description: 'Scopes granted when a request names none; empty means all allowed.' },
   audience: { type: ['string', 'null'], minLength: 1, description: 'The aud claim of its tokens; null means the issuer.' },
@@ -88,8 +114,8 @@ export const clientUpdateSchema = {
 export const clientWithSecretSchema = {
   type: 'object',
   additionalProperties: true,
-  properties: { ...clientSchema.properties, client_secret: { type: 'string', description: 'Shown only in this answer.' } },
-  required: [...clientSchema.required, 'client_secret'],
+  properties: { ...clientSchema.properties, client_secret: { type: 'string', description: 'Shown only in this answer. Absent for a public client (auth method none), which has no secret.' } },
+  required: clientSchema.required,
 } as const
 
 export const apiKeySchema = {

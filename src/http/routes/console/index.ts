@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import { CONSOLE_GRANTS, ConsoleApps, ConsoleError, type ConsoleGrant } from '../../../core/admin/console-apps.js'
+import { CONSOLE_APP_TYPES, ConsoleApps, ConsoleError, type ConsoleAppType } from '../../../core/admin/console-apps.js'
 import { ClientValidationError } from '../../../core/admin/client-admin.js'
 import { ApiKeyValidationError } from '../../../core/admin/api-key-admin.js'
 import { OAuthError } from '../../../core/errors.js'
@@ -40,6 +40,9 @@ const texts = (body: unknown, name: string): string[] => {
   const values = Array.isArray(value) ? value : [value]
   return values.filter((item): item is string => typeof item === 'string')
 }
+
+/** The create form's older field (the seed's "Grant Type"), still accepted from pages and scripts that post it. */
+const LEGACY_GRANTS: Readonly<Record<string, ConsoleAppType>> = { client_credentials: 'machine', password: 'password', api_key: 'api_key' }
 
 const routeSchema = (summary: string, description?: string) => ({ tags: ['Console'], summary, ...(description ? { description } : {}), produces: ['text/html'] })
 
@@ -144,7 +147,7 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       return render(reply, 200, dashboardPage({ username: current.user.username, csrf: current.csrf, apps: await apps.list(current.user.id), ...(typeof (request.query as Record<string, unknown>).deleted === 'string' ? { notice: 'Application deleted.' } : {}) }))
     })
 
-    const emptyForm: NewAppForm = { name: '', grant: 'client_credentials', scopes: '', tokenFormat: 'jwt', accessTokenTtl: String(Math.min(3600, maxTtl)), ticked: [] }
+    const emptyForm: NewAppForm = { name: '', type: 'machine', redirectUris: '', scopes: '', tokenFormat: 'jwt', accessTokenTtl: String(Math.min(3600, maxTtl)), ticked: [] }
 
     scope.get(`${CONSOLE_PATH}/apps/new`, { schema: routeSchema('Create-application form') }, async (request, reply) => {
       const current = await signedIn(request, reply)
@@ -152,20 +155,29 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       return render(reply, 200, newAppPage({ username: current.user.username, csrf: current.csrf, form: emptyForm, maxTtl, choices: await apps.scopeChoices() }))
     })
 
-    scope.post(`${CONSOLE_PATH}/apps`, { schema: routeSchema('Create an application', 'Form post: name, grant, scope (repeatable checkboxes) and scopes (space-separated), token_format, access_token_ttl, _csrf. Answers with the credentials, shown once.') }, async (request, reply) => {
+    scope.post(
+      `${CONSOLE_PATH}/apps`,
+      {
+        schema: routeSchema(
+          'Create an application',
+          'Form post: name, app_type (web, spa, native, device, machine, password or api_key; or the older grant field: client_credentials, password or api_key), redirect_uris (one per line; web, spa and native), scope (repeatable checkboxes) and scopes (space-separated), token_format, access_token_ttl, _csrf. Answers with the credentials, shown once (a public application has no secret).',
+        ),
+      },
+      async (request, reply) => {
       const current = await signedInPost(request, reply)
       if (!current) return reply
       const form: NewAppForm = {
         name: text(request.body, 'name'),
-        grant: text(request.body, 'grant'),
+        type: text(request.body, 'app_type') || (LEGACY_GRANTS[text(request.body, 'grant')] ?? ''),
+        redirectUris: text(request.body, 'redirect_uris'),
         scopes: text(request.body, 'scopes'),
         tokenFormat: text(request.body, 'token_format'),
         accessTokenTtl: text(request.body, 'access_token_ttl'),
         ticked: texts(request.body, 'scope'),
       }
       const ttl = Number(form.accessTokenTtl)
-      const problem = !CONSOLE_GRANTS.includes(form.grant as ConsoleGrant)
-        ? 'Choose a grant type.'
+      const problem = !CONSOLE_APP_TYPES.includes(form.type as ConsoleAppType)
+        ? 'Choose an application type.'
         : form.tokenFormat !== 'jwt' && form.tokenFormat !== 'opaque'
           ? 'Choose a token format.'
           : !Number.isInteger(ttl) || ttl < 1 || ttl > maxTtl
@@ -176,7 +188,8 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       try {
         const { view, credentials } = await apps.create(actor(current.user, request), {
           name: form.name,
-          grant: form.grant as ConsoleGrant,
+          type: form.type as ConsoleAppType,
+          redirectUris: form.redirectUris.split(/\r?\n/).map((line) => line.trim()).filter(Boolean),
           scopes: [...new Set([...form.ticked, ...form.scopes.split(/\s+/).filter(Boolean)])],
           tokenFormat: form.tokenFormat as 'jwt' | 'opaque',
           accessTokenTtl: ttl,
@@ -186,7 +199,8 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
         if (error instanceof ConsoleError || error instanceof ClientValidationError || error instanceof ApiKeyValidationError) return again(error.message)
         throw error
       }
-    })
+      },
+    )
 
     const notFound = (reply: FastifyReply, current: { user: User; csrf: string }): FastifyReply =>
       render(reply, 404, messagePage({ title: 'Not found', message: 'There is no such application among yours.', username: current.user.username, csrf: current.csrf }))
@@ -204,7 +218,13 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
     scope.post<{ Params: { clientId: string } }>(`${CONSOLE_PATH}/apps/:clientId/rotate`, { schema: { ...routeSchema('Rotate the secret (or API key)', 'The old credential stops working at once; the new one is shown once.'), params: appParams } }, async (request, reply) => {
       const current = await signedInPost(request, reply)
       if (!current) return reply
-      const credentials = await apps.rotate(actor(current.user, request), request.params.clientId)
+      let credentials
+      try {
+        credentials = await apps.rotate(actor(current.user, request), request.params.clientId)
+      } catch (error) {
+        if (!(error instanceof ConsoleError)) throw error
+        return render(reply, 400, messagePage({ title: 'Nothing to rotate', message: error.message, username: current.user.username, csrf: current.csrf }))
+      }
       const view = credentials ? await apps.get(current.user.id, request.params.clientId) : undefined
       if (!credentials || !view) return notFound(reply, current)
       return render(reply, 200, credentialsPage({ username: current.user.username, csrf: current.csrf, view, credentials, endpoints, rotated: true }))

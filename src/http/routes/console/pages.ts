@@ -1,11 +1,16 @@
-import type { ApplicationView, ConsoleGrant, Credentials, ScopeChoices } from '../../../core/admin/console-apps.js'
+import { APP_TYPE_SETTINGS, appTypeOf, type ApplicationView, type ConsoleAppType, type Credentials, type ScopeChoices } from '../../../core/admin/console-apps.js'
 import type { AuditEvent } from '../../../core/audit/audit-store.js'
 import { html, page, type Html } from './html.js'
 
-export const GRANT_LABELS: Record<ConsoleGrant, string> = {
-  client_credentials: 'Client credentials',
-  password: 'Resource owner password',
-  api_key: 'API key',
+/** The application types in plain words, and what each is for (shown on the form without JavaScript). */
+export const APP_TYPE_LABELS: Record<ConsoleAppType, { label: string; hint: string }> = {
+  web: { label: 'Server-side web app', hint: 'People sign in through Gatehouse; your server keeps a Client Secret. Needs a redirect URI.' },
+  spa: { label: 'Single-page app', hint: 'People sign in through Gatehouse from JavaScript in the browser. No secret: it uses PKCE. Needs a redirect URI.' },
+  native: { label: 'Native app', hint: 'A mobile or desktop app; people sign in through Gatehouse in the system browser. No secret: it uses PKCE. Needs a redirect URI.' },
+  device: { label: 'Device or CLI', hint: 'A TV, a terminal, anything without a browser: people sign in on another device with a code. No secret.' },
+  machine: { label: 'Machine to machine', hint: 'A server or job acting for itself: a Client ID and Client Secret for POST /oauth/token.' },
+  password: { label: 'Resource owner password', hint: 'Your own app sends your username and password (IdentityServer-style /connect/token). For older integrations.' },
+  api_key: { label: 'API key', hint: 'One API key (KEYID:SECRET) exchanged for tokens at /v2/oauth/request-tokens.' },
 }
 
 /** Where each kind of application asks for tokens (the dialect its curl command uses). */
@@ -17,11 +22,6 @@ export interface TokenEndpoints {
 }
 
 const when = (ms: number | null): string => (ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))
-
-export function grantOf(view: ApplicationView): ConsoleGrant {
-  if (view.app.kind === 'api_key') return 'api_key'
-  return view.client.grantTypes.includes('password') ? 'password' : 'client_credentials'
-}
 
 function header(username: string, csrf: string): Html {
   return html`<span class="who">${username}</span><form method="post" action="/console/logout"><input type="hidden" name="_csrf" value="${csrf}"><button class="link" type="submit">Sign out</button></form>`
@@ -48,7 +48,7 @@ export function dashboardPage(options: { username: string; csrf: string; apps: A
   const rows = options.apps.map(
     (view) => html`<tr>
 <td><a href="/console/apps/${encodeURIComponent(view.client.id)}">${view.client.name}</a></td>
-<td><span class="badge">${GRANT_LABELS[grantOf(view)]}</span></td>
+<td><span class="badge">${APP_TYPE_LABELS[appTypeOf(view)].label}</span></td>
 <td class="mono">${view.client.id}</td>
 <td>${view.client.tokenFormat === 'jwt' ? 'JWT' : 'Opaque'}</td>
 <td>${when(view.app.createdAt)}</td>
@@ -58,13 +58,13 @@ export function dashboardPage(options: { username: string; csrf: string; apps: A
     title: 'Applications',
     header: header(options.username, options.csrf),
     script: 'console.js',
-    body: html`<div class="actions" style="justify-content: space-between"><h1>Your applications</h1><a class="button primary" href="/console/apps/new">Create application</a></div>
+    body: html`<div class="actions spread"><h1>Your applications</h1><a class="button primary" href="/console/apps/new">Create application</a></div>
 ${options.notice ? html`<div class="alert success" role="status">${options.notice}</div>` : ''}
 <div class="card">
 ${
   options.apps.length === 0
     ? html`<p class="empty">No applications yet. Create one to get a Client ID and Client Secret.</p>`
-    : html`<table><thead><tr><th>Name</th><th>Grant type</th><th>Client ID</th><th>Tokens</th><th>Created</th></tr></thead><tbody>${rows}</tbody></table>`
+    : html`<div class="scroll"><table><thead><tr><th>Name</th><th>Type</th><th>Client ID</th><th>Tokens</th><th>Created</th></tr></thead><tbody>${rows}</tbody></table></div>`
 }
 </div>`,
   })
@@ -72,7 +72,10 @@ ${
 
 export interface NewAppForm {
   name: string
-  grant: string
+  /** One of CONSOLE_APP_TYPES, as posted (checked by the route). */
+  type: string
+  /** One per line, as typed. */
+  redirectUris: string
   scopes: string
   tokenFormat: string
   accessTokenTtl: string
@@ -99,7 +102,10 @@ ${choices.apis.length === 0 ? html`<p class="muted">No API offers self-service s
 
 export function newAppPage(options: { username: string; csrf: string; form: NewAppForm; error?: string; maxTtl: number; choices: ScopeChoices }): string {
   const { form } = options
-  const grants = (Object.entries(GRANT_LABELS) as [ConsoleGrant, string][]).map(([value, label]) => html`<option value="${value}"${form.grant === value ? html` selected` : ''}>${label}</option>`)
+  const types = (Object.entries(APP_TYPE_LABELS) as [ConsoleAppType, { label: string; hint: string }][]).map(
+    ([value, { label, hint }]) =>
+      html`<label class="choice"><input type="radio" name="app_type" value="${value}" data-redirect-uris="${APP_TYPE_SETTINGS[value].redirectUris ? 'yes' : 'no'}"${form.type === value ? html` checked` : ''} required><span class="label">${label}</span><span class="description">${hint}</span></label>`,
+  )
   return page({
     title: 'Create application',
     header: header(options.username, options.csrf),
@@ -110,7 +116,10 @@ ${options.error ? html`<div class="alert error" role="alert">${options.error}</d
 <form method="post" action="/console/apps">
 <input type="hidden" name="_csrf" value="${options.csrf}">
 <label class="field"><span>App Name</span><input name="name" required maxlength="200" value="${form.name}"></label>
-<label class="field"><span>Grant Type</span><select name="grant">${grants}</select><small id="grant-hint"></small></label>
+<fieldset class="choices" id="app-types"><legend>Application type</legend>
+${types}
+</fieldset>
+<label class="field" id="redirect-uris-field"><span>Redirect URIs</span><textarea name="redirect_uris" rows="3" spellcheck="false" autocapitalize="off" placeholder="https://app.example.com/callback">${form.redirectUris}</textarea><small>For server-side web, single-page and native apps: where Gatehouse sends people back after they sign in. One per line; https, or http://127.0.0.1 for local development, or an app scheme such as com.example.app:/callback. No # fragment.</small></label>
 ${scopeList(options.choices, form.ticked)}
 <label class="field"><span>Scopes</span><input name="scopes" value="${form.scopes}" placeholder="e.g. orders:read orders:write"><small>Tick scopes above, or type them here, space-separated. Only the scopes listed above are available; an operator grants the others.</small></label>
 <label class="field"><span>Token format</span><select name="token_format"><option value="jwt"${form.tokenFormat !== 'opaque' ? html` selected` : ''}>JWT (RFC 9068, verifiable offline)</option><option value="opaque"${form.tokenFormat === 'opaque' ? html` selected` : ''}>Opaque (sk-…, checked by introspection)</option></select></label>
@@ -125,35 +134,59 @@ function secretRow(id: string, label: string, value: string): Html {
   return html`<label class="field"><span>${label}</span><div class="secret"><code class="value" id="${id}">${value}</code><button type="button" data-copy="${id}" hidden>Copy</button></div></label>`
 }
 
-export function curlCommand(credentials: Credentials, grant: ConsoleGrant, endpoints: TokenEndpoints): string {
+export function curlCommand(credentials: Credentials, type: ConsoleAppType, endpoints: TokenEndpoints): string {
   if (credentials.kind === 'api_key') {
     const path = endpoints.canaryRequestTokens ?? '/v2/oauth/request-tokens'
     return `curl -s -X POST '${endpoints.base}${path}' \\\n  -H 'Csc-Api-Key: ${credentials.apiKey}'`
   }
-  const basic = `-u '${credentials.clientId}:${credentials.clientSecret}'`
-  if (grant === 'password') {
+  const basic = credentials.kind === 'client' ? `-u '${credentials.clientId}:${credentials.clientSecret}'` : `-d 'client_id=${credentials.clientId}'`
+  if (type === 'password') {
     const path = endpoints.identityServerToken ?? endpoints.standardToken
     return `curl -s -X POST '${endpoints.base}${path}' ${basic} \\\n  -d grant_type=password \\\n  --data-urlencode 'username=YOUR_USERNAME' \\\n  --data-urlencode 'password=YOUR_PASSWORD'`
   }
   return `curl -s -X POST '${endpoints.base}${endpoints.standardToken}' ${basic} \\\n  -d grant_type=client_credentials`
 }
 
+/** Applications whose users sign in through Gatehouse's pages (not a token request of their own). */
+const signsIn = (type: ConsoleAppType): boolean => APP_TYPE_SETTINGS[type].signsInOthers
+
+/** How a sign-in application talks to Gatehouse: its library reads the rest from discovery. */
+function signInFacts(view: ApplicationView, type: ConsoleAppType, endpoints: TokenEndpoints): Html {
+  const flow = type === 'device' ? 'Device authorization (RFC 8628): people enter a code on another device' : view.client.tokenEndpointAuthMethod === 'none' ? 'Authorization code with PKCE (S256); no client secret' : 'Authorization code with PKCE (S256), and the Client Secret at the token endpoint'
+  return html`<dl class="facts" id="sign-in">
+<dt>Issuer</dt><dd class="mono">${endpoints.base}</dd>
+<dt>Discovery</dt><dd class="mono">${endpoints.base}/.well-known/openid-configuration</dd>
+<dt>Flow</dt><dd>${flow}</dd>
+${view.client.redirectUris.length > 0 ? html`<dt>Redirect URIs</dt><dd class="mono">${view.client.redirectUris.map((uri) => html`<div>${uri}</div>`)}</dd>` : ''}
+</dl>
+<p class="muted">Give your OpenID Connect or OAuth library the issuer and the Client ID${view.client.tokenEndpointAuthMethod === 'none' ? '' : ' and Client Secret'}: it finds the endpoints itself. People see a sign-in page and are asked to consent to the scopes.</p>`
+}
+
 export function credentialsPage(options: { username: string; csrf: string; view: ApplicationView; credentials: Credentials; endpoints: TokenEndpoints; rotated: boolean }): string {
   const { view, credentials } = options
-  const grant = grantOf(view)
+  const type = appTypeOf(view)
   const fields =
     credentials.kind === 'api_key'
       ? [secretRow('api-key', 'API Key', credentials.apiKey)]
-      : [secretRow('client-id', 'Client ID', credentials.clientId), secretRow('client-secret', 'Client Secret', credentials.clientSecret)]
+      : credentials.kind === 'public'
+        ? [secretRow('client-id', 'Client ID', credentials.clientId)]
+        : [secretRow('client-id', 'Client ID', credentials.clientId), secretRow('client-secret', 'Client Secret', credentials.clientSecret)]
+  const notice =
+    credentials.kind === 'public'
+      ? html`<div class="alert success" role="status" id="no-secret">This is a public application: it has no Client Secret, because a browser or a device cannot keep one. It proves itself with PKCE${type === 'device' ? ' (or, here, the device code)' : ''} instead. The Client ID is not a secret.</div>`
+      : html`<div class="alert warning" role="alert">Copy ${credentials.kind === 'api_key' ? 'the API key' : 'the Client Secret'} now: it is shown only once. Gatehouse keeps only a digest of it.${options.rotated ? ' The previous one no longer works.' : ''}</div>`
+  const usage = signsIn(type)
+    ? html`<h2>Sign people in</h2>${signInFacts(view, type, options.endpoints)}`
+    : html`<label class="field"><span>Get a token</span><div class="secret"><pre class="code value" id="curl">${curlCommand(credentials, type, options.endpoints)}</pre><button type="button" data-copy="curl" hidden>Copy</button></div></label>`
   return page({
     title: options.rotated ? 'New secret' : 'Application created',
     header: header(options.username, options.csrf),
     script: 'console.js',
     body: html`<h1>${options.rotated ? 'New credentials for' : 'Created'} ${view.client.name}</h1>
-<div class="alert warning" role="alert">Copy ${credentials.kind === 'api_key' ? 'the API key' : 'the Client Secret'} now: it is shown only once. Gatehouse keeps only a digest of it.${options.rotated ? ' The previous one no longer works.' : ''}</div>
+${notice}
 <div class="card">
 ${fields}
-<label class="field"><span>Get a token</span><div class="secret"><pre class="code value" id="curl">${curlCommand(credentials, grant, options.endpoints)}</pre><button type="button" data-copy="curl" hidden>Copy</button></div></label>
+${usage}
 </div>
 <div class="actions"><a class="button primary" href="/console/apps/${encodeURIComponent(view.client.id)}">Done</a><a href="/console">All applications</a></div>`,
   })
@@ -172,7 +205,8 @@ export function appPage(options: {
 }): string {
   const { view, activity } = options
   const id = encodeURIComponent(view.client.id)
-  const grant = grantOf(view)
+  const type = appTypeOf(view)
+  const publicClient = view.client.tokenEndpointAuthMethod === 'none'
   return page({
     title: view.client.name,
     header: header(options.username, options.csrf),
@@ -182,7 +216,9 @@ export function appPage(options: {
 <div class="card">
 <dl class="facts">
 <dt>Client ID</dt><dd class="mono" id="client-id">${view.client.id}</dd>
-<dt>Grant type</dt><dd>${GRANT_LABELS[grant]}</dd>
+<dt>Application type</dt><dd>${APP_TYPE_LABELS[type].label}</dd>
+<dt>Client secret</dt><dd>${view.app.kind === 'api_key' ? 'None: the API key stands for it' : publicClient ? 'None: a public application (PKCE instead)' : 'Set (shown only when created or rotated)'}</dd>
+${view.client.redirectUris.length > 0 ? html`<dt>Redirect URIs</dt><dd class="mono">${view.client.redirectUris.map((uri) => html`<div>${uri}</div>`)}</dd>` : ''}
 ${view.apiKey ? html`<dt>API key id</dt><dd class="mono">${view.apiKey.id}</dd>` : ''}
 <dt>Scopes</dt><dd class="mono">${(view.apiKey?.scopes ?? view.client.scopes).join(' ') || '—'}</dd>
 <dt>Token format</dt><dd>${view.client.tokenFormat === 'jwt' ? 'JWT' : 'Opaque'}</dd>
@@ -196,15 +232,19 @@ ${view.apiKey ? html`<dt>API key id</dt><dd class="mono">${view.apiKey.id}</dd>`
 ${
   activity.events.length === 0
     ? html`<p class="muted">No recorded events.</p>`
-    : html`<table><thead><tr><th>When</th><th>Event</th><th>By</th><th>From</th><th>Reason</th></tr></thead><tbody>${activity.events.map(eventRow)}</tbody></table>`
+    : html`<div class="scroll"><table><thead><tr><th>When</th><th>Event</th><th>By</th><th>From</th><th>Reason</th></tr></thead><tbody>${activity.events.map(eventRow)}</tbody></table></div>`
 }
 </div>
 <h2>Manage</h2>
 <div class="card actions">
-<form method="post" action="/console/apps/${id}/rotate" data-confirm="Rotate the secret? The current one stops working at once.">
+${
+  publicClient
+    ? ''
+    : html`<form method="post" action="/console/apps/${id}/rotate" data-confirm="Rotate the secret? The current one stops working at once.">
 <input type="hidden" name="_csrf" value="${options.csrf}">
 <button type="submit">${view.app.kind === 'api_key' ? 'Rotate API key' : 'Rotate secret'}</button>
-</form>
+</form>`
+}
 <form method="post" action="/console/apps/${id}/delete" data-confirm="Delete this application? Its credentials and tokens stop working.">
 <input type="hidden" name="_csrf" value="${options.csrf}">
 <button class="danger" type="submit">Delete application</button>

@@ -32,7 +32,7 @@ const tokenRequest = {
   type: 'object',
   properties: {
     grant_type: str('client_credentials, password, refresh_token or authorization_code', { enum: ['client_credentials', 'password', 'refresh_token', 'authorization_code'] }),
-    client_id: str('client_secret_post: the client id (or use HTTP Basic).'),
+    client_id: str('client_secret_post: the client id (or use HTTP Basic). A public client (token_endpoint_auth_method none) sends only this, no secret.'),
     client_secret: str('client_secret_post: the client secret (or use HTTP Basic).'),
     scope: str('Space-separated scopes (RFC 6749 §3.3).'),
     audience: { type: 'string' },
