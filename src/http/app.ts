@@ -138,6 +138,7 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   app.setNotFoundHandler(notFound)
 
   if (gatehouse.config.requireTls) registerTlsRequirement(app)
+  refuseNulCharacters(app)
   // Issue 7: per-address rate limit and metrics on every dialect route (hooks before the routes).
   registerAddressRateLimit(app, gatehouse.limiter, gatehouse.config.limits.ip, () => gatehouse.metrics.refused('ip'))
   if (gatehouse.config.metrics) {
@@ -183,6 +184,26 @@ function registerTlsRequirement(app: FastifyInstance): void {
     if (request.routeOptions.config.requiresTls !== true || request.protocol === 'https') return done()
     if (request.routeOptions.config.shaper === problemShaper) return done(new ProblemError('forbidden', TLS_REQUIRED_DESCRIPTION))
     done(new OAuthError('invalid_request', { description: TLS_REQUIRED_DESCRIPTION, debug: 'plain HTTP request refused (GATEHOUSE_REQUIRE_TLS)' }))
+  })
+}
+
+/** Whether a parsed parameter, path segment or JSON value holds a NUL character (bounded walk). */
+function holdsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000')
+  if (depth > 8 || value === null || typeof value !== 'object') return false
+  return Object.entries(value).some(([key, item]) => key.includes('\u0000') || holdsNul(item, depth + 1))
+}
+
+/**
+ * No identifier, secret or name of Gatehouse holds a NUL character, and PostgreSQL text cannot
+ * store one (it would fail the query: a 500). A request that carries one — in the path, the
+ * query or the body — is refused as malformed, in the route's dialect, before any handler.
+ */
+function refuseNulCharacters(app: FastifyInstance): void {
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (!holdsNul(request.params) && !holdsNul(request.query) && !holdsNul(request.body)) return done()
+    if (request.routeOptions.config.shaper === problemShaper) return done(new ProblemError('validation', 'The request contains a NUL character.'))
+    done(Object.assign(new Error('The request contains a NUL character.'), { statusCode: 400 }))
   })
 }
 
