@@ -27,6 +27,8 @@ describe('hosted sign-in in headless Chromium with openid-client', { skip: missi
   let page: Page
   let web: { id: string; secret: string }
   let spaId: string
+  /** The web app's refresh token from the first test: "Connected apps" must end it. */
+  let webRefreshToken = ''
   /** The applications' own server: a real port that answers their callback and signed-out pages. */
   let app: Server
   let APP = ''
@@ -96,6 +98,7 @@ describe('hosted sign-in in headless Chromium with openid-client', { skip: missi
     assert.ok(tokens.refresh_token)
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token)
     assert.notEqual(refreshed.refresh_token, tokens.refresh_token)
+    webRefreshToken = refreshed.refresh_token ?? ''
   })
 
   it('single sign-on: a public client (PKCE, no secret) needs no password, only its own consent', async () => {
@@ -120,6 +123,34 @@ describe('hosted sign-in in headless Chromium with openid-client', { skip: missi
     const next = await authorizationUrl(config)
     await page.goto(next.url.href)
     assert.equal(await page.textContent('h1'), 'Sign in')
+  })
+
+  it('"Connected apps" in the console: removing access ends the app\'s tokens; "Sign out everywhere" ends the sign-in', async () => {
+    // The first test's grant is still live (the logout test ended the session, not the grant).
+    const config = await configFor(web.id, web.secret)
+    await page.goto(`${server.url}/console/login`)
+    await page.fill('input[name=username]', 'ann@example.com')
+    await page.fill('input[name=password]', 'correct horse battery')
+    await page.click('button[type=submit]')
+    await page.click('a[href="/console/connected"]')
+    assert.equal(await page.textContent('h1'), 'Connected apps')
+    const table = (await page.textContent('main')) ?? ''
+    assert.match(table, /Acme Mobile/)
+    assert.match(table, /Acme Dashboard[\s\S]*Read your orders and their status/)
+    await shot('05-connected-apps')
+    await page.click('button[aria-label="Remove access for Acme Dashboard"]')
+    assert.match((await page.textContent('[role=status]')) ?? '', /Access removed/)
+    assert.doesNotMatch((await page.textContent('main')) ?? '', /Acme Dashboard/)
+    await assert.rejects(oidc.refreshTokenGrant(config, webRefreshToken), (error: unknown) => error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant')
+    // The console sign-in signed the browser in to the hosted pages too (single sign-on): the app asks consent again, not a password.
+    const again = await authorizationUrl(config)
+    await page.goto(again.url.href)
+    assert.match((await page.textContent('h1')) ?? '', /Acme Dashboard wants to use your account/)
+    await page.goto(`${server.url}/console/connected`)
+    await page.click('text=Sign out everywhere >> nth=1')
+    assert.equal(new URL(page.url()).pathname, '/console/login')
+    await page.goto(again.url.href)
+    assert.equal(await page.textContent('h1'), 'Sign in', 'every sign-in session ended')
   })
 
   it('shows an error page, not a redirect, for an unregistered redirect URI', async () => {

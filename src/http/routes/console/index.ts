@@ -10,7 +10,8 @@ import { resolveSecret, type Gatehouse } from '../../../gatehouse.js'
 import type { ErrorShaper } from '../../dialects/dialect.js'
 import { PAGE_HEADERS } from './html.js'
 import { refuseWhenPasswordChecksFull } from '../../password-flood.js'
-import { appPage, credentialsPage, dashboardPage, loginPage, messagePage, newAppPage, type NewAppForm, type TokenEndpoints } from './pages.js'
+import { SESSION_COOKIE as HOSTED_SESSION_COOKIE } from '../hosted/session-cookie.js'
+import { appPage, connectedAppsPage, credentialsPage, dashboardPage, type ConnectedApp, loginPage, messagePage, newAppPage, type NewAppForm, type TokenEndpoints } from './pages.js'
 import { LOGIN_COOKIE, LOGIN_FORM_TTL_MS, OneTimeNonces, SESSION_COOKIE, SESSION_TTL_MS, SessionKeys, type Session } from './session.js'
 
 export const CONSOLE_PATH = '/console'
@@ -81,8 +82,8 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
     const signedIn = async (request: FastifyRequest, reply: FastifyReply): Promise<{ user: User; session: Session; csrf: string } | undefined> => {
       const session = keys.open(request.cookies[SESSION_COOKIE], gatehouse.clock.now())
       const user = session ? await apps.currentUser(session.userId) : undefined
-      // Signed out, or the password changed since sign-in: the session is over.
-      if (!session || !user || !keys.sameCredential(session, user.passwordHash) || (await apps.signedOut(session.nonce))) {
+      // Signed out, the password changed since sign-in, or its sign-in session ended: the session is over.
+      if (!session || !user || !keys.sameCredential(session, user.passwordHash) || (await apps.signedOut(session.nonce)) || !(await gatehouse.signInSessions.resume(session.signIn))) {
         redirect(reply, `${CONSOLE_PATH}/login`)
         return undefined
       }
@@ -126,8 +127,12 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
         return loginForm(request, reply, 503, { error: 'Too many sign-ins right now. Please try again in a moment.', username })
       }
       if (!user) return loginForm(request, reply, 401, { error: 'Invalid username or password.', username })
-      const session: Session = { userId: user.id, expiresAt: gatehouse.clock.now() + SESSION_TTL_MS, nonce: keys.newNonce(), credential: keys.credentialFingerprint(user.id, user.passwordHash) }
+      // The console session rides on a server-side sign-in session, which also signs the browser
+      // in to the hosted pages (single sign-on with the applications the user uses).
+      const signIn = await gatehouse.signInSessions.start(user)
+      const session: Session = { userId: user.id, expiresAt: gatehouse.clock.now() + SESSION_TTL_MS, nonce: keys.newNonce(), credential: keys.credentialFingerprint(user.id, user.passwordHash), signIn: signIn.cookie }
       reply.setCookie(SESSION_COOKIE, keys.seal(session), { ...cookieOptions(request), maxAge: SESSION_TTL_MS / 1000 })
+      reply.setCookie(HOSTED_SESSION_COOKIE, signIn.cookie, { path: '/', httpOnly: true, sameSite: 'lax', secure: publicTls || request.protocol === 'https', maxAge: Math.floor(gatehouse.signInSessions.lifetimes.absoluteMs / 1000) })
       reply.clearCookie(LOGIN_COOKIE, cookieOptions(request))
       return redirect(reply, CONSOLE_PATH)
     })
@@ -137,9 +142,43 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       if (!current) return reply
       // The cookie is signed, not stored: a copy of it would outlive the browser's deletion.
       await apps.signOut(current.session.nonce, current.session.expiresAt)
+      await gatehouse.signInSessions.endByCookie(current.session.signIn)
       reply.clearCookie(SESSION_COOKIE, cookieOptions(request))
+      reply.clearCookie(HOSTED_SESSION_COOKIE, { path: '/' })
       return redirect(reply, `${CONSOLE_PATH}/login`)
     })
+
+    scope.get(`${CONSOLE_PATH}/connected`, { schema: routeSchema('Connected apps', 'The applications the signed-in user allowed to act for them, with what they may do.') }, async (request, reply) => {
+      const current = await signedIn(request, reply)
+      if (!current) return reply
+      const notice = (request.query as Record<string, unknown>).revoked === '1' ? 'Access removed: the application\'s tokens stopped working.' : undefined
+      return render(reply, 200, connectedAppsPage({ username: current.user.username, csrf: current.csrf, apps: await connectedApps(current.user.id), ...(notice ? { notice } : {}) }))
+    })
+
+    scope.post<{ Params: { clientId: string } }>(`${CONSOLE_PATH}/connected/:clientId/revoke`, { schema: { ...routeSchema('Remove an application\'s access', 'Forgets the consent and ends the grants the application holds for the user: its refresh and access tokens stop at once.'), params: { type: 'object', properties: { clientId: { type: 'string' } }, required: ['clientId'] } } }, async (request, reply) => {
+      const current = await signedInPost(request, reply)
+      if (!current) return reply
+      await gatehouse.consents.revoke(current.user.id, request.params.clientId)
+      await gatehouse.audit.record({ actor: `user:${current.user.id}`, action: 'consent.revoked', target: `client:${request.params.clientId}`, ip: request.ip, details: { via: 'console' } })
+      return redirect(reply, `${CONSOLE_PATH}/connected?revoked=1`)
+    })
+
+    scope.post(`${CONSOLE_PATH}/sign-out-everywhere`, { schema: routeSchema('Sign out everywhere', 'Ends every sign-in session of the user, on every browser and instance (the console\'s included); applications keep the access the user gave them.') }, async (request, reply) => {
+      const current = await signedInPost(request, reply)
+      if (!current) return reply
+      const ended = await gatehouse.signInSessions.endForUser(current.user.id)
+      await gatehouse.audit.record({ actor: `user:${current.user.id}`, action: 'user.signed_out_everywhere', target: `user:${current.user.id}`, ip: request.ip, details: { sessions: ended, via: 'console' } })
+      reply.clearCookie(SESSION_COOKIE, cookieOptions(request))
+      reply.clearCookie(HOSTED_SESSION_COOKIE, { path: '/' })
+      return redirect(reply, `${CONSOLE_PATH}/login`)
+    })
+
+    /** The user's consents with their clients' names (a client deleted since is left out). */
+    const connectedApps = async (userId: string): Promise<ConnectedApp[]> => {
+      const consents = await gatehouse.consents.list(userId)
+      const rows = await Promise.all(consents.map(async (consent) => ({ consent, client: await gatehouse.clients.get(consent.clientId) })))
+      return rows.flatMap(({ consent, client }) => (client ? [{ clientId: client.id, name: client.name, scopes: gatehouse.authorizer.describeScopes(consent.scope === '' ? [] : consent.scope.split(' ')), since: consent.createdAt }] : []))
+    }
 
     scope.get(CONSOLE_PATH, { schema: routeSchema('Your applications') }, async (request, reply) => {
       const current = await signedIn(request, reply)

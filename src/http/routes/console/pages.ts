@@ -24,7 +24,40 @@ export interface TokenEndpoints {
 const when = (ms: number | null): string => (ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))
 
 function header(username: string, csrf: string): Html {
-  return html`<span class="who">${username}</span><form method="post" action="/console/logout"><input type="hidden" name="_csrf" value="${csrf}"><button class="link" type="submit">Sign out</button></form>`
+  return html`<a class="link" href="/console">Applications</a><a class="link" href="/console/connected">Connected apps</a><span class="who">${username}</span><form method="post" action="/console/logout"><input type="hidden" name="_csrf" value="${csrf}"><button class="link" type="submit">Sign out</button></form>`
+}
+
+/** An application the user allowed to act for them (a consent), for "Connected apps". */
+export interface ConnectedApp {
+  clientId: string
+  name: string
+  scopes: { name: string; description: string }[]
+  since: number
+}
+
+export function connectedAppsPage(options: { username: string; csrf: string; apps: ConnectedApp[]; notice?: string }): string {
+  const items = options.apps.map(
+    (app) => html`<section class="connected" aria-label="${app.name}">
+<div><h3>${app.name}</h3><p class="muted">Allowed since ${when(app.since)} · <span class="mono">${app.clientId}</span></p></div>
+<div><span class="muted">It may:</span><ul class="scopes">${app.scopes.map((scope) => html`<li>${scope.description}</li>`)}</ul></div>
+<div class="actions"><form method="post" action="/console/connected/${encodeURIComponent(app.clientId)}/revoke"><input type="hidden" name="_csrf" value="${options.csrf}"><button type="submit" class="danger" aria-label="Remove access for ${app.name}">Remove access</button></form></div>
+</section>`,
+  )
+  return page({
+    title: 'Connected apps',
+    header: header(options.username, options.csrf),
+    body: html`<h1>Connected apps</h1>
+<p class="muted">Applications you signed in to with your Gatehouse account, and what you allowed each to do. Removing access stops its tokens at once; it will ask again next time.</p>
+${options.notice ? html`<div class="alert success" role="status">${options.notice}</div>` : ''}
+<div class="card">
+${options.apps.length === 0 ? html`<p class="empty">No application has access to your account.</p>` : items}
+</div>
+<div class="card">
+<h2>Sign out everywhere</h2>
+<p class="muted">Ends your sign-in on every browser and device, this one included. Applications keep the access you gave them; remove it above.</p>
+<form method="post" action="/console/sign-out-everywhere"><input type="hidden" name="_csrf" value="${options.csrf}"><button type="submit" class="danger">Sign out everywhere</button></form>
+</div>`,
+  })
 }
 
 export function loginPage(options: { csrf: string; error?: string; username?: string }): string {

@@ -13,6 +13,12 @@ export interface Session {
   nonce: string
   /** A MAC of the user's password hash at sign-in: a new password ends every console session (see `credentialFingerprint`). */
   credential: string
+  /**
+   * The secret of the server-side sign-in session started with it (core SignInSessions): the
+   * console session lives only as long as that one, so "sign out everywhere", an operator's
+   * end-sessions, disabling the user or a new password end it on every instance.
+   */
+  signIn: string
 }
 
 export const SESSION_COOKIE = 'gatehouse_console'
@@ -81,8 +87,8 @@ export class SessionKeys {
     if (!payload || !mac || extra !== undefined || !this.#same(mac, this.#mac(`session.${payload}`))) return undefined
     try {
       const session = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Partial<Session>
-      if (typeof session.userId !== 'string' || typeof session.expiresAt !== 'number' || typeof session.nonce !== 'string' || typeof session.credential !== 'string') return undefined
-      return session.expiresAt > now ? { userId: session.userId, expiresAt: session.expiresAt, nonce: session.nonce, credential: session.credential } : undefined
+      if (typeof session.userId !== 'string' || typeof session.expiresAt !== 'number' || typeof session.nonce !== 'string' || typeof session.credential !== 'string' || typeof session.signIn !== 'string') return undefined
+      return session.expiresAt > now ? { userId: session.userId, expiresAt: session.expiresAt, nonce: session.nonce, credential: session.credential, signIn: session.signIn } : undefined
     } catch {
       return undefined
     }

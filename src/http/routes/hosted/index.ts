@@ -18,14 +18,13 @@ import { PAGE_HEADERS, pageHeadersAllowingFormTargets } from '../console/html.js
 import { refuseWhenPasswordChecksFull } from '../../password-flood.js'
 import { OneTimeNonces, SessionKeys } from '../console/session.js'
 import { registerLogout } from './logout.js'
+import { SESSION_COOKIE } from './session-cookie.js'
 import { consentPage, hostedMessagePage, signInPage } from './pages.js'
 
 export const AUTHORIZE_PATH = '/oauth/authorize'
 export const PAR_PATH = '/oauth/par'
 export const SIGN_IN_PATH = '/signin'
 export const CONSENT_PATH = '/consent'
-/** The sign-in session (single sign-on): path `/`, so every hosted page sees it. */
-export const SESSION_COOKIE = 'gatehouse_session'
 const SIGN_IN_FORM_COOKIE = 'gatehouse_signin'
 const SIGN_IN_FORM_TTL_MS = 3600 * 1000
 
