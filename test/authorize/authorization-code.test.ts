@@ -245,6 +245,10 @@ describe('authorization code flow (RFC 6749 §4.1, RFC 7636, OpenID Connect Core
     await expect({ max_age: '-1' }, 'invalid_request')
     await expect({ state: 'x'.repeat(1025) }, 'invalid_request', null)
     await expect({ state: '<script>alert(1)</script>' }, 'login_required', '<script>alert(1)</script>').catch(() => {})
+    // One answer in full: the exact Location (RFC 6749 §4.1.2.1 with RFC 9207's iss).
+    const exact = await browser.get(`/oauth/authorize?${new URLSearchParams({ ...good, prompt: 'none' })}`)
+    assert.equal(exact.location, `${REDIRECT}?error=login_required&error_description=The+user+is+not+signed+in.&state=xyz&iss=${encodeURIComponent(server.url)}`)
+    assert.equal(exact.text, '')
     const repeatedState = await browser.get(`/oauth/authorize?${new URLSearchParams(good)}&state=again`)
     assert.equal(new URL(repeatedState.location ?? '').searchParams.get('error'), 'invalid_request')
     const m2m = await server.createClient({ grantTypes: ['client_credentials'], redirectUris: [REDIRECT] })
