@@ -26,6 +26,7 @@ export const PAR_PATH = '/oauth/par'
 export const SIGN_IN_PATH = '/signin'
 export const CONSENT_PATH = '/consent'
 const SIGN_IN_FORM_COOKIE = 'gatehouse_signin'
+const CREDENTIAL_PARAMETERS: ReadonlySet<string> = new Set(['client_secret', 'client_assertion', 'client_assertion_type'])
 const SIGN_IN_FORM_TTL_MS = 3600 * 1000
 
 /** Errors on the hosted pages are pages (a person is looking), never JSON or a stack trace. */
@@ -200,7 +201,8 @@ export async function registerHostedPages(app: FastifyInstance, gatehouse: Gateh
   app.post(PAR_PATH, { config: { shaper: rfc6749, requiresTls: true } }, async (request, reply) => {
     const form = readParameters(request.body)
     const client = await gatehouse.engine.authenticateClient(readClientCredentials(request.headers.authorization, form), { ip: request.ip })
-    const parameters: RawParameters = new Map([...form].filter(([name]) => name !== 'client_secret').map(([name, value]) => [name, [value]]))
+    // Client credentials authenticate the push; they are not part of the stored request.
+    const parameters: RawParameters = new Map([...form].filter(([name]) => !CREDENTIAL_PARAMETERS.has(name)).map(([name, value]) => [name, [value]]))
     if (form.get('client_id') !== undefined && form.get('client_id') !== client.id) throw new OAuthError('invalid_request', { description: 'client_id does not match the authenticated client.' })
     try {
       const pushed = await authorizer.push(client, parameters)
