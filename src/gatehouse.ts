@@ -29,6 +29,7 @@ import { GatehouseMetrics, instrumentStore } from './metrics/metrics.js'
 import { Authorizer } from './core/authorization/authorizer.js'
 import { Consents } from './core/authorization/consents.js'
 import { SignInSessions } from './core/authorization/sign-in-sessions.js'
+import { HttpKeySource } from './jwks/http-key-source.js'
 
 /** The composed service: the one place that wires store, keys, engine and admin together. */
 export interface Gatehouse {
@@ -166,7 +167,29 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     const audit = new AuditLog({ store, clock, random, onError: (error) => options.logger.error({ err: error }, 'writing an audit event failed') })
     const activity = new TokenActivity()
     const observer = auditingObserver(audit, activity, clock)
-    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, grants: timedStore, accessTokens: timedStore, operators: timedStore, authorizationCodes: timedStore, tokens, keys, clock, observer, guard, apis })
+    // private_key_jwt clients' jwks_uri: https only, and no private addresses, in production.
+    const clientKeySource = new HttpKeySource({ allowHttp: !config.production, allowPrivateAddresses: !config.production })
+    const onClientKeysError = (clientId: string, error: unknown): void =>
+      options.logger.warn({ clientId, reason: error instanceof Error ? error.message : String(error) }, 'a client jwks_uri could not be fetched or holds no usable JWK Set')
+    const engine = new Engine({
+      clients: clientCache,
+      users: timedStore,
+      apiKeys: timedStore,
+      refreshTokens: timedStore,
+      grants: timedStore,
+      accessTokens: timedStore,
+      operators: timedStore,
+      authorizationCodes: timedStore,
+      assertionJtis: timedStore,
+      clientKeySource,
+      onClientKeysError,
+      tokens,
+      keys,
+      clock,
+      observer,
+      guard,
+      apis,
+    })
     const signInSessions = new SignInSessions({ store: timedStore, users: timedStore, clock, random }, { idleMs: config.signInSession.idleSeconds * 1000, absoluteMs: config.signInSession.maxSeconds * 1000 })
     const consents = new Consents({ store: timedStore, grants: timedStore, clock })
     const authorizer = new Authorizer(
@@ -183,6 +206,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       maxAccessTokenTtl: config.maxAccessTokenTtl,
       issuer: config.issuer,
       publish: (change) => changes.publish(change),
+      allowHttpJwksUri: !config.production,
     })
     return {
       config,

@@ -16,6 +16,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
           '*.password',
           '*.client_secret',
           '*.clientSecret',
+          '*.client_assertion',
+          '*.assertion',
           '*.refresh_token',
           '*.access_token',
           '*.token',

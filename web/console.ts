@@ -32,14 +32,17 @@ for (const form of document.querySelectorAll<HTMLFormElement>('form[data-confirm
   })
 }
 
-// Generate page: the redirect URIs field only for the application types that use it. Without
-// this script it is always shown, and the server ignores it for the other types.
+// Generate page: the redirect URIs field, and the client authentication choice, only for the
+// application types that use them. Without this script they are always shown, and the server
+// ignores them for the other types.
 const types = [...document.querySelectorAll<HTMLInputElement>('input[name="app_type"]')]
 const redirectUris = document.getElementById('redirect-uris-field')
-if (types.length > 0 && redirectUris) {
+const clientAuth = document.getElementById('client-auth-field')
+if (types.length > 0 && (redirectUris || clientAuth)) {
   const update = (): void => {
     const chosen = types.find((input) => input.checked)
-    redirectUris.hidden = chosen?.dataset.redirectUris !== 'yes'
+    if (redirectUris) redirectUris.hidden = chosen?.dataset.redirectUris !== 'yes'
+    if (clientAuth) clientAuth.hidden = chosen?.dataset.clientAuth !== 'yes'
   }
   for (const input of types) input.addEventListener('change', update)
   update()

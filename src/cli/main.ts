@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander'
 import { loadConfig, ConfigError, type ConfigInput } from '../config.js'
+import { readFileSync } from 'node:fs'
 import { CLIENT_AUTH_METHODS, ClientValidationError, type ClientSettings } from '../core/admin/client-admin.js'
+import { JwksError, parseJwksText } from '../core/credentials/client-jwks.js'
 import { ApiKeyValidationError } from '../core/admin/api-key-admin.js'
 import { clientSettingsFromWire, presentApi, presentApiKey, presentClient, presentOperator, presentUser } from '../core/admin/presenters.js'
 import { ApiValidationError, editScopes, type ApiScopeInput } from '../core/apis/api-registry.js'
@@ -137,7 +139,9 @@ const clients = program.command('clients').description('manage OAuth clients')
 const clientSettingOptions = (command: Command): Command =>
   command
     .option('--grant <grant>', `allowed grant type (repeatable; replaces the list): client_credentials, password, refresh_token, api_key, authorization_code, ${DEVICE_CODE_GRANT} (or device_code)`, collect)
-    .addOption(new Option('--auth-method <method>', 'how it authenticates at the token endpoint; none makes a public client without a secret (default client_secret_basic)').choices(CLIENT_AUTH_METHODS))
+    .addOption(new Option('--auth-method <method>', 'how it authenticates at the token endpoint; none makes a public client without a secret, private_key_jwt one that signs assertions with a key of --jwks or --jwks-uri (default client_secret_basic)').choices(CLIENT_AUTH_METHODS))
+    .option('--jwks <json>', 'private_key_jwt: the public keys, a JWK Set or one JWK as JSON (or @FILE to read it from a file); replaces --jwks-uri')
+    .option('--jwks-uri <url>', 'private_key_jwt: where the client publishes its JWK Set (https; http only outside production); replaces --jwks')
     .addOption(new Option('--app-type <type>', 'what kind of application it is (a label; it grants nothing)').choices(APPLICATION_TYPES))
     .option('--redirect-uri <url>', 'where authorization answers may go (repeatable; replaces the list); needed by authorization_code', collect)
     .option('--post-logout-redirect-uri <url>', 'where logout may send the browser back to (repeatable; replaces the list)', collect)
@@ -163,6 +167,8 @@ type ClientFlags = Common & {
   clientId?: string
   grant?: string[]
   authMethod?: ClientAuthMethod
+  jwks?: string
+  jwksUri?: string
   appType?: ApplicationType
   redirectUri?: string[]
   postLogoutRedirectUri?: string[]
@@ -200,11 +206,32 @@ async function allowedUsersOf(gatehouse: Gatehouse, flags: ClientFlags): Promise
 const GRANT_ALIASES: Readonly<Record<string, GrantType>> = { device_code: DEVICE_CODE_GRANT }
 const grantTypes = (grants: string[] | undefined): GrantType[] | undefined => grants?.map((grant) => GRANT_ALIASES[grant] ?? (grant as GrantType))
 
+/** `--jwks JSON` or `--jwks @FILE`: a JWK Set, or one JWK made a set of one. */
+function jwksFlag(value: string | undefined): ClientSettings['jwks'] | undefined {
+  if (value === undefined) return undefined
+  let text = value
+  if (value.startsWith('@')) {
+    try {
+      text = readFileSync(value.slice(1), 'utf8')
+    } catch (error) {
+      throw new ClientValidationError(`--jwks: cannot read ${value.slice(1)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+    }
+  }
+  try {
+    return parseJwksText(text)
+  } catch (error) {
+    if (error instanceof JwksError) throw new ClientValidationError(`--jwks: ${error.message}`)
+    throw error
+  }
+}
+
 function clientSettings(flags: ClientFlags): Partial<ClientSettings> {
   return clientSettingsFromWire({
     name: flags.name,
     grant_types: grantTypes(flags.grant),
     token_endpoint_auth_method: flags.authMethod,
+    jwks: jwksFlag(flags.jwks),
+    jwks_uri: flags.jwksUri,
     application_type: flags.appType,
     redirect_uris: flags.redirectUri,
     post_logout_redirect_uris: flags.postLogoutRedirectUri,
@@ -227,13 +254,13 @@ function clientSettings(flags: ClientFlags): Partial<ClientSettings> {
 
 const recordText = (record: Record<string, unknown>): string =>
   Object.entries(record)
-    .map(([key, value]) => `${key.padEnd(26)} ${Array.isArray(value) ? value.join(' ') || '-' : String(value ?? '-')}`)
+    .map(([key, value]) => `${key.padEnd(26)} ${Array.isArray(value) ? value.join(' ') || '-' : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value ?? '-')}`)
     .join('\n')
 
 clientSettingOptions(
   clients
     .command('create')
-    .description('create a client; prints its secret once (a public client, --auth-method none, has none)')
+    .description('create a client; prints its secret once (a public client, --auth-method none, and a private_key_jwt one have none)')
     .requiredOption('--name <name>', 'display name')
     .option('--client-id <id>', 'use this client id instead of a generated one'),
 )
@@ -248,6 +275,10 @@ clientSettingOptions(
         ...(flags.clientId !== undefined ? { id: flags.clientId } : {}),
       })
       await audited(gatehouse, 'client.created', `client:${client.id}`, { name: client.name, grant_types: client.grantTypes, scopes: client.scopes, token_endpoint_auth_method: client.tokenEndpointAuthMethod })
+      if (clientSecret === null && client.tokenEndpointAuthMethod === 'private_key_jwt') {
+        printResult(!!flags.json, presentClient(client), `${recordText(presentClient(client))}\n\nThis client authenticates with private_key_jwt: it has no client secret. It signs a short-lived JWT (iss and sub its client_id, aud the issuer, a fresh jti) with its private key and sends it as client_assertion.`)
+        return
+      }
       if (clientSecret === null) {
         // A public client: no client_secret member or line at all, not an empty or null one.
         printResult(!!flags.json, presentClient(client), `${recordText(presentClient(client))}\n\nThis is a public client (auth method none): it has no client secret. It sends only its client_id, and proves itself with PKCE (authorization_code) or the device code.`)

@@ -8,6 +8,9 @@ import type { ApiCatalog } from './audience.js'
 import type { AuthorizationCodeStore } from './authorization/authorization-code-store.js'
 import { authenticateClient } from './client-authentication.js'
 import type { ClientCache } from './client-cache.js'
+import type { AssertionJtiStore } from './credentials/assertion-jti-store.js'
+import { ClientAssertionVerifier } from './credentials/client-assertion.js'
+import { ClientKeys, type ClientKeySource } from './credentials/client-keys.js'
 import type { Clock } from './clock.js'
 import { OAuthError } from './errors.js'
 import type { Grant, GrantDeps } from './grants/grant.js'
@@ -40,6 +43,12 @@ export interface EngineDeps {
   apis?: ApiCatalog
   /** Authorization codes the authorization endpoint issued; without them that grant is not served. */
   authorizationCodes?: AuthorizationCodeStore
+  /** The `jti` values of accepted client assertions; without it private_key_jwt is refused. */
+  assertionJtis?: AssertionJtiStore
+  /** Fetches private_key_jwt clients' `jwks_uri`; without it only inline `jwks` work. */
+  clientKeySource?: ClientKeySource
+  /** Told when a jwks_uri could not be fetched or held no usable key set (the reason is never answered). */
+  onClientKeysError?(clientId: string, error: unknown): void
 }
 
 /**
@@ -50,9 +59,12 @@ export class Engine {
   readonly #deps: EngineDeps
   readonly #grants: ReadonlyMap<string, Grant>
   readonly #grantDeps: GrantDeps
+  readonly #assertions: ClientAssertionVerifier
 
   constructor(deps: EngineDeps) {
     this.#deps = deps
+    const keys = new ClientKeys({ clock: deps.clock, ...(deps.clientKeySource ? { source: deps.clientKeySource } : {}), ...(deps.onClientKeysError ? { onFetchError: deps.onClientKeysError } : {}) })
+    this.#assertions = new ClientAssertionVerifier({ issuer: deps.tokens.issuer, clock: deps.clock, keys, ...(deps.assertionJtis ? { jtis: deps.assertionJtis } : {}) })
     this.#grants = createGrantRegistry(deps.grantTypes)
     this.#grantDeps = {
       tokens: deps.tokens,
@@ -87,11 +99,14 @@ export class Engine {
     return result
   }
 
-  /** RFC 6749 §2.3.1; a failure is reported to the observer (audit) with the claimed id only. */
+  /**
+   * RFC 6749 §2.3.1, RFC 7523 §2.2; a failure is reported to the observer (audit) with the
+   * claimed id only. `origin.endpointPath` is the route a client assertion's `aud` may name.
+   */
   async authenticateClient(credentials: ClientCredentials | undefined, origin?: RequestOrigin): Promise<Client> {
     let client: Client
     try {
-      client = await authenticateClient(this.#deps.clients, credentials)
+      client = await authenticateClient({ clients: this.#deps.clients, assertions: this.#assertions }, credentials, origin?.endpointPath)
     } catch (error) {
       if (error instanceof OAuthError && error.code === 'invalid_client') {
         this.#deps.observer?.authenticationFailed?.({

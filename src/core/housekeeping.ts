@@ -20,7 +20,7 @@ type Deps = { store: HousekeepingStore & Pick<AuditStore, 'deleteAuditEventsBefo
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /**
- * Deletes expired refresh tokens, opaque tokens, revoked-JWT rows and grants, and expired or
+ * Deletes expired refresh tokens, opaque tokens, revoked-JWT rows, client assertion jti rows and grants, and expired or
  * ended authorization codes, pushed requests, device authorizations and sign-in sessions, in
  * small batches, in the background. In cluster mode only the primary process runs it.
  */

@@ -28,14 +28,20 @@ export const SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'RS256']
 export interface Client {
   id: string
   name: string
-  /** SHA-256 digest (hex) of the client secret; the secret itself is never stored. '' for a public client. */
+  /** SHA-256 digest (hex) of the client secret; the secret itself is never stored. '' for a public or a private_key_jwt client. */
   secretDigest: string
   /**
    * How it authenticates at the token endpoint (RFC 7591 §2). `none` is a public client (an SPA,
    * a native app, a CLI): it has no secret, and only grants with a person in the loop. A
    * confidential client may use either secret method (the seeds' clients send both).
+   * `private_key_jwt` (RFC 7523 §2.2, OpenID Connect Core §9): no secret either; it signs an
+   * assertion with a key of `jwks` or `jwksUri`, and nothing else authenticates it.
    */
   tokenEndpointAuthMethod: ClientAuthMethod
+  /** A private_key_jwt client's public keys, inline (RFC 7591 §2 `jwks`); null otherwise. */
+  jwks: ClientJwks | null
+  /** Where a private_key_jwt client publishes its public keys (RFC 7591 §2 `jwks_uri`); null otherwise. */
+  jwksUri: string | null
   applicationType: ApplicationType | null
   /** Where authorization answers may go, compared as exact strings (RFC 9700 §4.1.3). */
   redirectUris: string[]
@@ -105,14 +111,30 @@ export interface ApiKey {
   createdAt: number
 }
 
-/** How the caller presented its client credentials (RFC 6749 §2.3.1). */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
-
-export interface ClientCredentials {
-  method: ClientAuthMethod
-  clientId: string
-  clientSecret: string
+/**
+ * A JWK Set of public keys (RFC 7517 §5): what a private_key_jwt client registers. Only public
+ * members: client-jwks.ts refuses private key material and symmetric keys before one is stored.
+ */
+export interface ClientJwks {
+  keys: Record<string, unknown>[]
 }
+
+/** How a client authenticates (RFC 6749 §2.3.1, RFC 7591 §2, RFC 7523 §2.2). */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt'
+
+/** RFC 7521 §4.2 / RFC 7523 §2.2: the one `client_assertion_type` Gatehouse reads. */
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+
+/** How the caller presented its client credentials: a secret (or none, a public client), or a signed assertion. */
+export type ClientCredentials =
+  | { method: 'client_secret_basic' | 'client_secret_post' | 'none'; clientId: string; clientSecret: string }
+  | {
+      method: 'private_key_jwt'
+      /** The body's client_id, or else the assertion's (unverified) `sub`: whom it claims to be. */
+      clientId: string
+      /** The compact JWS of `client_assertion`, unverified. */
+      assertion: string
+    }
 
 /**
  * Conventions a dialect brings with it. The rules differ between the seed APIs; the
@@ -170,9 +192,16 @@ export interface TokenRequest {
   origin?: RequestOrigin
 }
 
-/** Where a request came from (audit: "from where"). */
+/** Where a request came from (audit: "from where"), and which endpoint it came to. */
 export interface RequestOrigin {
   ip?: string
+  /**
+   * The path of the endpoint the request came to, as routed (`/oauth/token`, `/connect/token`,
+   * …). A client assertion's `aud` may be the issuer or this path under the issuer (the endpoint
+   * URL as discovery publishes it). Set by the route from its own path, never from the request's
+   * Host header: an assertion made for another server must not pass because a header said so.
+   */
+  endpointPath?: string
 }
 
 export interface TokenResult {

@@ -1,5 +1,7 @@
+import type { FastifyRequest } from 'fastify'
+import { assertedClientId } from '../core/credentials/client-assertion.js'
 import { OAuthError } from '../core/errors.js'
-import type { ClientCredentials } from '../core/types.js'
+import { JWT_BEARER_ASSERTION_TYPE, type ClientCredentials, type RequestOrigin } from '../core/types.js'
 import type { Parameters } from './parameters.js'
 
 /** RFC 6749 §2.3.1 / Appendix B: id and secret are form-urlencoded before base64. */
@@ -27,14 +29,39 @@ function parseBasic(header: string): ClientCredentials {
   }
 }
 
+const ONE_METHOD = 'Use one client authentication method: Basic, client_secret or client_assertion, not two.'
+
 /**
- * Finds how the client authenticates: `client_secret_basic` (Authorization header) or
- * `client_secret_post` (body). Using both is `invalid_request` (RFC 6749 §2.3).
+ * RFC 7521 §4.2 / RFC 7523 §2.2: `client_assertion_type` (the JWT bearer type) and
+ * `client_assertion` in the body. The client is the body's `client_id` when there is one (the
+ * assertion must then be about it), else whom the assertion claims to be; the assertion itself
+ * is checked by the core. A missing or other assertion type is a malformed request.
+ */
+function readAssertion(parameters: Parameters, bodyId: string | undefined): ClientCredentials | undefined {
+  const type = parameters.get('client_assertion_type')
+  const assertion = parameters.get('client_assertion')
+  if (type === undefined && assertion === undefined) return undefined
+  if (assertion === undefined) throw new OAuthError('invalid_request', { description: 'client_assertion_type was sent without client_assertion.' })
+  if (type === undefined) throw new OAuthError('invalid_request', { description: 'client_assertion was sent without client_assertion_type.' })
+  if (type !== JWT_BEARER_ASSERTION_TYPE) throw new OAuthError('invalid_request', { description: `client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}.` })
+  return { method: 'private_key_jwt', clientId: bodyId ?? assertedClientId(assertion) ?? '', assertion }
+}
+
+/**
+ * Finds how the client authenticates: `client_secret_basic` (Authorization header),
+ * `client_secret_post` (body), `private_key_jwt` (a client assertion in the body), or `none`
+ * (a public client's client_id alone). Using two is `invalid_request` (RFC 6749 §2.3).
  */
 export function readClientCredentials(authorization: string | undefined, parameters: Parameters): ClientCredentials | undefined {
   const bodyId = parameters.get('client_id')
   const bodySecret = parameters.get('client_secret')
-  if (authorization !== undefined && /^basic\b/i.test(authorization)) {
+  const basic = authorization !== undefined && /^basic\b/i.test(authorization)
+  const asserted = parameters.has('client_assertion') || parameters.has('client_assertion_type')
+  if (asserted) {
+    if (basic || bodySecret !== undefined) throw new OAuthError('invalid_request', { description: ONE_METHOD })
+    return readAssertion(parameters, bodyId)
+  }
+  if (authorization !== undefined && basic) {
     if (bodySecret !== undefined) {
       throw new OAuthError('invalid_request', { description: 'Use one client authentication method, not both Basic and client_secret.' })
     }
@@ -51,4 +78,12 @@ export function readClientCredentials(authorization: string | undefined, paramet
 
 export function usedBasic(authorization: string | undefined): boolean {
   return authorization !== undefined && /^basic\b/i.test(authorization)
+}
+
+/**
+ * Where a request came from and which endpoint it came to: the route's own path (never the
+ * Host header), which a client assertion's `aud` may name under the issuer.
+ */
+export function originOf(request: FastifyRequest): RequestOrigin {
+  return { ip: request.ip, endpointPath: request.routeOptions.url ?? request.url.split('?')[0] ?? '' }
 }

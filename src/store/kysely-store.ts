@@ -1,5 +1,5 @@
 import { Kysely, Migrator, sql, type MigrationProvider, type Migration, type Transaction } from 'kysely'
-import { APPLICATION_TYPES, type ApiKey, type ApplicationType, type Client, type ClientAuthMethod, type GrantType, type SigningAlg, type TokenFormat, type User } from '../core/types.js'
+import { APPLICATION_TYPES, type ApiKey, type ApplicationType, type Client, type ClientAuthMethod, type ClientJwks, type GrantType, type SigningAlg, type TokenFormat, type User } from '../core/types.js'
 import { migrations } from './migrations/index.js'
 import type {
   ApiKeysTable,
@@ -43,8 +43,18 @@ function signingAlgOf(value: string): SigningAlg {
 }
 
 function authMethodOf(value: string): ClientAuthMethod {
-  if (value === 'client_secret_basic' || value === 'client_secret_post' || value === 'none') return value
+  if (value === 'client_secret_basic' || value === 'client_secret_post' || value === 'none' || value === 'private_key_jwt') return value
   throw new Error(`unknown token endpoint auth method ${JSON.stringify(value)} in the database`)
+}
+
+/** The JWK Set the admin checked and stored; a row that holds anything else is damaged. */
+function jwksOf(text: string | null): ClientJwks | null {
+  if (text === null) return null
+  const value: unknown = JSON.parse(text)
+  if (typeof value !== 'object' || value === null || !Array.isArray((value as { keys?: unknown }).keys)) throw new Error('a client JWK Set in the database is not {"keys":[…]}')
+  const keys = (value as { keys: unknown[] }).keys
+  if (!keys.every((key): key is Record<string, unknown> => typeof key === 'object' && key !== null && !Array.isArray(key))) throw new Error('a client JWK Set in the database holds a key that is not an object')
+  return { keys }
 }
 
 function applicationTypeOf(value: string): ApplicationType {
@@ -77,6 +87,8 @@ function clientFromRow(row: ClientsTable): Client {
     postLogoutRedirectUris: list(row.post_logout_redirect_uris),
     requirePar: Number(row.require_par) === 1,
     skipConsent: Number(row.skip_consent) === 1,
+    jwks: jwksOf(row.jwks),
+    jwksUri: row.jwks_uri,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   }
@@ -106,6 +118,8 @@ function clientToRow(client: Client): ClientsTable {
     post_logout_redirect_uris: joined(client.postLogoutRedirectUris),
     require_par: client.requirePar ? 1 : 0,
     skip_consent: client.skipConsent ? 1 : 0,
+    jwks: client.jwks === null ? null : JSON.stringify(client.jwks),
+    jwks_uri: client.jwksUri,
     created_at: client.createdAt,
     updated_at: client.updatedAt,
   }
@@ -430,6 +444,7 @@ export class KyselyStore implements Store {
       await trx.deleteFrom('authorization_codes').where('client_id', '=', id).execute()
       await trx.deleteFrom('pushed_requests').where('client_id', '=', id).execute()
       await trx.deleteFrom('device_authorizations').where('client_id', '=', id).execute()
+      await trx.deleteFrom('client_assertion_jtis').where('client_id', '=', id).execute()
       // A later client with the same id must not inherit the operator role.
       await trx.deleteFrom('operators').where('subject_kind', '=', 'client').where('subject_id', '=', id).execute()
       const result = await trx.deleteFrom('clients').where('id', '=', id).executeTakeFirst()
@@ -737,6 +752,19 @@ export class KyselyStore implements Store {
   async isJwtRevoked(jti: string): Promise<boolean> {
     const row = await this.db.selectFrom('revoked_jwts').select('jti').where('jti', '=', jti).executeTakeFirst()
     return row !== undefined
+  }
+
+  // ── client assertions ────────────────────────────────────────────────────
+  async rememberAssertionJti(clientId: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
+    // One statement, atomic on both databases: the primary key (client_id, jti) lets one insert
+    // win; a conflicting row is taken over only when it has expired (its assertion can no
+    // longer pass the exp check), else nothing changes and no row counts as affected.
+    const result = await this.db
+      .insertInto('client_assertion_jtis')
+      .values({ client_id: clientId, jti, expires_at: expiresAt })
+      .onConflict((conflict) => conflict.columns(['client_id', 'jti']).doUpdateSet({ expires_at: expiresAt }).where('client_assertion_jtis.expires_at', '<', now))
+      .executeTakeFirst()
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1
   }
 
   // ── audit log ────────────────────────────────────────────────────────────
@@ -1087,6 +1115,11 @@ export class KyselyStore implements Store {
       .where('id', 'in', db.selectFrom('sign_in_sessions').select('id').where('ended_at', 'is not', null).limit(limit))
       .executeTakeFirst()
     deleted += Number(ended.numDeletedRows)
+    const assertions = await db
+      .deleteFrom('client_assertion_jtis')
+      .where((eb) => eb(eb.refTuple('client_id', 'jti'), 'in', eb.selectFrom('client_assertion_jtis').select(['client_id', 'jti']).where('expires_at', '<', now).limit(limit).$asTuple('client_id', 'jti')))
+      .executeTakeFirst()
+    deleted += Number(assertions.numDeletedRows)
     const jwts = await db
       .deleteFrom('revoked_jwts')
       .where('jti', 'in', db.selectFrom('revoked_jwts').select('jti').where('expires_at', '<', now).limit(limit))

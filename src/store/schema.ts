@@ -26,8 +26,18 @@ export interface ClientsTable {
   post_logout_redirect_uris: string
   require_par: number
   skip_consent: number
+  /** Migration 2026-12-02-110: a private_key_jwt client's JWK Set as JSON text; null otherwise. */
+  jwks: string | null
+  jwks_uri: string | null
   created_at: number
   updated_at: number
+}
+
+/** Migration 2026-12-02-110: accepted client assertions' jti, one row per (client, jti), until expires_at. */
+export interface ClientAssertionJtisTable {
+  client_id: string
+  jti: string
+  expires_at: number
 }
 
 export interface UsersTable {
@@ -243,4 +253,5 @@ export interface Database {
   consents: ConsentsTable
   pushed_requests: PushedRequestsTable
   device_authorizations: DeviceAuthorizationsTable
+  client_assertion_jtis: ClientAssertionJtisTable
 }

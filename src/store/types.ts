@@ -13,6 +13,7 @@ import type { SignInSessionStore } from '../core/authorization/sign-in-session-s
 import type { ConsentStore } from '../core/authorization/consent-store.js'
 import type { PushedRequestStore } from '../core/authorization/pushed-request-store.js'
 import type { DeviceAuthorizationStore } from '../core/authorization/device-authorization-store.js'
+import type { AssertionJtiStore } from '../core/credentials/assertion-jti-store.js'
 
 /**
  * The store: one implementation (src/store/kysely-store.ts, on SQLite and PostgreSQL) of
@@ -36,6 +37,7 @@ export interface Store
     ConsentStore,
     PushedRequestStore,
     DeviceAuthorizationStore,
+    AssertionJtiStore,
     HousekeepingStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Applies pending migrations; returns the names it applied. */

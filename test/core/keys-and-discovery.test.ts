@@ -72,7 +72,8 @@ describe('signing keys, JWKS and metadata', () => {
       assert.equal(answer.status, 200)
       const body = answer.body as Record<string, unknown>
       assert.deepEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, body[k]])), expected)
-      assert.deepEqual(body.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none'])
+      assert.deepEqual(body.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+      assert.deepEqual(body.token_endpoint_auth_signing_alg_values_supported, ['ES256', 'RS256', 'PS256', 'EdDSA'])
       assert.ok((body.grant_types_supported as string[]).includes('client_credentials'))
     }
   })

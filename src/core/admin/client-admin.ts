@@ -7,11 +7,12 @@ import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
 import { digestSecret, generateClientId, generateClientSecret } from '../credentials/secrets.js'
 import type { Random } from '../random.js'
-import { APPLICATION_TYPES, GRANT_TYPES, PUBLIC_CLIENT_GRANT_TYPES, SIGNING_ALGS, type ApplicationType, type Client, type ClientAuthMethod, type GrantType, type SigningAlg, type TokenFormat } from '../types.js'
+import { APPLICATION_TYPES, GRANT_TYPES, PUBLIC_CLIENT_GRANT_TYPES, SIGNING_ALGS, type ApplicationType, type Client, type ClientAuthMethod, type ClientJwks, type GrantType, type SigningAlg, type TokenFormat } from '../types.js'
 import { checkRedirectUri } from '../authorization/redirect-uri.js'
+import { checkJwksKeys, checkJwksUri, JwksError } from '../credentials/client-jwks.js'
 import { ClientValidationError } from './client-validation-error.js'
 
-export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none']
+export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']
 /** Of each list, redirect URIs and post-logout redirect URIs. */
 export const MAX_REDIRECT_URIS = 100
 import { parseScope } from '../scope.js'
@@ -35,8 +36,16 @@ export interface ClientSettings {
   rotateRefreshTokens?: boolean
   /** User ids the password grant may log in through this client; null (the default) is any user. */
   allowedUsers?: string[] | null
-  /** `none` makes a public client: no secret is made, and only grants with a person in the loop. Fixed at creation. */
+  /**
+   * `none` makes a public client: no secret is made, and only grants with a person in the loop
+   * (fixed at creation). `private_key_jwt` makes no secret either: the client signs assertions
+   * with a key of `jwks` or `jwksUri` (exactly one of them).
+   */
   tokenEndpointAuthMethod?: ClientAuthMethod
+  /** A private_key_jwt client's public keys (a JWK Set); null removes them. */
+  jwks?: ClientJwks | null
+  /** Where a private_key_jwt client publishes its public keys (https; http only outside production). */
+  jwksUri?: string | null
   applicationType?: ApplicationType | null
   redirectUris?: string[]
   postLogoutRedirectUris?: string[]
@@ -73,7 +82,12 @@ type Deps = {
   issuer: string
   /** Tells other instances to drop their cached copy of a changed client. */
   publish?: PublishChange
+  /** A plain http jwks_uri is accepted (outside production); https only otherwise. */
+  allowHttpJwksUri?: boolean
 }
+
+/** Whether a client of this method gets a secret: not a public one, not one that signs assertions. */
+export const hasSecret = (method: ClientAuthMethod): boolean => method !== 'none' && method !== 'private_key_jwt'
 
 /** C0 controls, DEL and C1 controls: in no client id, name or URI. */
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/
@@ -95,13 +109,13 @@ export class ClientAdmin {
     this.#deps = deps
   }
 
-  /** `clientSecret` is null for a public client (`tokenEndpointAuthMethod: none`): it has none. */
+  /** `clientSecret` is null for a public client (`none`) and a `private_key_jwt` one: they have none. */
   async create(settings: ClientSettings): Promise<{ client: ClientView; clientSecret: string | null }> {
     const now = this.#deps.clock.now()
     const tokenEndpointAuthMethod = settings.tokenEndpointAuthMethod ?? 'client_secret_basic'
-    const secret = tokenEndpointAuthMethod === 'none' ? null : generateClientSecret(this.#deps.random)
+    const secret = hasSecret(tokenEndpointAuthMethod) ? generateClientSecret(this.#deps.random) : null
     if (settings.id !== undefined) await this.#checkChosenId(settings.id)
-    const client = this.#validate({
+    const client = await this.#validateKeys({
       id: settings.id ?? generateClientId(this.#deps.random),
       name: settings.name,
       secretDigest: secret === null ? '' : digestSecret(secret),
@@ -111,6 +125,8 @@ export class ClientAdmin {
       postLogoutRedirectUris: settings.postLogoutRedirectUris ?? [],
       requirePar: settings.requirePar ?? false,
       skipConsent: settings.skipConsent ?? false,
+      jwks: settings.jwks ?? null,
+      jwksUri: settings.jwksUri ?? null,
       grantTypes: settings.grantTypes ?? CLIENT_DEFAULTS.grantTypes,
       scopes: settings.scopes ?? [],
       defaultScopes: settings.defaultScopes ?? [],
@@ -126,7 +142,7 @@ export class ClientAdmin {
       allowedUsers: settings.allowedUsers ?? null,
       createdAt: now,
       updatedAt: now,
-    })
+    }).then((checked) => this.#validate(checked))
     await this.#deps.store.insertClient(client)
     // Unknown ids are cached as such (client-cache.ts): this one, here and on other instances, is known now.
     await this.#changed(client.id)
@@ -165,7 +181,17 @@ export class ClientAdmin {
     if (changes.tokenEndpointAuthMethod !== undefined && (changes.tokenEndpointAuthMethod === 'none') !== (current.tokenEndpointAuthMethod === 'none')) {
       throw new ClientValidationError('a client cannot change between public (auth method none) and confidential; create a new client')
     }
-    const client = this.#validate({ ...current, ...defined, updatedAt: this.#deps.clock.now() })
+    const method = changes.tokenEndpointAuthMethod ?? current.tokenEndpointAuthMethod
+    const keyChanges: Partial<Client> =
+      method !== 'private_key_jwt'
+        ? // Leaving private_key_jwt: its keys go (it then has no secret until rotate-secret makes one).
+          current.tokenEndpointAuthMethod === 'private_key_jwt' ? { jwks: null, jwksUri: null } : {}
+        : // One of the two replaces the other: giving jwks_uri drops the inline keys, and back.
+          changes.jwks !== undefined && changes.jwks !== null ? { jwksUri: changes.jwksUri ?? null } : changes.jwksUri !== undefined && changes.jwksUri !== null ? { jwks: changes.jwks ?? null } : {}
+    // Becoming private_key_jwt: the secret stops working at once (its digest goes).
+    const secretChanges: Partial<Client> = method === 'private_key_jwt' ? { secretDigest: '' } : {}
+    const checked = await this.#validateKeys({ ...current, ...defined, ...keyChanges, ...secretChanges, updatedAt: this.#deps.clock.now() })
+    const client = this.#validate(checked)
     await this.#deps.store.updateClient(client)
     await this.#changed(id)
     return viewClient(client)
@@ -182,6 +208,9 @@ export class ClientAdmin {
     const current = await this.#deps.store.getClient(id)
     if (!current) return undefined
     if (current.tokenEndpointAuthMethod === 'none') throw new ClientValidationError(`client ${id} is a public client (auth method none): it has no secret to rotate`)
+    if (current.tokenEndpointAuthMethod === 'private_key_jwt') {
+      throw new ClientValidationError(`client ${id} authenticates with private_key_jwt: it has no secret to rotate; change its keys (jwks or jwks_uri) instead, or its auth method to a secret one first`)
+    }
     const secret = generateClientSecret(this.#deps.random)
     const now = this.#deps.clock.now()
     const client = { ...current, secretDigest: digestSecret(secret), updatedAt: now, ...(options.revokeTokens ? { tokensNotBefore: now } : {}) }
@@ -203,6 +232,27 @@ export class ClientAdmin {
   async #changed(id: string): Promise<void> {
     this.#deps.cache.invalidate(id)
     await this.#deps.publish?.({ kind: 'client', id })
+  }
+
+  /**
+   * A private_key_jwt client has exactly one of `jwks` (public keys only, each importable) and
+   * `jwksUri`; any other client has neither. Async: every key is imported once to be sure.
+   */
+  async #validateKeys(client: Client): Promise<Client> {
+    if (client.tokenEndpointAuthMethod !== 'private_key_jwt') {
+      if (client.jwks !== null || client.jwksUri !== null) throw new ClientValidationError('jwks and jwks_uri are for private_key_jwt clients only (set the auth method to private_key_jwt)')
+      return client
+    }
+    if ((client.jwks === null) === (client.jwksUri === null)) {
+      throw new ClientValidationError('a private_key_jwt client needs exactly one of jwks (its public keys) and jwks_uri (where it publishes them)')
+    }
+    try {
+      if (client.jwks !== null) return { ...client, jwks: await checkJwksKeys(client.jwks) }
+      return { ...client, jwksUri: checkJwksUri(client.jwksUri ?? '', { allowHttp: this.#deps.allowHttpJwksUri === true }) }
+    } catch (error) {
+      if (error instanceof JwksError) throw new ClientValidationError(`${client.jwks !== null ? 'jwks: ' : ''}${error.message}`)
+      throw error
+    }
   }
 
   #validate(client: Client): Client {

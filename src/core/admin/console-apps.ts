@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js'
 import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import { OAuthError } from '../errors.js'
 import { checkUserCredentials } from '../grants/password.js'
-import { DEVICE_CODE_GRANT, type ApplicationType, type GrantType, type TokenFormat, type User } from '../types.js'
+import { DEVICE_CODE_GRANT, type ApplicationType, type ClientJwks, type GrantType, type TokenFormat, type User } from '../types.js'
 import type { ApiKeyAdmin, ApiKeyView } from './api-key-admin.js'
 import type { ClientAdmin, ClientView } from './client-admin.js'
 import type { Api, ApiScope } from '../apis/api-store.js'
@@ -104,10 +104,22 @@ export interface NewApplication {
   tokenFormat: TokenFormat
   /** Access token lifetime in seconds. */
   accessTokenTtl: number
+  /**
+   * A machine-to-machine application may prove itself with its own key (private_key_jwt) instead
+   * of a secret: then `jwks` holds the public key(s) the developer pasted. Other types ignore it.
+   */
+  clientAuth?: { method: 'private_key_jwt'; jwks: ClientJwks }
 }
 
-/** What a developer sees once, right after Generate or Rotate; a public client has only its id. */
-export type Credentials = { kind: 'client'; clientId: string; clientSecret: string } | { kind: 'public'; clientId: string } | { kind: 'api_key'; clientId: string; apiKey: string }
+/**
+ * What a developer sees once, right after Generate or Rotate: a public client has only its id,
+ * and so does a private_key_jwt one (`keys`: the developer holds the private key, we never saw it).
+ */
+export type Credentials =
+  | { kind: 'client'; clientId: string; clientSecret: string }
+  | { kind: 'public'; clientId: string }
+  | { kind: 'keys'; clientId: string }
+  | { kind: 'api_key'; clientId: string; apiKey: string }
 
 export interface ApplicationView {
   app: ConsoleApp
@@ -185,6 +197,7 @@ export class ConsoleApps {
     if (name === '') throw new ConsoleError('App Name must not be empty.')
     if (!CONSOLE_APP_TYPES.includes(input.type)) throw new ConsoleError('Choose an application type.')
     const settings = APP_TYPE_SETTINGS[input.type]
+    if (input.clientAuth && input.type !== 'machine') throw new ConsoleError('Private key JWT is for Machine to machine applications; the other types sign people in or use an API key.')
     checkConsoleScopes(input.scopes, await this.#deps.apis.list())
     // A console application that logs people in through its own form (password, API-key user
     // logins) logs in its owner only (seed 001: "your account email"); an operator may allow
@@ -205,7 +218,8 @@ export class ConsoleApps {
       const { client, clientSecret } = await this.#deps.clients.create({
         name,
         grantTypes: [...settings.grantTypes],
-        tokenEndpointAuthMethod: settings.public ? 'none' : 'client_secret_basic',
+        tokenEndpointAuthMethod: settings.public ? 'none' : input.clientAuth ? 'private_key_jwt' : 'client_secret_basic',
+        ...(input.clientAuth ? { jwks: input.clientAuth.jwks } : {}),
         applicationType: settings.applicationType,
         redirectUris: settings.redirectUris ? input.redirectUris : [],
         skipConsent: false,
@@ -214,11 +228,16 @@ export class ConsoleApps {
         accessTokenTtl: input.accessTokenTtl,
         allowedUsers,
       })
-      credentials = clientSecret === null ? { kind: 'public', clientId: client.id } : { kind: 'client', clientId: client.id, clientSecret }
+      credentials =
+        clientSecret !== null
+          ? { kind: 'client', clientId: client.id, clientSecret }
+          : client.tokenEndpointAuthMethod === 'private_key_jwt'
+            ? { kind: 'keys', clientId: client.id }
+            : { kind: 'public', clientId: client.id }
     }
     const app: ConsoleApp = { clientId: credentials.clientId, ownerUserId: actor.userId, kind: credentials.kind === 'api_key' ? 'api_key' : 'client', apiKeyId, createdAt: now }
     await this.#deps.store.insertConsoleApp(app)
-    await this.#deps.audit.record({ actor: `user:${actor.userId}`, action: 'client.created', target: `client:${app.clientId}`, ip: actor.ip, details: { name, type: input.type, grant_types: settings.grantTypes, scopes: input.scopes, via: 'console' } })
+    await this.#deps.audit.record({ actor: `user:${actor.userId}`, action: 'client.created', target: `client:${app.clientId}`, ip: actor.ip, details: { name, type: input.type, grant_types: settings.grantTypes, scopes: input.scopes, ...(input.clientAuth ? { token_endpoint_auth_method: 'private_key_jwt' } : {}), via: 'console' } })
     const view = await this.get(actor.userId, app.clientId)
     if (!view) throw new ConsoleError('The application vanished while it was being created.')
     return { view, credentials }
@@ -250,6 +269,7 @@ export class ConsoleApps {
     const view = await this.get(actor.userId, clientId)
     if (!view) return undefined
     if (view.client.tokenEndpointAuthMethod === 'none') throw new ConsoleError('This application is public: it has no secret to rotate. It proves itself with PKCE (or the device code) instead.')
+    if (view.client.tokenEndpointAuthMethod === 'private_key_jwt') throw new ConsoleError('This application proves itself with its own key (private key JWT): it has no secret to rotate. To change keys, ask an operator to update its JWKS.')
     let credentials: Credentials
     if (view.app.kind === 'api_key') {
       const { key, apiKey } = await this.#deps.apiKeys.create({ name: view.apiKey?.name ?? view.client.name, clientId, ...(view.apiKey ? { scopes: view.apiKey.scopes } : {}) })

@@ -1,6 +1,6 @@
 import type { ApiKeyView } from './api-key-admin.js'
 import type { ClientSettings, ClientView } from './client-admin.js'
-import type { ApplicationType, ClientAuthMethod, GrantType, SigningAlg, TokenFormat } from '../types.js'
+import type { ApplicationType, ClientAuthMethod, ClientJwks, GrantType, SigningAlg, TokenFormat } from '../types.js'
 import type { UserView } from './user-admin.js'
 import type { OperatorRecord } from './operator-store.js'
 import type { Api } from '../apis/api-store.js'
@@ -12,6 +12,8 @@ export function presentClient(client: ClientView): Record<string, unknown> {
     name: client.name,
     application_type: client.applicationType,
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    jwks: client.jwks,
+    jwks_uri: client.jwksUri,
     grant_types: client.grantTypes,
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris,
@@ -73,8 +75,12 @@ export function presentUser(user: UserView): Record<string, unknown> {
 export interface ClientWire {
   client_id?: string
   name?: string
-  /** `none`: a public client, without a secret. Fixed at creation, except between the two secret methods. */
+  /** `none`: a public client, without a secret (fixed at creation). `private_key_jwt`: no secret; `jwks` or `jwks_uri`. */
   token_endpoint_auth_method?: ClientAuthMethod
+  /** A private_key_jwt client's public keys (RFC 7591 §2); null removes them. */
+  jwks?: ClientJwks | null
+  /** Where a private_key_jwt client publishes its keys (RFC 7591 §2); null removes it. */
+  jwks_uri?: string | null
   application_type?: ApplicationType | null
   grant_types?: GrantType[]
   redirect_uris?: string[]
@@ -99,6 +105,8 @@ export function clientSettingsFromWire(body: ClientWire): Partial<ClientSettings
   const settings: Partial<ClientSettings> = {}
   if (body.name !== undefined) settings.name = body.name
   if (body.token_endpoint_auth_method !== undefined) settings.tokenEndpointAuthMethod = body.token_endpoint_auth_method
+  if (body.jwks !== undefined) settings.jwks = body.jwks
+  if (body.jwks_uri !== undefined) settings.jwksUri = body.jwks_uri
   if (body.application_type !== undefined) settings.applicationType = body.application_type
   if (body.grant_types !== undefined) settings.grantTypes = body.grant_types
   if (body.redirect_uris !== undefined) settings.redirectUris = body.redirect_uris

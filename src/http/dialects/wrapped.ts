@@ -45,8 +45,9 @@ export function parseTokenRequest(parameters: Parameters, authorization: string 
     throw new OAuthError('invalid_request', { description: 'grant_type must be client_credentials.' })
   }
   const client = readClientCredentials(authorization, parameters)
+  // A secret (Basic or in the body) or a client assertion (private_key_jwt); a client_id alone is not enough.
   if (!client || client.method === 'none') {
-    throw new OAuthError('invalid_request', { description: 'client_id and client_secret are required.' })
+    throw new OAuthError('invalid_request', { description: 'client_id and client_secret (or client_assertion) are required.' })
   }
   const scope = parameters.get('scope')
   return { grantType, client, policy: WRAPPED_POLICY, ...(scope !== undefined ? { scope } : {}) }

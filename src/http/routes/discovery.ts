@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { ASSERTION_SIGNING_ALGS } from '../../core/credentials/client-jwks.js'
 import { SIGNING_ALGS } from '../../core/types.js'
 
 export interface DiscoveryPaths {
@@ -19,7 +20,9 @@ function withoutEmptyArrays(document: Record<string, unknown>): Record<string, u
 
 /** RFC 8414 §2 authorization server metadata, built once. */
 export function buildMetadata(issuer: string, paths: DiscoveryPaths, grantTypes: string[], scopes: string[]): Record<string, unknown> {
-  const secretMethods = ['client_secret_basic', 'client_secret_post']
+  // RFC 7523 §2.2: a confidential client may sign an assertion instead of sending a secret.
+  const confidentialMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt']
+  const assertionAlgs = [...ASSERTION_SIGNING_ALGS]
   return withoutEmptyArrays({
     issuer,
     authorization_endpoint: issuer + paths.authorization,
@@ -35,9 +38,13 @@ export function buildMetadata(issuer: string, paths: DiscoveryPaths, grantTypes:
     // RFC 7636 with S256 only (RFC 9700 §2.1.1).
     code_challenge_methods_supported: ['S256'],
     // `none`: public clients (SPAs, native apps, CLIs) at the token endpoint, with PKCE.
-    token_endpoint_auth_methods_supported: [...secretMethods, 'none'],
-    introspection_endpoint_auth_methods_supported: secretMethods,
-    revocation_endpoint_auth_methods_supported: [...secretMethods, 'none'],
+    token_endpoint_auth_methods_supported: [...confidentialMethods, 'none'],
+    introspection_endpoint_auth_methods_supported: confidentialMethods,
+    revocation_endpoint_auth_methods_supported: [...confidentialMethods, 'none'],
+    // RFC 8414 §2: the JWS algorithms of private_key_jwt assertions; never none or HS*.
+    token_endpoint_auth_signing_alg_values_supported: assertionAlgs,
+    introspection_endpoint_auth_signing_alg_values_supported: assertionAlgs,
+    revocation_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     scopes_supported: scopes,
     // RFC 9068 §2.1 access tokens: ES256 by default, RS256 for the clients that choose it.
     access_token_signing_alg_values_supported: [...SIGNING_ALGS],

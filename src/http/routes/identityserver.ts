@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Engine } from '../../core/engine.js'
 import { OAuthError } from '../../core/errors.js'
 import type { IdentityServerPaths } from '../../dialect-config.js'
-import { readClientCredentials } from '../client-auth.js'
+import { originOf, readClientCredentials } from '../client-auth.js'
 import { send } from '../dialects/dialect.js'
 import {
   formatTokenResult,
@@ -34,7 +34,7 @@ export function registerIdentityServerRoutes(app: FastifyInstance, engine: Engin
 
   app.post(paths.token, { config }, async (request, reply) => {
     const parameters = readFormParameters(request)
-    const result = await engine.token({ ...parseTokenRequest(parameters, request.headers.authorization), origin: { ip: request.ip } })
+    const result = await engine.token({ ...parseTokenRequest(parameters, request.headers.authorization), origin: originOf(request) })
     return send(reply, formatTokenResult(result))
   })
 
@@ -46,7 +46,7 @@ export function registerIdentityServerRoutes(app: FastifyInstance, engine: Engin
     const parameters = readFormParameters(request)
     const credentials = readClientCredentials(request.headers.authorization, parameters)
     const token = requireToken(parameters.get('token'), parameters.get('token_type_hint'))
-    const result = await engine.introspect(credentials, token, { ip: request.ip })
+    const result = await engine.introspect(credentials, token, originOf(request))
     return send(reply, { status: 200, headers: IDENTITYSERVER_HEADERS, body: formatIntrospection(result) })
   })
 
@@ -54,7 +54,7 @@ export function registerIdentityServerRoutes(app: FastifyInstance, engine: Engin
     const parameters = readFormParameters(request)
     const credentials = readClientCredentials(request.headers.authorization, parameters)
     const token = requireToken(parameters.get('token'), parameters.get('token_type_hint'))
-    await engine.revoke(credentials, token, { ip: request.ip })
+    await engine.revoke(credentials, token, originOf(request))
     return send(reply, { status: 200, headers: IDENTITYSERVER_HEADERS })
   })
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Engine } from '../../core/engine.js'
 import { OAuthError } from '../../core/errors.js'
 import type { TokenIntrospection } from '../../core/types.js'
-import { readClientCredentials } from '../client-auth.js'
+import { originOf, readClientCredentials } from '../client-auth.js'
 import { NO_STORE_HEADERS, send } from '../dialects/dialect.js'
 import { readRequestParameters, rfc6749 } from '../dialects/rfc6749.js'
 
@@ -30,7 +30,7 @@ export function registerIntrospectionRoute(app: FastifyInstance, engine: Engine,
     const credentials = readClientCredentials(request.headers.authorization, parameters)
     const token = parameters.get('token')
     if (token === undefined) throw new OAuthError('invalid_request', { description: 'The token parameter is required.' })
-    const result = await engine.introspect(credentials, token, { ip: request.ip })
+    const result = await engine.introspect(credentials, token, originOf(request))
     return send(reply, { status: 200, headers: NO_STORE_HEADERS, body: formatIntrospection(result) })
   })
 }

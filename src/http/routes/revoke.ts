@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Engine } from '../../core/engine.js'
 import { OAuthError } from '../../core/errors.js'
-import { readClientCredentials } from '../client-auth.js'
+import { originOf, readClientCredentials } from '../client-auth.js'
 import { NO_STORE_HEADERS, send } from '../dialects/dialect.js'
 import { readRequestParameters, rfc6749 } from '../dialects/rfc6749.js'
 
@@ -12,7 +12,7 @@ export function registerRevocationRoute(app: FastifyInstance, engine: Engine, pa
     const credentials = readClientCredentials(request.headers.authorization, parameters)
     const token = parameters.get('token')
     if (token === undefined) throw new OAuthError('invalid_request', { description: 'The token parameter is required.' })
-    await engine.revoke(credentials, token, { ip: request.ip })
+    await engine.revoke(credentials, token, originOf(request))
     return send(reply, { status: 200, headers: NO_STORE_HEADERS })
   })
 }

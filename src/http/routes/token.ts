@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Engine } from '../../core/engine.js'
 import { OAuthError } from '../../core/errors.js'
+import { originOf } from '../client-auth.js'
 import { send } from '../dialects/dialect.js'
 import { formatTokenResult, parseTokenRequest, readRequestParameters, rfc6749 } from '../dialects/rfc6749.js'
 
@@ -14,7 +15,7 @@ export interface TokenRouteOptions {
 export function registerTokenRoute(app: FastifyInstance, engine: Engine, options: TokenRouteOptions): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const tokenRequest = parseTokenRequest(readRequestParameters(request), request.headers.authorization)
-    tokenRequest.origin = { ip: request.ip }
+    tokenRequest.origin = originOf(request)
     const result = await engine.token(tokenRequest)
     return send(reply, formatTokenResult(result))
   }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Engine } from '../../core/engine.js'
 import type { WrappedPaths } from '../../dialect-config.js'
+import { originOf } from '../client-auth.js'
 import { send } from '../dialects/dialect.js'
 import { formatTokenResult, parseTokenRequest, wrapped } from '../dialects/wrapped.js'
 import { readParameters } from '../parameters.js'
@@ -9,7 +10,7 @@ import { readParameters } from '../parameters.js'
 export function registerWrappedRoutes(app: FastifyInstance, engine: Engine, paths: WrappedPaths): void {
   app.post(paths.token, { config: { shaper: wrapped, requiresTls: true } }, async (request, reply) => {
     const parameters = readParameters(request.body)
-    const result = await engine.token({ ...parseTokenRequest(parameters, request.headers.authorization), origin: { ip: request.ip } })
+    const result = await engine.token({ ...parseTokenRequest(parameters, request.headers.authorization), origin: originOf(request) })
     return send(reply, formatTokenResult(result))
   })
 }

@@ -319,4 +319,22 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('device_authorizations_expires_at').on('device_authorizations').column('expires_at').execute()
     },
   },
+  '2026-12-02-110-client-keys': {
+    async up(db: Kysely<unknown>) {
+      // Issue 14: private_key_jwt clients register public keys, inline (JSON text) or by URL.
+      // Existing clients have neither, and keep authenticating as before.
+      await db.schema.alterTable('clients').addColumn('jwks', 'text').execute()
+      await db.schema.alterTable('clients').addColumn('jwks_uri', 'text').execute()
+      // Every accepted client assertion's jti, until the assertion expires: the primary key makes
+      // "first use wins" one atomic insert on every instance (RFC 7523 §3, replay).
+      await db.schema
+        .createTable('client_assertion_jtis')
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('jti', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('client_assertion_jtis_pk', ['client_id', 'jti'])
+        .execute()
+      await db.schema.createIndex('client_assertion_jtis_expires_at').on('client_assertion_jtis').column('expires_at').execute()
+    },
+  },
 }

@@ -53,7 +53,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: AdminDeps): voi
       schema: {
         tags,
         summary: 'Create a client',
-        description: 'The answer carries `client_secret`, shown only this once; a public client (`token_endpoint_auth_method: none`) has none, and its answer no `client_secret` member.',
+        description: 'The answer carries `client_secret`, shown only this once; a public client (`token_endpoint_auth_method: none`) and a `private_key_jwt` client (which registers `jwks` or `jwks_uri` instead) have none, and their answer no `client_secret` member.',
         body: clientCreateSchema,
         response: { 201: clientWithSecretSchema, ...problemResponses, 409: { $ref: 'Problem#', description: 'The client id is taken.' } },
       },
@@ -108,7 +108,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: AdminDeps): voi
         tags,
         summary: 'Rotate a client secret',
         description:
-          'Replaces the secret; the old one stops working at once. The new secret is shown only in this answer. A public client (auth method none) has no secret: 400. With `revoke_tokens=true` every token issued so far stops working too: the client\'s grants end and its earlier access tokens introspect inactive.',
+          'Replaces the secret; the old one stops working at once. The new secret is shown only in this answer. A public client (auth method none) or a private_key_jwt client has no secret: 400. With `revoke_tokens=true` every token issued so far stops working too: the client\'s grants end and its earlier access tokens introspect inactive.',
         params: clientParams,
         querystring: { type: 'object', properties: { revoke_tokens: { type: 'boolean', default: false, description: 'End every grant of the client and make its earlier access tokens inactive.' } }, additionalProperties: false },
         response: {

@@ -6,6 +6,7 @@
  */
 import { MAX_API_KEY_LIFETIME_SECONDS } from '../../../core/admin/api-key-admin.js'
 import { CLIENT_AUTH_METHODS, MAX_REDIRECT_URIS } from '../../../core/admin/client-admin.js'
+import { MAX_JWKS_KEYS } from '../../../core/credentials/client-jwks.js'
 import { APPLICATION_TYPES, GRANT_TYPES, SIGNING_ALGS } from '../../../core/types.js'
 
 const nullableString = { type: ['string', 'null'] } as const
@@ -34,7 +35,12 @@ export const clientSchema = {
     client_id: { type: 'string' },
     name: { type: 'string' },
     application_type: { type: ['string', 'null'], enum: [...APPLICATION_TYPES, null], description: 'What kind of application it is (chooses console defaults only); null: not said.' },
-    token_endpoint_auth_method: { type: 'string', enum: CLIENT_AUTH_METHODS, description: '`none`: a public client, without a secret.' },
+    token_endpoint_auth_method: { type: 'string', enum: CLIENT_AUTH_METHODS, description: '`none`: a public client, without a secret. `private_key_jwt`: no secret either; it signs assertions with a key of `jwks` or `jwks_uri`.' },
+    jwks: {
+      anyOf: [{ type: 'object', additionalProperties: true, properties: { keys: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, { type: 'null' }],
+      description: 'A private_key_jwt client\'s public keys (a JWK Set, RFC 7517 §5); null otherwise.',
+    },
+    jwks_uri: { ...nullableString, description: 'Where a private_key_jwt client publishes its public keys; null otherwise.' },
     grant_types: { type: 'array', items: { type: 'string', enum: GRANT_TYPES } },
     redirect_uris: { type: 'array', items: { type: 'string' } },
     post_logout_redirect_uris: { type: 'array', items: { type: 'string' } },
@@ -71,7 +77,29 @@ const clientSettingProperties = {
     type: 'string',
     enum: CLIENT_AUTH_METHODS,
     description:
-      'How it authenticates at the token endpoint (RFC 7591 §2); default client_secret_basic. `none` makes a public client (an SPA, a native app, a CLI): no secret is made, and it may use only authorization_code, refresh_token and the device grant. A confidential client may send its secret either way, whichever it registered. Public and confidential cannot be swapped later.',
+      'How it authenticates at the token endpoint (RFC 7591 §2); default client_secret_basic. `none` makes a public client (an SPA, a native app, a CLI): no secret is made, and it may use only authorization_code, refresh_token and the device grant. A confidential client may send its secret either way, whichever it registered. `private_key_jwt` (RFC 7523 §2.2) makes no secret either: the client signs a short-lived assertion with a key of `jwks` or `jwks_uri`. Public and confidential cannot be swapped later; a confidential client may move between the secret methods and `private_key_jwt` (moving to it ends the secret; moving away drops the keys, and `POST /clients/{id}/secret` then makes a secret).',
+  },
+  jwks: {
+    anyOf: [
+      {
+        type: 'object',
+        additionalProperties: true,
+        required: ['keys'],
+        properties: {
+          keys: { type: 'array', minItems: 1, maxItems: MAX_JWKS_KEYS, items: { type: 'object', additionalProperties: true, required: ['kty'], properties: { kty: { type: 'string' } } } },
+        },
+      },
+      { type: 'null' },
+    ],
+    description:
+      'For `private_key_jwt`: the client\'s public keys, a JWK Set (RFC 7517 §5) of EC P-256 (ES256), RSA of 2048 bits or more (RS256, PS256) or Ed25519 (EdDSA) keys. Private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `k`) and symmetric keys (`kty: oct`) are refused. Exactly one of `jwks` and `jwks_uri`; giving one on an update drops the other. null removes it.',
+  },
+  jwks_uri: {
+    type: ['string', 'null'],
+    minLength: 1,
+    maxLength: 2000,
+    description:
+      'For `private_key_jwt`: where the client publishes its JWK Set. https (plain http only outside production); fetched with a 3 s timeout and a 64 KiB limit, no redirects followed, cached 5 minutes, fetched again on an unknown `kid` at most once a minute.',
   },
   application_type: { type: ['string', 'null'], enum: [...APPLICATION_TYPES, null], description: 'web, spa, native, device, machine or api_key; a label for people and the console, it grants nothing.' },
   grant_types: { type: 'array', items: { type: 'string', enum: GRANT_TYPES }, minItems: 1, description: 'Grants the client may use; authorization_code needs a redirect URI. The device grant is urn:ietf:params:oauth:grant-type:device_code.' },
@@ -114,7 +142,7 @@ export const clientUpdateSchema = {
 export const clientWithSecretSchema = {
   type: 'object',
   additionalProperties: true,
-  properties: { ...clientSchema.properties, client_secret: { type: 'string', description: 'Shown only in this answer. Absent for a public client (auth method none), which has no secret.' } },
+  properties: { ...clientSchema.properties, client_secret: { type: 'string', description: 'Shown only in this answer. Absent for a public client (auth method none) and a private_key_jwt one, which have no secret.' } },
   required: clientSchema.required,
 } as const
 

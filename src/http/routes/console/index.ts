@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { CONSOLE_APP_TYPES, ConsoleApps, ConsoleError, type ConsoleAppType } from '../../../core/admin/console-apps.js'
 import { ClientValidationError } from '../../../core/admin/client-admin.js'
 import { ApiKeyValidationError } from '../../../core/admin/api-key-admin.js'
+import { JwksError, parseJwksText } from '../../../core/credentials/client-jwks.js'
 import { OAuthError } from '../../../core/errors.js'
 import type { User } from '../../../core/types.js'
 import { resolveSecret, type Gatehouse } from '../../../gatehouse.js'
@@ -186,7 +187,7 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       return render(reply, 200, dashboardPage({ username: current.user.username, csrf: current.csrf, apps: await apps.list(current.user.id), ...(typeof (request.query as Record<string, unknown>).deleted === 'string' ? { notice: 'Application deleted.' } : {}) }))
     })
 
-    const emptyForm: NewAppForm = { name: '', type: 'machine', redirectUris: '', scopes: '', tokenFormat: 'jwt', accessTokenTtl: String(Math.min(3600, maxTtl)), ticked: [] }
+    const emptyForm: NewAppForm = { name: '', type: 'machine', redirectUris: '', scopes: '', tokenFormat: 'jwt', accessTokenTtl: String(Math.min(3600, maxTtl)), ticked: [], clientAuth: 'client_secret', jwks: '' }
 
     scope.get(`${CONSOLE_PATH}/apps/new`, { schema: routeSchema('Create-application form') }, async (request, reply) => {
       const current = await signedIn(request, reply)
@@ -199,7 +200,7 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       {
         schema: routeSchema(
           'Create an application',
-          'Form post: name, app_type (web, spa, native, device, machine, password or api_key; or the older grant field: client_credentials, password or api_key), redirect_uris (one per line; web, spa and native), scope (repeatable checkboxes) and scopes (space-separated), token_format, access_token_ttl, _csrf. Answers with the credentials, shown once (a public application has no secret).',
+          'Form post: name, app_type (web, spa, native, device, machine, password or api_key; or the older grant field: client_credentials, password or api_key), redirect_uris (one per line; web, spa and native), client_auth (machine: client_secret or private_key_jwt) and jwks (the public JWK or JWK Set, for private_key_jwt), scope (repeatable checkboxes) and scopes (space-separated), token_format, access_token_ttl, _csrf. Answers with the credentials, shown once (a public or private key JWT application has no secret).',
         ),
       },
       async (request, reply) => {
@@ -213,6 +214,8 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
         tokenFormat: text(request.body, 'token_format'),
         accessTokenTtl: text(request.body, 'access_token_ttl'),
         ticked: texts(request.body, 'scope'),
+        clientAuth: text(request.body, 'client_auth') || 'client_secret',
+        jwks: text(request.body, 'jwks'),
       }
       const ttl = Number(form.accessTokenTtl)
       const problem = !CONSOLE_APP_TYPES.includes(form.type as ConsoleAppType)
@@ -221,9 +224,21 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
           ? 'Choose a token format.'
           : !Number.isInteger(ttl) || ttl < 1 || ttl > maxTtl
             ? `Token lifetime must be a whole number of seconds from 1 to ${maxTtl}.`
-            : undefined
+            : form.clientAuth !== 'client_secret' && form.clientAuth !== 'private_key_jwt'
+              ? 'Choose how the application proves itself.'
+              : undefined
       const again = async (error: string): Promise<FastifyReply> => render(reply, 400, newAppPage({ username: current.user.username, csrf: current.csrf, form, error, maxTtl, choices: await apps.scopeChoices() }))
       if (problem) return again(problem)
+      // Private key JWT is a Machine to machine choice; for the other types the field is ignored, as redirect URIs are for those that take none.
+      const keys = form.type === 'machine' && form.clientAuth === 'private_key_jwt'
+      if (keys && form.jwks.trim() === '') return again('Paste the public key (a JWK or JWK Set) for private key JWT.')
+      let jwks
+      try {
+        jwks = keys ? parseJwksText(form.jwks) : undefined
+      } catch (error) {
+        if (error instanceof JwksError) return again(`Public key: ${error.message}.`)
+        throw error
+      }
       try {
         const { view, credentials } = await apps.create(actor(current.user, request), {
           name: form.name,
@@ -232,6 +247,7 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
           scopes: [...new Set([...form.ticked, ...form.scopes.split(/\s+/).filter(Boolean)])],
           tokenFormat: form.tokenFormat as 'jwt' | 'opaque',
           accessTokenTtl: ttl,
+          ...(jwks ? { clientAuth: { method: 'private_key_jwt' as const, jwks } } : {}),
         })
         return render(reply.header('cache-control', 'no-store'), 201, credentialsPage({ username: current.user.username, csrf: current.csrf, view, credentials, endpoints, rotated: false }))
       } catch (error) {

@@ -8,7 +8,7 @@ export const APP_TYPE_LABELS: Record<ConsoleAppType, { label: string; hint: stri
   spa: { label: 'Single-page app', hint: 'People sign in through Gatehouse from JavaScript in the browser. No secret: it uses PKCE. Needs a redirect URI.' },
   native: { label: 'Native app', hint: 'A mobile or desktop app; people sign in through Gatehouse in the system browser. No secret: it uses PKCE. Needs a redirect URI.' },
   device: { label: 'Device or CLI', hint: 'A TV, a terminal, anything without a browser: people sign in on another device with a code. No secret.' },
-  machine: { label: 'Machine to machine', hint: 'A server or job acting for itself: a Client ID and Client Secret for POST /oauth/token.' },
+  machine: { label: 'Machine to machine', hint: 'A server or job acting for itself: a Client ID and a Client Secret (or your own key: private key JWT) for POST /oauth/token.' },
   password: { label: 'Resource owner password', hint: 'Your own app sends your username and password (IdentityServer-style /connect/token). For older integrations.' },
   api_key: { label: 'API key', hint: 'One API key (KEYID:SECRET) exchanged for tokens at /v2/oauth/request-tokens.' },
 }
@@ -114,6 +114,10 @@ export interface NewAppForm {
   accessTokenTtl: string
   /** Scopes ticked in the list of available scopes. */
   ticked: string[]
+  /** Machine to machine: `client_secret` (the default) or `private_key_jwt`, as posted. */
+  clientAuth: string
+  /** The public JWK (or JWK Set) pasted for private_key_jwt, as typed. */
+  jwks: string
 }
 
 function scopeChoice(scope: { name: string; description: string }, ticked: readonly string[]): Html {
@@ -137,7 +141,7 @@ export function newAppPage(options: { username: string; csrf: string; form: NewA
   const { form } = options
   const types = (Object.entries(APP_TYPE_LABELS) as [ConsoleAppType, { label: string; hint: string }][]).map(
     ([value, { label, hint }]) =>
-      html`<label class="choice"><input type="radio" name="app_type" value="${value}" data-redirect-uris="${APP_TYPE_SETTINGS[value].redirectUris ? 'yes' : 'no'}"${form.type === value ? html` checked` : ''} required><span class="label">${label}</span><span class="description">${hint}</span></label>`,
+      html`<label class="choice"><input type="radio" name="app_type" value="${value}" data-redirect-uris="${APP_TYPE_SETTINGS[value].redirectUris ? 'yes' : 'no'}" data-client-auth="${value === 'machine' ? 'yes' : 'no'}"${form.type === value ? html` checked` : ''} required><span class="label">${label}</span><span class="description">${hint}</span></label>`,
   )
   return page({
     title: 'Create application',
@@ -151,6 +155,11 @@ ${options.error ? html`<div class="alert error" role="alert">${options.error}</d
 <label class="field"><span>App Name</span><input name="name" required maxlength="200" value="${form.name}"></label>
 <fieldset class="choices" id="app-types"><legend>Application type</legend>
 ${types}
+</fieldset>
+<fieldset class="choices" id="client-auth-field"><legend>How it proves itself (Machine to machine)</legend>
+<label class="choice"><input type="radio" name="client_auth" value="client_secret"${form.clientAuth !== 'private_key_jwt' ? html` checked` : ''}><span class="label">Client secret</span><span class="description">Gatehouse makes a secret, shown once; your service sends it with each token request.</span></label>
+<label class="choice"><input type="radio" name="client_auth" value="private_key_jwt"${form.clientAuth === 'private_key_jwt' ? html` checked` : ''}><span class="label">Private key JWT</span><span class="description">No shared secret: your service signs a short-lived JWT with its own private key (RFC 7523). Paste the public key below.</span></label>
+<label class="field"><span>Public key (JWK or JWK Set)</span><textarea name="jwks" rows="5" spellcheck="false" autocapitalize="off" placeholder='{"kty":"EC","crv":"P-256","x":"…","y":"…","kid":"my-key-1"}'>${form.jwks}</textarea><small>For private key JWT only: the public half of your key, as a JWK or a JWK Set — EC P-256 (ES256), RSA of 2048 bits or more (RS256, PS256) or Ed25519 (EdDSA). Never paste the private key: a key with "d" is refused.</small></label>
 </fieldset>
 <label class="field" id="redirect-uris-field"><span>Redirect URIs</span><textarea name="redirect_uris" rows="3" spellcheck="false" autocapitalize="off" placeholder="https://app.example.com/callback">${form.redirectUris}</textarea><small>For server-side web, single-page and native apps: where Gatehouse sends people back after they sign in. One per line; https, or http://127.0.0.1 for local development, or an app scheme such as com.example.app:/callback. No # fragment.</small></label>
 ${scopeList(options.choices, form.ticked)}
@@ -171,6 +180,10 @@ export function curlCommand(credentials: Credentials, type: ConsoleAppType, endp
   if (credentials.kind === 'api_key') {
     const path = endpoints.canaryRequestTokens ?? '/v2/oauth/request-tokens'
     return `curl -s -X POST '${endpoints.base}${path}' \\\n  -H 'Csc-Api-Key: ${credentials.apiKey}'`
+  }
+  if (credentials.kind === 'keys') {
+    // The assertion is signed by the developer's own code: the command shows where it goes.
+    return `# ASSERTION: a JWT signed with your private key, for example with jose:\n#   iss and sub ${credentials.clientId}, aud ${endpoints.base}, exp within 5 minutes, a fresh jti\ncurl -s -X POST '${endpoints.base}${endpoints.standardToken}' \\\n  -d grant_type=client_credentials \\\n  -d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \\\n  --data-urlencode "client_assertion=$ASSERTION"`
   }
   const basic = credentials.kind === 'client' ? `-u '${credentials.clientId}:${credentials.clientSecret}'` : `-d 'client_id=${credentials.clientId}'`
   if (type === 'password') {
@@ -201,13 +214,15 @@ export function credentialsPage(options: { username: string; csrf: string; view:
   const fields =
     credentials.kind === 'api_key'
       ? [secretRow('api-key', 'API Key', credentials.apiKey)]
-      : credentials.kind === 'public'
+      : credentials.kind === 'public' || credentials.kind === 'keys'
         ? [secretRow('client-id', 'Client ID', credentials.clientId)]
         : [secretRow('client-id', 'Client ID', credentials.clientId), secretRow('client-secret', 'Client Secret', credentials.clientSecret)]
   const notice =
     credentials.kind === 'public'
       ? html`<div class="alert success" role="status" id="no-secret">This is a public application: it has no Client Secret, because a browser or a device cannot keep one. It proves itself with PKCE${type === 'device' ? ' (or, here, the device code)' : ''} instead. The Client ID is not a secret.</div>`
-      : html`<div class="alert warning" role="alert">Copy ${credentials.kind === 'api_key' ? 'the API key' : 'the Client Secret'} now: it is shown only once. Gatehouse keeps only a digest of it.${options.rotated ? ' The previous one no longer works.' : ''}</div>`
+      : credentials.kind === 'keys'
+        ? html`<div class="alert success" role="status" id="no-secret">This application proves itself with its own key (private key JWT): it has no Client Secret. Gatehouse keeps only the public key you pasted; keep the private key in your service. Each token request carries a new JWT signed with it (iss and sub the Client ID, aud the issuer, exp within 5 minutes, a jti never used before).</div>`
+        : html`<div class="alert warning" role="alert">Copy ${credentials.kind === 'api_key' ? 'the API key' : 'the Client Secret'} now: it is shown only once. Gatehouse keeps only a digest of it.${options.rotated ? ' The previous one no longer works.' : ''}</div>`
   const usage = signsIn(type)
     ? html`<h2>Sign people in</h2>${signInFacts(view, type, options.endpoints)}`
     : html`<label class="field"><span>Get a token</span><div class="secret"><pre class="code value" id="curl">${curlCommand(credentials, type, options.endpoints)}</pre><button type="button" data-copy="curl" hidden>Copy</button></div></label>`
@@ -240,6 +255,8 @@ export function appPage(options: {
   const id = encodeURIComponent(view.client.id)
   const type = appTypeOf(view)
   const publicClient = view.client.tokenEndpointAuthMethod === 'none'
+  const keyClient = view.client.tokenEndpointAuthMethod === 'private_key_jwt'
+  const kids = (view.client.jwks?.keys ?? []).map((key, index) => (typeof key.kid === 'string' ? key.kid : `key ${index + 1} (${String(key.kty)})`))
   return page({
     title: view.client.name,
     header: header(options.username, options.csrf),
@@ -250,7 +267,8 @@ export function appPage(options: {
 <dl class="facts">
 <dt>Client ID</dt><dd class="mono" id="client-id">${view.client.id}</dd>
 <dt>Application type</dt><dd>${APP_TYPE_LABELS[type].label}</dd>
-<dt>Client secret</dt><dd>${view.app.kind === 'api_key' ? 'None: the API key stands for it' : publicClient ? 'None: a public application (PKCE instead)' : 'Set (shown only when created or rotated)'}</dd>
+<dt>Client secret</dt><dd>${view.app.kind === 'api_key' ? 'None: the API key stands for it' : publicClient ? 'None: a public application (PKCE instead)' : keyClient ? 'None: private key JWT (your own key)' : 'Set (shown only when created or rotated)'}</dd>
+${keyClient ? html`<dt>Public keys</dt><dd class="mono" id="public-keys">${view.client.jwksUri !== null ? view.client.jwksUri : kids.map((kid) => html`<div>${kid}</div>`)}</dd>` : ''}
 ${view.client.redirectUris.length > 0 ? html`<dt>Redirect URIs</dt><dd class="mono">${view.client.redirectUris.map((uri) => html`<div>${uri}</div>`)}</dd>` : ''}
 ${view.apiKey ? html`<dt>API key id</dt><dd class="mono">${view.apiKey.id}</dd>` : ''}
 <dt>Scopes</dt><dd class="mono">${(view.apiKey?.scopes ?? view.client.scopes).join(' ') || '—'}</dd>
@@ -271,7 +289,7 @@ ${
 <h2>Manage</h2>
 <div class="card actions">
 ${
-  publicClient
+  publicClient || keyClient
     ? ''
     : html`<form method="post" action="/console/apps/${id}/rotate" data-confirm="Rotate the secret? The current one stops working at once.">
 <input type="hidden" name="_csrf" value="${options.csrf}">

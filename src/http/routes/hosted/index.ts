@@ -9,7 +9,7 @@ import { checkUserCredentials } from '../../../core/grants/password.js'
 import { OAuthError } from '../../../core/errors.js'
 import type { User } from '../../../core/types.js'
 import { resolveSecret, type Gatehouse } from '../../../gatehouse.js'
-import { readClientCredentials } from '../../client-auth.js'
+import { originOf, readClientCredentials } from '../../client-auth.js'
 import { NO_STORE_HEADERS, send, type ErrorShaper } from '../../dialects/dialect.js'
 import { rfc6749 } from '../../dialects/rfc6749.js'
 import { UNSUPPORTED_BODY, readParameters } from '../../parameters.js'
@@ -200,7 +200,7 @@ export async function registerHostedPages(app: FastifyInstance, gatehouse: Gateh
   // RFC 9126 §2: a client pushes its request (authenticated as at the token endpoint); JSON errors as the token endpoint's.
   app.post(PAR_PATH, { config: { shaper: rfc6749, requiresTls: true } }, async (request, reply) => {
     const form = readParameters(request.body)
-    const client = await gatehouse.engine.authenticateClient(readClientCredentials(request.headers.authorization, form), { ip: request.ip })
+    const client = await gatehouse.engine.authenticateClient(readClientCredentials(request.headers.authorization, form), originOf(request))
     // Client credentials authenticate the push; they are not part of the stored request.
     const parameters: RawParameters = new Map([...form].filter(([name]) => !CREDENTIAL_PARAMETERS.has(name)).map(([name, value]) => [name, [value]]))
     if (form.get('client_id') !== undefined && form.get('client_id') !== client.id) throw new OAuthError('invalid_request', { description: 'client_id does not match the authenticated client.' })
