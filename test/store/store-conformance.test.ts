@@ -58,6 +58,8 @@ function aClient(overrides: Partial<Client> = {}): Client {
     postLogoutRedirectUris: [],
     requirePar: false,
     skipConsent: false,
+    jwks: null,
+    jwksUri: null,
     grantTypes: ['client_credentials', 'refresh_token'],
     scopes: ['api', 'read'],
     defaultScopes: ['api'],
@@ -301,6 +303,19 @@ for (const backend of backends) {
       })
       await store.insertClient(client)
       assert.deepEqual(await store.getClient(client.id), client)
+    })
+
+    test('stores a private_key_jwt client with its JWK Set, or with its jwks_uri, member for member', async () => {
+      const jwk = { kty: 'EC', crv: 'P-256', x: 'sHhorcACutmjbhcFa8GFg0OPi90LLrsCUzMWFlVzWLk', y: 'AhAris5erduc1lf9990WZttCxCBRwld48-5uRfdVSk0', kid: 'key-1', use: 'sig', alg: 'ES256' }
+      const inline = aClient({ secretDigest: '', tokenEndpointAuthMethod: 'private_key_jwt', applicationType: 'machine', jwks: { keys: [jwk, { kty: 'OKP', crv: 'Ed25519', x: 'GUfrAV0aIaa_4KxyeDEtpdqh0o7vKYGsHStUlYsiJhg' }] } })
+      const remote = aClient({ secretDigest: '', tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'https://keys.example.com/.well-known/jwks.json?tenant=a' })
+      await store.insertClient(inline)
+      await store.insertClient(remote)
+      assert.deepEqual([await store.getClient(inline.id), await store.getClient(remote.id)], [inline, remote])
+      // Moving from inline keys to a URL (and back to a secret) is an update like any other.
+      const moved: Client = { ...inline, jwks: null, jwksUri: 'https://keys.example.com/jwks', updatedAt: T0 + 1 }
+      await store.updateClient(moved)
+      assert.deepEqual(await store.getClient(inline.id), moved)
     })
 
     test('answers undefined for an unknown client', async () => {
@@ -672,6 +687,42 @@ for (const backend of backends) {
       await store.revokeJwt(jti, T0 + 1000)
       await store.revokeJwt(jti, T0 + 2000)
       assert.equal(await store.isJwtRevoked(jti), true)
+    })
+
+    // ── client assertions ──────────────────────────────────────────────────
+    test('remembers a client assertion jti once: of concurrent first uses exactly one wins', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const jti = unique('jti')
+      const answers = await Promise.all(Array.from({ length: 8 }, () => store.rememberAssertionJti(client.id, jti, T0 + 60_000, T0)))
+      assert.deepEqual(answers.filter(Boolean).length, 1)
+      assert.equal(await store.rememberAssertionJti(client.id, jti, T0 + 60_000, T0 + 1000), false)
+      // A jti is one client's: the same value from another client is another assertion.
+      const other = aClient()
+      await store.insertClient(other)
+      assert.equal(await store.rememberAssertionJti(other.id, jti, T0 + 60_000, T0), true)
+    })
+
+    test('takes over an assertion jti record once it has expired, never while it lives', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const jti = unique('jti')
+      assert.equal(await store.rememberAssertionJti(client.id, jti, T0 + 1000, T0), true)
+      // At its expiry instant it still lives (the assertion could still pass an exp check then).
+      assert.equal(await store.rememberAssertionJti(client.id, jti, T0 + 5000, T0 + 1000), false)
+      const racing = await Promise.all(Array.from({ length: 6 }, () => store.rememberAssertionJti(client.id, jti, T0 + 9000, T0 + 1001)))
+      assert.equal(racing.filter(Boolean).length, 1)
+      assert.equal(await store.rememberAssertionJti(client.id, jti, T0 + 9000, T0 + 2000), false)
+    })
+
+    test('deleting a client forgets its assertion jti records', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const jti = unique('jti')
+      assert.equal(await store.rememberAssertionJti(client.id, jti, T0 + 60_000, T0), true)
+      assert.equal(await store.deleteClient(client.id), true)
+      await store.insertClient(client)
+      assert.equal(await store.rememberAssertionJti(client.id, jti, T0 + 60_000, T0), true)
     })
 
     // ── authorization codes ────────────────────────────────────────────────
@@ -1120,6 +1171,23 @@ for (const backend of backends) {
           ],
           [code, request, device, session, consent],
         )
+      })
+    })
+
+    test('housekeeping deletes expired client assertion jti records in bounded batches, and keeps the live ones', async () => {
+      await withFreshStore(async (fresh) => {
+        const now = T0 + 10_000_000
+        const client = aClient()
+        await fresh.insertClient(client)
+        for (let i = 0; i < 5; i++) assert.equal(await fresh.rememberAssertionJti(client.id, unique('jti'), now - 1, T0), true)
+        const live = unique('jti')
+        assert.equal(await fresh.rememberAssertionJti(client.id, live, now, T0), true)
+        assert.equal(await fresh.deleteExpired(now, 2), 2)
+        let total = 2
+        for (let batch = await fresh.deleteExpired(now, 2); batch > 0; batch = await fresh.deleteExpired(now, 2)) total += batch
+        assert.equal(total, 5)
+        // The live one is still remembered: a replay is still refused.
+        assert.equal(await fresh.rememberAssertionJti(client.id, live, now + 60_000, now), false)
       })
     })
 
