@@ -176,8 +176,8 @@ describe('gatehouse CLI', () => {
     // With no --grant a client gets client_credentials, which a public client may not have.
     assert.equal(await refused(['--auth-method', 'none']), 'gatehouse: a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not client_credentials\n')
     assert.equal(await refused(['--auth-method', 'none', '--grant', 'password', '--grant', 'refresh_token']), 'gatehouse: a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not password\n')
-    const method = await cli(database, ['clients', 'create', '--name', 'x', '--auth-method', 'private_key_jwt'])
-    assert.deepEqual([method.code, method.stderr.split('\n')[0]], [1, "error: option '--auth-method <method>' argument 'private_key_jwt' is invalid. Allowed choices are client_secret_basic, client_secret_post, none."])
+    const method = await cli(database, ['clients', 'create', '--name', 'x', '--auth-method', 'client_secret_jwt'])
+    assert.deepEqual([method.code, method.stderr.split('\n')[0]], [1, "error: option '--auth-method <method>' argument 'client_secret_jwt' is invalid. Allowed choices are client_secret_basic, client_secret_post, none, private_key_jwt."])
     const type = await cli(database, ['clients', 'create', '--name', 'x', '--app-type', 'desktop'])
     assert.deepEqual([type.code, type.stderr.split('\n')[0]], [1, "error: option '--app-type <type>' argument 'desktop' is invalid. Allowed choices are web, spa, native, device, machine, api_key."])
   })

@@ -50,7 +50,7 @@ function checkKey(key: unknown, where: string): Record<string, unknown> {
     if (key.n.replace(/=+$/, '').length < base64urlLength(2048)) throw new JwksError(`${where}: an RSA key must have at least 2048 bits (RFC 7518 §3.3)`)
   }
   if (key.alg !== undefined && !algs.some((alg) => alg === key.alg)) {
-    throw new JwksError(`${where} has alg ${JSON.stringify(key.alg)}: a ${kty} key may sign ${algs.join(' or ')} here (leave alg out to allow ${algs.length > 1 ? 'any of them' : 'it'})`)
+    throw new JwksError(`${where} has alg ${JSON.stringify(key.alg)}: an ${kty} key may sign ${algs.join(' or ')} here (leave alg out to allow ${algs.length > 1 ? 'any of them' : 'it'})`)
   }
   if (key.use !== undefined && key.use !== 'sig') throw new JwksError(`${where} has use ${JSON.stringify(key.use)}: a client authentication key is for signing ("sig")`)
   const keyOps: unknown = key.key_ops

@@ -80,17 +80,13 @@ const clientSettingProperties = {
       'How it authenticates at the token endpoint (RFC 7591 §2); default client_secret_basic. `none` makes a public client (an SPA, a native app, a CLI): no secret is made, and it may use only authorization_code, refresh_token and the device grant. A confidential client may send its secret either way, whichever it registered. `private_key_jwt` (RFC 7523 §2.2) makes no secret either: the client signs a short-lived assertion with a key of `jwks` or `jwks_uri`. Public and confidential cannot be swapped later; a confidential client may move between the secret methods and `private_key_jwt` (moving to it ends the secret; moving away drops the keys, and `POST /clients/{id}/secret` then makes a secret).',
   },
   jwks: {
-    anyOf: [
-      {
-        type: 'object',
-        additionalProperties: true,
-        required: ['keys'],
-        properties: {
-          keys: { type: 'array', minItems: 1, maxItems: MAX_JWKS_KEYS, items: { type: 'object', additionalProperties: true, required: ['kty'], properties: { kty: { type: 'string' } } } },
-        },
-      },
-      { type: 'null' },
-    ],
+    // One type list, not anyOf: a refusal then names the one problem ("body/jwks must be object,null").
+    type: ['object', 'null'],
+    additionalProperties: true,
+    required: ['keys'],
+    properties: {
+      keys: { type: 'array', minItems: 1, maxItems: MAX_JWKS_KEYS, items: { type: 'object', additionalProperties: true, required: ['kty'], properties: { kty: { type: 'string' } } } },
+    },
     description:
       'For `private_key_jwt`: the client\'s public keys, a JWK Set (RFC 7517 §5) of EC P-256 (ES256), RSA of 2048 bits or more (RS256, PS256) or Ed25519 (EdDSA) keys. Private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `k`) and symmetric keys (`kty: oct`) are refused. Exactly one of `jwks` and `jwks_uri`; giving one on an update drops the other. null removes it.',
   },
