@@ -48,6 +48,8 @@ describe('gatehouse CLI', () => {
       name: 'Demo App',
       application_type: null,
       token_endpoint_auth_method: 'client_secret_basic',
+      jwks: null,
+      jwks_uri: null,
       grant_types: ['client_credentials', 'refresh_token'],
       redirect_uris: [],
       post_logout_redirect_uris: [],

@@ -130,6 +130,8 @@ describe('management API', () => {
         name: 'Billing',
         application_type: null,
         token_endpoint_auth_method: 'client_secret_basic',
+        jwks: null,
+        jwks_uri: null,
         grant_types: ['client_credentials'],
         redirect_uris: [],
         post_logout_redirect_uris: [],
