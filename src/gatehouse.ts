@@ -29,6 +29,8 @@ import { GatehouseMetrics, instrumentStore } from './metrics/metrics.js'
 import { Authorizer } from './core/authorization/authorizer.js'
 import { Consents } from './core/authorization/consents.js'
 import { SignInSessions } from './core/authorization/sign-in-sessions.js'
+import { DeviceFlow } from './core/authorization/device-flow.js'
+import { UserCodeThrottle } from './core/authorization/user-code-throttle.js'
 
 /** The composed service: the one place that wires store, keys, engine and admin together. */
 export interface Gatehouse {
@@ -66,6 +68,8 @@ export interface Gatehouse {
   consents: Consents
   /** The authorization endpoint's decisions (authorization code + PKCE, OpenID Connect). */
   authorizer: Authorizer
+  /** The device authorization grant (RFC 8628): device codes, user codes, the person's decision. */
+  deviceFlow: DeviceFlow
   close(): Promise<void>
 }
 
@@ -166,13 +170,15 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     const audit = new AuditLog({ store, clock, random, onError: (error) => options.logger.error({ err: error }, 'writing an audit event failed') })
     const activity = new TokenActivity()
     const observer = auditingObserver(audit, activity, clock)
-    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, grants: timedStore, accessTokens: timedStore, operators: timedStore, authorizationCodes: timedStore, tokens, keys, clock, observer, guard, apis })
+    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, grants: timedStore, accessTokens: timedStore, operators: timedStore, authorizationCodes: timedStore, deviceAuthorizations: timedStore, tokens, keys, clock, observer, guard, apis })
     const signInSessions = new SignInSessions({ store: timedStore, users: timedStore, clock, random }, { idleMs: config.signInSession.idleSeconds * 1000, absoluteMs: config.signInSession.maxSeconds * 1000 })
     const consents = new Consents({ store: timedStore, grants: timedStore, clock })
     const authorizer = new Authorizer(
       { clients: clientCache, codes: timedStore, pushedRequests: timedStore, consents, apis, clock, random, issuer: config.issuer },
       { codeTtlSeconds: 60, pushedRequestTtlSeconds: 300 },
     )
+    // Wrong user codes are counted in the same token buckets as the other limits (Redis when configured).
+    const deviceFlow = new DeviceFlow({ store: timedStore, clients: clientCache, consents, authorizer, clock, random, issuer: config.issuer, throttle: new UserCodeThrottle({ limiter: limits.limiter, clock }) })
     const clients = new ClientAdmin({
       store,
       users: store,
@@ -207,6 +213,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       signInSessions,
       consents,
       authorizer,
+      deviceFlow,
       async close() {
         keys.stop()
         await housekeeping.stop()

@@ -6,6 +6,7 @@ import type { OperatorStore } from './admin/operator-store.js'
 import { isAdminAudience } from './admin/admin-audience.js'
 import type { ApiCatalog } from './audience.js'
 import type { AuthorizationCodeStore } from './authorization/authorization-code-store.js'
+import type { DeviceAuthorizationStore } from './authorization/device-authorization-store.js'
 import { authenticateClient } from './client-authentication.js'
 import type { ClientCache } from './client-cache.js'
 import type { Clock } from './clock.js'
@@ -40,6 +41,8 @@ export interface EngineDeps {
   apis?: ApiCatalog
   /** Authorization codes the authorization endpoint issued; without them that grant is not served. */
   authorizationCodes?: AuthorizationCodeStore
+  /** Device authorizations the device authorization endpoint started (RFC 8628); without them that grant is not served. */
+  deviceAuthorizations?: DeviceAuthorizationStore
 }
 
 /**
@@ -67,6 +70,7 @@ export class Engine {
       ...(deps.operators ? { operators: deps.operators } : {}),
       ...(deps.apis ? { apis: deps.apis } : {}),
       ...(deps.authorizationCodes ? { authorizationCodes: deps.authorizationCodes } : {}),
+      ...(deps.deviceAuthorizations ? { deviceAuthorizations: deps.deviceAuthorizations } : {}),
     }
   }
 
