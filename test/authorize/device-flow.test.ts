@@ -349,7 +349,7 @@ describe('device authorization grant (RFC 8628)', () => {
     const browser = new CookieBrowser(server.url)
     const form = await browser.get('/device')
     const csrf = inputValue(form.text, '_csrf')
-    for (const attempt of [{ user_code: device.user_code }, { _csrf: 'forged', user_code: device.user_code }]) {
+    for (const attempt of [{ user_code: device.user_code }, { _csrf: 'forged', user_code: device.user_code }] as Record<string, string>[]) {
       const refused = await browser.post('/device', attempt)
       assert.equal(refused.status, 403)
       assert.match(refused.text, /The form expired/)
