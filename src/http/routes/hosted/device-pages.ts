@@ -1,5 +1,5 @@
 import type { ScopeDescription } from '../../../core/authorization/authorizer.js'
-import { html, page, type Html } from '../console/html.js'
+import { Html, html, page } from '../console/html.js'
 
 /**
  * The pages of the device verification URI (RFC 8628 §3.3): code entry, sign-in, confirmation
@@ -41,8 +41,8 @@ ${alert(options.error)}
 <form method="post" action="${DEVICE_SIGN_IN_PATH}">
 <input type="hidden" name="_csrf" value="${options.csrf}">
 <input type="hidden" name="user_code" value="${options.userCode}">
-<label class="field"><span>Email</span><input name="username" type="email" autocomplete="username" required autofocus value="${options.username ?? ''}"></label>
-<label class="field"><span>Password</span><input name="password" type="password" autocomplete="current-password" required></label>
+<label class="field"><span>Email</span><input name="username" type="email" autocomplete="username" required ${options.username ? '' : new Html('autofocus')} value="${options.username ?? ''}"></label>
+<label class="field"><span>Password</span><input name="password" type="password" autocomplete="current-password" required ${options.username ? new Html('autofocus') : ''}></label>
 <button class="primary" type="submit">Sign in</button>
 </form>`,
   )

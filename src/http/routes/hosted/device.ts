@@ -10,6 +10,7 @@ import { NO_STORE_HEADERS, send, type ErrorShaper } from '../../dialects/dialect
 import { IDENTITYSERVER_HEADERS, IDENTITYSERVER_POLICY, identityserver, readFormParameters } from '../../dialects/identityserver.js'
 import { rfc6749 } from '../../dialects/rfc6749.js'
 import { readParameters, type Parameters } from '../../parameters.js'
+import { refuseWhenPasswordChecksFull } from '../../password-flood.js'
 import type { OneTimeNonces, SessionKeys } from '../console/session.js'
 import { DEVICE_DECISION_PATH, DEVICE_DONE_PATH, DEVICE_PATH, DEVICE_SIGN_IN_PATH, deviceCodePage, deviceConfirmPage, deviceDonePage, deviceSignInPage } from './device-pages.js'
 import { hostedMessagePage } from './pages.js'
@@ -147,7 +148,8 @@ export function registerDevicePages(scope: FastifyInstance, deps: DevicePagesDep
     })
   })
 
-  scope.post(DEVICE_SIGN_IN_PATH, { schema: pageSchema('Sign in for a device', 'Form post of the device sign-in page: username, password, user_code, _csrf (one attempt per form). Starts the sign-in session (cookie gatehouse_session) and answers the confirmation page.') }, async (request, reply) => {
+  // Refused before the body is read while this address's password checks are all queued, as /signin.
+  scope.post(DEVICE_SIGN_IN_PATH, { schema: pageSchema('Sign in for a device', 'Form post of the device sign-in page: username, password, user_code, _csrf (one attempt per form). Starts the sign-in session (cookie gatehouse_session) and answers the confirmation page.'), onRequest: refuseWhenPasswordChecksFull(gatehouse.guard) }, async (request, reply) => {
     const now = clock.now()
     const form = keys.openNonce(request.cookies[DEVICE_SIGN_IN_COOKIE], now)
     // One attempt per form (OneTimeNonces): one page cannot carry a flood of password guesses.
@@ -172,6 +174,8 @@ export function registerDevicePages(scope: FastifyInstance, deps: DevicePagesDep
         }
         throw error
       }
+      // A browser holds one session: signing in again (another account) ends the one it had.
+      await signInSessions.endByCookie(request.cookies[deps.sessionCookie])
       const { cookie: secret, session } = await signInSessions.start(user)
       reply.setCookie(deps.sessionCookie, secret, { ...cookieOptions(request), maxAge: Math.floor(signInSessions.lifetimes.absoluteMs / 1000) })
       reply.clearCookie(DEVICE_SIGN_IN_COOKIE, cookieOptions(request, DEVICE_SIGN_IN_PATH))
