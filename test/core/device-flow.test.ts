@@ -9,6 +9,13 @@ import type { Random } from '../../src/core/random.js'
 import { DuplicateError } from '../../src/core/store-errors.js'
 import { DEVICE_CODE_GRANT, type Client } from '../../src/core/types.js'
 import { MemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js'
+import type { FastifyRequest } from 'fastify'
+import { OAuthError } from '../../src/core/errors.js'
+import { standardStatus } from '../../src/http/error-mapping.js'
+import { canary } from '../../src/http/dialects/canary.js'
+import { identityserver } from '../../src/http/dialects/identityserver.js'
+import { rfc6749 } from '../../src/http/dialects/rfc6749.js'
+import { wrapped } from '../../src/http/dialects/wrapped.js'
 
 /** Device authorizations in a Map, with the store's contract (enough for the core's own tests). */
 class MemoryDeviceStore implements DeviceAuthorizationStore {
@@ -92,8 +99,8 @@ function flow(store: DeviceAuthorizationStore, random: Random, clock = new Manua
 
 describe('user codes (RFC 8628 §6.1)', () => {
   it('normalizes case, dashes and spaces, and refuses anything but 8 letters of the alphabet', () => {
-    for (const typed of ['BCDF-GHJK', 'bcdf-ghjk', 'bcdfghjk', ' BCDF GHJK ', 'bc-df-gh-jk', 'BCDF\tGHJK']) assert.equal(normalizeUserCode(typed), 'BCDFGHJK', typed)
-    for (const typed of ['', 'BCDF-GHJ', 'BCDF-GHJKL', 'ABCD-EFGH', 'BCDF-GHJ1', 'BCDF_GHJK', 'ＢCDF-GHJK', 'B'.repeat(65)]) assert.equal(normalizeUserCode(typed), undefined, typed)
+    for (const typed of ['BCDF-GHJK', 'bcdf-ghjk', 'bcdfghjk', ' BCDF GHJK ', 'bc-df-gh-jk', 'BCDF\tGHJK', 'BCDF\u2013GHJK', 'ＢＣＤＦ－ＧＨＪＫ']) assert.equal(normalizeUserCode(typed), 'BCDFGHJK', typed)
+    for (const typed of ['', 'BCDF-GHJ', 'BCDF-GHJKL', 'ABCD-EFGH', 'BCDF-GHJ1', 'BCDF_GHJK', 'BCDF.GHJK', 'B'.repeat(65)]) assert.equal(normalizeUserCode(typed), undefined, typed)
     assert.equal(formatUserCode('BCDFGHJK'), 'BCDF-GHJK')
     assert.equal(USER_CODE_ALPHABET.length, 20)
   })
@@ -137,6 +144,23 @@ describe('user codes (RFC 8628 §6.1)', () => {
     const device = flow(new MemoryDeviceStore(), scriptedRandom([]))
     await assert.rejects(device.start(client({ grantTypes: ['client_credentials'] }), undefined), { code: 'unauthorized_client' })
     await assert.rejects(device.start(client(), 'openid admin'), { code: 'invalid_scope' })
+  })
+})
+
+describe('the RFC 8628 error codes in every dialect', () => {
+  it('are HTTP 400 with their code in the standard, IdentityServer and Canary shapes, and the wrapped table\'s 400 row', () => {
+    const request = { headers: {} } as FastifyRequest
+    for (const code of ['authorization_pending', 'slow_down', 'access_denied', 'expired_token'] as const) {
+      const error = new OAuthError(code, { description: 'x' })
+      assert.equal(standardStatus(error), 400)
+      for (const shaper of [rfc6749, identityserver, canary]) {
+        const answer = shaper.formatError(error, request)
+        assert.equal(answer.status, 400, `${shaper.name} ${code}`)
+        assert.equal((answer.body as { error: string }).error, code)
+      }
+      const wrappedAnswer = wrapped.formatError(error, request)
+      assert.deepEqual([wrappedAnswer.status, (wrappedAnswer.body as { error: { code: string } }).error.code], [400, '400013'])
+    }
   })
 })
 

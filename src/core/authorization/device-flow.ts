@@ -91,11 +91,12 @@ type Deps = {
 
 /**
  * Case-insensitive, dashes and spaces ignored (RFC 8628 §6.1): `bcdf-ghjk`, `BCDF GHJK` and
- * `bcdfghjk` are one code. Undefined when the rest is not 8 letters of the alphabet.
+ * `bcdfghjk` are one code, and so are a pasted en dash and a phone keyboard's full-width letters
+ * (NFKC). Undefined when the rest is not 8 letters of the alphabet.
  */
 export function normalizeUserCode(text: string): string | undefined {
   if (text.length > 64) return undefined
-  const code = text.replace(/[\s-]+/g, '').toUpperCase()
+  const code = text.normalize('NFKC').replace(/[\s\p{Pd}]+/gu, '').toUpperCase()
   return USER_CODE.test(code) ? code : undefined
 }
 
