@@ -155,7 +155,13 @@ export async function deviceLogin(options: DeviceLoginOptions): Promise<DeviceLo
   const tokenUrl = options.tokenUrl ?? (issuer === undefined ? undefined : issuer + PATHS[dialect].token)
   if (deviceAuthorizationUrl === undefined || tokenUrl === undefined) throw new TypeError('deviceLogin needs an issuer, or deviceAuthorizationUrl and tokenUrl')
   const fetchImpl = options.fetch ?? globalThis.fetch
-  const context: WireContext = { fetch: (input, init) => fetchImpl(input, { ...init, ...(options.signal ? { signal: options.signal } : {}) }), tokenUrl, refreshUrl: tokenUrl, clientAuthentication: options.clientAuthentication ?? (dialect === 'standard' ? 'client_secret_basic' : 'client_secret_post'), scope: normaliseScope(options.scope) }
+  const context: WireContext = {
+    fetch: (input, init) => fetchImpl(input, { ...init, ...(options.signal ? { signal: options.signal } : {}) }),
+    tokenUrl,
+    refreshUrl: tokenUrl,
+    clientAuthentication: options.clientAuthentication ?? (dialect === 'standard' ? 'client_secret_basic' : 'client_secret_post'),
+    scope: normaliseScope(options.scope),
+  }
   const sleep = options.sleep ?? defaultSleep
   const clock = options.clock ?? { now: () => Date.now() }
   const post = async (url: string, parameters: Record<string, string>): Promise<WireAnswer> => {
@@ -179,7 +185,7 @@ export async function deviceLogin(options: DeviceLoginOptions): Promise<DeviceLo
     // §3.5: wait `interval` between requests, the first one included (nobody has typed the code yet).
     await sleep(wait * 1000, options.signal)
     if (options.signal?.aborted) throw options.signal.reason
-    if (clock.now() >= deadline) throw new TokenClientError({ code: 'expired_token', dialect: dialect, description: 'the code expired before it was approved' })
+    if (clock.now() >= deadline) throw new TokenClientError({ code: 'expired_token', dialect, description: 'the code expired before it was approved' })
     let answer: WireAnswer
     try {
       answer = await post(tokenUrl, { grant_type: DEVICE_CODE_GRANT_TYPE, device_code: started.deviceCode })
