@@ -26,6 +26,8 @@ export interface IdentityServerPaths {
   authorize: string
   /** Duende's RP-initiated logout (the same as /oauth/logout). */
   endSession: string
+  /** RFC 8628 §3.1 device authorization endpoint, as Duende IdentityServer names it. */
+  deviceAuthorization: string
 }
 
 export interface WrappedPaths {
@@ -54,6 +56,7 @@ export const DEFAULT_DIALECT_PATHS: { canary: CanaryPaths; identityserver: Ident
     introspection: '/connect/introspect',
     authorize: '/connect/authorize',
     endSession: '/connect/endsession',
+    deviceAuthorization: '/connect/deviceauthorization',
   },
   wrapped: { token: '/v1/auth/token', notFoundPrefix: '/v1/' },
 }
@@ -199,6 +202,7 @@ export const STANDARD_ROUTE_PATHS: readonly string[] = [
   '/oauth/token',
   '/oauth/introspect',
   '/oauth/revoke',
+  '/oauth/device_authorization',
   '/.well-known/jwks.json',
   '/.well-known/oauth-authorization-server',
   '/.well-known/openid-configuration',

@@ -29,6 +29,8 @@ import { GatehouseMetrics, instrumentStore } from './metrics/metrics.js'
 import { Authorizer } from './core/authorization/authorizer.js'
 import { Consents } from './core/authorization/consents.js'
 import { SignInSessions } from './core/authorization/sign-in-sessions.js'
+import { DeviceFlow } from './core/authorization/device-flow.js'
+import { UserCodeThrottle } from './core/authorization/user-code-throttle.js'
 import { HttpKeySource } from './jwks/http-key-source.js'
 
 /** The composed service: the one place that wires store, keys, engine and admin together. */
@@ -67,6 +69,8 @@ export interface Gatehouse {
   consents: Consents
   /** The authorization endpoint's decisions (authorization code + PKCE, OpenID Connect). */
   authorizer: Authorizer
+  /** The device authorization grant (RFC 8628): device codes, user codes, the person's decision. */
+  deviceFlow: DeviceFlow
   close(): Promise<void>
 }
 
@@ -180,6 +184,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       accessTokens: timedStore,
       operators: timedStore,
       authorizationCodes: timedStore,
+      deviceAuthorizations: timedStore,
       assertionJtis: timedStore,
       clientKeySource,
       onClientKeysError,
@@ -196,6 +201,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       { clients: clientCache, codes: timedStore, pushedRequests: timedStore, consents, apis, clock, random, issuer: config.issuer },
       { codeTtlSeconds: 60, pushedRequestTtlSeconds: 300 },
     )
+    // Wrong user codes are counted in the same token buckets as the other limits (Redis when configured).
+    const deviceFlow = new DeviceFlow({ store: timedStore, clients: clientCache, consents, authorizer, clock, random, issuer: config.issuer, throttle: new UserCodeThrottle({ limiter: limits.limiter, clock }) })
     const clients = new ClientAdmin({
       store,
       users: store,
@@ -231,6 +238,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       signInSessions,
       consents,
       authorizer,
+      deviceFlow,
       async close() {
         keys.stop()
         await housekeeping.stop()

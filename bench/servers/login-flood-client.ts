@@ -1,10 +1,10 @@
 /**
  * The flood of `npm run bench -- login-flood`, in a process of its own: on `prepare` it fetches
- * SIZE fresh console sign-in forms, on `burst` it posts a wrong password (for a new username each
- * time) with each at once and
- * answers with the statuses. Usage (forked by the bench): login-flood-client.ts URL SIZE.
+ * SIZE fresh console sign-in forms and opens a connection for each, on `burst` it posts a wrong
+ * password (for a new username each time) on all of them at once and answers with the statuses. Usage (forked by the bench): login-flood-client.ts URL SIZE.
  */
 import { Agent, request as httpRequest } from 'node:http'
+import { connect, type Socket } from 'node:net'
 
 const [url = '', sizeText = '400'] = process.argv.slice(2)
 const size = Number(sizeText)
@@ -22,7 +22,40 @@ function send(path: string, options: { method?: string; body?: string; headers?:
   })
 }
 
-let forms: { cookie: string; csrf: string }[] = []
+/**
+ * The burst is written as prepared bytes on sockets opened beforehand, and an answer is read only
+ * as far as its status line: the attacker's own work stays off the two cores the server has (an
+ * attacker's CPU is not the server's), so what the figures show is the server's.
+ */
+interface Armed {
+  socket: Socket
+  bytes: Buffer
+  status: Promise<number>
+}
+
+let armed: Armed[] = []
+const target = new URL(url)
+
+function arm(form: { cookie: string; csrf: string }, n: number): Promise<Armed> {
+  // A different username each time: no lockout or per-username slowdown steps in, so every
+  // attempt costs a full password check (the worst case for the hash queue).
+  const body = new URLSearchParams({ _csrf: form.csrf, username: `target${n}-${Date.now()}@example.com`, password: 'wrong password' }).toString()
+  const bytes = Buffer.from(`POST /console/login HTTP/1.1\r\nHost: ${target.host}\r\nCookie: ${form.cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: target.hostname, port: Number(target.port), localAddress: '127.0.0.1' }, () => {
+      const status = new Promise<number>((done) => {
+        let head = ''
+        socket.on('data', (chunk: Buffer) => {
+          if (head.length < 16) head += chunk.toString('latin1', 0, 16)
+        })
+        socket.once('close', () => done(Number(head.slice(9, 12)) || 0))
+        socket.once('error', () => done(0))
+      })
+      resolve({ socket, bytes, status })
+    })
+    socket.once('error', reject)
+  })
+}
 
 process.on('message', (message: { do: 'prepare' | 'burst' }) => {
   if (message.do === 'prepare') {
@@ -31,24 +64,16 @@ process.on('message', (message: { do: 'prepare' | 'burst' }) => {
         const form = await send('/console/login')
         return { cookie: form.cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? '' }
       }),
-    ).then((fetched) => {
-      forms = fetched
-      process.send?.({})
-    })
+    )
+      .then((fetched) => Promise.all(fetched.map((form, index) => arm(form, index))))
+      .then((ready) => {
+        armed = ready
+        process.send?.({})
+      })
     return
   }
-  // A different username each time: no lockout or per-username slowdown steps in, so every
-  // attempt costs a full password check (the worst case for the hash queue).
-  let n = 0
-  const body = (csrf: string): string => new URLSearchParams({ _csrf: csrf, username: `target${++n}-${Date.now()}@example.com`, password: 'wrong password' }).toString()
-  void Promise.all(
-    forms.map((form) =>
-      send('/console/login', { method: 'POST', body: body(form.csrf), headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' } }).then(
-        (answer) => answer.status,
-        () => 0,
-      ),
-    ),
-  ).then((answered) => {
+  for (const { socket, bytes } of armed) socket.write(bytes)
+  void Promise.all(armed.map(({ status }) => status)).then((answered) => {
     const statuses: Record<string, number> = {}
     for (const status of answered) statuses[status] = (statuses[status] ?? 0) + 1
     process.send?.({ statuses })

@@ -6,6 +6,7 @@ import type { OperatorStore } from './admin/operator-store.js'
 import { isAdminAudience } from './admin/admin-audience.js'
 import type { ApiCatalog } from './audience.js'
 import type { AuthorizationCodeStore } from './authorization/authorization-code-store.js'
+import type { DeviceAuthorizationStore } from './authorization/device-authorization-store.js'
 import { authenticateClient } from './client-authentication.js'
 import type { ClientCache } from './client-cache.js'
 import type { AssertionJtiStore } from './credentials/assertion-jti-store.js'
@@ -43,6 +44,8 @@ export interface EngineDeps {
   apis?: ApiCatalog
   /** Authorization codes the authorization endpoint issued; without them that grant is not served. */
   authorizationCodes?: AuthorizationCodeStore
+  /** Device authorizations the device authorization endpoint started (RFC 8628); without them that grant is not served. */
+  deviceAuthorizations?: DeviceAuthorizationStore
   /** The `jti` values of accepted client assertions; without it private_key_jwt is refused. */
   assertionJtis?: AssertionJtiStore
   /** Fetches private_key_jwt clients' `jwks_uri`; without it only inline `jwks` work. */
@@ -79,6 +82,7 @@ export class Engine {
       ...(deps.operators ? { operators: deps.operators } : {}),
       ...(deps.apis ? { apis: deps.apis } : {}),
       ...(deps.authorizationCodes ? { authorizationCodes: deps.authorizationCodes } : {}),
+      ...(deps.deviceAuthorizations ? { deviceAuthorizations: deps.deviceAuthorizations } : {}),
     }
   }
 

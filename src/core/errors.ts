@@ -1,7 +1,8 @@
 /**
  * The one error type that crosses the engine boundary. The code set is closed:
- * RFC 6749 §5.2 codes, RFC 8707 §2's `invalid_target`, plus RFC 6749 §4.1.2.1's `temporarily_unavailable` and
- * `server_error`, which dialects also need to express outages.
+ * RFC 6749 §5.2 codes, RFC 8707 §2's `invalid_target`, RFC 8628 §3.5's four device-grant codes,
+ * plus RFC 6749 §4.1.2.1's `temporarily_unavailable` and `server_error`, which dialects also
+ * need to express outages.
  */
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -14,6 +15,14 @@ export type OAuthErrorCode =
   | 'unsupported_token_type'
   /** RFC 8707 §2: the requested audience (resource) is unknown or not allowed for the client. */
   | 'invalid_target'
+  /** RFC 8628 §3.5: the person has not approved or denied the device yet; poll again after the interval. */
+  | 'authorization_pending'
+  /** RFC 8628 §3.5: polled sooner than the interval; the interval is now 5 s longer. */
+  | 'slow_down'
+  /** RFC 8628 §3.5: the person denied the device. */
+  | 'access_denied'
+  /** RFC 8628 §3.5: the device_code expired before it was approved and redeemed. */
+  | 'expired_token'
   | 'temporarily_unavailable'
   | 'server_error'
   /** Too many requests (RFC 6585 §4): a rate limit or a throttled run of failed attempts; carries `retryAfter`. */

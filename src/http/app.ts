@@ -20,6 +20,7 @@ import { registerAssets } from './routes/console/assets.js'
 import { registerConsole } from './routes/console/index.js'
 import { AUTHORIZE_PATH, PAR_PATH, registerHostedPages } from './routes/hosted/index.js'
 import { LOGOUT_PATH } from './routes/hosted/logout.js'
+import { DEVICE_AUTHORIZATION_PATH } from './routes/hosted/device.js'
 import { userInfoHandler } from './routes/identityserver.js'
 import { identityserverUserInfo } from './dialects/identityserver.js'
 import { registerIntrospectionRoute } from './routes/introspect.js'
@@ -51,6 +52,7 @@ export const STANDARD_PATHS = {
   pushedAuthorizationRequest: PAR_PATH,
   endSession: LOGOUT_PATH,
   userinfo: '/oauth/userinfo',
+  deviceAuthorization: DEVICE_AUTHORIZATION_PATH,
 } as const
 
 /** The metadata names what the standard token endpoint serves: api_key is Canary's, not its. */

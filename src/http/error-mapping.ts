@@ -33,6 +33,12 @@ export function standardStatus(error: OAuthError): number {
     case 'invalid_target':
       // RFC 8707 §2: as the other token-request errors of RFC 6749 §5.2.
       return 400
+    case 'authorization_pending':
+    case 'slow_down':
+    case 'access_denied':
+    case 'expired_token':
+      // RFC 8628 §3.5: errors of the token endpoint's §5.2 response, so 400 like the others.
+      return 400
     default:
       return 400
   }

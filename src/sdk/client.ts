@@ -10,6 +10,7 @@ import { wrapped } from './dialects/wrapped.js'
 import { TokenClientError, type TokenDialectName } from './token-client-error.js'
 
 export { TokenClientError }
+export { deviceLogin, DEVICE_CODE_GRANT_TYPE, type DeviceCodePrompt, type DeviceLoginOptions, type DeviceLoginTokens } from './device-login.js'
 export type { ApiKeyCredentials, ClientAuthentication, ClientSecretCredentials, OAuthCredentials, PasswordCredentials, TokenDialectName }
 
 /**

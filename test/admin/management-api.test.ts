@@ -308,7 +308,9 @@ describe('management API', () => {
         ['http://evil.example/cb', 'redirect URI http://evil.example/cb must use https (http only on a loopback address, RFC 8252 §7.3)'],
         ['https://a.example/cb#frag', 'redirect URI https://a.example/cb#frag must not have a fragment (RFC 6749 §3.1.2)'],
         ['/cb', 'redirect URI "/cb" is not an absolute URI'],
-        ['https://a.example/\u0000cb', 'redirect URI "https://a.example/\\u0000cb" must not contain control characters'],
+        ['https://a.example/\u0007cb', 'redirect URI "https://a.example/\\u0007cb" must not contain control characters'],
+        // A NUL anywhere in a request is refused before any route (src/http/app.ts).
+        ['https://a.example/\u0000cb', 'The request contains a NUL character.'],
         ['myapp:/cb', 'a private-use redirect URI scheme must be a reversed domain name such as com.example.app (RFC 8252 §7.1), not myapp:'],
       ] as const) {
         assertProblem(await request(api('/clients'), { headers: auth, json: { ...spa, redirect_uris: [uri] } }), 400, 'validation', 'Invalid request', detail)
@@ -353,12 +355,13 @@ describe('management API', () => {
       assert.deepEqual([tried.status, (tried.body as Record<string, unknown>).error], [401, 'invalid_client'])
     })
 
-    it('answers a client id with a NUL byte as unknown (PostgreSQL text cannot hold one), and refuses control characters in new ids and names', async () => {
+    it('refuses a NUL byte anywhere (PostgreSQL text cannot hold one) with a 400 problem, and control characters in new ids and names', async () => {
       for (const [method, path] of [['GET', '/clients/a%00b'], ['PATCH', '/clients/a%00b'], ['DELETE', '/clients/a%00b'], ['POST', '/clients/a%00b/secret']] as const) {
         const answer = await request(api(path), { method, headers: auth, ...(method === 'PATCH' ? { json: { name: 'x' } } : {}) })
-        assertProblem(answer, 404, 'not-found', 'Not found', 'No client with id a\u0000b.')
+        assertProblem(answer, 400, 'validation', 'Invalid request', 'The request contains a NUL character.')
       }
-      for (const fields of [{ client_id: 'a\u0000b' }, { client_id: 'tab\there' }, { name: 'line\nbreak' }]) {
+      assertProblem(await request(api('/clients'), { headers: auth, json: { name: 'x', client_id: 'a\u0000b' } }), 400, 'validation', 'Invalid request', 'The request contains a NUL character.')
+      for (const fields of [{ client_id: 'tab\there' }, { name: 'line\nbreak' }]) {
         assertProblem(await request(api('/clients'), { headers: auth, json: { name: 'x', ...fields } }), 400, 'validation', 'Invalid request', 'client id and name must not contain control characters')
       }
     })

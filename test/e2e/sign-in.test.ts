@@ -6,6 +6,7 @@ import * as oidc from 'openid-client'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { createServer, type Server } from 'node:http'
 import { freePort, startTestServer, type TestServer } from '../helpers/server.js'
+import { DEVICE_CODE_GRANT } from '../../src/core/types.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'hosted')
@@ -27,6 +28,7 @@ describe('hosted sign-in in headless Chromium with openid-client', { skip: missi
   let page: Page
   let web: { id: string; secret: string }
   let spaId: string
+  let deviceId: string
   /** The web app's refresh token from the first test: "Connected apps" must end it. */
   let webRefreshToken = ''
   /** The applications' own server: a real port that answers their callback and signed-out pages. */
@@ -63,6 +65,7 @@ describe('hosted sign-in in headless Chromium with openid-client', { skip: missi
     await server.server.gatehouse.apis.create({ identifier: 'https://orders.example.com/', name: 'Orders API', scopes: [{ name: 'orders:read', description: 'Read your orders and their status' }] })
     const scopes = ['openid', 'profile', 'email', 'offline_access', 'orders:read']
     web = await server.createClient({ name: 'Acme Dashboard', grantTypes: ['authorization_code', 'refresh_token'], scopes, redirectUris: [REDIRECT], postLogoutRedirectUris: [`${APP}/signed-out`] })
+    deviceId = (await server.server.gatehouse.clients.create({ name: 'Acme TV', tokenEndpointAuthMethod: 'none', grantTypes: [DEVICE_CODE_GRANT, 'refresh_token'], scopes })).client.id
     spaId = (await server.server.gatehouse.clients.create({ name: 'Acme Mobile', tokenEndpointAuthMethod: 'none', grantTypes: ['authorization_code', 'refresh_token'], scopes, redirectUris: [REDIRECT] })).client.id
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
@@ -151,6 +154,26 @@ describe('hosted sign-in in headless Chromium with openid-client', { skip: missi
     assert.equal(new URL(page.url()).pathname, '/console/login')
     await page.goto(again.url.href)
     assert.equal(await page.textContent('h1'), 'Sign in', 'every sign-in session ended')
+  })
+
+  it('device authorization grant with openid-client: the code typed into /device in Chromium', async () => {
+    const config = await configFor(deviceId)
+    const started = await oidc.initiateDeviceAuthorization(config, { scope: 'openid email orders:read' })
+    assert.match(started.user_code, /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/)
+    const polled = oidc.pollDeviceAuthorizationGrant(config, started)
+    await page.goto(started.verification_uri)
+    await page.getByLabel('Code').fill(started.user_code)
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await page.waitForSelector('form[action="/device/signin"]')
+    await page.getByLabel('Email').fill('ann@example.com')
+    await page.getByLabel('Password').fill('correct horse battery')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForSelector('form[action="/device/decision"]')
+    await page.getByRole('button', { name: 'Allow' }).click()
+    await page.waitForURL(`${server.url}/device/done?result=approved`)
+    const tokens = await polled
+    assert.equal(tokens.claims()?.email, 'ann@example.com')
+    assert.equal(tokens.claims()?.aud, deviceId)
   })
 
   it('shows an error page, not a redirect, for an unregistered redirect URI', async () => {

@@ -1,5 +1,6 @@
 import type { ApiKeyStore } from '../credentials/api-key-store.js'
 import type { AuthorizationCodeStore } from '../authorization/authorization-code-store.js'
+import type { DeviceAuthorizationStore } from '../authorization/device-authorization-store.js'
 import type { GrantStore, RefreshTokenStore } from '../tokens/token-store.js'
 import type { UserStore } from '../credentials/user-store.js'
 import type { AbuseGuard } from '../abuse/abuse-guard.js'
@@ -37,6 +38,8 @@ export interface GrantDeps {
   apis?: ApiCatalog
   /** Authorization codes (issue 13); without them the authorization_code grant answers unsupported_grant_type. */
   authorizationCodes?: AuthorizationCodeStore
+  /** Device authorizations (RFC 8628); without them the device_code grant answers unsupported_grant_type. */
+  deviceAuthorizations?: DeviceAuthorizationStore
 }
 
 /** A grant is a registered module: its wire name, its parameters and its handler. */

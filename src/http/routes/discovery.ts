@@ -11,6 +11,8 @@ export interface DiscoveryPaths {
   pushedAuthorizationRequest: string
   endSession: string
   userinfo: string
+  /** RFC 8628 §3.1. */
+  deviceAuthorization: string
 }
 
 /** RFC 8414 §3.2: "Claims with zero elements MUST be omitted from the response." */
@@ -31,6 +33,8 @@ export function buildMetadata(issuer: string, paths: DiscoveryPaths, grantTypes:
     revocation_endpoint: issuer + paths.revocation,
     jwks_uri: issuer + paths.jwks,
     pushed_authorization_request_endpoint: issuer + paths.pushedAuthorizationRequest,
+    // RFC 8628 §4: where a device starts the device authorization grant.
+    device_authorization_endpoint: issuer + paths.deviceAuthorization,
     grant_types_supported: grantTypes,
     // Authorization code only: no implicit or hybrid flow (RFC 9700 §2.1.2).
     response_types_supported: ['code'],

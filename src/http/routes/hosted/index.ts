@@ -19,6 +19,7 @@ import { refuseWhenPasswordChecksFull } from '../../password-flood.js'
 import { OneTimeNonces, SessionKeys } from '../console/session.js'
 import { registerLogout } from './logout.js'
 import { SESSION_COOKIE } from './session-cookie.js'
+import { registerDevicePages } from './device.js'
 import { consentPage, hostedMessagePage, signInPage } from './pages.js'
 
 export const AUTHORIZE_PATH = '/oauth/authorize'
@@ -195,6 +196,7 @@ export async function registerHostedPages(app: FastifyInstance, gatehouse: Gateh
     )
 
     registerLogout(scope, { gatehouse, keys, sessionCookie: SESSION_COOKIE, cookieOptions, render }, identityserver.enabled ? [identityserver.paths.endSession] : [])
+    registerDevicePages(scope, { gatehouse, keys, usedForms, sessionCookie: SESSION_COOKIE, cookieOptions, render })
   })
 
   // RFC 9126 §2: a client pushes its request (authenticated as at the token endpoint); JSON errors as the token endpoint's.

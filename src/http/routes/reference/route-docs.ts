@@ -24,14 +24,14 @@ const str = (description: string, extra: Record<string, unknown> = {}) => ({ typ
 const oauthError = {
   description: 'RFC 6749 §5.2 error.',
   type: 'object',
-  properties: { error: str('invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope, invalid_target (RFC 8707: the admin audience for a non-operator)'), error_description: { type: 'string' } },
+  properties: { error: str('invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope, invalid_target (RFC 8707: the admin audience for a non-operator); at the device_code grant also authorization_pending, slow_down, access_denied, expired_token (RFC 8628 §3.5)'), error_description: { type: 'string' } },
   required: ['error'],
 }
 
 const tokenRequest = {
   type: 'object',
   properties: {
-    grant_type: str('client_credentials, password, refresh_token or authorization_code', { enum: ['client_credentials', 'password', 'refresh_token', 'authorization_code'] }),
+    grant_type: str('client_credentials, password, refresh_token, authorization_code or urn:ietf:params:oauth:grant-type:device_code (RFC 8628)', { enum: ['client_credentials', 'password', 'refresh_token', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'] }),
     client_id: str('client_secret_post: the client id (or use HTTP Basic). A public client (token_endpoint_auth_method none) sends only this, no secret.'),
     client_secret: str('client_secret_post: the client secret (or use HTTP Basic).'),
     scope: str('Space-separated scopes (RFC 6749 §3.3).'),
@@ -42,6 +42,7 @@ const tokenRequest = {
     code: str('authorization_code grant: the code the authorization endpoint answered (single use, 60 s).'),
     redirect_uri: str('authorization_code grant: the redirect_uri of the authorization request, the same string.'),
     code_verifier: str('authorization_code grant: the PKCE verifier (RFC 7636) whose S256 hash was the code_challenge.'),
+    device_code: str('device_code grant (RFC 8628 §3.4): the device_code the device authorization endpoint answered. Until the person decides: authorization_pending, or slow_down when polled sooner than the interval (which then grows by 5 s); then access_denied or the tokens (once); expired_token after expires_in.'),
   },
   required: ['grant_type'],
 }
@@ -55,9 +56,32 @@ const tokenResponse = {
     expires_in: { type: 'integer' },
     refresh_token: { type: 'string' },
     scope: { type: 'string' },
-    id_token: str('OpenID Connect: with the openid scope at the authorization_code grant.'),
+    id_token: str('OpenID Connect: with the openid scope at the authorization_code and device_code grants.'),
   },
   required: ['access_token', 'token_type', 'expires_in'],
+}
+
+const deviceAuthorizationRequest = {
+  type: 'object',
+  properties: {
+    client_id: str('A public client names itself with client_id only; a confidential one authenticates as at the token endpoint (HTTP Basic or client_secret_post).'),
+    client_secret: str('client_secret_post: the client secret (or use HTTP Basic).'),
+    scope: str('Space-separated scopes (RFC 6749 §3.3); omitted: the client\'s defaults.'),
+  },
+}
+
+const deviceAuthorizationResponse = {
+  description: 'RFC 8628 §3.2 device authorization response.',
+  type: 'object',
+  properties: {
+    device_code: str('256 random bits, base64url: what the device polls the token endpoint with.'),
+    user_code: str('8 letters of BCDFGHJKLMNPQRSTVWXZ shown as XXXX-XXXX; case, dashes and spaces do not matter when typed.'),
+    verification_uri: str('ISSUER/device: where the person types the user code.'),
+    verification_uri_complete: str('ISSUER/device?user_code=XXXX-XXXX: the same page with the code filled in (for a link or a QR code).'),
+    expires_in: { type: 'integer', description: 'Seconds both codes live: 600.' },
+    interval: { type: 'integer', description: 'Seconds to wait between polls: 5.' },
+  },
+  required: ['device_code', 'user_code', 'verification_uri', 'verification_uri_complete', 'expires_in', 'interval'],
 }
 
 const tokenOnly = { type: 'object', properties: { token: str('The token.'), token_type_hint: { type: 'string', enum: ['access_token', 'refresh_token'] }, client_id: { type: 'string' }, client_secret: { type: 'string' } }, required: ['token'] }
@@ -123,6 +147,15 @@ const docs: Record<string, RouteDoc> = {
     security: clientBasic,
     response: { 201: { type: 'object', properties: { request_uri: { type: 'string' }, expires_in: { type: 'integer' } }, required: ['request_uri', 'expires_in'] }, 400: oauthError, 401: oauthError },
   },
+  'POST /oauth/device_authorization': {
+    tags: ['Standard (RFC 6749)'],
+    summary: 'Device authorization endpoint (RFC 8628)',
+    description: 'Starts the device authorization grant for a client that holds urn:ietf:params:oauth:grant-type:device_code: answers a device_code to poll /oauth/token with, and a user_code the person types at verification_uri. Errors as the token endpoint\'s (invalid_client 401, unauthorized_client, invalid_scope).',
+    consumes: FORM_AND_JSON,
+    body: deviceAuthorizationRequest,
+    security: clientBasic,
+    response: { 200: deviceAuthorizationResponse, 400: oauthError, 401: oauthError },
+  },
   'GET /oauth/userinfo': { tags: ['Standard (RFC 6749)'], summary: 'OpenID Connect UserInfo: claims of the token\'s user', security: [{ bearerAuth: [] }], response: { 200: anyObject, 401: anyObject } },
   'POST /oauth/userinfo': { tags: ['Standard (RFC 6749)'], summary: 'OpenID Connect UserInfo (POST form)', security: [{ bearerAuth: [] }], response: { 200: anyObject, 401: anyObject } },
   'POST /oauth/revoke': {
@@ -187,6 +220,15 @@ const docs: Record<string, RouteDoc> = {
   'GET /connect/userinfo': { tags: ['IdentityServer-style'], summary: 'Claims of the token\'s user', security: [{ bearerAuth: [] }], response: { 200: anyObject, 401: anyObject } },
   'POST /connect/userinfo': { tags: ['IdentityServer-style'], summary: 'Claims of the token\'s user (POST form of userinfo)', security: [{ bearerAuth: [] }], response: { 200: anyObject, 401: anyObject } },
   'POST /connect/revocation': { tags: ['IdentityServer-style'], summary: 'Token revocation (RFC 7009)', consumes: ['application/x-www-form-urlencoded'], body: tokenOnly, security: clientBasic, response: { 200: { type: 'null', description: 'Revoked.' }, 400: oauthError } },
+  'POST /connect/deviceauthorization': {
+    tags: ['IdentityServer-style'],
+    summary: 'Device authorization endpoint (RFC 8628), IdentityServer conventions',
+    description: 'Form body only; every error is HTTP 400. Scope omitted means all of the client\'s scopes. Poll /connect/token with grant_type=urn:ietf:params:oauth:grant-type:device_code.',
+    consumes: ['application/x-www-form-urlencoded'],
+    body: deviceAuthorizationRequest,
+    security: clientBasic,
+    response: { 200: deviceAuthorizationResponse, 400: oauthError },
+  },
   'POST /connect/introspect': { tags: ['IdentityServer-style'], summary: 'Token introspection (RFC 7662)', consumes: ['application/x-www-form-urlencoded'], body: tokenOnly, security: clientBasic, response: { 200: introspection, 400: oauthError } },
   'POST /v1/auth/token': {
     tags: ['Wrapped'],
