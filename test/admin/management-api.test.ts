@@ -253,6 +253,8 @@ describe('management API', () => {
         name: 'Storefront',
         application_type: 'spa',
         token_endpoint_auth_method: 'none',
+        jwks: null,
+        jwks_uri: null,
         grant_types: ['authorization_code', 'refresh_token'],
         redirect_uris: ['https://shop.example.com/cb', 'http://127.0.0.1:5173/cb'],
         post_logout_redirect_uris: ['https://shop.example.com/'],
@@ -334,7 +336,7 @@ describe('management API', () => {
       // Without grant_types a client gets client_credentials.
       assertProblem(await request(api('/clients'), { headers: auth, json: { name: 'x', token_endpoint_auth_method: 'none' } }), 400, 'validation', 'Invalid request', 'a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not client_credentials')
       const refusedBySchema: [Record<string, unknown>, string][] = [
-        [{ token_endpoint_auth_method: 'private_key_jwt' }, 'body/token_endpoint_auth_method must be equal to one of the allowed values'],
+        [{ token_endpoint_auth_method: 'client_secret_jwt' }, 'body/token_endpoint_auth_method must be equal to one of the allowed values'],
         [{ application_type: 'desktop' }, 'body/application_type must be equal to one of the allowed values'],
         [{ grant_types: ['device_code'] }, 'body/grant_types/0 must be equal to one of the allowed values'],
         [{ require_par: 'yes' }, 'body/require_par must be boolean'],
