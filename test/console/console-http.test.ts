@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { jwtPayload, request } from '../helpers/http.js'
 import { createOperatorToken } from '../../src/core/admin/operator-token.js'
+import { assertionFields, clientKey, signAssertion } from '../helpers/assertions.js'
 
 interface Answer {
   status: number
@@ -433,6 +434,57 @@ describe('developer console over HTTP', () => {
         const other = await server.server.gatehouse.clients.get(idOf(await create(ada, { app_type: type })))
         assert.deepEqual(other?.allowedUsers, [adaId], type)
       }
+    })
+
+    it('creates a machine-to-machine app with Private key JWT from a pasted public JWK: no secret shown, the key authenticates, nothing to rotate', async () => {
+      const ada = new Browser(server.url)
+      await ada.signIn('ada@example.com', 'ada-password-1')
+      const form = await ada.go('/console/apps/new')
+      assert.match(form.text, /<fieldset class="choices" id="client-auth-field"><legend>How it proves itself \(Machine to machine\)<\/legend>/)
+      assert.match(form.text, /<input type="radio" name="client_auth" value="private_key_jwt"><span class="label">Private key JWT<\/span>/)
+      const key = await clientKey('ES256', 'ada-job-1')
+      const created = await create(ada, { name: 'Nightly job', app_type: 'machine', client_auth: 'private_key_jwt', jwks: JSON.stringify(key.publicJwk) })
+      assert.equal(created.status, 201, alertText(created))
+      assert.doesNotMatch(created.text, /id="client-secret"|Copy the Client Secret/)
+      assert.match(created.text, /This application proves itself with its own key \(private key JWT\): it has no Client Secret\./)
+      assert.match(created.text, /client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer/)
+      const id = idOf(created)
+      const client = await server.server.gatehouse.clients.get(id)
+      assert.deepEqual([client?.tokenEndpointAuthMethod, client?.jwks, client?.jwksUri, client?.grantTypes], ['private_key_jwt', { keys: [key.publicJwk] }, null, ['client_credentials']])
+      const issued = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', ...assertionFields(await signAssertion(key, { clientId: id, audience: server.url })) } })
+      assert.equal(issued.status, 200, issued.text)
+
+      const page = await ada.go(`/console/apps/${id}`)
+      assert.match(page.text, /<dt>Client secret<\/dt><dd>None: private key JWT \(your own key\)<\/dd>/)
+      assert.match(page.text, /<dd class="mono" id="public-keys"><div>ada-job-1<\/div><\/dd>/)
+      assert.doesNotMatch(page.text, /\/rotate"/)
+      const rotate = await ada.go(`/console/apps/${id}/rotate`, { _csrf: Browser.csrf(page) })
+      assert.equal(rotate.status, 400)
+      assert.match(rotate.text, /This application proves itself with its own key \(private key JWT\): it has no secret to rotate\./)
+    })
+
+    it('refuses a private key, a symmetric key, text that is not JSON or no key at all for Private key JWT, keeping what was typed, and creates nothing', async () => {
+      const ada = new Browser(server.url)
+      await ada.signIn('ada@example.com', 'ada-password-1')
+      const before = (await server.server.gatehouse.clients.list({ limit: 500 })).length
+      const key = await clientKey('ES256', 'k')
+      for (const [jwks, message] of [
+        [JSON.stringify({ ...key.publicJwk, d: 'c2VjcmV0' }), 'Public key: the key holds private key material ("d"): paste the public key only, and treat this private key as exposed.'],
+        ['{"kty":"oct","k":"c2VjcmV0"}', 'Public key: the key is a symmetric key (kty "oct"): register public keys only (EC P-256, RSA or Ed25519); a shared secret key is not a public key.'],
+        ['-----BEGIN PUBLIC KEY-----', 'Public key: the JWKS is not JSON: paste a JWK Set ({"keys":[…]}) or one public JWK ({"kty":…}).'],
+        ['  ', 'Paste the public key (a JWK or JWK Set) for private key JWT.'],
+      ] as const) {
+        const refused = await create(ada, { app_type: 'machine', client_auth: 'private_key_jwt', jwks })
+        assert.equal(refused.status, 400, jwks)
+        assert.equal(alertText(refused), message)
+        assert.match(refused.text, /name="client_auth" value="private_key_jwt" checked/)
+        assert.ok(refused.text.includes(`>${jwks.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</textarea>`), jwks)
+      }
+      // Private key JWT belongs to Machine to machine: another type ignores the field, as it ignores redirect URIs.
+      const password = await create(ada, { app_type: 'password', client_auth: 'private_key_jwt', jwks: JSON.stringify(key.publicJwk) })
+      assert.equal(password.status, 201)
+      assert.match(password.text, /id="client-secret">/)
+      assert.equal((await server.server.gatehouse.clients.list({ limit: 500 })).length, before + 1)
     })
 
     it('refuses bad redirect URIs on the form with the validation messages of the API, keeping what was typed, and creates nothing', async () => {

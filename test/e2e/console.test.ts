@@ -6,6 +6,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { request } from '../helpers/http.js'
 import { createOperatorToken } from '../../src/core/admin/operator-token.js'
+import { assertionFields, clientKey, signAssertion } from '../helpers/assertions.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'console')
@@ -274,6 +275,38 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     } finally {
       await phone.close()
     }
+  })
+
+  it('creates a machine-to-machine app with Private key JWT from a pasted public JWK: no secret shown, and the key gets a token', async () => {
+    await page.goto(`${server.url}/console/apps/new`)
+    await page.check('input[name=app_type][value=web]')
+    // The choice is for machine-to-machine apps only (console.js hides it otherwise).
+    assert.equal(await page.isVisible('#client-auth-field'), false)
+    await page.check('input[name=app_type][value=machine]')
+    assert.equal(await page.isVisible('#client-auth-field'), true)
+    const key = await clientKey('ES256', 'order-sync-2026')
+    await page.fill('input[name=name]', 'Order sync (keys)')
+    await page.check('input[name=client_auth][value=private_key_jwt]')
+    await page.fill('textarea[name=jwks]', JSON.stringify({ ...key.publicJwk, d: 'oops' }))
+    await page.click('button:has-text("Generate")')
+    await page.waitForSelector('[role=alert]')
+    assert.equal(await page.textContent('[role=alert]'), 'Public key: the key holds private key material ("d"): paste the public key only, and treat this private key as exposed.')
+    await shot('17-private-key-refused')
+    await page.fill('textarea[name=jwks]', JSON.stringify(key.publicJwk, null, 2))
+    await shot('18-create-private-key-jwt-app')
+    await page.click('button:has-text("Generate")')
+    await page.waitForSelector('#no-secret')
+    await shot('19-private-key-jwt-app-created')
+    assert.equal(await page.locator('#client-secret').count(), 0)
+    assert.match((await page.textContent('#no-secret')) ?? '', /proves itself with its own key \(private key JWT\): it has no Client Secret/)
+    const id = (await page.textContent('#client-id')) ?? ''
+    const issued = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials', ...assertionFields(await signAssertion(key, { clientId: id, audience: server.config.issuer })) } })
+    assert.equal(issued.status, 200, issued.text)
+    await page.click('text=Done')
+    await page.waitForURL(`${server.url}/console/apps/${id}`)
+    assert.equal(await page.locator('button:has-text("Rotate")').count(), 0)
+    assert.equal(await page.textContent('#public-keys'), 'order-sync-2026')
+    await shot('20-private-key-jwt-app')
   })
 
   it('signs out', async () => {

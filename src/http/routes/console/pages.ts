@@ -141,7 +141,7 @@ export function newAppPage(options: { username: string; csrf: string; form: NewA
   const { form } = options
   const types = (Object.entries(APP_TYPE_LABELS) as [ConsoleAppType, { label: string; hint: string }][]).map(
     ([value, { label, hint }]) =>
-      html`<label class="choice"><input type="radio" name="app_type" value="${value}" data-redirect-uris="${APP_TYPE_SETTINGS[value].redirectUris ? 'yes' : 'no'}" data-client-auth="${value === 'machine' ? 'yes' : 'no'}"${form.type === value ? html` checked` : ''} required><span class="label">${label}</span><span class="description">${hint}</span></label>`,
+      html`<label class="choice"><input type="radio" name="app_type" value="${value}" data-redirect-uris="${APP_TYPE_SETTINGS[value].redirectUris ? 'yes' : 'no'}"${form.type === value ? html` checked` : ''} data-client-auth="${value === 'machine' ? 'yes' : 'no'}" required><span class="label">${label}</span><span class="description">${hint}</span></label>`,
   )
   return page({
     title: 'Create application',
