@@ -102,6 +102,12 @@ export interface Load {
   headers: Record<string, string>
   connections: number
   duration: number
+  /**
+   * A body for each request, when they must differ (a client assertion is single-use): called
+   * once per request across all connections (autocannon's setupRequest). Make the bodies
+   * beforehand so producing one is a lookup, not work that loads the generator mid-run.
+   */
+  nextBody?: () => string
 }
 
 export interface Figures {
@@ -120,6 +126,7 @@ export async function measure(load: Load): Promise<Figures> {
     duration: load.duration,
     headers: load.headers,
     body: load.body,
+    ...(load.nextBody ? { requests: [{ method: 'POST', setupRequest: (request: Record<string, unknown>) => ({ ...request, body: load.nextBody?.() ?? load.body }) }] } : {}),
   })
   return {
     requestsPerSecond: result.requests.average,
