@@ -21,6 +21,12 @@ export interface RouteDoc {
 const FORM_AND_JSON = ['application/x-www-form-urlencoded', 'application/json']
 const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra })
 
+/** RFC 7523 §2.2 client authentication with a signed JWT (private_key_jwt), beside the secret methods. */
+const clientAssertion = {
+  client_assertion_type: str('private_key_jwt (RFC 7523 §2.2): urn:ietf:params:oauth:client-assertion-type:jwt-bearer, with client_assertion.', { enum: ['urn:ietf:params:oauth:client-assertion-type:jwt-bearer'] }),
+  client_assertion: str('private_key_jwt: a JWT signed (ES256, RS256, PS256 or EdDSA) with a key the client registered: iss and sub the client id, aud the issuer or this endpoint\'s URL, exp at most 5 minutes ahead, a jti used once. Not with Basic or client_secret. A refused one is invalid_client.'),
+}
+
 const oauthError = {
   description: 'RFC 6749 §5.2 error.',
   type: 'object',
@@ -34,6 +40,7 @@ const tokenRequest = {
     grant_type: str('client_credentials, password, refresh_token, authorization_code or urn:ietf:params:oauth:grant-type:device_code (RFC 8628)', { enum: ['client_credentials', 'password', 'refresh_token', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'] }),
     client_id: str('client_secret_post: the client id (or use HTTP Basic). A public client (token_endpoint_auth_method none) sends only this, no secret.'),
     client_secret: str('client_secret_post: the client secret (or use HTTP Basic).'),
+    ...clientAssertion,
     scope: str('Space-separated scopes (RFC 6749 §3.3).'),
     audience: { type: 'string' },
     username: str('password grant'),
@@ -66,6 +73,7 @@ const deviceAuthorizationRequest = {
   properties: {
     client_id: str('A public client names itself with client_id only; a confidential one authenticates as at the token endpoint (HTTP Basic or client_secret_post).'),
     client_secret: str('client_secret_post: the client secret (or use HTTP Basic).'),
+    ...clientAssertion,
     scope: str('Space-separated scopes (RFC 6749 §3.3); omitted: the client\'s defaults.'),
   },
 }
@@ -84,7 +92,7 @@ const deviceAuthorizationResponse = {
   required: ['device_code', 'user_code', 'verification_uri', 'verification_uri_complete', 'expires_in', 'interval'],
 }
 
-const tokenOnly = { type: 'object', properties: { token: str('The token.'), token_type_hint: { type: 'string', enum: ['access_token', 'refresh_token'] }, client_id: { type: 'string' }, client_secret: { type: 'string' } }, required: ['token'] }
+const tokenOnly = { type: 'object', properties: { token: str('The token.'), token_type_hint: { type: 'string', enum: ['access_token', 'refresh_token'] }, client_id: { type: 'string' }, client_secret: { type: 'string' }, ...clientAssertion }, required: ['token'] }
 
 const introspection = {
   description: 'RFC 7662 §2.2.',
@@ -118,7 +126,7 @@ const docs: Record<string, RouteDoc> = {
   'POST /oauth/token': {
     tags: ['Standard (RFC 6749)'],
     summary: 'Token endpoint',
-    description: 'RFC 6749 §3.2: client_credentials (§4.4), password (§4.3) and refresh_token (§6). Client authentication by HTTP Basic or client_secret_post.',
+    description: 'RFC 6749 §3.2: client_credentials (§4.4), password (§4.3) and refresh_token (§6). Client authentication by HTTP Basic, client_secret_post or private_key_jwt (client_assertion).',
     consumes: FORM_AND_JSON,
     body: tokenRequest,
     security: clientBasic,
@@ -143,7 +151,7 @@ const docs: Record<string, RouteDoc> = {
     summary: 'Pushed authorization request (RFC 9126)',
     description: 'The authorization request\'s parameters, sent by the authenticated client; answers a request_uri to send to /oauth/authorize with client_id.',
     consumes: ['application/x-www-form-urlencoded'],
-    body: { type: 'object', properties: { response_type: { type: 'string', enum: ['code'] }, redirect_uri: { type: 'string' }, code_challenge: { type: 'string' }, code_challenge_method: { type: 'string', enum: ['S256'] }, scope: { type: 'string' }, state: { type: 'string' }, nonce: { type: 'string' } }, required: ['response_type', 'redirect_uri', 'code_challenge', 'code_challenge_method'] },
+    body: { type: 'object', properties: { response_type: { type: 'string', enum: ['code'] }, redirect_uri: { type: 'string' }, code_challenge: { type: 'string' }, code_challenge_method: { type: 'string', enum: ['S256'] }, scope: { type: 'string' }, state: { type: 'string' }, nonce: { type: 'string' }, ...clientAssertion }, required: ['response_type', 'redirect_uri', 'code_challenge', 'code_challenge_method'] },
     security: clientBasic,
     response: { 201: { type: 'object', properties: { request_uri: { type: 'string' }, expires_in: { type: 'integer' } }, required: ['request_uri', 'expires_in'] }, 400: oauthError, 401: oauthError },
   },
@@ -234,7 +242,7 @@ const docs: Record<string, RouteDoc> = {
     tags: ['Wrapped'],
     summary: 'Token endpoint with a wrapped answer',
     consumes: FORM_AND_JSON,
-    body: { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' }, grant_type: { type: 'string', enum: ['client_credentials'] } }, required: ['client_id', 'client_secret'] },
+    body: { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' }, ...clientAssertion, grant_type: { type: 'string', enum: ['client_credentials'] } }, description: 'client_id and client_secret, or a client_assertion (private_key_jwt).' },
     response: {
       200: { type: 'object', properties: { data: { type: 'object', properties: { access_token: { type: 'string' }, token_type: { type: 'string' }, expires_in: { type: 'integer' } } } } },
       400: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'integer' }, code_reason: { type: 'string' }, message: { type: 'string' } } } } },
