@@ -74,6 +74,9 @@ describe('private_key_jwt client authentication', () => {
     assert.deepEqual(answer(replayed), REFUSED)
     assert.equal(replayed.headers.get('www-authenticate'), null)
     assert.match(server.logs.text, /assertion replayed/)
+    // A credential, even a spent one: never in the logs.
+    assert.equal(server.logs.text.includes(sent), false)
+    assert.equal(server.logs.text.includes(sent.split('.')[2] ?? 'x'), false)
   })
 
   it('accepts ES256, RS256, PS256 and EdDSA assertions, with or without client_id in the body', async () => {
