@@ -12,6 +12,7 @@ import { TokenClientError, type TokenDialectName } from './token-client-error.js
 export { TokenClientError }
 export { deviceLogin, DEVICE_CODE_GRANT_TYPE, type DeviceCodePrompt, type DeviceLoginOptions, type DeviceLoginTokens } from './device-login.js'
 export type { ApiKeyCredentials, ClientAuthentication, ClientSecretCredentials, OAuthCredentials, PasswordCredentials, TokenDialectName }
+export type { PrivateKeyJwtCredentials } from './client-assertion.js'
 
 /**
  * Milliseconds since the epoch; inject one to control time in tests.
@@ -189,6 +190,9 @@ class CachingTokenClient<Credentials> implements TokenClient {
       ...urls,
       clientAuthentication: options.clientAuthentication ?? defaultAuthentication,
       scope: normaliseScope(options.scope),
+      // A client assertion names the server by its issuer (RFC 7523 §3), or by the token URL when only that was given.
+      audience: options.issuer?.replace(/\/+$/, '') ?? urls.tokenUrl,
+      now: () => this.#clock.now(),
     }
   }
 

@@ -49,6 +49,8 @@ function checkKey(key: unknown, where: string): Record<string, unknown> {
     // RFC 7518 §3.3, §3.5: RSA keys of 2048 bits or more.
     if (key.n.replace(/=+$/, '').length < base64urlLength(2048)) throw new JwksError(`${where}: an RSA key must have at least 2048 bits (RFC 7518 §3.3)`)
   }
+  // RFC 9864 §2.2: "Ed25519" is EdDSA on Ed25519, fully specified (WebCrypto exports it so); kept as EdDSA, the alg assertions name.
+  if (kty === 'OKP' && key.alg === 'Ed25519') return checkKey({ ...key, alg: 'EdDSA' }, where)
   if (key.alg !== undefined && !algs.some((alg) => alg === key.alg)) {
     throw new JwksError(`${where} has alg ${JSON.stringify(key.alg)}: an ${kty} key may sign ${algs.join(' or ')} here (leave alg out to allow ${algs.length > 1 ? 'any of them' : 'it'})`)
   }

@@ -16,6 +16,10 @@ export interface WireContext {
   refreshUrl: string
   clientAuthentication: ClientAuthentication
   scope: string | undefined
+  /** A client assertion's `aud` (private_key_jwt): the issuer when known; default the token URL. */
+  audience?: string
+  /** The client's clock (ms), for a client assertion's `iat` and `exp`; default Date.now. */
+  now?: () => number
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type WireContext,
 } from './dialect.js'
 import type { TokenDialectName } from '../token-client-error.js'
+import { JWT_BEARER_ASSERTION_TYPE, signClientAssertion, type PrivateKeyJwtCredentials } from '../client-assertion.js'
 
 /**
  * A confidential client (RFC 6749 §4.4, client_credentials).
@@ -47,7 +48,7 @@ export interface PasswordCredentials extends ClientSecretCredentials {
  * const credentials: OAuthCredentials = user ? { clientId, clientSecret, ...user } : { clientId, clientSecret }
  * ```
  */
-export type OAuthCredentials = ClientSecretCredentials | PasswordCredentials
+export type OAuthCredentials = ClientSecretCredentials | PasswordCredentials | PrivateKeyJwtCredentials
 
 /** RFC 6749 §5.1: `access_token` and `token_type` are required; Bearer is the only type we use. */
 function readTokenResponse(dialect: TokenDialectName, answer: WireAnswer): IssuedToken {
@@ -70,12 +71,16 @@ function readTokenResponse(dialect: TokenDialectName, answer: WireAnswer): Issue
 async function postForm(
   dialect: TokenDialectName,
   context: WireContext,
-  credentials: ClientSecretCredentials,
+  credentials: ClientSecretCredentials | PrivateKeyJwtCredentials,
   parameters: Record<string, string>,
 ): Promise<IssuedToken> {
   const form = new URLSearchParams(parameters)
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
-  if (context.clientAuthentication === 'client_secret_basic') {
+  if ('privateKey' in credentials) {
+    // RFC 7523 §2.2: a fresh assertion for every request (the server accepts each jti once).
+    form.set('client_assertion_type', JWT_BEARER_ASSERTION_TYPE)
+    form.set('client_assertion', await signClientAssertion(credentials, context.audience ?? context.tokenUrl, context.now?.() ?? Date.now()))
+  } else if (context.clientAuthentication === 'client_secret_basic') {
     headers.authorization = basicAuthorization(credentials.clientId, credentials.clientSecret)
   } else {
     form.set('client_id', credentials.clientId)
