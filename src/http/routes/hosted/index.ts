@@ -176,6 +176,7 @@ export async function registerHostedPages(app: FastifyInstance, gatehouse: Gateh
         reply.setCookie(SESSION_COOKIE, secret, { ...cookieOptions(request), maxAge: Math.floor(signInSessions.lifetimes.absoluteMs / 1000) })
         reply.clearCookie(SIGN_IN_FORM_COOKIE, cookieOptions(request, SIGN_IN_PATH))
         const live = { session, user }
+        gatehouse.audit.note({ actor: `user:${user.id}`, action: 'user.signed_in', target: `user:${user.id}`, ip: request.ip, details: { via: 'sign-in page', client_id: authorization.client.id } })
         return answer(request, reply, await authorizer.decide(authorization, live, { signedInNow: true }), live)
       }),
     )
@@ -191,7 +192,9 @@ export async function registerHostedPages(app: FastifyInstance, gatehouse: Gateh
         }
         const decision = field(request.body, 'decision')
         const interaction: Interaction = { consent: decision === 'allow' ? 'allow' : 'deny' }
-        return answer(request, reply, await authorizer.decide(authorization, live, interaction), live)
+        const step = await authorizer.decide(authorization, live, interaction)
+        gatehouse.audit.note({ actor: `user:${live.user.id}`, action: interaction.consent === 'allow' ? 'consent.granted' : 'consent.denied', target: `client:${authorization.client.id}`, ip: request.ip, details: { scopes: authorization.scopes, via: 'consent page' } })
+        return answer(request, reply, step, live)
       }),
     )
 
