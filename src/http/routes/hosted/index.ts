@@ -16,6 +16,7 @@ import { UNSUPPORTED_BODY, readParameters } from '../../parameters.js'
 import { wireDescription } from '../../error-mapping.js'
 import { PAGE_HEADERS, pageHeadersAllowingFormTargets } from '../console/html.js'
 import { refuseWhenPasswordChecksFull } from '../../password-flood.js'
+import { pageErrorAnswer } from '../page-errors.js'
 import { OneTimeNonces, SessionKeys } from '../console/session.js'
 import { registerLogout } from './logout.js'
 import { SESSION_COOKIE } from './session-cookie.js'
@@ -33,18 +34,7 @@ const SIGN_IN_FORM_TTL_MS = 3600 * 1000
 /** Errors on the hosted pages are pages (a person is looking), never JSON or a stack trace. */
 export const hostedShaper: ErrorShaper = {
   name: 'hosted-pages',
-  formatError(error) {
-    if (error instanceof OAuthError && error.code !== 'server_error') {
-      return { status: error.code === 'temporarily_unavailable' ? 503 : error.code === 'rate_limited' ? 429 : 400, headers: { ...PAGE_HEADERS }, body: hostedMessagePage({ title: 'Request refused', message: error.description ?? 'The request could not be accepted.' }) }
-    }
-    const status = (error as { statusCode?: unknown } | null)?.statusCode
-    const client = typeof status === 'number' && status >= 400 && status < 500
-    return {
-      status: client ? status : 500,
-      headers: { ...PAGE_HEADERS },
-      body: hostedMessagePage({ title: client ? 'Bad request' : 'Something went wrong', message: client ? 'The request could not be read.' : 'An unexpected error occurred; it has been logged.' }),
-    }
-  },
+  formatError: (error) => pageErrorAnswer(error, hostedMessagePage),
 }
 
 /** A form field's one string value ('' when absent or not a string). */
