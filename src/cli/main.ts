@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander'
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError, Option } from 'commander'
 import { loadConfig, ConfigError, type ConfigInput } from '../config.js'
 import { CLIENT_AUTH_METHODS, ClientValidationError, type ClientSettings } from '../core/admin/client-admin.js'
 import { ApiKeyValidationError } from '../core/admin/api-key-admin.js'
@@ -17,11 +18,26 @@ import { isClusterWorker, runClusterPrimary } from '../cluster.js'
 import { startServer } from '../server.js'
 import { DuplicateError } from '../core/store-errors.js'
 import { openStore, redactUrl } from '../store/open-store.js'
-import { fail, printResult, readStdin, table } from './output.js'
+import { fail, jsonRequested, printResult, readStdin, table } from './output.js'
+
+/** The version of the installed package (package.json two folders above dist/cli/ and src/cli/). */
+function packageVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }
+    return typeof manifest.version === 'string' ? manifest.version : 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
 
 const program = new Command('gatehouse')
   .description('Gatehouse: an OAuth 2.0 token service for API platforms')
-  .showHelpAfterError()
+  .version(packageVersion(), '-V, --version', 'print the version')
+  // Usage errors (unknown flag, missing argument) exit 2 like refused settings, through `fail`,
+  // so that under --json they are JSON; subcommands made below inherit both settings.
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => (jsonRequested() ? undefined : write(text)) })
+if (!jsonRequested()) program.showHelpAfterError()
 
 const databaseOption = (): Option =>
   new Option('--database <url>', 'database URL: sqlite:PATH or postgres://… (env GATEHOUSE_DATABASE_URL)').default(undefined, 'sqlite:./data/gatehouse.db')
@@ -743,6 +759,13 @@ operators
   })
 
 program.parseAsync().catch((error: unknown) => {
+  // --help and --version end through exitOverride too: they succeeded.
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') process.exit(0)
+    // Commander has already said what was wrong (with the command's help) unless --json asked for JSON.
+    if (!jsonRequested()) process.exit(2)
+    fail(error.message.replace(/^error: /, ''), 2)
+  }
   if (error instanceof ConfigError || error instanceof OperatorTokenError || error instanceof OperatorValidationError || error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof ApiKeyValidationError || error instanceof ApiValidationError || error instanceof DuplicateError) {
     fail(error.message, 2)
   }
