@@ -43,6 +43,8 @@ export interface Client {
   postLogoutRedirectUris: string[]
   /** Authorization requests must come through `/oauth/par` (RFC 9126 §5). */
   requirePar: boolean
+  /** Every token request must carry a DPoP proof (RFC 9449 §5); without one: `invalid_dpop_proof`. */
+  requireDpop: boolean
   /** A first-party client: users are not asked to consent. */
   skipConsent: boolean
   grantTypes: GrantType[]
