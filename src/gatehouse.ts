@@ -17,6 +17,7 @@ import { systemRandom, type Random } from './core/random.js'
 import { KeyEncryption } from './core/tokens/key-encryption.js'
 import { KeyRing } from './core/tokens/key-ring.js'
 import { TokenService } from './core/tokens/token-service.js'
+import { DpopNonces } from './core/dpop/dpop-proof.js'
 import type { KyselyStore } from './store/kysely-store.js'
 import type { ChangeFeed } from './store/change-feed.js'
 import { openChangeFeed } from './store/open-change-feed.js'
@@ -104,6 +105,11 @@ function deriveSuccessorKey(secret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'refresh-token successor v1', 32))
 }
 
+/** The HMAC key of DPoP server nonces (RFC 9449 §8): every instance issues and accepts the same ones. */
+function deriveDpopNonceKey(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'dpop nonce v1', 32))
+}
+
 export async function createGatehouse(config: Config, options: GatehouseOptions): Promise<Gatehouse> {
   const clock = options.clock ?? systemClock
   const random = options.random ?? systemRandom
@@ -170,7 +176,9 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     const audit = new AuditLog({ store, clock, random, onError: (error) => options.logger.error({ err: error }, 'writing an audit event failed') })
     const activity = new TokenActivity()
     const observer = auditingObserver(audit, activity, clock)
-    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, grants: timedStore, accessTokens: timedStore, operators: timedStore, authorizationCodes: timedStore, deviceAuthorizations: timedStore, tokens, keys, clock, observer, guard, apis })
+    const engine = new Engine({ clients: clientCache, users: timedStore, apiKeys: timedStore, refreshTokens: timedStore, grants: timedStore, accessTokens: timedStore, operators: timedStore, authorizationCodes: timedStore, deviceAuthorizations: timedStore, tokens, keys, clock, observer, guard, apis,
+      dpop: { replay: timedStore, windowSeconds: config.dpop.proofWindowSeconds, nonces: new DpopNonces(deriveDpopNonceKey(secret)), requireNonce: config.dpop.requireNonce },
+    })
     const signInSessions = new SignInSessions({ store: timedStore, users: timedStore, clock, random }, { idleMs: config.signInSession.idleSeconds * 1000, absoluteMs: config.signInSession.maxSeconds * 1000 })
     const consents = new Consents({ store: timedStore, grants: timedStore, clock })
     const authorizer = new Authorizer(

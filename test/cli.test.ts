@@ -57,6 +57,7 @@ describe('gatehouse CLI', () => {
       redirect_uris: [],
       post_logout_redirect_uris: [],
       require_par: false,
+      require_dpop: false,
       skip_consent: false,
       scopes: ['api', 'read'],
       default_scopes: [],
@@ -147,6 +148,10 @@ describe('gatehouse CLI', () => {
     assert.deepEqual([renamed.require_par, renamed.skip_consent], [true, true])
     const off = json(await cli(database, ['clients', 'update', id, '--no-require-par', '--no-skip-consent', '--json']))
     assert.deepEqual([off.require_par, off.skip_consent], [false, false])
+    // RFC 9449: --require-dpop / --no-require-dpop switch, on create too.
+    assert.equal(json(await cli(database, ['clients', 'update', id, '--require-dpop', '--json'])).require_dpop, true)
+    assert.equal(json(await cli(database, ['clients', 'update', id, '--no-require-dpop', '--json'])).require_dpop, false)
+    assert.equal(json(await cli(database, ['clients', 'create', '--name', 'Bound', '--require-dpop', '--json'])).require_dpop, true)
     const shown = json(await cli(database, ['clients', 'show', id, '--json']))
     assert.deepEqual([shown.token_endpoint_auth_method, shown.redirect_uris, 'client_secret' in shown], ['none', ['https://shop.example.com/callback'], false])
     const listed = await cli(database, ['clients', 'list'])

@@ -159,6 +159,8 @@ const clientSettingOptions = (command: Command): Command =>
     .option('--post-logout-redirect-uri <url>', 'where logout may send the browser back to (repeatable; replaces the list)', collect)
     .option('--require-par', 'authorization requests must come through /oauth/par (RFC 9126)')
     .option('--no-require-par', 'authorization requests may come without /oauth/par (the default)')
+    .option('--require-dpop', 'every token request must carry a DPoP proof (RFC 9449)')
+    .option('--no-require-dpop', 'token requests may come without a DPoP proof (the default)')
     .option('--skip-consent', 'a first-party client: users are not asked to consent')
     .option('--no-skip-consent', 'users are asked to consent (the default)')
     .option('--scope <scopes>', 'space-separated scopes the client may ask for')
@@ -183,6 +185,7 @@ type ClientFlags = Common & {
   redirectUri?: string[]
   postLogoutRedirectUri?: string[]
   requirePar?: boolean
+  requireDpop?: boolean
   skipConsent?: boolean
   scope?: string
   defaultScope?: string
@@ -226,6 +229,7 @@ function clientSettings(flags: ClientFlags): Partial<ClientSettings> {
     post_logout_redirect_uris: flags.postLogoutRedirectUri,
     // Undefined unless --require-par / --no-require-par (both are defined, so commander sets no default).
     require_par: flags.requirePar,
+    require_dpop: flags.requireDpop,
     skip_consent: flags.skipConsent,
     scopes: words(flags.scope),
     default_scopes: words(flags.defaultScope),

@@ -151,7 +151,7 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   }
 
   const { engine, keys, config, store } = gatehouse
-  registerTokenRoute(app, engine, { path: STANDARD_PATHS.token, allowGet: config.allowGetTokenRequests })
+  registerTokenRoute(app, engine, { path: STANDARD_PATHS.token, allowGet: config.allowGetTokenRequests, issuer: config.issuer })
   registerIntrospectionRoute(app, engine, STANDARD_PATHS.introspection)
   registerRevocationRoute(app, engine, STANDARD_PATHS.revocation)
   registerJwksRoute(app, keys, STANDARD_PATHS.jwks)

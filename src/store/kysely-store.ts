@@ -76,6 +76,7 @@ function clientFromRow(row: ClientsTable): Client {
     redirectUris: list(row.redirect_uris),
     postLogoutRedirectUris: list(row.post_logout_redirect_uris),
     requirePar: Number(row.require_par) === 1,
+    requireDpop: Number(row.require_dpop) === 1,
     skipConsent: Number(row.skip_consent) === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
@@ -105,6 +106,7 @@ function clientToRow(client: Client): ClientsTable {
     redirect_uris: joined(client.redirectUris),
     post_logout_redirect_uris: joined(client.postLogoutRedirectUris),
     require_par: client.requirePar ? 1 : 0,
+    require_dpop: client.requireDpop ? 1 : 0,
     skip_consent: client.skipConsent ? 1 : 0,
     created_at: client.createdAt,
     updated_at: client.updatedAt,
@@ -163,6 +165,7 @@ function grantToRow(grant: GrantRecord): GrantsTable {
     revoked_reason: grant.revokedReason,
     created_at: grant.createdAt,
     api_key_id: grant.apiKeyId,
+    dpop_jkt: grant.dpopJkt ?? null,
   }
 }
 
@@ -180,6 +183,7 @@ function grantFromRow(row: GrantsTable): GrantRecord {
     expiresAt: Number(row.expires_at),
     revokedAt: nullableNumber(row.revoked_at),
     revokedReason: row.revoked_reason as GrantEndReason | null,
+    ...(row.dpop_jkt !== null ? { dpopJkt: row.dpop_jkt } : {}),
   }
 }
 
@@ -631,6 +635,7 @@ export class KyselyStore implements Store {
         'g.revoked_reason as g_revoked_reason',
         'g.created_at as g_created_at',
         'g.api_key_id as g_api_key_id',
+        'g.dpop_jkt as g_dpop_jkt',
       ])
       .where('t.digest', '=', digest)
       .executeTakeFirst()
@@ -658,6 +663,7 @@ export class KyselyStore implements Store {
         revoked_reason: row.g_revoked_reason,
         created_at: row.g_created_at,
         api_key_id: row.g_api_key_id,
+        dpop_jkt: row.g_dpop_jkt,
       }),
     }
   }
@@ -695,6 +701,7 @@ export class KyselyStore implements Store {
         issued_at: token.issuedAt,
         expires_at: token.expiresAt,
         revoked_at: token.revokedAt,
+        dpop_jkt: token.dpopJkt ?? null,
       })
       .execute()
   }
@@ -718,6 +725,7 @@ export class KyselyStore implements Store {
       issuedAt: Number(row.issued_at),
       expiresAt: Number(row.expires_at),
       revokedAt: nullableNumber(row.revoked_at),
+      ...(row.dpop_jkt !== null ? { dpopJkt: row.dpop_jkt } : {}),
       grantEnded: row.grant_id !== null && (row.g_id === null || row.grant_revoked_at !== null),
     }
   }
@@ -737,6 +745,17 @@ export class KyselyStore implements Store {
   async isJwtRevoked(jti: string): Promise<boolean> {
     const row = await this.db.selectFrom('revoked_jwts').select('jti').where('jti', '=', jti).executeTakeFirst()
     return row !== undefined
+  }
+
+  // ── DPoP proofs (RFC 9449 §11.1) ─────────────────────────────────────────
+  async rememberDpopProof(key: string, expiresAt: number): Promise<boolean> {
+    // Insert-if-absent in one statement: of two instances racing with one proof, one inserts.
+    const result = await this.db
+      .insertInto('dpop_proofs')
+      .values({ key, expires_at: expiresAt })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .executeTakeFirst()
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1
   }
 
   // ── audit log ────────────────────────────────────────────────────────────
@@ -1087,6 +1106,11 @@ export class KyselyStore implements Store {
       .where('id', 'in', db.selectFrom('sign_in_sessions').select('id').where('ended_at', 'is not', null).limit(limit))
       .executeTakeFirst()
     deleted += Number(ended.numDeletedRows)
+    const proofs = await db
+      .deleteFrom('dpop_proofs')
+      .where('key', 'in', db.selectFrom('dpop_proofs').select('key').where('expires_at', '<', now).limit(limit))
+      .executeTakeFirst()
+    deleted += Number(proofs.numDeletedRows)
     const jwts = await db
       .deleteFrom('revoked_jwts')
       .where('jti', 'in', db.selectFrom('revoked_jwts').select('jti').where('expires_at', '<', now).limit(limit))
