@@ -65,6 +65,12 @@ export interface Config {
    * day without use) and GATEHOUSE_SESSION_MAX_SECONDS (default 7 days however active).
    */
   signInSession: { idleSeconds: number; maxSeconds: number }
+  /**
+   * RFC 9449 (DPoP): GATEHOUSE_DPOP_NONCE=required makes every proof at the token endpoint carry
+   * a server nonce (§8); GATEHOUSE_DPOP_PROOF_WINDOW_SECONDS (default 60) is how far a proof's
+   * `iat` may be from now, either way, and how long its `jti` is remembered.
+   */
+  dpop: { requireNonce: boolean; proofWindowSeconds: number }
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/gatehouse.db'
@@ -195,6 +201,13 @@ function loadTls(input: ConfigInput, env: NodeJS.ProcessEnv): Config['tls'] {
   return { cert: read(cert), key: read(key) }
 }
 
+/** GATEHOUSE_DPOP_NONCE: `required`, or `off` / unset. */
+function dpopNonce(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'off') return false
+  if (value === 'required') return true
+  throw new ConfigError(`GATEHOUSE_DPOP_NONCE must be "required" or "off" (got "${value}")`)
+}
+
 /** Flags win over environment variables, which win over defaults. */
 export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = input.database ?? env.GATEHOUSE_DATABASE_URL ?? DEFAULT_DATABASE_URL
@@ -255,6 +268,7 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     shutdownTimeoutMs: integer('GATEHOUSE_SHUTDOWN_TIMEOUT_MS', env.GATEHOUSE_SHUTDOWN_TIMEOUT_MS, 10_000, 0, 600_000),
     tls: loadTls(input, env),
     requireTls: flag('GATEHOUSE_REQUIRE_TLS', env.GATEHOUSE_REQUIRE_TLS) ?? production,
+    dpop: { requireNonce: dpopNonce(env.GATEHOUSE_DPOP_NONCE), proofWindowSeconds: integer('GATEHOUSE_DPOP_PROOF_WINDOW_SECONDS', env.GATEHOUSE_DPOP_PROOF_WINDOW_SECONDS, 60, 5, 600) },
     signInSession: {
       idleSeconds: integer('GATEHOUSE_SESSION_IDLE_SECONDS', env.GATEHOUSE_SESSION_IDLE_SECONDS, 86_400, 60, 90 * 86_400),
       maxSeconds: integer('GATEHOUSE_SESSION_MAX_SECONDS', env.GATEHOUSE_SESSION_MAX_SECONDS, 7 * 86_400, 60, 365 * 86_400),

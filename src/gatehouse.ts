@@ -17,6 +17,7 @@ import { systemRandom, type Random } from './core/random.js'
 import { KeyEncryption } from './core/tokens/key-encryption.js'
 import { KeyRing } from './core/tokens/key-ring.js'
 import { TokenService } from './core/tokens/token-service.js'
+import { DpopNonces } from './core/dpop/dpop-proof.js'
 import type { KyselyStore } from './store/kysely-store.js'
 import type { ChangeFeed } from './store/change-feed.js'
 import { openChangeFeed } from './store/open-change-feed.js'
@@ -103,6 +104,11 @@ export function resolveSecret(config: Config, logger: Logger): string {
 /** The HMAC key of refresh-token successors (TokenService.successorOf): shared by every instance through GATEHOUSE_SECRET. */
 function deriveSuccessorKey(secret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'refresh-token successor v1', 32))
+}
+
+/** The HMAC key of DPoP server nonces (RFC 9449 §8): every instance issues and accepts the same ones. */
+function deriveDpopNonceKey(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'dpop nonce v1', 32))
 }
 
 export async function createGatehouse(config: Config, options: GatehouseOptions): Promise<Gatehouse> {
@@ -194,6 +200,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       observer,
       guard,
       apis,
+      dpop: { replay: timedStore, windowSeconds: config.dpop.proofWindowSeconds, nonces: new DpopNonces(deriveDpopNonceKey(secret)), requireNonce: config.dpop.requireNonce },
     })
     const signInSessions = new SignInSessions({ store: timedStore, users: timedStore, clock, random }, { idleMs: config.signInSession.idleSeconds * 1000, absoluteMs: config.signInSession.maxSeconds * 1000 })
     const consents = new Consents({ store: timedStore, grants: timedStore, clock })

@@ -13,6 +13,11 @@ function cli(database: TestDatabase, args: string[], stdin?: string, env: Record
 }
 
 /** --json means exactly one JSON object on stdout and nothing else there. */
+/** What a command printed on stderr under --json for an error: one JSON object (README "Command line"). */
+function jsonError(message: string, exitCode = 2): string {
+  return `${JSON.stringify({ error: { message, exit_code: exitCode } })}\n`
+}
+
 function json(run: Run): Record<string, unknown> {
   assert.equal(run.code, 0, run.stderr)
   const lines = run.stdout.split('\n').filter(Boolean)
@@ -54,6 +59,7 @@ describe('gatehouse CLI', () => {
       redirect_uris: [],
       post_logout_redirect_uris: [],
       require_par: false,
+      require_dpop: false,
       skip_consent: false,
       scopes: ['api', 'read'],
       default_scopes: [],
@@ -88,7 +94,7 @@ describe('gatehouse CLI', () => {
 
     assert.deepEqual(json(await cli(database, ['clients', 'delete', created.client_id as string, '--json'])), { deleted: created.client_id })
     const gone = await cli(database, ['clients', 'show', created.client_id as string, '--json'])
-    assert.deepEqual({ code: gone.code, stdout: gone.stdout, stderr: gone.stderr }, { code: 1, stdout: '', stderr: `gatehouse: no client with id ${created.client_id}\n` })
+    assert.deepEqual({ code: gone.code, stdout: gone.stdout, stderr: gone.stderr }, { code: 1, stdout: '', stderr: jsonError(`no client with id ${created.client_id}`, 1) })
   })
 
   it('sets a client\'s signing algorithm with --signing-alg on create and update, and refuses any other', async () => {
@@ -99,11 +105,11 @@ describe('gatehouse CLI', () => {
     assert.equal(json(await cli(database, ['clients', 'update', created.client_id as string, '--signing-alg', 'RS256', '--json'])).signing_alg, 'RS256')
     assert.equal(json(await cli(database, ['clients', 'show', created.client_id as string, '--json'])).signing_alg, 'RS256')
     const refused = await cli(database, ['clients', 'create', '--name', 'x', '--signing-alg', 'HS256', '--json'])
-    // commander's message, then the command's help.
-    assert.deepEqual({ code: refused.code, stdout: refused.stdout, firstLine: refused.stderr.split('\n')[0] }, {
-      code: 1,
+    // A usage error: exit 2; under --json commander's message as one JSON object.
+    assert.deepEqual({ code: refused.code, stdout: refused.stdout, stderr: refused.stderr }, {
+      code: 2,
       stdout: '',
-      firstLine: "error: option '--signing-alg <alg>' argument 'HS256' is invalid. Allowed choices are ES256, RS256.",
+      stderr: jsonError("option '--signing-alg <alg>' argument 'HS256' is invalid. Allowed choices are ES256, RS256."),
     })
     assert.deepEqual(json(await cli(database, ['clients', 'delete', created.client_id as string, '--json'])), { deleted: created.client_id })
   })
@@ -111,7 +117,7 @@ describe('gatehouse CLI', () => {
   it('refuses bad client settings with a clear message and exit code 2', async () => {
     const run = await cli(database, ['clients', 'create', '--name', 'x', '--grant', 'implicit', '--json'])
     assert.deepEqual({ code: run.code, stdout: run.stdout }, { code: 2, stdout: '' })
-    assert.equal(run.stderr, 'gatehouse: unknown grant type "implicit" (one of client_credentials, password, refresh_token, api_key, authorization_code, urn:ietf:params:oauth:grant-type:device_code)\n')
+    assert.equal(run.stderr, jsonError('unknown grant type "implicit" (one of client_credentials, password, refresh_token, api_key, authorization_code, urn:ietf:params:oauth:grant-type:device_code)'))
     const scope = await cli(database, ['clients', 'create', '--name', 'x', '--scope', 'a', '--default-scope', 'b'])
     assert.equal(scope.stderr, `gatehouse: default scope "b" is not among the client's scopes\n`)
   })
@@ -144,6 +150,10 @@ describe('gatehouse CLI', () => {
     assert.deepEqual([renamed.require_par, renamed.skip_consent], [true, true])
     const off = json(await cli(database, ['clients', 'update', id, '--no-require-par', '--no-skip-consent', '--json']))
     assert.deepEqual([off.require_par, off.skip_consent], [false, false])
+    // RFC 9449: --require-dpop / --no-require-dpop switch, on create too.
+    assert.equal(json(await cli(database, ['clients', 'update', id, '--require-dpop', '--json'])).require_dpop, true)
+    assert.equal(json(await cli(database, ['clients', 'update', id, '--no-require-dpop', '--json'])).require_dpop, false)
+    assert.equal(json(await cli(database, ['clients', 'create', '--name', 'Bound', '--require-dpop', '--json'])).require_dpop, true)
     const shown = json(await cli(database, ['clients', 'show', id, '--json']))
     assert.deepEqual([shown.token_endpoint_auth_method, shown.redirect_uris, 'client_secret' in shown], ['none', ['https://shop.example.com/callback'], false])
     const listed = await cli(database, ['clients', 'list'])
@@ -166,22 +176,22 @@ describe('gatehouse CLI', () => {
     const refused = async (args: string[]): Promise<string> => {
       const run = await cli(database, ['clients', 'create', '--name', 'x', ...args, '--json'])
       assert.deepEqual({ code: run.code, stdout: run.stdout }, { code: 2, stdout: '' }, run.stderr)
-      return run.stderr
+      return (JSON.parse(run.stderr) as { error: { message: string } }).error.message
     }
     const withRedirect = (uri: string): string[] => ['--grant', 'authorization_code', '--redirect-uri', uri]
-    assert.equal(await refused(withRedirect('javascript:alert(1)')), 'gatehouse: redirect URI scheme javascript: is not allowed\n')
-    assert.equal(await refused(withRedirect('http://evil.example/cb')), 'gatehouse: redirect URI http://evil.example/cb must use https (http only on a loopback address, RFC 8252 §7.3)\n')
-    assert.equal(await refused(withRedirect('https://a.example/cb#frag')), 'gatehouse: redirect URI https://a.example/cb#frag must not have a fragment (RFC 6749 §3.1.2)\n')
-    assert.equal(await refused(withRedirect('/cb')), 'gatehouse: redirect URI "/cb" is not an absolute URI\n')
-    assert.equal(await refused(['--grant', 'authorization_code']), 'gatehouse: the authorization_code grant needs at least one redirect URI\n')
-    assert.equal(await refused(['--auth-method', 'none', '--grant', 'client_credentials']), 'gatehouse: a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not client_credentials\n')
+    assert.equal(await refused(withRedirect('javascript:alert(1)')), 'redirect URI scheme javascript: is not allowed')
+    assert.equal(await refused(withRedirect('http://evil.example/cb')), 'redirect URI http://evil.example/cb must use https (http only on a loopback address, RFC 8252 §7.3)')
+    assert.equal(await refused(withRedirect('https://a.example/cb#frag')), 'redirect URI https://a.example/cb#frag must not have a fragment (RFC 6749 §3.1.2)')
+    assert.equal(await refused(withRedirect('/cb')), 'redirect URI "/cb" is not an absolute URI')
+    assert.equal(await refused(['--grant', 'authorization_code']), 'the authorization_code grant needs at least one redirect URI')
+    assert.equal(await refused(['--auth-method', 'none', '--grant', 'client_credentials']), 'a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not client_credentials')
     // With no --grant a client gets client_credentials, which a public client may not have.
-    assert.equal(await refused(['--auth-method', 'none']), 'gatehouse: a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not client_credentials\n')
-    assert.equal(await refused(['--auth-method', 'none', '--grant', 'password', '--grant', 'refresh_token']), 'gatehouse: a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not password\n')
+    assert.equal(await refused(['--auth-method', 'none']), 'a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not client_credentials')
+    assert.equal(await refused(['--auth-method', 'none', '--grant', 'password', '--grant', 'refresh_token']), 'a public client (auth method none) may use only authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code, not password')
     const method = await cli(database, ['clients', 'create', '--name', 'x', '--auth-method', 'client_secret_jwt'])
-    assert.deepEqual([method.code, method.stderr.split('\n')[0]], [1, "error: option '--auth-method <method>' argument 'client_secret_jwt' is invalid. Allowed choices are client_secret_basic, client_secret_post, none, private_key_jwt."])
+    assert.deepEqual([method.code, method.stderr.split('\n')[0]], [2, "error: option '--auth-method <method>' argument 'client_secret_jwt' is invalid. Allowed choices are client_secret_basic, client_secret_post, none, private_key_jwt."])
     const type = await cli(database, ['clients', 'create', '--name', 'x', '--app-type', 'desktop'])
-    assert.deepEqual([type.code, type.stderr.split('\n')[0]], [1, "error: option '--app-type <type>' argument 'desktop' is invalid. Allowed choices are web, spa, native, device, machine, api_key."])
+    assert.deepEqual([type.code, type.stderr.split('\n')[0]], [2, "error: option '--app-type <type>' argument 'desktop' is invalid. Allowed choices are web, spa, native, device, machine, api_key."])
   })
 
   it('refuses an API key lifetime past 10 years with a clear message and exit code 2', async () => {
@@ -190,7 +200,7 @@ describe('gatehouse CLI', () => {
       assert.deepEqual({ code: run.code, stdout: run.stdout, stderr: run.stderr }, {
         code: 2,
         stdout: '',
-        stderr: 'gatehouse: expires-in must be a whole number of seconds from 1 to 315360000 (10 years); leave it out for a key that does not expire\n',
+        stderr: jsonError('expires-in must be a whole number of seconds from 1 to 315360000 (10 years); leave it out for a key that does not expire'),
       })
     }
     assert.equal(json(await cli(database, ['api-keys', 'list', '--json'])).api_keys !== undefined, true)

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander'
-import { loadConfig, ConfigError, type ConfigInput } from '../config.js'
 import { readFileSync } from 'node:fs'
+import { Command, CommanderError, Option } from 'commander'
+import { loadConfig, ConfigError, type ConfigInput } from '../config.js'
 import { CLIENT_AUTH_METHODS, ClientValidationError, type ClientSettings } from '../core/admin/client-admin.js'
 import { JwksError, parseJwksText } from '../core/credentials/client-jwks.js'
 import { ApiKeyValidationError } from '../core/admin/api-key-admin.js'
@@ -19,11 +19,26 @@ import { isClusterWorker, runClusterPrimary } from '../cluster.js'
 import { startServer } from '../server.js'
 import { DuplicateError } from '../core/store-errors.js'
 import { openStore, redactUrl } from '../store/open-store.js'
-import { fail, printResult, readStdin, table } from './output.js'
+import { fail, jsonRequested, printResult, readStdin, table } from './output.js'
+
+/** The version of the installed package (package.json two folders above dist/cli/ and src/cli/). */
+function packageVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }
+    return typeof manifest.version === 'string' ? manifest.version : 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
 
 const program = new Command('gatehouse')
   .description('Gatehouse: an OAuth 2.0 token service for API platforms')
-  .showHelpAfterError()
+  .version(packageVersion(), '-V, --version', 'print the version')
+  // Usage errors (unknown flag, missing argument) exit 2 like refused settings, through `fail`,
+  // so that under --json they are JSON; subcommands made below inherit both settings.
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => (jsonRequested() ? undefined : write(text)) })
+if (!jsonRequested()) program.showHelpAfterError()
 
 const databaseOption = (): Option =>
   new Option('--database <url>', 'database URL: sqlite:PATH or postgres://… (env GATEHOUSE_DATABASE_URL)').default(undefined, 'sqlite:./data/gatehouse.db')
@@ -147,6 +162,8 @@ const clientSettingOptions = (command: Command): Command =>
     .option('--post-logout-redirect-uri <url>', 'where logout may send the browser back to (repeatable; replaces the list)', collect)
     .option('--require-par', 'authorization requests must come through /oauth/par (RFC 9126)')
     .option('--no-require-par', 'authorization requests may come without /oauth/par (the default)')
+    .option('--require-dpop', 'every token request must carry a DPoP proof (RFC 9449)')
+    .option('--no-require-dpop', 'token requests may come without a DPoP proof (the default)')
     .option('--skip-consent', 'a first-party client: users are not asked to consent')
     .option('--no-skip-consent', 'users are asked to consent (the default)')
     .option('--scope <scopes>', 'space-separated scopes the client may ask for')
@@ -173,6 +190,7 @@ type ClientFlags = Common & {
   redirectUri?: string[]
   postLogoutRedirectUri?: string[]
   requirePar?: boolean
+  requireDpop?: boolean
   skipConsent?: boolean
   scope?: string
   defaultScope?: string
@@ -237,6 +255,7 @@ function clientSettings(flags: ClientFlags): Partial<ClientSettings> {
     post_logout_redirect_uris: flags.postLogoutRedirectUri,
     // Undefined unless --require-par / --no-require-par (both are defined, so commander sets no default).
     require_par: flags.requirePar,
+    require_dpop: flags.requireDpop,
     skip_consent: flags.skipConsent,
     scopes: words(flags.scope),
     default_scopes: words(flags.defaultScope),
@@ -774,6 +793,13 @@ operators
   })
 
 program.parseAsync().catch((error: unknown) => {
+  // --help and --version end through exitOverride too: they succeeded.
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') process.exit(0)
+    // Commander has already said what was wrong (with the command's help) unless --json asked for JSON.
+    if (!jsonRequested()) process.exit(2)
+    fail(error.message.replace(/^error: /, ''), 2)
+  }
   if (error instanceof ConfigError || error instanceof OperatorTokenError || error instanceof OperatorValidationError || error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof ApiKeyValidationError || error instanceof ApiValidationError || error instanceof DuplicateError) {
     fail(error.message, 2)
   }

@@ -6,8 +6,17 @@ export function printResult(json: boolean, value: Record<string, unknown>, text:
   process.stdout.write(json ? JSON.stringify(value) + '\n' : text + '\n')
 }
 
+/** Whether the command line asks for JSON (`--json`): then errors are JSON too. */
+export const jsonRequested = (argv: readonly string[] = process.argv): boolean => argv.includes('--json')
+
+/**
+ * Ends the command with an error on stderr and an exit code: 2 for a usage error (a bad flag or
+ * a setting the command refuses), 1 for anything else (docs: README "Command line"). With
+ * `--json` the error is one JSON object, `{"error":{"message":…,"exit_code":…}}`, so a script
+ * reads it as it reads results.
+ */
 export function fail(message: string, code = 1): never {
-  process.stderr.write(`gatehouse: ${message}\n`)
+  process.stderr.write(jsonRequested() ? `${JSON.stringify({ error: { message, exit_code: code } })}\n` : `gatehouse: ${message}\n`)
   process.exit(code)
 }
 

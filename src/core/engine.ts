@@ -14,6 +14,7 @@ import { ClientAssertionVerifier } from './credentials/client-assertion.js'
 import { ClientKeys, type ClientKeySource } from './credentials/client-keys.js'
 import type { Clock } from './clock.js'
 import { OAuthError } from './errors.js'
+import { checkDpopProof, type DpopPolicy } from './dpop/dpop-proof.js'
 import type { Grant, GrantDeps } from './grants/grant.js'
 import { createGrantRegistry } from './grants/registry.js'
 import { checkAccessToken, introspectToken, type AccessTokenRefusal } from './introspection.js'
@@ -52,7 +53,20 @@ export interface EngineDeps {
   clientKeySource?: ClientKeySource
   /** Told when a jwks_uri could not be fetched or held no usable key set (the reason is never answered). */
   onClientKeysError?(clientId: string, error: unknown): void
+  /** RFC 9449: the replay store, window and nonce rule of DPoP proofs; without it a proof is refused. */
+  dpop?: DpopPolicy
 }
+
+/** How an access token was presented at a resource (RFC 6750 §2.1, RFC 9449 §7.1). */
+export interface TokenPresentation {
+  scheme: 'Bearer' | 'DPoP'
+  token: string
+  /** The request's `DPoP` header (undefined: none) with its method and URL. */
+  dpop: { proof: string | undefined; method: string; url: string }
+}
+
+/** A refusal of a presented token: RFC 6750 §3.1 / RFC 9449 §7.1 error code and why. */
+export type PresentationRefusal = { ok: false; error: 'invalid_token' | 'invalid_dpop_proof'; description: string; refusal?: AccessTokenRefusal }
 
 /**
  * The token engine: TokenRequest → TokenResult | OAuthError. Dialects call it; it knows
@@ -98,7 +112,8 @@ export class Engine {
     const grant = this.#findGrant(request.grantType, policy)
     const client = grant.requiresClientAuthentication ? await this.authenticateClient(request.client, request.origin) : undefined
     if (client) checkGrantAllowed(client, grant)
-    const result = await grant.handle({ request, client, policy }, this.#grantDeps)
+    const dpopJkt = await this.#checkTokenRequestProof(request, client)
+    const result = await grant.handle(dpopJkt === undefined ? { request, client, policy } : { request, client, policy, dpopJkt }, this.#grantDeps)
     this.#deps.observer?.tokenIssued?.({ clientId: result.clientId, grantType: grant.grantType, subject: result.subject })
     return result
   }
@@ -163,13 +178,69 @@ export class Engine {
 
   /** OpenID Connect Core §5.3: the user claims a bearer access token entitles its holder to. */
   async userInfo(accessToken: string): Promise<UserInfoResult> {
-    return userInfo(this.#deps, await introspectToken(this.#deps, accessToken))
+    const token = await introspectToken(this.#deps, accessToken)
+    // RFC 9449 §7.2: a DPoP-bound token is no bearer token; presented as one it is refused.
+    if (token.active && token.jkt !== undefined) return { ok: false, error: 'invalid_token', dpopBound: true }
+    return userInfo(this.#deps, token)
+  }
+
+  /** OpenID Connect Core §5.3 for a token already checked (checkPresentedToken: a DPoP presentation). */
+  userInfoOf(token: TokenIntrospection): Promise<UserInfoResult> {
+    return userInfo(this.#deps, token)
+  }
+
+  /** The `iss` of its tokens, the base of its endpoint URLs (DPoP `htu`). */
+  get issuer(): string {
+    return this.#deps.tokens.issuer
   }
 
   /** RFC 7009: revokes a token of the calling client; anything else is ignored (§2.2). */
   async revoke(credentials: ClientCredentials | undefined, token: string, origin?: RequestOrigin): Promise<void> {
     const client = await this.authenticateClient(credentials, origin)
     await revokeToken(this.#deps, client, token)
+  }
+
+  /**
+   * RFC 9449 §5: a valid proof gives the key the tokens are bound to; a client with
+   * `requireDpop` must send one. A proof where DPoP is not set up is refused, not ignored.
+   */
+  async #checkTokenRequestProof(request: TokenRequest, client: Client | undefined): Promise<string | undefined> {
+    const proof = request.dpop?.proof
+    if (proof === undefined || request.dpop === undefined) {
+      if (client?.requireDpop) throw new OAuthError('invalid_dpop_proof', { description: 'This client must send a DPoP proof.' })
+      return undefined
+    }
+    if (!this.#deps.dpop) throw new OAuthError('invalid_dpop_proof', { description: 'DPoP proofs are not accepted here.' })
+    const { jkt } = await checkDpopProof({ proof, method: request.dpop.method, url: request.dpop.url }, this.#deps.dpop, this.#deps.clock.now())
+    return jkt
+  }
+
+  /**
+   * A token presented at one of Gatehouse's own resources (UserInfo, the management API): the
+   * checks of checkAccessToken, then RFC 9449 §7.1. `DPoP` needs a valid proof with `ath` by
+   * the key the token is bound to; a DPoP-bound token presented as `Bearer` is refused, as is an
+   * unbound one presented as `DPoP`. Resources ask no server nonce.
+   */
+  async checkPresentedToken(presentation: TokenPresentation): Promise<{ ok: true; token: TokenIntrospection } | PresentationRefusal> {
+    let jkt: string | undefined
+    if (presentation.scheme === 'DPoP') {
+      const proof = presentation.dpop.proof
+      if (proof === undefined) return { ok: false, error: 'invalid_dpop_proof', description: 'A DPoP proof is required with the DPoP scheme.' }
+      if (!this.#deps.dpop) return { ok: false, error: 'invalid_dpop_proof', description: 'DPoP proofs are not accepted here.' }
+      try {
+        jkt = (await checkDpopProof({ proof, method: presentation.dpop.method, url: presentation.dpop.url, accessToken: presentation.token }, { ...this.#deps.dpop, requireNonce: false }, this.#deps.clock.now())).jkt
+      } catch (error) {
+        if (error instanceof OAuthError && error.code === 'invalid_dpop_proof') return { ok: false, error: 'invalid_dpop_proof', description: error.description ?? 'The DPoP proof is invalid.' }
+        throw error
+      }
+    }
+    const checked = await checkAccessToken(this.#deps, presentation.token)
+    if (!checked.ok) return { ok: false, error: 'invalid_token', description: 'The access token is invalid or expired.', refusal: checked }
+    const bound = checked.token.jkt
+    if (presentation.scheme === 'Bearer' && bound !== undefined) return { ok: false, error: 'invalid_token', description: 'This access token is DPoP-bound: present it with the DPoP scheme and a proof.' }
+    if (presentation.scheme === 'DPoP' && bound === undefined) return { ok: false, error: 'invalid_token', description: 'This access token is not DPoP-bound: present it with the Bearer scheme.' }
+    if (presentation.scheme === 'DPoP' && bound !== jkt) return { ok: false, error: 'invalid_token', description: 'Invalid DPoP key binding.' }
+    return checked
   }
 
   /** Whether this grant type is registered and the dialect's endpoint offers it. */

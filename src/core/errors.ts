@@ -23,6 +23,10 @@ export type OAuthErrorCode =
   | 'access_denied'
   /** RFC 8628 §3.5: the device_code expired before it was approved and redeemed. */
   | 'expired_token'
+  /** RFC 9449 §5 / §7.1: the DPoP proof is missing (where required), malformed or invalid. */
+  | 'invalid_dpop_proof'
+  /** RFC 9449 §8: the proof must carry the server nonce sent in the `DPoP-Nonce` header. */
+  | 'use_dpop_nonce'
   | 'temporarily_unavailable'
   | 'server_error'
   /** Too many requests (RFC 6585 §4): a rate limit or a throttled run of failed attempts; carries `retryAfter`. */
@@ -36,6 +40,8 @@ export interface OAuthErrorOptions {
   cause?: unknown
   /** Whole seconds the caller should wait (`Retry-After`, RFC 9110 §10.2.3); for `rate_limited`. */
   retryAfter?: number
+  /** RFC 9449 §8: a fresh server nonce, sent as the `DPoP-Nonce` header; for `use_dpop_nonce`. */
+  dpopNonce?: string
 }
 
 export class OAuthError extends Error {
@@ -43,6 +49,7 @@ export class OAuthError extends Error {
   readonly description: string | undefined
   readonly debug: string | undefined
   readonly retryAfter: number | undefined
+  readonly dpopNonce: string | undefined
 
   constructor(code: OAuthErrorCode, options: OAuthErrorOptions = {}) {
     super(options.description ? `${code}: ${options.description}` : code, { cause: options.cause })
@@ -51,5 +58,6 @@ export class OAuthError extends Error {
     this.description = options.description
     this.debug = options.debug
     this.retryAfter = options.retryAfter
+    this.dpopNonce = options.dpopNonce
   }
 }

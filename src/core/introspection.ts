@@ -92,6 +92,7 @@ function fromClaims(claims: VerifiedAccessToken): TokenIntrospection {
     expiresAt: claims.exp,
     issuedAt: claims.iat,
     jti: claims.jti,
+    ...(claims.cnf !== undefined && typeof claims.cnf.jkt === 'string' ? { jkt: claims.cnf.jkt } : {}),
   }
 }
 
@@ -106,6 +107,7 @@ function fromOpaqueRecord(record: OpaqueTokenRecord, issuer: string): TokenIntro
     issuer,
     expiresAt: toSeconds(record.expiresAt),
     issuedAt: toSeconds(record.issuedAt),
+    ...(record.dpopJkt !== undefined ? { jkt: record.dpopJkt } : {}),
   }
 }
 

@@ -49,6 +49,8 @@ export interface Client {
   postLogoutRedirectUris: string[]
   /** Authorization requests must come through `/oauth/par` (RFC 9126 §5). */
   requirePar: boolean
+  /** Every token request must carry a DPoP proof (RFC 9449 §5); without one: `invalid_dpop_proof`. */
+  requireDpop: boolean
   /** A first-party client: users are not asked to consent. */
   skipConsent: boolean
   grantTypes: GrantType[]
@@ -188,6 +190,11 @@ export interface TokenRequest {
    */
   apiKeyRefreshToken?: string
   policy?: DialectPolicy
+  /**
+   * RFC 9449: the `DPoP` header of the request (undefined when none was sent) with the method
+   * and endpoint URL its `htm` and `htu` must name; set by a route that accepts proofs.
+   */
+  dpop?: { proof: string | undefined; method: string; url: string }
   /** Where the request came from, for the audit log; set by the route. */
   origin?: RequestOrigin
 }
@@ -206,7 +213,8 @@ export interface RequestOrigin {
 
 export interface TokenResult {
   accessToken: string
-  tokenType: 'Bearer'
+  /** `DPoP` when the access token is bound to the key of the request's proof (RFC 9449 §5). */
+  tokenType: 'Bearer' | 'DPoP'
   /** Seconds. */
   expiresIn: number
   refreshToken?: string
@@ -230,6 +238,8 @@ export interface TokenIntrospection {
   expiresAt?: number
   issuedAt?: number
   jti?: string
+  /** RFC 9449 §6: the thumbprint of the key the token is bound to (`cnf.jkt`); absent for a bearer token. */
+  jkt?: string
 }
 
 /** A failed authentication: the claimed identity (never the secret), why it failed, from where. */

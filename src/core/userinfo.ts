@@ -9,7 +9,7 @@ export interface UserInfoClaims {
 }
 
 /** RFC 6750 §3.1 error codes of a protected resource. */
-export type UserInfoResult = { ok: true; claims: UserInfoClaims } | { ok: false; error: 'invalid_token' | 'insufficient_scope' }
+export type UserInfoResult = { ok: true; claims: UserInfoClaims } | { ok: false; error: 'invalid_token' | 'insufficient_scope'; /** RFC 9449 §7.2: a DPoP-bound token presented as Bearer. */ dpopBound?: true }
 
 /**
  * OpenID Connect Core §5.3: the token must be a live access token for a user and carry the

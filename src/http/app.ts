@@ -18,6 +18,7 @@ import { registerOpenApi } from './routes/reference/openapi.js'
 import { registerDocsPage } from './routes/reference/docs-page.js'
 import { registerAssets } from './routes/console/assets.js'
 import { registerConsole } from './routes/console/index.js'
+import { registerLandingPage } from './routes/landing.js'
 import { AUTHORIZE_PATH, PAR_PATH, registerHostedPages } from './routes/hosted/index.js'
 import { LOGOUT_PATH } from './routes/hosted/logout.js'
 import { DEVICE_AUTHORIZATION_PATH } from './routes/hosted/device.js'
@@ -150,7 +151,7 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   }
 
   const { engine, keys, config, store } = gatehouse
-  registerTokenRoute(app, engine, { path: STANDARD_PATHS.token, allowGet: config.allowGetTokenRequests })
+  registerTokenRoute(app, engine, { path: STANDARD_PATHS.token, allowGet: config.allowGetTokenRequests, issuer: config.issuer })
   registerIntrospectionRoute(app, engine, STANDARD_PATHS.introspection)
   registerRevocationRoute(app, engine, STANDARD_PATHS.revocation)
   registerJwksRoute(app, keys, STANDARD_PATHS.jwks)
@@ -167,6 +168,7 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   registerDocsPage(app)
   await registerConsole(app, gatehouse, logger)
   await registerHostedPages(app, gatehouse, logger)
+  registerLandingPage(app, config.issuer)
   return app
 }
 

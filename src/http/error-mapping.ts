@@ -39,6 +39,10 @@ export function standardStatus(error: OAuthError): number {
     case 'expired_token':
       // RFC 8628 §3.5: errors of the token endpoint's §5.2 response, so 400 like the others.
       return 400
+    case 'invalid_dpop_proof':
+    case 'use_dpop_nonce':
+      // RFC 9449 §5, §8: 400 at the token endpoint (a resource answers 401, RFC 9449 §7.1).
+      return 400
     default:
       return 400
   }
@@ -47,8 +51,12 @@ export function standardStatus(error: OAuthError): number {
 /** Seconds a client should wait after a 503. */
 export const RETRY_AFTER_SECONDS = '5'
 
-/** RFC 9110 §10.2.3 `Retry-After` for a 503 (outage) or a 429 (RFC 6585 §4, rate limited); none otherwise. */
+/**
+ * RFC 9110 §10.2.3 `Retry-After` for a 503 (outage) or a 429 (RFC 6585 §4, rate limited), and
+ * RFC 9449 §8 `DPoP-Nonce` for `use_dpop_nonce`; none otherwise. Every dialect sends these.
+ */
 export function retryAfterHeaders(error: OAuthError): Record<string, string> {
+  if (error.dpopNonce !== undefined) return { 'dpop-nonce': error.dpopNonce }
   if (error.code === 'temporarily_unavailable') return { 'retry-after': RETRY_AFTER_SECONDS }
   if (error.code === 'rate_limited') return { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfter ?? 1))) }
   return {}

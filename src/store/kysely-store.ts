@@ -86,6 +86,7 @@ function clientFromRow(row: ClientsTable): Client {
     redirectUris: list(row.redirect_uris),
     postLogoutRedirectUris: list(row.post_logout_redirect_uris),
     requirePar: Number(row.require_par) === 1,
+    requireDpop: Number(row.require_dpop) === 1,
     skipConsent: Number(row.skip_consent) === 1,
     jwks: jwksOf(row.jwks),
     jwksUri: row.jwks_uri,
@@ -117,6 +118,7 @@ function clientToRow(client: Client): ClientsTable {
     redirect_uris: joined(client.redirectUris),
     post_logout_redirect_uris: joined(client.postLogoutRedirectUris),
     require_par: client.requirePar ? 1 : 0,
+    require_dpop: client.requireDpop ? 1 : 0,
     skip_consent: client.skipConsent ? 1 : 0,
     jwks: client.jwks === null ? null : JSON.stringify(client.jwks),
     jwks_uri: client.jwksUri,
@@ -177,6 +179,7 @@ function grantToRow(grant: GrantRecord): GrantsTable {
     revoked_reason: grant.revokedReason,
     created_at: grant.createdAt,
     api_key_id: grant.apiKeyId,
+    dpop_jkt: grant.dpopJkt ?? null,
   }
 }
 
@@ -194,6 +197,7 @@ function grantFromRow(row: GrantsTable): GrantRecord {
     expiresAt: Number(row.expires_at),
     revokedAt: nullableNumber(row.revoked_at),
     revokedReason: row.revoked_reason as GrantEndReason | null,
+    ...(row.dpop_jkt !== null ? { dpopJkt: row.dpop_jkt } : {}),
   }
 }
 
@@ -646,6 +650,7 @@ export class KyselyStore implements Store {
         'g.revoked_reason as g_revoked_reason',
         'g.created_at as g_created_at',
         'g.api_key_id as g_api_key_id',
+        'g.dpop_jkt as g_dpop_jkt',
       ])
       .where('t.digest', '=', digest)
       .executeTakeFirst()
@@ -673,6 +678,7 @@ export class KyselyStore implements Store {
         revoked_reason: row.g_revoked_reason,
         created_at: row.g_created_at,
         api_key_id: row.g_api_key_id,
+        dpop_jkt: row.g_dpop_jkt,
       }),
     }
   }
@@ -710,6 +716,7 @@ export class KyselyStore implements Store {
         issued_at: token.issuedAt,
         expires_at: token.expiresAt,
         revoked_at: token.revokedAt,
+        dpop_jkt: token.dpopJkt ?? null,
       })
       .execute()
   }
@@ -733,6 +740,7 @@ export class KyselyStore implements Store {
       issuedAt: Number(row.issued_at),
       expiresAt: Number(row.expires_at),
       revokedAt: nullableNumber(row.revoked_at),
+      ...(row.dpop_jkt !== null ? { dpopJkt: row.dpop_jkt } : {}),
       grantEnded: row.grant_id !== null && (row.g_id === null || row.grant_revoked_at !== null),
     }
   }
@@ -765,6 +773,17 @@ export class KyselyStore implements Store {
       .onConflict((conflict) => conflict.columns(['client_id', 'jti']).doUpdateSet({ expires_at: expiresAt }).where('client_assertion_jtis.expires_at', '<', now))
       .executeTakeFirst()
     return Number(result.numInsertedOrUpdatedRows ?? 0) === 1
+  }
+
+  // ── DPoP proofs (RFC 9449 §11.1) ─────────────────────────────────────────
+  async rememberDpopProof(key: string, expiresAt: number): Promise<boolean> {
+    // Insert-if-absent in one statement: of two instances racing with one proof, one inserts.
+    const result = await this.db
+      .insertInto('dpop_proofs')
+      .values({ key, expires_at: expiresAt })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .executeTakeFirst()
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1
   }
 
   // ── audit log ────────────────────────────────────────────────────────────
@@ -1120,6 +1139,11 @@ export class KyselyStore implements Store {
       .where((eb) => eb(eb.refTuple('client_id', 'jti'), 'in', eb.selectFrom('client_assertion_jtis').select(['client_id', 'jti']).where('expires_at', '<', now).limit(limit).$asTuple('client_id', 'jti')))
       .executeTakeFirst()
     deleted += Number(assertions.numDeletedRows)
+    const proofs = await db
+      .deleteFrom('dpop_proofs')
+      .where('key', 'in', db.selectFrom('dpop_proofs').select('key').where('expires_at', '<', now).limit(limit))
+      .executeTakeFirst()
+    deleted += Number(proofs.numDeletedRows)
     const jwts = await db
       .deleteFrom('revoked_jwts')
       .where('jti', 'in', db.selectFrom('revoked_jwts').select('jti').where('expires_at', '<', now).limit(limit))

@@ -25,6 +25,7 @@ export interface ClientsTable {
   redirect_uris: string
   post_logout_redirect_uris: string
   require_par: number
+  require_dpop: number
   skip_consent: number
   /** Migration 2026-12-02-110: a private_key_jwt client's JWK Set as JSON text; null otherwise. */
   jwks: string | null
@@ -85,6 +86,7 @@ export interface GrantsTable {
   revoked_reason: string | null
   created_at: number
   api_key_id: string | null
+  dpop_jkt: string | null
 }
 
 export interface RefreshTokensTable {
@@ -109,10 +111,17 @@ export interface OpaqueTokensTable {
   issued_at: number
   expires_at: number
   revoked_at: number | null
+  dpop_jkt: string | null
 }
 
 export interface RevokedJwtsTable {
   jti: string
+  expires_at: number
+}
+
+/** RFC 9449 §11.1: DPoP proofs seen, by a digest of their key and jti, until their window passes. */
+export interface DpopProofsTable {
+  key: string
   expires_at: number
 }
 
@@ -243,6 +252,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable
   opaque_tokens: OpaqueTokensTable
   revoked_jwts: RevokedJwtsTable
+  dpop_proofs: DpopProofsTable
   audit_events: AuditEventsTable
   console_apps: ConsoleAppsTable
   operators: OperatorsTable

@@ -12,6 +12,7 @@ import type { AuthorizationCodeStore } from '../core/authorization/authorization
 import type { SignInSessionStore } from '../core/authorization/sign-in-session-store.js'
 import type { ConsentStore } from '../core/authorization/consent-store.js'
 import type { PushedRequestStore } from '../core/authorization/pushed-request-store.js'
+import type { DpopReplayStore } from '../core/dpop/dpop-proof.js'
 import type { DeviceAuthorizationStore } from '../core/authorization/device-authorization-store.js'
 import type { AssertionJtiStore } from '../core/credentials/assertion-jti-store.js'
 
@@ -38,6 +39,7 @@ export interface Store
     PushedRequestStore,
     DeviceAuthorizationStore,
     AssertionJtiStore,
+    DpopReplayStore,
     HousekeepingStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Applies pending migrations; returns the names it applied. */

@@ -110,6 +110,15 @@ describe('authorization code flow (RFC 6749 §4.1, RFC 7636, OpenID Connect Core
     assert.equal(info.email, 'ann@example.com')
     const standard = await request(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
     assert.equal(standard.status, 200)
+    // The audit log says who signed in and what they allowed, never a password or a code.
+    await server.server.gatehouse.audit.flush()
+    const events = await server.server.gatehouse.store.listAuditEvents({ limit: 50, actor: `user:${userId}` })
+    const actions = events.map((event) => event.action)
+    assert.ok(actions.includes('user.signed_in'))
+    assert.ok(actions.includes('consent.granted'))
+    const granted = events.find((event) => event.action === 'consent.granted')
+    assert.deepEqual([granted?.target, granted?.details], [`client:${web.id}`, { scopes: ['api', 'email', 'openid', 'profile'], via: 'consent page' }])
+    assert.doesNotMatch(JSON.stringify(events), new RegExp(`${PASSWORD}|${location.searchParams.get('code') ?? ''}`))
   })
 
   it('signs a public client in with PKCE only (no secret); its refresh tokens rotate and a reused one ends the grant', async () => {

@@ -85,7 +85,8 @@ describe('gatehouse apis', () => {
     ]
     for (const [args, message] of cases) {
       const run = await cli(database, ['apis', 'create', ...args, '--json'])
-      assert.deepEqual({ code: run.code, stdout: run.stdout, stderr: run.stderr }, { code: 2, stdout: '', stderr: `gatehouse: ${message}\n` })
+      // Under --json the error is one JSON object on stderr.
+      assert.deepEqual({ code: run.code, stdout: run.stdout, stderr: run.stderr }, { code: 2, stdout: '', stderr: `${JSON.stringify({ error: { message, exit_code: 2 } })}\n` })
     }
     json(await cli(database, ['apis', 'create', '--identifier', 'https://y.example', '--name', 'Y', '--scope', 'y=Y', '--json']))
     const taken = await cli(database, ['apis', 'create', '--identifier', 'https://z.example', '--name', 'Z', '--scope', 'y=Y'])

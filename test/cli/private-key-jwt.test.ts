@@ -78,38 +78,39 @@ describe('gatehouse clients with private_key_jwt', () => {
     const refused = async (...args: string[]): Promise<string> => {
       const run = await cli(database, ['clients', 'create', '--name', 'Bad', ...args, '--json'])
       assert.deepEqual({ code: run.code, stdout: run.stdout }, { code: 2, stdout: '' }, run.stderr)
-      return run.stderr
+      // Under --json an error is one JSON object on stderr.
+      return (JSON.parse(run.stderr) as { error: { message: string } }).error.message
     }
     const pkjwt = (jwks: unknown): Promise<string> => refused('--auth-method', 'private_key_jwt', '--jwks', typeof jwks === 'string' ? jwks : JSON.stringify(jwks))
     const ecPublic = { ...es.publicJwk }
     assert.equal(
       await pkjwt({ ...es.publicJwk, d: 'c2VjcmV0LXByaXZhdGUtc2NhbGFy' }),
-      'gatehouse: --jwks: the key holds private key material ("d"): paste the public key only, and treat this private key as exposed\n',
+      '--jwks: the key holds private key material ("d"): paste the public key only, and treat this private key as exposed',
     )
     assert.equal(
       await pkjwt({ keys: [ed.publicJwk, { ...ecPublic, kid: 'two', p: 'x', q: 'y' }] }),
-      'gatehouse: --jwks: key 2 holds private key material ("p", "q"): paste the public key only, and treat this private key as exposed\n',
+      '--jwks: key 2 holds private key material ("p", "q"): paste the public key only, and treat this private key as exposed',
     )
     assert.equal(
       await pkjwt({ kty: 'oct', k: 'c2hhcmVkLXNlY3JldA' }),
-      'gatehouse: --jwks: the key is a symmetric key (kty "oct"): register public keys only (EC P-256, RSA or Ed25519); a shared secret key is not a public key\n',
+      '--jwks: the key is a symmetric key (kty "oct"): register public keys only (EC P-256, RSA or Ed25519); a shared secret key is not a public key',
     )
-    assert.equal(await pkjwt('{"keys": [ not json'), 'gatehouse: --jwks: the JWKS is not JSON: paste a JWK Set ({"keys":[…]}) or one public JWK ({"kty":…})\n')
-    assert.equal(await pkjwt({ keys: [] }), 'gatehouse: --jwks: the JWK Set has no keys\n')
-    assert.equal(await pkjwt({ ...es.publicJwk, crv: 'P-384' }), 'gatehouse: --jwks: the key: an EC key must be on curve P-256 (ES256), with x and y\n')
-    assert.equal(await pkjwt({ kty: 'RSA', e: 'AQAB', n: 'A'.repeat(171) }), 'gatehouse: --jwks: the key: an RSA key must have at least 2048 bits (RFC 7518 §3.3)\n')
-    assert.equal(await pkjwt({ ...es.publicJwk, alg: 'HS256' }), 'gatehouse: --jwks: the key has alg "HS256": an EC key may sign ES256 here (leave alg out to allow it)\n')
-    assert.equal(await pkjwt({ ...es.publicJwk, x: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', y: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }), 'gatehouse: jwks: the key is not a valid EC public key\n')
-    assert.equal(await refused('--auth-method', 'private_key_jwt'), 'gatehouse: a private_key_jwt client needs exactly one of jwks (its public keys) and jwks_uri (where it publishes them)\n')
+    assert.equal(await pkjwt('{"keys": [ not json'), '--jwks: the JWKS is not JSON: paste a JWK Set ({"keys":[…]}) or one public JWK ({"kty":…})')
+    assert.equal(await pkjwt({ keys: [] }), '--jwks: the JWK Set has no keys')
+    assert.equal(await pkjwt({ ...es.publicJwk, crv: 'P-384' }), '--jwks: the key: an EC key must be on curve P-256 (ES256), with x and y')
+    assert.equal(await pkjwt({ kty: 'RSA', e: 'AQAB', n: 'A'.repeat(171) }), '--jwks: the key: an RSA key must have at least 2048 bits (RFC 7518 §3.3)')
+    assert.equal(await pkjwt({ ...es.publicJwk, alg: 'HS256' }), '--jwks: the key has alg "HS256": an EC key may sign ES256 here (leave alg out to allow it)')
+    assert.equal(await pkjwt({ ...es.publicJwk, x: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', y: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }), 'jwks: the key is not a valid EC public key')
+    assert.equal(await refused('--auth-method', 'private_key_jwt'), 'a private_key_jwt client needs exactly one of jwks (its public keys) and jwks_uri (where it publishes them)')
     assert.equal(
       await refused('--auth-method', 'private_key_jwt', '--jwks', JSON.stringify(es.publicJwk), '--jwks-uri', 'https://keys.example.com/jwks'),
-      'gatehouse: a private_key_jwt client needs exactly one of jwks (its public keys) and jwks_uri (where it publishes them)\n',
+      'a private_key_jwt client needs exactly one of jwks (its public keys) and jwks_uri (where it publishes them)',
     )
-    assert.equal(await refused('--jwks', JSON.stringify(es.publicJwk)), 'gatehouse: jwks and jwks_uri are for private_key_jwt clients only (set the auth method to private_key_jwt)\n')
-    assert.equal(await refused('--auth-method', 'private_key_jwt', '--jwks-uri', 'keys.json'), 'gatehouse: jwks_uri "keys.json" is not an absolute URL\n')
-    assert.equal(await refused('--auth-method', 'private_key_jwt', '--jwks-uri', 'ftp://keys.example.com/jwks'), 'gatehouse: jwks_uri must be an https URL (or http outside production) (got ftp)\n')
-    assert.equal(await refused('--auth-method', 'private_key_jwt', '--jwks-uri', 'https://keys.example.com/jwks#k1'), 'gatehouse: jwks_uri must not have a #fragment\n')
-    assert.equal(await refused('--auth-method', 'private_key_jwt', '--jwks', '@/no/such/file.json'), 'gatehouse: --jwks: cannot read /no/such/file.json (ENOENT)\n')
+    assert.equal(await refused('--jwks', JSON.stringify(es.publicJwk)), 'jwks and jwks_uri are for private_key_jwt clients only (set the auth method to private_key_jwt)')
+    assert.equal(await refused('--auth-method', 'private_key_jwt', '--jwks-uri', 'keys.json'), 'jwks_uri "keys.json" is not an absolute URL')
+    assert.equal(await refused('--auth-method', 'private_key_jwt', '--jwks-uri', 'ftp://keys.example.com/jwks'), 'jwks_uri must be an https URL (or http outside production) (got ftp)')
+    assert.equal(await refused('--auth-method', 'private_key_jwt', '--jwks-uri', 'https://keys.example.com/jwks#k1'), 'jwks_uri must not have a #fragment')
+    assert.equal(await refused('--auth-method', 'private_key_jwt', '--jwks', '@/no/such/file.json'), '--jwks: cannot read /no/such/file.json (ENOENT)')
     // Nothing was created by any of them.
     const listed = json(await cli(database, ['clients', 'list', '--json'])) as { clients: { name: string }[] }
     assert.equal(listed.clients.filter((client) => client.name === 'Bad').length, 0)

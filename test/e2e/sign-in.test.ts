@@ -176,6 +176,30 @@ describe('hosted sign-in in headless Chromium with openid-client', { skip: missi
     assert.equal(tokens.claims()?.aud, deviceId)
   })
 
+  it('the landing page, and the sign-in and consent pages in the dark colour scheme', async () => {
+    const dark = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' })
+    try {
+      const darkPage = await dark.newPage()
+      await darkPage.goto(`${server.url}/`)
+      assert.equal(await darkPage.textContent('h1'), 'Gatehouse')
+      const background = await darkPage.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)
+      assert.equal(background, 'rgb(17, 21, 29)', 'dark paper')
+      for (const width of [1280, 390]) {
+        await darkPage.setViewportSize({ width, height: width > 500 ? 800 : 844 })
+        await darkPage.goto(`${server.url}/`)
+        await darkPage.screenshot({ path: join(SHOTS, `06-landing-dark-${width}.png`), fullPage: true })
+        const { url } = await authorizationUrl(await configFor(web.id, web.secret))
+        await darkPage.goto(url.href)
+        await darkPage.fill('input[name=username]', 'ann@example.com')
+        await darkPage.fill('input[name=password]', 'wrong')
+        await darkPage.click('button[type=submit]')
+        await darkPage.screenshot({ path: join(SHOTS, `07-sign-in-dark-${width}.png`), fullPage: true })
+      }
+    } finally {
+      await dark.close()
+    }
+  })
+
   it('shows an error page, not a redirect, for an unregistered redirect URI', async () => {
     await page.goto(`${server.url}/oauth/authorize?client_id=${web.id}&redirect_uri=${encodeURIComponent('https://evil.example/')}&response_type=code`)
     assert.equal(new URL(page.url()).host, new URL(server.url).host)

@@ -57,6 +57,7 @@ function aClient(overrides: Partial<Client> = {}): Client {
     redirectUris: [],
     postLogoutRedirectUris: [],
     requirePar: false,
+    requireDpop: false,
     skipConsent: false,
     jwks: null,
     jwksUri: null,
@@ -723,6 +724,43 @@ for (const backend of backends) {
       assert.equal(await store.deleteClient(client.id), true)
       await store.insertClient(client)
       assert.equal(await store.rememberAssertionJti(client.id, jti, T0 + 60_000, T0), true)
+    })
+
+    // ── DPoP (RFC 9449) ────────────────────────────────────────────────────
+    test('keeps a client\'s requireDpop, a grant\'s and an opaque token\'s DPoP key thumbprint (RFC 9449 §5, §6.2)', async () => {
+      const client = aClient({ requireDpop: true })
+      await store.insertClient(client)
+      assert.deepEqual(await store.getClient(client.id), client)
+      const grant = aGrant(client.id, { dpopJkt: 'jkt-of-the-grant' })
+      const refresh = aRefreshToken(grant)
+      await store.insertGrant(grant, refresh)
+      assert.deepEqual(await store.getGrant(grant.id), grant)
+      assert.equal((await store.findRefreshToken(refresh.digest))?.grant.dpopJkt, 'jkt-of-the-grant')
+      const unbound = aGrant(client.id)
+      await store.insertGrant(unbound)
+      assert.deepEqual(await store.getGrant(unbound.id), unbound)
+      const opaque = anOpaqueToken(client.id, { dpopJkt: 'jkt-of-the-token' })
+      await store.insertOpaqueToken(opaque)
+      assert.deepEqual(await store.findOpaqueToken(opaque.digest), { ...opaque, grantEnded: false })
+    })
+
+    test('remembers a DPoP proof once: of several concurrent inserts of one key exactly one wins (RFC 9449 §11.1)', async () => {
+      const key = unique('proof')
+      const results = await Promise.all(Array.from({ length: 5 }, () => store.rememberDpopProof(key, T0 + 60_000)))
+      assert.equal(results.filter(Boolean).length, 1)
+      assert.equal(await store.rememberDpopProof(key, T0 + 60_000), false)
+      assert.equal(await store.rememberDpopProof(unique('proof'), T0 + 60_000), true)
+    })
+
+    test('housekeeping deletes DPoP proofs whose window has passed, and keeps live ones', async () => {
+      await withFreshStore(async (fresh) => {
+        const now = T0 + 10_000_000
+        await fresh.rememberDpopProof('old', now - 1)
+        await fresh.rememberDpopProof('live', now + 60_000)
+        while ((await fresh.deleteExpired(now, 100)) > 0) {}
+        assert.equal(await fresh.rememberDpopProof('old', now + 60_000), true)
+        assert.equal(await fresh.rememberDpopProof('live', now + 60_000), false)
+      })
     })
 
     // ── authorization codes ────────────────────────────────────────────────

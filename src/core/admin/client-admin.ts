@@ -50,6 +50,8 @@ export interface ClientSettings {
   redirectUris?: string[]
   postLogoutRedirectUris?: string[]
   requirePar?: boolean
+  /** RFC 9449: every token request must carry a DPoP proof. */
+  requireDpop?: boolean
   skipConsent?: boolean
 }
 
@@ -124,6 +126,7 @@ export class ClientAdmin {
       redirectUris: settings.redirectUris ?? [],
       postLogoutRedirectUris: settings.postLogoutRedirectUris ?? [],
       requirePar: settings.requirePar ?? false,
+      requireDpop: settings.requireDpop ?? false,
       skipConsent: settings.skipConsent ?? false,
       jwks: settings.jwks ?? null,
       jwksUri: settings.jwksUri ?? null,
@@ -307,6 +310,7 @@ export class ClientAdmin {
       throw new ClientValidationError('the authorization_code grant needs at least one redirect URI')
     }
     if (typeof client.requirePar !== 'boolean' || typeof client.skipConsent !== 'boolean') throw new ClientValidationError('requirePar and skipConsent must be true or false')
+    if (typeof client.requireDpop !== 'boolean') throw new ClientValidationError('requireDpop must be true or false')
     return {
       ...client,
       // RFC 9700 §4.14.2: a public client's refresh tokens are not sender-constrained, so they always rotate.

@@ -18,6 +18,7 @@ export function presentClient(client: ClientView): Record<string, unknown> {
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     require_par: client.requirePar,
+    require_dpop: client.requireDpop,
     skip_consent: client.skipConsent,
     scopes: client.scopes,
     default_scopes: client.defaultScopes,
@@ -86,6 +87,7 @@ export interface ClientWire {
   redirect_uris?: string[]
   post_logout_redirect_uris?: string[]
   require_par?: boolean
+  require_dpop?: boolean
   skip_consent?: boolean
   scopes?: string[]
   default_scopes?: string[]
@@ -112,6 +114,7 @@ export function clientSettingsFromWire(body: ClientWire): Partial<ClientSettings
   if (body.redirect_uris !== undefined) settings.redirectUris = body.redirect_uris
   if (body.post_logout_redirect_uris !== undefined) settings.postLogoutRedirectUris = body.post_logout_redirect_uris
   if (body.require_par !== undefined) settings.requirePar = body.require_par
+  if (body.require_dpop !== undefined) settings.requireDpop = body.require_dpop
   if (body.skip_consent !== undefined) settings.skipConsent = body.skip_consent
   if (body.scopes !== undefined) settings.scopes = body.scopes
   if (body.default_scopes !== undefined) settings.defaultScopes = body.default_scopes

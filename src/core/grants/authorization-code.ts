@@ -1,4 +1,5 @@
 import { verifierMatches } from '../authorization/pkce.js'
+import { dpopGrantBinding } from './issue-user-tokens.js'
 import type { AuthorizationCodeRecord, AuthorizationCodeStore } from '../authorization/authorization-code-store.js'
 import type { Clock } from '../clock.js'
 import { digestSecret } from '../credentials/secrets.js'
@@ -62,18 +63,20 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
     scopes,
     withRefreshToken: wantsRefreshToken(client, scopes, context.policy),
     ...(code.audience !== null ? { audience: code.audience } : {}),
+
+    ...dpopGrantBinding(client, context.dpopJkt),
   })
   // The grant exists before the code is marked, so a concurrent second use always finds one to end.
   if ((await codes.consumeAuthorizationCode(digest, now, grant.id)) !== 'consumed') {
     return rejectReplay(deps, (await codes.findAuthorizationCode(digest)) ?? code, grant.id)
   }
-  const access = await deps.tokens.issueAccessToken({ client, subject: user.id, scopes, grantId: grant.id, ...(code.audience !== null ? { audience: code.audience } : {}) })
+  const access = await deps.tokens.issueAccessToken({ client, subject: user.id, scopes, grantId: grant.id, ...(code.audience !== null ? { audience: code.audience } : {}), ...(context.dpopJkt !== undefined ? { dpopJkt: context.dpopJkt } : {}) })
   const idToken = scopes.includes('openid')
     ? deps.tokens.issueIdToken({ client, subject: user.id, authTime: code.authTime, nonce: code.nonce, sessionId: code.sessionId, accessToken: access.token, claims: profileClaims(user, scopes) })
     : undefined
   return {
     accessToken: access.token,
-    tokenType: 'Bearer',
+    tokenType: context.dpopJkt !== undefined ? 'DPoP' : 'Bearer',
     expiresIn: access.expiresIn,
     ...(refresh ? { refreshToken: refresh.token } : {}),
     ...(idToken !== undefined ? { idToken } : {}),

@@ -27,11 +27,12 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
       registry: deps.apis ?? EMPTY_CATALOG,
       forUser: false,
     })
-  const access = await deps.tokens.issueAccessToken(audience === undefined ? { client, subject: client.id, scopes } : { client, subject: client.id, scopes, audience })
+  const bound = context.dpopJkt !== undefined ? { dpopJkt: context.dpopJkt } : {}
+  const access = await deps.tokens.issueAccessToken(audience === undefined ? { client, subject: client.id, scopes, ...bound } : { client, subject: client.id, scopes, audience, ...bound })
   /** RFC 6749 §4.4.3 — a refresh token SHOULD NOT be included here. */
   return {
     accessToken: access.token,
-    tokenType: 'Bearer',
+    tokenType: context.dpopJkt !== undefined ? 'DPoP' : 'Bearer',
     expiresIn: access.expiresIn,
     scope: scopes.join(' '),
     clientId: client.id,

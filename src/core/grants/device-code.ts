@@ -1,4 +1,5 @@
 import type { DeviceAuthorizationStore } from '../authorization/device-authorization-store.js'
+import { dpopGrantBinding } from './issue-user-tokens.js'
 import type { Clock } from '../clock.js'
 import { digestSecret } from '../credentials/secrets.js'
 import type { UserStore } from '../credentials/user-store.js'
@@ -68,13 +69,15 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
     scopes,
     withRefreshToken: wantsRefreshToken(client, scopes, context.policy),
     ...audience,
+
+    ...dpopGrantBinding(client, context.dpopJkt),
   })
   // The grant exists before the authorization is marked; the poll that loses the race ends its own.
   if ((await store.consumeDeviceAuthorization(digest, now, grant.id)) !== 'consumed') {
     await endGrants(deps, { grantId: grant.id }, 'code_reused')
     throw INVALID('device code redeemed by a concurrent request')
   }
-  const access = await deps.tokens.issueAccessToken({ client, subject: user.id, scopes, grantId: grant.id, ...audience })
+  const access = await deps.tokens.issueAccessToken({ client, subject: user.id, scopes, grantId: grant.id, ...audience, ...(context.dpopJkt !== undefined ? { dpopJkt: context.dpopJkt } : {}) })
   const idToken = scopes.includes('openid')
     ? deps.tokens.issueIdToken({
         client,
@@ -88,7 +91,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
     : undefined
   return {
     accessToken: access.token,
-    tokenType: 'Bearer',
+    tokenType: context.dpopJkt !== undefined ? 'DPoP' : 'Bearer',
     expiresIn: access.expiresIn,
     ...(refresh ? { refreshToken: refresh.token } : {}),
     ...(idToken !== undefined ? { idToken } : {}),

@@ -17,6 +17,11 @@ export interface GrantContext {
   /** Undefined only for grants that authenticate the caller themselves (api_key). */
   client: Client | undefined
   policy: DialectPolicy
+  /**
+   * RFC 9449: the thumbprint of the key of the request's valid DPoP proof; the access token is
+   * bound to it, and a public client's new grant (its refresh tokens) too. Absent: bearer.
+   */
+  dpopJkt?: string
 }
 
 /** Everything any grant may need; each grant's handler names the narrow part it uses. */

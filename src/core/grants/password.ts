@@ -104,7 +104,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   }
   const granted = grantScopes({ requested: context.request.scope, client, policy: context.policy, forUser: true })
   const { audience, scopes } = resolveAudience({ client, requested: context.request.audience, scopes: granted, registry: deps.apis ?? EMPTY_CATALOG, forUser: true })
-  return issueUserTokens(deps, { client, subject: user.id, scopes, policy: context.policy, grantType: 'password', audience })
+  return issueUserTokens(deps, { client, subject: user.id, scopes, policy: context.policy, grantType: 'password', audience, dpopJkt: context.dpopJkt })
 }
 
 /**

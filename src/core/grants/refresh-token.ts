@@ -54,6 +54,18 @@ function accessTokenScopes(requested: string | undefined, token: RefreshTokenWit
   return narrowScopes(requested, scopeList(token.scope)).filter((scope) => client.scopes.includes(scope))
 }
 
+/**
+ * RFC 9449 §5: a refresh token bound to a key (a public client's grant started with a DPoP
+ * proof) is usable only with a proof by that key. Without any proof the proof is what is
+ * missing (`invalid_dpop_proof`); with another key's, the token is not the caller's (`invalid_grant`).
+ */
+function checkKeyBinding(token: RefreshTokenWithGrant, jkt: string | undefined): void {
+  const bound = token.grant.dpopJkt
+  if (bound === undefined) return
+  if (jkt === undefined) throw new OAuthError('invalid_dpop_proof', { description: 'This refresh token is bound to a DPoP key: send a DPoP proof signed with it.' })
+  if (jkt !== bound) throw INVALID('refresh token bound to another DPoP key')
+}
+
 /** A retry inside the client's reuse interval is a lost response, not an attack. */
 function withinReuseInterval(client: Client, usedAt: number, now: number): boolean {
   return client.refreshTokenReuseInterval > 0 && now - usedAt <= client.refreshTokenReuseInterval * 1000
@@ -71,7 +83,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   if (presented === undefined || presented === '') {
     throw new OAuthError('invalid_request', { description: 'The refresh_token parameter is required.' })
   }
-  return exchangeRefreshToken(deps, client, presented, context.request.scope)
+  return exchangeRefreshToken(deps, client, presented, context.request.scope, context.dpopJkt)
 }
 
 /**
@@ -103,9 +115,10 @@ async function rotate(deps: Deps, client: Client, presented: string, token: Refr
  * token and its grant for `client`, issues its successor and a new access token. Shared with
  * the api_key grant, whose refresh tokens stand for the key's client.
  */
-export async function exchangeRefreshToken(deps: Deps, client: Client, presented: string, requestedScope: string | undefined): Promise<TokenResult> {
+export async function exchangeRefreshToken(deps: Deps, client: Client, presented: string, requestedScope: string | undefined, dpopJkt?: string): Promise<TokenResult> {
   const token = await findUsableToken(deps, client, presented)
   await checkGrantStillHolds(deps, client, token)
+  checkKeyBinding(token, dpopJkt)
   const scopes = accessTokenScopes(requestedScope, token, client)
 
   let refreshToken: string
@@ -119,10 +132,10 @@ export async function exchangeRefreshToken(deps: Deps, client: Client, presented
   }
 
   // A refresh keeps the audience its grant got (RFC 8707 §2 audience, or the client's at the time).
-  const access = await deps.tokens.issueAccessToken({ client, subject: token.subject, scopes, grantId: token.familyId, ...(token.audience !== null ? { audience: token.audience } : {}) })
+  const access = await deps.tokens.issueAccessToken({ client, subject: token.subject, scopes, grantId: token.familyId, ...(token.audience !== null ? { audience: token.audience } : {}), ...(dpopJkt !== undefined ? { dpopJkt } : {}) })
   return {
     accessToken: access.token,
-    tokenType: 'Bearer',
+    tokenType: dpopJkt !== undefined ? 'DPoP' : 'Bearer',
     expiresIn: access.expiresIn,
     refreshToken,
     scope: scopes.join(' '),

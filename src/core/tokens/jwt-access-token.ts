@@ -16,6 +16,8 @@ export interface AccessTokenClaims {
   scope?: string
   /** Gatehouse's grant id (not registered; like OpenID's `sid`): absent on client_credentials tokens. */
   gid?: string
+  /** RFC 9449 §6.1: the confirmation of a DPoP-bound token, the thumbprint of the holder's key. */
+  cnf?: { jkt: string }
 }
 
 /**

@@ -33,6 +33,8 @@ export interface AccessTokenGrant {
   grantId?: string | null
   /** The `aud` the grant decided (RFC 8707 resolveAudience, or the admin audience for an operator); default the client's, else the issuer. */
   audience?: string
+  /** RFC 9449 §6: the key thumbprint the token is bound to (`cnf.jkt`). */
+  dpopJkt?: string
 }
 
 /** What starts a grant: who, for which client, through which grant type, with which scopes. */
@@ -48,6 +50,8 @@ export interface NewGrant {
   audience?: string
   /** Whether the grant gets a refresh token (a family); without one it lives as long as its access token. */
   withRefreshToken: boolean
+  /** RFC 9449 §5: the key thumbprint its refresh tokens are bound to (public clients). */
+  dpopJkt?: string
 }
 
 export interface IssuedAccessToken {
@@ -106,6 +110,7 @@ export class TokenService {
         issuedAt: now,
         expiresAt: now + expiresIn * 1000,
         revokedAt: null,
+        ...(grant.dpopJkt !== undefined ? { dpopJkt: grant.dpopJkt } : {}),
       })
       return { token, expiresIn }
     }
@@ -123,6 +128,7 @@ export class TokenService {
     }
     if (scope !== '') claims.scope = scope
     if (grant.grantId) claims.gid = grant.grantId
+    if (grant.dpopJkt !== undefined) claims.cnf = { jkt: grant.dpopJkt }
     const token = signAccessToken(this.#deps.keys, claims, client.signingAlg)
     return { token, expiresIn }
   }
@@ -210,6 +216,7 @@ export class TokenService {
       expiresAt: now + (input.withRefreshToken ? client.refreshTokenAbsoluteTtl : client.accessTokenTtl) * 1000,
       revokedAt: null,
       revokedReason: null,
+      ...(input.dpopJkt !== undefined ? { dpopJkt: input.dpopJkt } : {}),
     }
     if (!input.withRefreshToken) {
       await this.#deps.store.insertGrant(grant)

@@ -42,6 +42,11 @@ export interface GrantRecord {
   expiresAt: number
   revokedAt: number | null
   revokedReason: GrantEndReason | null
+  /**
+   * RFC 9449 §5: the JWK thumbprint a public client's refresh tokens are bound to (the key of
+   * the proof that started the grant); absent when they are not bound.
+   */
+  dpopJkt?: string
 }
 
 /** Which live grants to end: one, a user's (with one client or all), a client's, or an API key's. */
@@ -101,6 +106,8 @@ export interface OpaqueTokenRecord {
   issuedAt: number
   expiresAt: number
   revokedAt: number | null
+  /** RFC 9449 §6.2: the JWK thumbprint the token is bound to (`cnf.jkt` at introspection); absent for a bearer token. */
+  dpopJkt?: string
 }
 
 export interface AccessTokenStore {

@@ -1,3 +1,4 @@
+import { DPOP_ALGS } from '../../core/dpop/dpop-proof.js'
 import type { FastifyInstance } from 'fastify'
 import { ASSERTION_SIGNING_ALGS } from '../../core/credentials/client-jwks.js'
 import { SIGNING_ALGS } from '../../core/types.js'
@@ -54,6 +55,8 @@ export function buildMetadata(issuer: string, paths: DiscoveryPaths, grantTypes:
     access_token_signing_alg_values_supported: [...SIGNING_ALGS],
     // RFC 9207 §3: the authorization response carries `iss`.
     authorization_response_iss_parameter_supported: true,
+    // RFC 9449 §5.1: the algorithms of DPoP proofs the token endpoint accepts.
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
   })
 }
 

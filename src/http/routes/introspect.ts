@@ -20,7 +20,9 @@ export function formatIntrospection(result: TokenIntrospection): Record<string, 
     iat: result.issuedAt,
     ...(result.jti !== undefined ? { jti: result.jti } : {}),
     // RFC 7662 §2.2: token_type is an access token type (RFC 6749 §7.1); a refresh token has none.
-    ...(result.tokenKind === 'access_token' ? { token_type: 'Bearer' } : {}),
+    ...(result.tokenKind === 'access_token' ? { token_type: result.jkt !== undefined ? 'DPoP' : 'Bearer' } : {}),
+    // RFC 9449 §6.2: the key a DPoP-bound token is bound to.
+    ...(result.jkt !== undefined ? { cnf: { jkt: result.jkt } } : {}),
   }
 }
 

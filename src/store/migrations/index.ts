@@ -337,4 +337,24 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('client_assertion_jtis_expires_at').on('client_assertion_jtis').column('expires_at').execute()
     },
   },
+  /**
+   * RFC 9449 (DPoP). Touches only tables and columns of its own, so it applies whether or not
+   * 2026-12-02-110-client-keys ran before it: a client may require proofs, a grant (its refresh
+   * tokens) and an opaque access token keep the key thumbprint they are bound to, and every
+   * proof's jti is remembered until its window has passed (single use across instances).
+   */
+  '2026-12-02-120-dpop': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('clients').addColumn('require_dpop', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+      await db.schema.alterTable('grants').addColumn('dpop_jkt', 'text').execute()
+      await db.schema.alterTable('opaque_tokens').addColumn('dpop_jkt', 'text').execute()
+      await db.schema
+        .createTable('dpop_proofs')
+        // SHA-256 (base64url) of the key thumbprint and the jti: fixed length whatever the caller sent.
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('dpop_proofs_expires_at').on('dpop_proofs').column('expires_at').execute()
+    },
+  },
 }

@@ -4,6 +4,8 @@ import { adminAudience } from '../../../core/admin/admin-audience.js'
 import type { OperatorKind, OperatorRole, OperatorStore } from '../../../core/admin/operator-store.js'
 import type { AccessTokenRefusal } from '../../../core/introspection.js'
 import { ProblemError } from './problem.js'
+import { dpopChallenge, readAccessToken, readDpop, usesDpopScheme } from '../../dpop.js'
+import type { TokenIntrospection } from '../../../core/types.js'
 
 /** Who called the management API: an identity on the operator list, with its role. */
 export interface Operator {
@@ -19,7 +21,7 @@ export interface Operator {
 }
 
 export interface AuthorizeDeps {
-  engine: Pick<Engine, 'checkAccessToken'>
+  engine: Pick<Engine, 'checkAccessToken' | 'checkPresentedToken'>
   operators: Pick<OperatorStore, 'getOperator'>
   issuer: string
 }
@@ -94,11 +96,7 @@ function refusalDetail(refusal: AccessTokenRefusal, issuer: string): string {
  */
 export async function authorizeOperator(deps: AuthorizeDeps, request: FastifyRequest): Promise<Operator> {
   const expected = adminAudience(deps.issuer)
-  const token = readBearerToken(request.headers.authorization)
-  if (token === undefined) throw new ProblemError('unauthorized', `A bearer token for the audience ${expected} is required.`, challenge())
-  const checked = await deps.engine.checkAccessToken(token)
-  if (!checked.ok) throw invalidToken(refusalDetail(checked, deps.issuer))
-  const { clientId, subject, audience } = checked.token
+  const { clientId, subject, audience } = await presentedToken(deps, request, expected)
   if (clientId === undefined || subject === undefined) throw invalidToken('The access token names no subject.')
   if (audience !== expected) {
     throw invalidToken(`The access token is for the audience ${audience ?? '(none)'}; the management API accepts only ${expected}.`)
@@ -111,6 +109,35 @@ export async function authorizeOperator(deps: AuthorizeDeps, request: FastifyReq
     throw forbidden(`${kind}:${subject} is a read-only operator; ${request.method} needs the admin role.`)
   }
   return { actor: `${kind}:${subject}`, kind, id: subject, role: entry.role, clientId, ip: request.ip }
+}
+
+/**
+ * The caller's token: `Bearer` (RFC 6750 §2.1), or `DPoP` with a proof by the key the token is
+ * bound to (RFC 9449 §7.1). A DPoP-bound token presented as Bearer is refused (§7.2).
+ */
+async function presentedToken(deps: AuthorizeDeps, request: FastifyRequest, expected: string): Promise<TokenIntrospection> {
+  const header = request.headers.authorization
+  if (usesDpopScheme(header)) {
+    const presented = readAccessToken(header)
+    if (presented === undefined || presented === 'malformed') {
+      throw new ProblemError('validation', 'The Authorization header must be "DPoP <token>".', { 'www-authenticate': dpopChallenge('invalid_request', 'malformed DPoP token', REALM) })
+    }
+    const checked = await deps.engine.checkPresentedToken({ scheme: 'DPoP', token: presented.token, dpop: readDpop(request, deps.issuer) })
+    if (!checked.ok) {
+      const detail = checked.refusal !== undefined ? refusalDetail(checked.refusal, deps.issuer) : checked.description
+      throw new ProblemError('unauthorized', detail, { 'www-authenticate': dpopChallenge(checked.error, detail, REALM) })
+    }
+    return checked.token
+  }
+  const token = readBearerToken(header)
+  if (token === undefined) throw new ProblemError('unauthorized', `A bearer token for the audience ${expected} is required.`, challenge())
+  const checked = await deps.engine.checkAccessToken(token)
+  if (!checked.ok) throw invalidToken(refusalDetail(checked, deps.issuer))
+  if (checked.token.jkt !== undefined) {
+    const detail = 'This access token is DPoP-bound: present it with the DPoP scheme and a proof.'
+    throw new ProblemError('unauthorized', detail, { 'www-authenticate': dpopChallenge('invalid_token', detail, REALM) })
+  }
+  return checked.token
 }
 
 /** For routes only the admin role may use, reads included (the operator list itself). */

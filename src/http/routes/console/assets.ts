@@ -11,6 +11,7 @@ const ASSETS = {
   'console.js': { file: join(ROOT, 'dist', 'web', 'console.js'), type: 'text/javascript; charset=utf-8' },
   'docs.js': { file: join(ROOT, 'dist', 'web', 'docs.js'), type: 'text/javascript; charset=utf-8' },
   'gatehouse.css': { file: join(ROOT, 'web', 'gatehouse.css'), type: 'text/css; charset=utf-8' },
+  'favicon.svg': { file: join(ROOT, 'web', 'favicon.svg'), type: 'image/svg+xml' },
 } as const
 
 export const ASSET_PREFIX = '/assets'
@@ -29,7 +30,7 @@ export function registerAssets(app: FastifyInstance): void {
         tags: ['Console'],
         summary: 'Static files of the console and the API reference',
         params: { type: 'object', properties: { name: { type: 'string', enum: Object.keys(ASSETS) } }, required: ['name'] },
-        produces: ['text/javascript', 'text/css'],
+        produces: ['text/javascript', 'text/css', 'image/svg+xml'],
       },
       // Plain 404s here: these are files, not API answers.
       config: { shaper: { name: 'asset', formatError: () => ({ status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Not found' }) } },
@@ -40,4 +41,10 @@ export function registerAssets(app: FastifyInstance): void {
       return reply.type(asset.type).header('cache-control', 'public, max-age=300').header('x-content-type-options', 'nosniff').send(asset.body)
     },
   )
+  // Browsers ask for /favicon.ico whatever the pages say: the same icon.
+  app.get('/favicon.ico', { schema: { tags: ['Console'], summary: 'The icon', produces: ['image/svg+xml'] } }, async (_request, reply) => {
+    const icon = loaded.get('favicon.svg')
+    if (!icon) return reply.code(404).type('text/plain; charset=utf-8').send('Not found')
+    return reply.type(icon.type).header('cache-control', 'public, max-age=86400').header('x-content-type-options', 'nosniff').send(icon.body)
+  })
 }

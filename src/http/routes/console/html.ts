@@ -68,6 +68,8 @@ export function page(options: { title: string; body: Html; header?: Html; script
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · Gatehouse</title>
 <link rel="stylesheet" href="/assets/gatehouse.css">
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
+<meta name="color-scheme" content="light dark">
 ${options.script ? html`<script type="module" src="/assets/${options.script}"></script>` : ''}
 </head>
 <body>

@@ -11,24 +11,17 @@ import { resolveSecret, type Gatehouse } from '../../../gatehouse.js'
 import type { ErrorShaper } from '../../dialects/dialect.js'
 import { PAGE_HEADERS } from './html.js'
 import { refuseWhenPasswordChecksFull } from '../../password-flood.js'
+import { pageErrorAnswer } from '../page-errors.js'
 import { SESSION_COOKIE as HOSTED_SESSION_COOKIE } from '../hosted/session-cookie.js'
 import { appPage, connectedAppsPage, credentialsPage, dashboardPage, type ConnectedApp, loginPage, messagePage, newAppPage, type NewAppForm, type TokenEndpoints } from './pages.js'
 import { LOGIN_COOKIE, LOGIN_FORM_TTL_MS, OneTimeNonces, SESSION_COOKIE, SESSION_TTL_MS, SessionKeys, type Session } from './session.js'
 
 export const CONSOLE_PATH = '/console'
 
-/** Errors on console routes are pages, not JSON. */
+/** Errors on console routes are pages, not JSON (a rate limit is a 429 page with Retry-After). */
 const consoleShaper: ErrorShaper = {
   name: 'console',
-  formatError(error) {
-    const status = (error as { statusCode?: unknown } | null)?.statusCode
-    const client = typeof status === 'number' && status >= 400 && status < 500
-    return {
-      status: client ? status : 500,
-      headers: { ...PAGE_HEADERS },
-      body: messagePage({ title: client ? 'Bad request' : 'Something went wrong', message: client ? 'The request could not be read.' : 'An unexpected error occurred; it has been logged.' }),
-    }
-  },
+  formatError: (error) => pageErrorAnswer(error, messagePage),
 }
 
 const text = (body: unknown, name: string): string => {

@@ -192,6 +192,7 @@ export function registerDevicePages(scope: FastifyInstance, deps: DevicePagesDep
       const outcome = await deviceFlow.decide(device, live, field(request.body, 'decision') === 'allow' ? 'allow' : 'deny')
       if (outcome === 'gone') return codeForm(request, reply, 400, { userCode: device.userCode, error: 'That code has expired or was already used. Start again on your device.' })
       if (outcome === 'not-allowed') return render(reply, 403, hostedMessagePage({ title: 'Not allowed', message: `This account may not sign in to ${device.client.name}. The device was told the request was denied.` }))
+      gatehouse.audit.note({ actor: `user:${live.user.id}`, action: outcome === 'approved' ? 'device.approved' : 'device.denied', target: `client:${device.client.id}`, ip: request.ip, details: { via: 'device page' } })
       return reply.code(303).header('location', `${DEVICE_DONE_PATH}?result=${outcome}`).header('cache-control', 'no-store').send()
     })
   })

@@ -16,6 +16,7 @@ import { UNSUPPORTED_BODY, readParameters } from '../../parameters.js'
 import { wireDescription } from '../../error-mapping.js'
 import { PAGE_HEADERS, pageHeadersAllowingFormTargets } from '../console/html.js'
 import { refuseWhenPasswordChecksFull } from '../../password-flood.js'
+import { pageErrorAnswer } from '../page-errors.js'
 import { OneTimeNonces, SessionKeys } from '../console/session.js'
 import { registerLogout } from './logout.js'
 import { SESSION_COOKIE } from './session-cookie.js'
@@ -33,18 +34,7 @@ const SIGN_IN_FORM_TTL_MS = 3600 * 1000
 /** Errors on the hosted pages are pages (a person is looking), never JSON or a stack trace. */
 export const hostedShaper: ErrorShaper = {
   name: 'hosted-pages',
-  formatError(error) {
-    if (error instanceof OAuthError && error.code !== 'server_error') {
-      return { status: error.code === 'temporarily_unavailable' ? 503 : error.code === 'rate_limited' ? 429 : 400, headers: { ...PAGE_HEADERS }, body: hostedMessagePage({ title: 'Request refused', message: error.description ?? 'The request could not be accepted.' }) }
-    }
-    const status = (error as { statusCode?: unknown } | null)?.statusCode
-    const client = typeof status === 'number' && status >= 400 && status < 500
-    return {
-      status: client ? status : 500,
-      headers: { ...PAGE_HEADERS },
-      body: hostedMessagePage({ title: client ? 'Bad request' : 'Something went wrong', message: client ? 'The request could not be read.' : 'An unexpected error occurred; it has been logged.' }),
-    }
-  },
+  formatError: (error) => pageErrorAnswer(error, hostedMessagePage),
 }
 
 /** A form field's one string value ('' when absent or not a string). */
@@ -176,6 +166,7 @@ export async function registerHostedPages(app: FastifyInstance, gatehouse: Gateh
         reply.setCookie(SESSION_COOKIE, secret, { ...cookieOptions(request), maxAge: Math.floor(signInSessions.lifetimes.absoluteMs / 1000) })
         reply.clearCookie(SIGN_IN_FORM_COOKIE, cookieOptions(request, SIGN_IN_PATH))
         const live = { session, user }
+        gatehouse.audit.note({ actor: `user:${user.id}`, action: 'user.signed_in', target: `user:${user.id}`, ip: request.ip, details: { via: 'sign-in page', client_id: authorization.client.id } })
         return answer(request, reply, await authorizer.decide(authorization, live, { signedInNow: true }), live)
       }),
     )
@@ -191,7 +182,9 @@ export async function registerHostedPages(app: FastifyInstance, gatehouse: Gateh
         }
         const decision = field(request.body, 'decision')
         const interaction: Interaction = { consent: decision === 'allow' ? 'allow' : 'deny' }
-        return answer(request, reply, await authorizer.decide(authorization, live, interaction), live)
+        const step = await authorizer.decide(authorization, live, interaction)
+        gatehouse.audit.note({ actor: `user:${live.user.id}`, action: interaction.consent === 'allow' ? 'consent.granted' : 'consent.denied', target: `client:${authorization.client.id}`, ip: request.ip, details: { scopes: authorization.scopes, via: 'consent page' } })
+        return answer(request, reply, step, live)
       }),
     )
 
