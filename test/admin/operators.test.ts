@@ -233,12 +233,13 @@ describe('gatehouse admin create-token and operators on the command line', () =>
     const removed = await cli(['operators', 'remove', '--user', user.id, '--json'])
     assert.equal(removed.code, 0, removed.stderr)
     const again = await cli(['operators', 'remove', '--user', user.id, '--json'])
-    assert.deepEqual([again.code, again.stderr], [1, `gatehouse: user ${user.id} is not an operator\n`])
+    // Under --json an error is one JSON object on stderr (README "Command line").
+    assert.deepEqual([again.code, again.stderr], [1, `${JSON.stringify({ error: { message: `user ${user.id} is not an operator`, exit_code: 1 } })}\n`])
     const both = await cli(['operators', 'add', '--user', 'x', '--client', 'y', '--role', 'admin'])
     assert.deepEqual([both.code, both.stderr], [2, 'gatehouse: name exactly one of --user EMAIL_OR_ID and --client ID\n'])
     // Without Redis the lockout is in the server's memory: the command says where to unlock (test/ops/redis-limits.test.ts unlocks through Redis).
     const unlocked = await cli(['users', 'unlock', 'cli-ops@example.com', '--json'])
-    assert.deepEqual([unlocked.code, unlocked.stdout, unlocked.stderr], [2, '', `gatehouse: the lockout is kept in each server process (GATEHOUSE_REDIS_URL is not set); unlock through the server: POST /admin/v1/users/${user.id}/unlock\n`])
+    assert.deepEqual([unlocked.code, unlocked.stdout, unlocked.stderr], [2, '', `${JSON.stringify({ error: { message: `the lockout is kept in each server process (GATEHOUSE_REDIS_URL is not set); unlock through the server: POST /admin/v1/users/${user.id}/unlock`, exit_code: 2 } })}\n`])
     const events = await server.server.gatehouse.audit.list({ limit: 10, target: `user:${user.id}` })
     assert.deepEqual(events.map((event) => [event.actor, event.action]), [['cli', 'operator.removed'], ['cli', 'operator.added']])
   })

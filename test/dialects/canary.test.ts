@@ -326,7 +326,7 @@ describe('gatehouse api-keys (CLI)', () => {
       assert.equal(after.status, 401)
 
       const noClient = await runCli(['api-keys', 'create', '--name', 'x', '--client', 'nope', '--json'], { env })
-      assert.deepEqual([noClient.code, noClient.stderr.trim()], [2, 'gatehouse: no client with id nope'])
+      assert.deepEqual([noClient.code, noClient.stderr.trim()], [2, JSON.stringify({ error: { message: 'no client with id nope', exit_code: 2 } })])
     } finally {
       await server.close()
     }
