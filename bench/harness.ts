@@ -102,6 +102,8 @@ export interface Load {
   headers: Record<string, string>
   connections: number
   duration: number
+  /** Rewrites each request before it is sent (autocannon's `setupRequest`), e.g. to give it the next pre-signed DPoP proof. */
+  setupRequest?: (request: { headers?: Record<string, string> }) => { headers?: Record<string, string> }
 }
 
 export interface Figures {
@@ -120,6 +122,7 @@ export async function measure(load: Load): Promise<Figures> {
     duration: load.duration,
     headers: load.headers,
     body: load.body,
+    ...(load.setupRequest ? { requests: [{ setupRequest: load.setupRequest as never }] } : {}),
   })
   return {
     requestsPerSecond: result.requests.average,

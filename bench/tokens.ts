@@ -9,7 +9,9 @@
  * over minutes, which a best-of-rounds comparison across separate minutes would mix in).
  * Servers run on one CPU and autocannon on another when the machine allows (harness.ts).
  */
+import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { CLI, ROOT, freePort, measure, option, printTable, run, separateCpus, startChild, tempDir, type Figures } from './harness.js'
 
 export async function main(args: string[]): Promise<void> {
@@ -45,21 +47,49 @@ export async function main(args: string[]): Promise<void> {
   })
   const form = { 'content-type': 'application/x-www-form-urlencoded' }
   const body = 'grant_type=client_credentials&scope=api'
-  const scenarios = [
+  // DPoP (RFC 9449): proofs signed before each run (distinct jti, iat now), handed out one per request, so signing does not load the generator.
+  const dpopKey = await generateKeyPair('ES256')
+  const dpopJwk = await exportJWK(dpopKey.publicKey)
+  // htu is the issuer's token endpoint URL, as discovery names it.
+  const htu = ((await (await fetch(`http://127.0.0.1:${gatehousePort}/.well-known/oauth-authorization-server`)).json()) as { token_endpoint: string }).token_endpoint
+  let proofs: string[] = []
+  let jwtRate = 0
+  const signProofs = async (count: number): Promise<void> => {
+    const iat = Math.floor(Date.now() / 1000)
+    proofs = await Promise.all(Array.from({ length: count }, () => new SignJWT({ htm: 'POST', htu, jti: randomUUID(), iat }).setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: dpopJwk }).sign(dpopKey.privateKey)))
+  }
+  const scenarios: { name: string; load: { url: string; headers: Record<string, string>; setupRequest?: (request: { headers?: Record<string, string> }) => { headers?: Record<string, string> } }; prepare?: (seconds: number) => Promise<void> }[] = [
     { name: 'ideal endpoint (parse form + 1 ES256 JWT)', load: { url: `http://127.0.0.1:${ceilingPort}/oauth/token`, headers: form } },
     { name: 'Gatehouse client_credentials, JWT', load: { url: `http://127.0.0.1:${gatehousePort}/oauth/token`, headers: { ...form, authorization: basic(jwt) } } },
+    {
+      name: 'Gatehouse client_credentials, DPoP-bound JWT',
+      load: {
+        url: `http://127.0.0.1:${gatehousePort}/oauth/token`,
+        headers: { ...form, authorization: basic(jwt) },
+        // An exhausted pool sends no proof: those answers are Bearer tokens, so the row shows them as non-2xx instead (an invalid proof).
+        setupRequest: (request) => ({ ...request, headers: { ...request.headers, dpop: proofs.pop() ?? 'exhausted' } }),
+      },
+      // Twice the JWT row's rate, so the pool outlasts the run.
+      prepare: (seconds) => signProofs(Math.ceil(Math.max(jwtRate, 2000) * seconds * 2)),
+    },
     { name: 'Gatehouse client_credentials, opaque', load: { url: `http://127.0.0.1:${gatehousePort}/oauth/token`, headers: { ...form, authorization: basic(opaque) } } },
   ]
   const best = new Map<string, Figures>()
   const ratios = new Map<string, number[]>(scenarios.map(({ name }) => [name, []]))
   try {
     process.stderr.write(`warming up…\n`)
-    for (const scenario of scenarios) await measure({ ...scenario.load, body, connections, duration: 2 })
+    for (const scenario of scenarios) {
+      await scenario.prepare?.(2)
+      const figures = await measure({ ...scenario.load, body, connections, duration: 2 })
+      if (scenario.name === 'Gatehouse client_credentials, JWT') jwtRate = figures.requestsPerSecond
+    }
     for (let round = 1; round <= rounds; round++) {
       let ceilingRate = 0
       for (const scenario of scenarios) {
         process.stderr.write(`round ${round}/${rounds}: ${scenario.name}…\n`)
+        await scenario.prepare?.(duration)
         const figures = await measure({ ...scenario.load, body, connections, duration })
+        if (scenario.name === 'Gatehouse client_credentials, JWT') jwtRate = figures.requestsPerSecond
         if (ceilingRate === 0) ceilingRate = figures.requestsPerSecond
         ratios.get(scenario.name)?.push(figures.requestsPerSecond / ceilingRate)
         const previous = best.get(scenario.name)
