@@ -220,27 +220,29 @@ class CachingTokenClient<Credentials> implements TokenClient {
   }
 
   async getToken(): Promise<string> {
+    return (await this.#valid()).accessToken
+  }
+
+  /** The cached token while it is valid (renewing ahead of expiry in the background), else a new one. */
+  async #valid(): Promise<CachedToken> {
     const now = this.#clock.now()
     const current = this.#current
-    if (current && now < current.refreshAt) return current.accessToken
+    if (current && now < current.refreshAt) return current
     if (current && now < current.expiresAt) {
       this.#renewAhead(now)
-      return current.accessToken
+      return current
     }
-    return (await this.#renew()).accessToken
+    return this.#renew()
   }
 
   async authFetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
-    await this.getToken()
-    const token = this.#current
-    if (token === undefined) throw new TypeError('no token') // getToken just set it
+    const token = await this.#valid()
     const first = await this.#send(input, init, token)
     if (first.status !== 401 || !isReplayable(init.body)) return first
     // RFC 6750 §3.1 invalid_token: the token was revoked or expired early; get another, once.
     await first.body?.cancel()
     this.#forget(token.accessToken)
-    await this.getToken()
-    return this.#send(input, init, this.#current ?? token)
+    return this.#send(input, init, await this.#valid())
   }
 
   /** One request with the token; a DPoP token gets a fresh proof, and one retry on use_dpop_nonce (RFC 9449 §9). */
