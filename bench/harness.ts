@@ -108,6 +108,8 @@ export interface Load {
    * beforehand so producing one is a lookup, not work that loads the generator mid-run.
    */
   nextBody?: () => string
+  /** Rewrites each request before it is sent (autocannon's `setupRequest`), e.g. to give it the next pre-signed DPoP proof. */
+  setupRequest?: (request: { headers?: Record<string, string> }) => { headers?: Record<string, string> }
 }
 
 export interface Figures {
@@ -126,7 +128,19 @@ export async function measure(load: Load): Promise<Figures> {
     duration: load.duration,
     headers: load.headers,
     body: load.body,
-    ...(load.nextBody ? { requests: [{ method: 'POST', setupRequest: (request: Record<string, unknown>) => ({ ...request, body: load.nextBody?.() ?? load.body }) }] } : {}),
+    ...(load.nextBody || load.setupRequest
+      ? {
+          requests: [
+            {
+              method: 'POST',
+              setupRequest: (request: Record<string, unknown>) => {
+                const withBody = load.nextBody ? { ...request, body: load.nextBody() } : request
+                return (load.setupRequest ? load.setupRequest(withBody as { headers?: Record<string, string> }) : withBody) as never
+              },
+            },
+          ],
+        }
+      : {}),
   })
   return {
     requestsPerSecond: result.requests.average,

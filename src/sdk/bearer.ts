@@ -4,14 +4,14 @@
  */
 
 /**
- * RFC 6750 §3.1 error codes.
+ * RFC 6750 §3.1 error codes, and RFC 9449 §7.1's invalid_dpop_proof.
  *
  * @example
  * ```ts
  * const code: BearerErrorCode | undefined = error instanceof BearerTokenError ? error.code : undefined
  * ```
  */
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof'
 
 /**
  * Why a token check failed, for logs: the wire only says `invalid_token` with a short
@@ -37,8 +37,15 @@ export type BearerFailureReason =
   | 'inactive'
   | 'opaque_not_supported'
   | 'scope'
+  /** RFC 9449: the DPoP proof failed a check (its `description` says which). */
+  | 'dpop_proof'
+  /** RFC 9449: a DPoP-bound token as Bearer, an unbound one as DPoP, or a proof by another key. */
+  | 'dpop_binding'
 
-const STATUS: Record<BearerErrorCode, number> = { invalid_request: 400, invalid_token: 401, insufficient_scope: 403 }
+const STATUS: Record<BearerErrorCode, number> = { invalid_request: 400, invalid_token: 401, insufficient_scope: 403, invalid_dpop_proof: 401 }
+
+/** RFC 9449 §7.1: the algorithms a DPoP challenge names (`algs`). */
+const DPOP_ALGS = 'ES256 RS256 PS256 EdDSA'
 
 /**
  * A request the resource server refuses, with its RFC 6750 §3 answer. `code` is undefined when
@@ -65,8 +72,14 @@ export class BearerTokenError extends Error {
   readonly reason: BearerFailureReason
   /** For insufficient_scope: the scopes the resource needs (sent as the challenge's `scope`). */
   readonly requiredScope: string | undefined
+  /**
+   * `DPoP` when the refusal is about DPoP (RFC 9449 §7.1: a proof, a DPoP-bound token): the
+   * challenge is then a DPoP one with `algs`, followed by a bare Bearer one, since the verifier
+   * takes unbound bearer tokens too.
+   */
+  readonly scheme: 'Bearer' | 'DPoP'
 
-  constructor(code: BearerErrorCode | undefined, reason: BearerFailureReason, description?: string, options: { requiredScope?: string; cause?: unknown } = {}) {
+  constructor(code: BearerErrorCode | undefined, reason: BearerFailureReason, description?: string, options: { requiredScope?: string; cause?: unknown; scheme?: 'Bearer' | 'DPoP' } = {}) {
     super(code === undefined ? 'no bearer token' : `${code}: ${description ?? reason} (${reason})`, { cause: options.cause })
     this.name = 'BearerTokenError'
     this.code = code
@@ -74,15 +87,24 @@ export class BearerTokenError extends Error {
     this.description = description
     this.reason = reason
     this.requiredScope = options.requiredScope
+    this.scheme = options.scheme ?? (code === 'invalid_dpop_proof' ? 'DPoP' : 'Bearer')
   }
 
-  /** The `WWW-Authenticate` value (RFC 6750 §3), e.g. `Bearer realm="api", error="invalid_token", …`. */
+  /**
+   * The `WWW-Authenticate` value (RFC 6750 §3), e.g. `Bearer realm="api", error="invalid_token", …`;
+   * for a DPoP refusal (RFC 9449 §7.1) `DPoP realm="api", error="invalid_dpop_proof", …, algs="ES256 …", Bearer realm="api"`.
+   */
   challenge(realm?: string): string {
     const parameters: string[] = []
-    if (realm !== undefined) parameters.push(`realm="${quotable(realm)}"`)
+    const realmParameter = realm !== undefined ? `realm="${quotable(realm)}"` : undefined
+    if (realmParameter !== undefined) parameters.push(realmParameter)
     if (this.code !== undefined) parameters.push(`error="${this.code}"`)
     if (this.description !== undefined) parameters.push(`error_description="${quotable(this.description)}"`)
     if (this.requiredScope !== undefined) parameters.push(`scope="${quotable(this.requiredScope)}"`)
+    if (this.scheme === 'DPoP') {
+      parameters.push(`algs="${DPOP_ALGS}"`)
+      return `DPoP ${parameters.join(', ')}, ${realmParameter === undefined ? 'Bearer' : `Bearer ${realmParameter}`}`
+    }
     return parameters.length === 0 ? 'Bearer' : `Bearer ${parameters.join(', ')}`
   }
 
@@ -113,6 +135,33 @@ export interface BearerRequest {
   authorization: string | undefined
   /** Whether the query string carries `access_token` (RFC 6750 §2.3). */
   queryToken?: boolean
+  /**
+   * RFC 9449 §7: the `DPoP` header, the method and the absolute URL the client addressed, needed
+   * for DPoP-bound tokens (`Authorization: DPoP …`). The Fastify plugin and the Express middleware fill them in.
+   */
+  dpop?: { proof: string | readonly string[] | undefined; method: string; url: string }
+}
+
+/**
+ * Reads the access token of a request sent with the Bearer scheme (RFC 6750 §2.1) or the DPoP
+ * scheme (RFC 9449 §7.1), with the same errors as {@link readBearerToken}.
+ *
+ * @example
+ * ```ts
+ * import { readAccessToken } from 'gatehouse/verify'
+ * const { scheme, token } = readAccessToken({ authorization: 'DPoP eyJhbGciOi…' }) // 'DPoP', 'eyJhbGciOi…'
+ * ```
+ */
+export function readAccessToken(request: BearerRequest): { scheme: 'Bearer' | 'DPoP'; token: string } {
+  const header = request.authorization?.trim()
+  if (!request.queryToken && header !== undefined && /^dpop(?: |$)/i.test(header)) {
+    const token = header.slice(4).trim()
+    if (token === '' || !B64TOKEN.test(token)) {
+      throw new BearerTokenError('invalid_request', 'malformed', 'The Authorization header must be DPoP followed by one token', { scheme: 'DPoP' })
+    }
+    return { scheme: 'DPoP', token }
+  }
+  return { scheme: 'Bearer', token: readBearerToken(request) }
 }
 
 /**

@@ -7,9 +7,11 @@ import type { ClientAuthentication, IssuedToken, TokenDialect, WireContext } fro
 import { identityserver } from './dialects/identityserver.js'
 import { standard, type ClientSecretCredentials, type OAuthCredentials, type PasswordCredentials } from './dialects/rfc6749.js'
 import { wrapped } from './dialects/wrapped.js'
+import { asksForNonce, DpopSigner, type DpopCryptoKey, type DpopKeyPair, type DpopPublicJwk } from './dpop-client.js'
 import { TokenClientError, type TokenDialectName } from './token-client-error.js'
 
 export { TokenClientError }
+export type { DpopCryptoKey, DpopKeyPair, DpopPublicJwk }
 export { deviceLogin, DEVICE_CODE_GRANT_TYPE, type DeviceCodePrompt, type DeviceLoginOptions, type DeviceLoginTokens } from './device-login.js'
 export type { ApiKeyCredentials, ClientAuthentication, ClientSecretCredentials, OAuthCredentials, PasswordCredentials, TokenDialectName }
 export type { PrivateKeyJwtCredentials } from './client-assertion.js'
@@ -61,6 +63,21 @@ export interface TokenClientBaseOptions {
   /** The fetch to use, for the token endpoint and for `authFetch` (default: the global fetch). */
   fetch?: typeof globalThis.fetch
   clock?: TokenClientClock
+  /**
+   * DPoP (RFC 9449), standard and identityserver dialects: every token request carries a proof
+   * signed with this key (`true`: an ES256 key pair generated with WebCrypto, its private half not
+   * extractable), so the server binds the access token to the key (`token_type: DPoP`); a
+   * `use_dpop_nonce` refusal is retried once with the server's `DPoP-Nonce`. `authFetch` then
+   * sends `Authorization: DPoP <token>` with a fresh proof (`ath`) per request, and retries once
+   * on a resource's `use_dpop_nonce`. A stolen token is useless without the private key.
+   *
+   * @example
+   * ```ts
+   * const tokens = createTokenClient({ issuer, dialect: 'standard', credentials, dpop: true })
+   * const response = await tokens.authFetch('https://api.example.com/records') // Authorization: DPoP …, DPoP: eyJ0eXAiOiJkcG9wK2p3dCIs…
+   * ```
+   */
+  dpop?: DpopKeyPair | true
 }
 
 /**
@@ -97,8 +114,10 @@ export interface TokenClient {
    */
   getToken(): Promise<string>
   /**
-   * fetch with `Authorization: Bearer …`. On a 401 it fetches a fresh token and retries once
-   * (unless the body is a stream, which cannot be sent twice).
+   * fetch with `Authorization: Bearer …` (with the `dpop` option and a DPoP token:
+   * `Authorization: DPoP …` and a `DPoP` proof for this method and URL). On a 401 it fetches a
+   * fresh token and retries once (unless the body is a stream, which cannot be sent twice); a
+   * DPoP `use_dpop_nonce` 401 is first retried once with the resource's `DPoP-Nonce`.
    */
   authFetch(input: string | URL, init?: RequestInit): Promise<Response>
   /**
@@ -112,6 +131,7 @@ export interface TokenClient {
 
 interface CachedToken {
   accessToken: string
+  tokenType: 'Bearer' | 'DPoP'
   /** When the token stops being valid (ms); Infinity when neither the answer nor the token says. */
   expiresAt: number
   /** From here on a new token is fetched in the background. */
@@ -159,8 +179,10 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     case 'identityserver':
       return new CachingTokenClient(identityserver, options.credentials, options, 'client_secret_post')
     case 'canary':
+      if (options.dpop !== undefined) throw new TypeError('dpop works with the standard and identityserver dialects')
       return new CachingTokenClient(canary, options.credentials, options, 'client_secret_basic')
     case 'wrapped':
+      if (options.dpop !== undefined) throw new TypeError('dpop works with the standard and identityserver dialects')
       return new CachingTokenClient(wrapped, options.credentials, options, 'client_secret_post')
     default:
       throw new TypeError(`unknown dialect "${(options as { dialect: unknown }).dialect}"`)
@@ -193,6 +215,7 @@ class CachingTokenClient<Credentials> implements TokenClient {
       // A client assertion names the server by its issuer (RFC 7523 §3), or by the token URL when only that was given.
       audience: options.issuer?.replace(/\/+$/, '') ?? urls.tokenUrl,
       now: () => this.#clock.now(),
+      dpop: options.dpop === undefined ? undefined : new DpopSigner(options.dpop, () => this.#clock.now()),
     }
   }
 
@@ -201,24 +224,47 @@ class CachingTokenClient<Credentials> implements TokenClient {
   }
 
   async getToken(): Promise<string> {
+    return (await this.#valid()).accessToken
+  }
+
+  /** The cached token while it is valid (renewing ahead of expiry in the background), else a new one. */
+  async #valid(): Promise<CachedToken> {
     const now = this.#clock.now()
     const current = this.#current
-    if (current && now < current.refreshAt) return current.accessToken
+    if (current && now < current.refreshAt) return current
     if (current && now < current.expiresAt) {
       this.#renewAhead(now)
-      return current.accessToken
+      return current
     }
-    return (await this.#renew()).accessToken
+    return this.#renew()
   }
 
   async authFetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
-    const token = await this.getToken()
-    const first = await this.#context.fetch(input, withBearer(init, token))
+    const token = await this.#valid()
+    const first = await this.#send(input, init, token)
     if (first.status !== 401 || !isReplayable(init.body)) return first
     // RFC 6750 §3.1 invalid_token: the token was revoked or expired early; get another, once.
     await first.body?.cancel()
-    this.#forget(token)
-    return this.#context.fetch(input, withBearer(init, await this.getToken()))
+    this.#forget(token.accessToken)
+    return this.#send(input, init, await this.#valid())
+  }
+
+  /** One request with the token; a DPoP token gets a fresh proof, and one retry on use_dpop_nonce (RFC 9449 §9). */
+  async #send(input: string | URL, init: RequestInit, token: CachedToken): Promise<Response> {
+    const dpop = this.#context.dpop
+    if (token.tokenType !== 'DPoP' || dpop === undefined) return this.#context.fetch(input, withAuthorization(init, `Bearer ${token.accessToken}`))
+    const method = init.method ?? 'GET'
+    const attempt = async (): Promise<Response> => {
+      const headers = new Headers(init.headers)
+      headers.set('authorization', `DPoP ${token.accessToken}`)
+      headers.set('dpop', await dpop.proof(method, input, token.accessToken))
+      return this.#context.fetch(input, { ...init, headers })
+    }
+    const first = await attempt()
+    const fresh = dpop.rememberNonce(input, first.headers)
+    if (!fresh || !asksForNonce(first) || !isReplayable(init.body)) return first
+    await first.body?.cancel()
+    return attempt()
   }
 
   async renew(): Promise<string> {
@@ -282,10 +328,11 @@ function isRefusal(error: unknown): boolean {
 /** Expiry is counted from when the request was sent, so a slow answer errs on the early side. */
 function dateToken(issued: IssuedToken, requestedAt: number, refreshAheadMs: number): CachedToken {
   const lifetimeSeconds = issued.expiresIn ?? jwtLifetime(issued.accessToken, requestedAt)
-  if (lifetimeSeconds === undefined) return { accessToken: issued.accessToken, expiresAt: Infinity, refreshAt: Infinity }
+  const tokenType = issued.tokenType ?? 'Bearer'
+  if (lifetimeSeconds === undefined) return { accessToken: issued.accessToken, tokenType, expiresAt: Infinity, refreshAt: Infinity }
   const lifetimeMs = lifetimeSeconds * 1000
   const expiresAt = requestedAt + lifetimeMs
-  return { accessToken: issued.accessToken, expiresAt, refreshAt: expiresAt - Math.min(refreshAheadMs, lifetimeMs / 2) }
+  return { accessToken: issued.accessToken, tokenType, expiresAt, refreshAt: expiresAt - Math.min(refreshAheadMs, lifetimeMs / 2) }
 }
 
 /** Seconds left by a JWT's `exp` (RFC 7519 §4.1.4) when the answer carries no expires_in. Not verified: a hint only. */
@@ -316,9 +363,9 @@ function normaliseScope(scope: string | readonly string[] | undefined): string |
   return joined === '' ? undefined : joined
 }
 
-function withBearer(init: RequestInit, token: string): RequestInit {
+function withAuthorization(init: RequestInit, authorization: string): RequestInit {
   const headers = new Headers(init.headers)
-  headers.set('authorization', `Bearer ${token}`)
+  headers.set('authorization', authorization)
   return { ...init, headers }
 }
 

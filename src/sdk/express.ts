@@ -31,6 +31,12 @@ export interface ExpressBearerAuthOptions {
   realm?: string
   /** Scopes the routes behind this middleware need, on top of the verifier's. */
   requiredScopes?: readonly string[]
+  /**
+   * The public base URL clients address (e.g. `https://api.example.com`), against which a DPoP
+   * proof's `htu` is checked (RFC 9449 §4.3): needed behind a proxy or a TLS terminator. Default:
+   * Express's `req.protocol` (or the socket's) and the Host header.
+   */
+  publicUrl?: string
 }
 
 /**
@@ -41,7 +47,7 @@ export interface ExpressBearerAuthOptions {
  * const handler = (req: BearerAuthRequest, res: ServerResponse) => res.end(req.accessToken?.subject)
  * ```
  */
-export type BearerAuthRequest = IncomingMessage & { originalUrl?: string; accessToken?: VerifiedToken }
+export type BearerAuthRequest = IncomingMessage & { originalUrl?: string; protocol?: string; accessToken?: VerifiedToken }
 
 /**
  * The middleware's signature, usable with Express, connect or plain node:http.
@@ -57,7 +63,7 @@ export type BearerAuthMiddleware = (request: BearerAuthRequest, response: Server
 /**
  * Builds the middleware. A valid token is put on `req.accessToken`; otherwise it answers 400
  * invalid_request, 401 invalid_token or 403 insufficient_scope with the matching
- * `WWW-Authenticate`, and no token at all a 401 with only `Bearer realm="…"` (RFC 6750 §3.1).
+ * `WWW-Authenticate` (a DPoP challenge for a DPoP-bound token without its proof, RFC 9449 §7.1), and no token at all a 401 with only `Bearer realm="…"` (RFC 6750 §3.1).
  * Errors that are not the token's fault (the JWKS cannot be fetched) go to `next(error)`.
  *
  * @example
@@ -76,7 +82,12 @@ export function expressBearerAuth(options: ExpressBearerAuthOptions): BearerAuth
   const { verifier, realm } = options
   const requiredScopes = [...(options.requiredScopes ?? [])]
   return (request, response, next) => {
-    const bearerRequest = { authorization: request.headers.authorization, queryToken: hasQueryToken(request.originalUrl ?? request.url ?? '') }
+    const fullPath = request.originalUrl ?? request.url ?? '/'
+    const bearerRequest = {
+      authorization: request.headers.authorization,
+      queryToken: hasQueryToken(fullPath),
+      dpop: { proof: request.headers.dpop, method: request.method ?? 'GET', url: requestUrl(request, fullPath, options.publicUrl) },
+    }
     verifier.verifyRequest(bearerRequest, { requiredScopes }).then(
       (token) => {
         request.accessToken = token
@@ -96,6 +107,15 @@ export function expressBearerAuth(options: ExpressBearerAuthOptions): BearerAuth
 }
 
 export default expressBearerAuth
+
+/** RFC 9449 §4.3: the URL the client addressed, without the query (it is ignored in `htu`). */
+function requestUrl(request: BearerAuthRequest, fullPath: string, publicUrl: string | undefined): string {
+  const path = fullPath.split('?')[0] ?? '/'
+  if (publicUrl !== undefined) return publicUrl.replace(/\/+$/, '') + path
+  const encrypted = (request.socket as { encrypted?: boolean } | undefined)?.encrypted === true
+  const protocol = typeof request.protocol === 'string' ? request.protocol : encrypted ? 'https' : 'http'
+  return `${protocol}://${request.headers.host ?? 'localhost'}${path}`
+}
 
 function hasQueryToken(url: string): boolean {
   const start = url.indexOf('?')

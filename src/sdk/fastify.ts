@@ -46,13 +46,21 @@ export interface FastifyBearerAuthOptions {
   realm?: string
   /** Scopes every route of this context needs, on top of the verifier's. */
   requiredScopes?: readonly string[]
+  /**
+   * The public base URL clients address (e.g. `https://api.example.com`), against which a DPoP
+   * proof's `htu` is checked (RFC 9449 §4.3): needed behind a proxy or a TLS terminator. Default:
+   * the request's protocol and Host header (Fastify's `trustProxy` decides what those are).
+   */
+  publicUrl?: string
 }
 
 /**
  * Checks the bearer token of every request in the context it is registered in (it is not
  * encapsulated, like a fastify-plugin), before the body is read. The token is on
  * `request.accessToken`. Errors: 400 invalid_request, 401 invalid_token, 403
- * insufficient_scope, each with its `WWW-Authenticate`; no token at all is a 401 with only
+ * insufficient_scope, each with its `WWW-Authenticate`; a DPoP-bound token (RFC 9449) must come
+ * as `Authorization: DPoP` with a valid `DPoP` proof, or it is a 401 with a DPoP challenge
+ * (invalid_token / invalid_dpop_proof); no token at all is a 401 with only
  * `Bearer realm="…"` (RFC 6750 §3.1).
  *
  * @example
@@ -82,7 +90,11 @@ export const fastifyBearerAuth: FastifyPluginAsync<FastifyBearerAuthOptions> = a
     const requiredScopes = route?.scopes ? [...pluginScopes, ...route.scopes] : pluginScopes
     try {
       request.accessToken = await verifier.verifyRequest(
-        { authorization: request.headers.authorization, queryToken: hasQueryToken(request.query) },
+        {
+          authorization: request.headers.authorization,
+          queryToken: hasQueryToken(request.query),
+          dpop: { proof: request.headers.dpop, method: request.method, url: requestUrl(request, options.publicUrl) },
+        },
         { requiredScopes },
       )
     } catch (error) {
@@ -99,6 +111,12 @@ export const fastifyBearerAuth: FastifyPluginAsync<FastifyBearerAuthOptions> = a
 Object.assign(fastifyBearerAuth, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'gatehouse-bearer-auth' })
 
 export default fastifyBearerAuth
+
+/** RFC 9449 §4.3: the URL the client addressed, without the query (it is ignored in `htu`). */
+function requestUrl(request: FastifyRequest, publicUrl: string | undefined): string {
+  const path = request.url.split('?')[0] ?? '/'
+  return publicUrl !== undefined ? publicUrl.replace(/\/+$/, '') + path : `${request.protocol}://${request.host}${path}`
+}
 
 function hasQueryToken(query: unknown): boolean {
   return typeof query === 'object' && query !== null && 'access_token' in query

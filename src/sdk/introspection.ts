@@ -106,8 +106,10 @@ export class IntrospectionCache {
   /** RFC 7662 §4: the resource server still checks what the answer says. */
   #refusal(answer: IntrospectionAnswer, now: number): BearerTokenError | undefined {
     if (answer.active !== true) return new BearerTokenError('invalid_token', 'inactive', 'The access token is invalid')
-    // Gatehouse also introspects refresh tokens; those are not bearer access tokens.
-    if (answer.token_type !== undefined && answer.token_type.toLowerCase() !== 'bearer') {
+    // Gatehouse also introspects refresh tokens; those are not access tokens. A DPoP one (RFC 9449 §6.2) carries cnf.jkt, checked by the verifier.
+    const tokenType = answer.token_type?.toLowerCase()
+    const bound = typeof answer.cnf === 'object' && answer.cnf !== null && typeof (answer.cnf as Record<string, unknown>).jkt === 'string'
+    if (tokenType !== undefined && tokenType !== 'bearer' && !(tokenType === 'dpop' && bound)) {
       return new BearerTokenError('invalid_token', 'claims', 'The access token is invalid')
     }
     if (answer.iss !== undefined && answer.iss !== this.#options.issuer) return new BearerTokenError('invalid_token', 'issuer', 'The access token is invalid')

@@ -4,13 +4,14 @@
  * (RFC 7662). The Fastify plugin (`gatehouse/fastify`) and Express middleware
  * (`gatehouse/express`) answer RFC 6750 errors on top of this.
  */
-import { BearerTokenError, readBearerToken, type BearerRequest } from './bearer.js'
+import { BearerTokenError, readAccessToken, readBearerToken, type BearerRequest } from './bearer.js'
+import { checkProof, DPOP_ALGORITHMS, MemoryDpopReplayCache, type DpopReplayCache, type DpopRequestInfo, type DpopSettings } from './dpop-proof.js'
 import { IntrospectionCache, type IntrospectionAnswer } from './introspection.js'
 import { createJwtCheck } from './jwt-access-token.js'
 
-export { BearerTokenError, readBearerToken }
+export { BearerTokenError, DPOP_ALGORITHMS, MemoryDpopReplayCache, readAccessToken, readBearerToken }
 export type { BearerErrorCode, BearerFailureReason, BearerRequest } from './bearer.js'
-export type { IntrospectionAnswer }
+export type { DpopReplayCache, DpopRequestInfo, DpopSettings, IntrospectionAnswer }
 
 /**
  * Milliseconds since the epoch; inject one to control time in tests.
@@ -78,6 +79,12 @@ export interface VerifierOptions {
    * then accepted until it expires, whatever happened to its grant (docs/sdk.md).
    */
   checkRevocation?: boolean
+  /**
+   * DPoP (RFC 9449 §7): a token bound to a key (`cnf.jkt` in the JWT or the introspection answer)
+   * is accepted only as `Authorization: DPoP <token>` with a valid `DPoP` proof of that key; as
+   * Bearer it is refused. Always on; these settings tune the proof check.
+   */
+  dpop?: DpopSettings
   fetch?: typeof globalThis.fetch
   clock?: VerifierClock
 }
@@ -101,6 +108,8 @@ export interface VerifiedToken {
   expiresAt: number
   /** The JWT payload, or the introspection answer. */
   claims: Record<string, unknown>
+  /** RFC 9449: the thumbprint of the key the token is bound to (`cnf.jkt`), whose proof came with it. */
+  jkt?: string
 }
 
 /**
@@ -114,6 +123,11 @@ export interface VerifiedToken {
 export interface VerifyCallOptions {
   /** Scopes needed on top of the verifier's `requiredScopes`. */
   requiredScopes?: readonly string[]
+  /**
+   * The token came as `Authorization: DPoP <token>`: the proof and the request it must name.
+   * Without it the token is taken as a bearer token, and a DPoP-bound one is refused.
+   */
+  dpop?: DpopRequestInfo
 }
 
 /**
@@ -129,8 +143,9 @@ export interface Verifier {
   /** Checks one access token; rejects with a {@link BearerTokenError} (or another error if the issuer cannot be reached). */
   verify(token: string, options?: VerifyCallOptions): Promise<VerifiedToken>
   /**
-   * Reads `Authorization: Bearer …` (RFC 6750 §2.1), then {@link Verifier.verify}. No header or
-   * another scheme rejects with a BearerTokenError whose `code` is undefined.
+   * Reads `Authorization: Bearer …` (RFC 6750 §2.1) or `Authorization: DPoP …` with the request's
+   * `dpop` (RFC 9449 §7.1), then {@link Verifier.verify}. No header or another scheme rejects with
+   * a BearerTokenError whose `code` is undefined.
    */
   verifyRequest(request: BearerRequest | string | undefined, options?: VerifyCallOptions): Promise<VerifiedToken>
   readonly requiredScopes: readonly string[]
@@ -196,8 +211,24 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return verified
   }
 
+  const proofCheck = {
+    maxAgeSeconds: options.dpop?.maxAgeSeconds ?? 60,
+    replay: options.dpop?.replay ?? new MemoryDpopReplayCache(100_000, now ?? Date.now),
+    now: now ?? Date.now,
+  }
+
   async function verify(token: string, call: VerifyCallOptions = {}): Promise<VerifiedToken> {
     const verified = isJwt(token) ? await verifyJwt(token) : await verifyOpaque(token)
+    const jkt = boundKey(verified.claims)
+    // RFC 9449 §7.1, §7.2: the scheme must match the binding, and the proof the key.
+    if (jkt === undefined && call.dpop !== undefined) {
+      throw new BearerTokenError('invalid_token', 'dpop_binding', 'The access token is not DPoP-bound: present it with the Bearer scheme', { scheme: 'DPoP' })
+    }
+    if (jkt !== undefined) {
+      if (call.dpop === undefined) throw new BearerTokenError('invalid_token', 'dpop_binding', 'The access token is DPoP-bound: present it with the DPoP scheme and a proof', { scheme: 'DPoP' })
+      await checkProof(call.dpop, token, jkt, proofCheck)
+      verified.jkt = jkt
+    }
     checkScopes(verified.scopes, call.requiredScopes ? [...requiredScopes, ...call.requiredScopes] : requiredScopes)
     return verified
   }
@@ -212,10 +243,27 @@ export function createVerifier(options: VerifierOptions): Verifier {
     verify,
     verifyRequest(request, call) {
       const bearerRequest = typeof request === 'object' ? request : { authorization: request }
-      // readBearerToken throws synchronously; keep the promise contract.
-      return Promise.resolve().then(() => verify(readBearerToken(bearerRequest), call))
+      // readAccessToken throws synchronously; keep the promise contract.
+      return Promise.resolve().then(() => {
+        const { scheme, token } = readAccessToken(bearerRequest)
+        if (scheme === 'Bearer') return verify(token, { ...call, dpop: undefined })
+        if (bearerRequest.dpop === undefined) throw new TypeError('Authorization: DPoP needs the request\'s dpop (proof, method, url) in verifyRequest')
+        return verify(token, { ...call, dpop: bearerRequest.dpop })
+      })
     },
   }
+}
+
+/**
+ * RFC 7800 / RFC 9449 §6: the `cnf.jkt` a token is bound to. A confirmation this verifier cannot
+ * check (another method than jkt) refuses the token rather than accepting it as bearer.
+ */
+function boundKey(claims: Record<string, unknown>): string | undefined {
+  const cnf = claims.cnf
+  if (cnf === undefined) return undefined
+  const jkt = typeof cnf === 'object' && cnf !== null ? (cnf as Record<string, unknown>).jkt : undefined
+  if (typeof jkt !== 'string' || jkt === '') throw new BearerTokenError('invalid_token', 'claims', 'The access token is invalid')
+  return jkt
 }
 
 function isJwt(token: string): boolean {

@@ -95,14 +95,14 @@ export interface ProtectedApps {
   close(): Promise<void>
 }
 
-export async function startProtectedApps(verifier: Verifier, realm: string, requiredScopes: string[] = []): Promise<ProtectedApps> {
+export async function startProtectedApps(verifier: Verifier, realm: string, requiredScopes: string[] = [], publicUrl?: string): Promise<ProtectedApps> {
   const fastifyApp: FastifyInstance = Fastify()
-  await fastifyApp.register(fastifyBearerAuth, { verifier, realm, requiredScopes })
+  await fastifyApp.register(fastifyBearerAuth, { verifier, realm, requiredScopes, ...(publicUrl !== undefined ? { publicUrl } : {}) })
   fastifyApp.get('/whoami', async (request) => describeToken(request.accessToken))
   const fastifyUrl = await fastifyApp.listen({ host: '127.0.0.1', port: 0 })
 
   const expressApp = express()
-  expressApp.use(expressBearerAuth({ verifier, realm, requiredScopes }))
+  expressApp.use(expressBearerAuth({ verifier, realm, requiredScopes, ...(publicUrl !== undefined ? { publicUrl } : {}) }))
   expressApp.get('/whoami', (request, response) => {
     response.json(describeToken(request.accessToken))
   })

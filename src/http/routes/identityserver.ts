@@ -37,7 +37,8 @@ export function registerIdentityServerRoutes(app: FastifyInstance, engine: Engin
 
   app.post(paths.token, { config }, async (request, reply) => {
     const parameters = readFormParameters(request)
-    const result = await engine.token({ ...parseTokenRequest(parameters, request.headers.authorization), origin: originOf(request) })
+    // RFC 9449 §4.3: a DPoP proof's htu is the issuer's URL of this endpoint, as at /oauth/token.
+    const result = await engine.token({ ...parseTokenRequest(parameters, request.headers.authorization), origin: originOf(request), dpop: readDpop(request, engine.issuer) })
     return send(reply, formatTokenResult(result))
   })
 

@@ -1,3 +1,4 @@
+import type { DpopSigner } from '../dpop-client.js'
 import { TokenClientError, type TokenDialectName } from '../token-client-error.js'
 
 /** A token as a dialect hands it to the client, before the client dates it. */
@@ -7,6 +8,8 @@ export interface IssuedToken {
   expiresIn: number | undefined
   refreshToken?: string | undefined
   scope?: string | undefined
+  /** RFC 9449 §5: `DPoP` when the token is bound to the client's DPoP key. */
+  tokenType?: 'Bearer' | 'DPoP'
 }
 
 /** What every dialect call needs: the fetch to use and where to send it. */
@@ -20,6 +23,8 @@ export interface WireContext {
   audience?: string
   /** The client's clock (ms), for a client assertion's `iat` and `exp`; default Date.now. */
   now?: () => number
+  /** RFC 9449: sign a DPoP proof for every token request (standard and identityserver dialects). */
+  dpop?: DpopSigner | undefined
 }
 
 /**
@@ -44,6 +49,7 @@ export interface TokenDialect<Credentials> {
 export interface WireAnswer {
   status: number
   body: unknown
+  headers?: Headers
 }
 
 /** Sends one request; a network failure or a body that is not JSON is a TokenClientError. */
@@ -57,7 +63,7 @@ export async function exchange(dialect: TokenDialectName, context: WireContext, 
     throw new TokenClientError({ code: 'request_failed', dialect, description: `the token endpoint could not be reached`, cause })
   }
   try {
-    return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) }
+    return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown), headers: response.headers }
   } catch {
     throw new TokenClientError({ code: 'invalid_response', status: response.status, dialect, description: 'the answer is not JSON' })
   }

@@ -50,17 +50,19 @@ export interface PasswordCredentials extends ClientSecretCredentials {
  */
 export type OAuthCredentials = ClientSecretCredentials | PasswordCredentials | PrivateKeyJwtCredentials
 
-/** RFC 6749 §5.1: `access_token` and `token_type` are required; Bearer is the only type we use. */
-function readTokenResponse(dialect: TokenDialectName, answer: WireAnswer): IssuedToken {
+/** RFC 6749 §5.1: `access_token` and `token_type` are required: Bearer, or DPoP (RFC 9449 §5) when a proof was sent. */
+function readTokenResponse(dialect: TokenDialectName, answer: WireAnswer, dpop: boolean): IssuedToken {
   const body = answer.body
   if (answer.status !== 200) throw oauthError(dialect, answer)
   if (!isRecord(body) || typeof body.access_token !== 'string' || body.access_token === '') {
     throw invalidResponse(dialect, answer.status, 'no access_token in the answer')
   }
-  if (typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'bearer') {
-    throw invalidResponse(dialect, answer.status, 'token_type is not Bearer')
+  const tokenType = typeof body.token_type === 'string' ? body.token_type.toLowerCase() : undefined
+  if (tokenType !== 'bearer' && !(dpop && tokenType === 'dpop')) {
+    throw invalidResponse(dialect, answer.status, dpop ? 'token_type is neither Bearer nor DPoP' : 'token_type is not Bearer')
   }
   return {
+    tokenType: tokenType === 'dpop' ? 'DPoP' : 'Bearer',
     accessToken: body.access_token,
     expiresIn: optionalSeconds(body.expires_in),
     refreshToken: optionalString(body.refresh_token),
@@ -86,8 +88,17 @@ async function postForm(
     form.set('client_id', credentials.clientId)
     form.set('client_secret', credentials.clientSecret)
   }
-  const answer = await exchange(dialect, context, context.tokenUrl, { headers, body: form.toString() })
-  return readTokenResponse(dialect, answer)
+  const body = form.toString()
+  const dpop = context.dpop
+  if (dpop === undefined) return readTokenResponse(dialect, await exchange(dialect, context, context.tokenUrl, { headers, body }), false)
+  const send = async (): Promise<WireAnswer> => {
+    const answer = await exchange(dialect, context, context.tokenUrl, { headers: { ...headers, dpop: await dpop.proof('POST', context.tokenUrl) }, body })
+    return { ...answer, fresh: dpop.rememberNonce(context.tokenUrl, answer.headers) } as WireAnswer & { fresh: boolean }
+  }
+  let answer = (await send()) as WireAnswer & { fresh: boolean }
+  // RFC 9449 §8: the server wants a nonce in the proof; it sent one in DPoP-Nonce. One more try.
+  if (answer.status === 400 && isRecord(answer.body) && answer.body.error === 'use_dpop_nonce' && answer.fresh) answer = (await send()) as WireAnswer & { fresh: boolean }
+  return readTokenResponse(dialect, answer, true)
 }
 
 function withScope(parameters: Record<string, string>, scope: string | undefined): Record<string, string> {
