@@ -110,8 +110,10 @@ describe('DPoP headers under arbitrary input (fast-check)', () => {
         const answer = await request(url, { headers: { authorization: `DPoP ${userToken}`, dpop } })
         assert.ok(answer.status < 500, `${answer.status} for ${dpop}`)
         assert.ok(!showsInternals(answer.text), answer.text)
+        // A "mutation" may leave the proof valid (the same character, or the unused low bits of a
+        // segment's last base64url character): then UserInfo answers; the token has only openid, so just sub.
         if (answer.status === 200) {
-          assert.equal((answer.body as { name: string }).name, 'Ann')
+          assert.equal(typeof (answer.body as { sub: unknown }).sub, 'string')
           return
         }
         assert.equal(answer.status, 401, answer.text)
