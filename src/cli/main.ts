@@ -369,6 +369,20 @@ clients
   })
 
 clients
+  .command('revoke-tokens <id>')
+  .description('end every token the client holds (its grants, and its earlier access tokens), e.g. after changing a leaked key')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (id: string, flags: Common) => {
+    await withGatehouse(flags, async (gatehouse) => {
+      const revoked = await gatehouse.clients.revokeTokens(id)
+      if (!revoked) fail(`no client with id ${id}`)
+      await audited(gatehouse, 'client.tokens_revoked', `client:${id}`, { grants_ended: revoked.ended })
+      printResult(!!flags.json, { client_id: id, grants_ended: revoked.ended }, `Every token of client ${id} issued before now stops working (${revoked.ended} grants ended).`)
+    })
+  })
+
+clients
   .command('delete <id>')
   .description('delete a client with its refresh tokens and API keys')
   .addOption(databaseOption())

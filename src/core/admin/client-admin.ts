@@ -223,6 +223,24 @@ export class ClientAdmin {
     return { client: viewClient(client), clientSecret: secret }
   }
 
+  /**
+   * Ends every token the client holds, whatever its authentication: its grants end and its
+   * earlier access tokens (client_credentials ones included) fall before its new not-before
+   * instant. For a client whose key or secret may have leaked — a private_key_jwt or public
+   * client has no secret to rotate — after its keys are changed. Undefined: no such client.
+   */
+  async revokeTokens(id: string): Promise<{ client: ClientView; ended: number } | undefined> {
+    if (unstorable(id)) return undefined
+    const current = await this.#deps.store.getClient(id)
+    if (!current) return undefined
+    const now = this.#deps.clock.now()
+    const client = { ...current, tokensNotBefore: now, updatedAt: now }
+    await this.#deps.store.updateClient(client)
+    const ended = await endGrants(this.#deps, { clientId: id }, 'tokens_revoked')
+    await this.#changed(id)
+    return { client: viewClient(client), ended }
+  }
+
   /** Deletes the client and everything it holds; its tokens stop working at once (introspection finds no client). */
   async delete(id: string): Promise<boolean> {
     if (unstorable(id)) return false

@@ -18,6 +18,8 @@ export type GrantEndReason =
   | 'code_reused'
   /** The user revoked the client's consent ("Connected apps"). */
   | 'consent_revoked'
+  /** An operator ended every token of the client (`clients revoke-tokens`). */
+  | 'tokens_revoked'
 
 /**
  * A grant: one authorization a subject gave a client (RFC 6749 §1.3), and everything minted

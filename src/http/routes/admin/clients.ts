@@ -128,6 +128,30 @@ export function registerClientRoutes(app: FastifyInstance, deps: AdminDeps): voi
     },
   )
 
+  app.post<{ Params: { clientId: string } }>(
+    '/clients/:clientId/revoke-tokens',
+    {
+      schema: {
+        tags,
+        summary: 'End every token of a client',
+        description: 'Every grant of the client ends and its earlier access tokens (client_credentials ones included) introspect inactive, whatever the client authenticates with: after changing a private_key_jwt client\'s keys, or when a public client\'s tokens leaked.',
+        params: clientParams,
+        response: {
+          200: { type: 'object', properties: { client_id: { type: 'string' }, grants_ended: { type: 'integer' } }, required: ['client_id', 'grants_ended'] },
+          ...problemResponses,
+          404: { $ref: 'Problem#' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const operator = operatorOf(request)
+      const revoked = await deps.clients.revokeTokens(request.params.clientId)
+      if (!revoked) throw notFound(request.params.clientId)
+      await deps.audit.record({ actor: operator.actor, action: 'client.tokens_revoked', target: `client:${revoked.client.id}`, ip: operator.ip, details: { grants_ended: revoked.ended } })
+      return reply.header('cache-control', 'no-store').send({ client_id: revoked.client.id, grants_ended: revoked.ended })
+    },
+  )
+
   app.delete<{ Params: { clientId: string } }>(
     '/clients/:clientId',
     {
