@@ -1,5 +1,5 @@
 import { verifierMatches } from '../authorization/pkce.js'
-import { dpopGrantBinding } from './issue-user-tokens.js'
+import { dpopGrantBinding, issueSignInTokens, wantsRefreshToken } from './issue-user-tokens.js'
 import type { AuthorizationCodeRecord, AuthorizationCodeStore } from '../authorization/authorization-code-store.js'
 import type { Clock } from '../clock.js'
 import { digestSecret } from '../credentials/secrets.js'
@@ -70,33 +70,16 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   if ((await codes.consumeAuthorizationCode(digest, now, grant.id)) !== 'consumed') {
     return rejectReplay(deps, (await codes.findAuthorizationCode(digest)) ?? code, grant.id)
   }
-  const access = await deps.tokens.issueAccessToken({ client, subject: user.id, scopes, grantId: grant.id, ...(code.audience !== null ? { audience: code.audience } : {}), ...(context.dpopJkt !== undefined ? { dpopJkt: context.dpopJkt } : {}) })
-  const idToken = scopes.includes('openid')
-    ? deps.tokens.issueIdToken({ client, subject: user.id, authTime: code.authTime, nonce: code.nonce, sessionId: code.sessionId, accessToken: access.token, claims: profileClaims(user, scopes) })
-    : undefined
-  return {
-    accessToken: access.token,
-    tokenType: context.dpopJkt !== undefined ? 'DPoP' : 'Bearer',
-    expiresIn: access.expiresIn,
-    ...(refresh ? { refreshToken: refresh.token } : {}),
-    ...(idToken !== undefined ? { idToken } : {}),
-    scope: scopes.join(' '),
-    clientId: client.id,
-    subject: user.id,
-  }
-}
-
-/** The dialect's refresh rule: the client holds the refresh_token grant, or (OpenID Connect) `offline_access` was granted. */
-export function wantsRefreshToken(client: Client, scopes: readonly string[], policy: DialectPolicy): boolean {
-  return policy.refreshTokenRule === 'offline_access' ? scopes.includes('offline_access') : client.grantTypes.includes('refresh_token')
-}
-
-/** OpenID Connect Core §5.4: `profile` → name, `email` → email, when the user has them. */
-export function profileClaims(user: User, scopes: readonly string[]): { name?: string; email?: string } {
-  return {
-    ...(scopes.includes('profile') && user.name !== null ? { name: user.name } : {}),
-    ...(scopes.includes('email') && user.email !== null ? { email: user.email } : {}),
-  }
+  return issueSignInTokens(deps, {
+    client,
+    user,
+    scopes,
+    grantId: grant.id,
+    refreshToken: refresh?.token,
+    audience: code.audience,
+    dpopJkt: context.dpopJkt,
+    signIn: { authTime: code.authTime, nonce: code.nonce, sessionId: code.sessionId },
+  })
 }
 
 export const authorizationCode = {

@@ -1,5 +1,5 @@
 import type { DeviceAuthorizationStore } from '../authorization/device-authorization-store.js'
-import { dpopGrantBinding } from './issue-user-tokens.js'
+import { dpopGrantBinding, issueSignInTokens, wantsRefreshToken } from './issue-user-tokens.js'
 import type { Clock } from '../clock.js'
 import { digestSecret } from '../credentials/secrets.js'
 import type { UserStore } from '../credentials/user-store.js'
@@ -8,7 +8,6 @@ import { endGrants } from '../grant-ending.js'
 import type { GrantStore } from '../tokens/token-store.js'
 import type { TokenService } from '../tokens/token-service.js'
 import { DEVICE_CODE_GRANT, type TokenResult } from '../types.js'
-import { profileClaims, wantsRefreshToken } from './authorization-code.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
 
 type Deps = { tokens: TokenService; users: Pick<UserStore, 'getUser'>; grants: Pick<GrantStore, 'endGrants'>; clock: Clock; deviceAuthorizations?: DeviceAuthorizationStore }
@@ -69,7 +68,6 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
     scopes,
     withRefreshToken: wantsRefreshToken(client, scopes, context.policy),
     ...audience,
-
     ...dpopGrantBinding(client, context.dpopJkt),
   })
   // The grant exists before the authorization is marked; the poll that loses the race ends its own.
@@ -77,28 +75,16 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
     await endGrants(deps, { grantId: grant.id }, 'code_reused')
     throw INVALID('device code redeemed by a concurrent request')
   }
-  const access = await deps.tokens.issueAccessToken({ client, subject: user.id, scopes, grantId: grant.id, ...audience, ...(context.dpopJkt !== undefined ? { dpopJkt: context.dpopJkt } : {}) })
-  const idToken = scopes.includes('openid')
-    ? deps.tokens.issueIdToken({
-        client,
-        subject: user.id,
-        authTime: record.authTime ?? now,
-        nonce: null,
-        ...(record.sessionId !== null ? { sessionId: record.sessionId } : {}),
-        accessToken: access.token,
-        claims: profileClaims(user, scopes),
-      })
-    : undefined
-  return {
-    accessToken: access.token,
-    tokenType: context.dpopJkt !== undefined ? 'DPoP' : 'Bearer',
-    expiresIn: access.expiresIn,
-    ...(refresh ? { refreshToken: refresh.token } : {}),
-    ...(idToken !== undefined ? { idToken } : {}),
-    scope: scopes.join(' '),
-    clientId: client.id,
-    subject: user.id,
-  }
+  return issueSignInTokens(deps, {
+    client,
+    user,
+    scopes,
+    grantId: grant.id,
+    refreshToken: refresh?.token,
+    audience: record.audience,
+    dpopJkt: context.dpopJkt,
+    signIn: { authTime: record.authTime ?? now, nonce: null, sessionId: record.sessionId },
+  })
 }
 
 export const deviceCode = {
