@@ -202,7 +202,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       apis,
       dpop: { replay: timedStore, windowSeconds: config.dpop.proofWindowSeconds, nonces: new DpopNonces(deriveDpopNonceKey(secret)), requireNonce: config.dpop.requireNonce },
     })
-    const signInSessions = new SignInSessions({ store: timedStore, users: timedStore, clock, random }, { idleMs: config.signInSession.idleSeconds * 1000, absoluteMs: config.signInSession.maxSeconds * 1000 })
+    const signInSessions = new SignInSessions({ store: timedStore, users: timedStore, clock, random, guard, audit }, { idleMs: config.signInSession.idleSeconds * 1000, absoluteMs: config.signInSession.maxSeconds * 1000 })
     const consents = new Consents({ store: timedStore, grants: timedStore, clock })
     const authorizer = new Authorizer(
       { clients: clientCache, codes: timedStore, pushedRequests: timedStore, consents, apis, clock, random, issuer: config.issuer },

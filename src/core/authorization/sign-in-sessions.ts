@@ -3,6 +3,15 @@ import { digestSecret } from '../credentials/secrets.js'
 import type { UserStore } from '../credentials/user-store.js'
 import type { Random } from '../random.js'
 import type { User } from '../types.js'
+import type { AbuseGuard } from '../abuse/abuse-guard.js'
+import type { AuditLog } from '../audit/audit-log.js'
+import { OAuthError } from '../errors.js'
+import { checkUserCredentials } from '../grants/password.js'
+
+/** How a password sign-in on a hosted page ended: a new session, or why not (the page's status). */
+export type PasswordSignIn =
+  | { ok: true; user: User; session: SignInSessionRecord; cookie: string }
+  | { ok: false; status: 401 | 429 | 503; retryAfter?: number }
 import type { SignInSessionRecord, SignInSessionStore } from './sign-in-session-store.js'
 
 export interface SignInSessionLifetimes {
@@ -18,6 +27,17 @@ export interface LiveSession {
   user: User
 }
 
+type SignInSessionDeps = {
+  store: SignInSessionStore
+  users: Pick<UserStore, 'getUser' | 'getUserByUsername'>
+  clock: Clock
+  random: Random
+  /** The password grant's throttle, lockout and argon2 queue (none in tests that omit it). */
+  guard?: AbuseGuard
+  /** Failed sign-ins are audited (not when omitted). */
+  audit?: Pick<AuditLog, 'note'>
+}
+
 /** Writing `lastSeenAt` on every page would be a write per request; within a minute it is close enough. */
 const TOUCH_INTERVAL_MS = 60_000
 
@@ -28,10 +48,10 @@ const TOUCH_INTERVAL_MS = 60_000
  * user, a new password) takes effect everywhere at once.
  */
 export class SignInSessions {
-  readonly #deps: { store: SignInSessionStore; users: Pick<UserStore, 'getUser'>; clock: Clock; random: Random }
+  readonly #deps: SignInSessionDeps
   readonly #lifetimes: SignInSessionLifetimes
 
-  constructor(deps: { store: SignInSessionStore; users: Pick<UserStore, 'getUser'>; clock: Clock; random: Random }, lifetimes: SignInSessionLifetimes) {
+  constructor(deps: SignInSessionDeps, lifetimes: SignInSessionLifetimes) {
     this.#deps = deps
     this.#lifetimes = lifetimes
   }
@@ -56,6 +76,32 @@ export class SignInSessions {
     }
     await this.#deps.store.insertSignInSession(session)
     return { cookie, session }
+  }
+
+  /**
+   * A person enters their password on a hosted page (sign-in, device): the password grant's own
+   * check — the same argon2 queue, throttle and lockout — then a new session, ending the one the
+   * browser had (a browser holds one). A wrong password is audited; a full queue or a rate limit
+   * says so (503, 429). Other errors are thrown.
+   */
+  async signInWithPassword(
+    attempt: { username: string; password: string; source: string; via: string; clientId: string; previousCookie: string | undefined },
+  ): Promise<PasswordSignIn> {
+    let user: User
+    try {
+      user = await checkUserCredentials(this.#deps.users, attempt.username, attempt.password, this.#deps.guard, attempt.source)
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error
+      if (error.code === 'invalid_grant') {
+        this.#deps.audit?.note({ actor: 'anonymous', action: 'user.authentication_failed', target: `user:${attempt.username.trim().toLowerCase()}`, ip: attempt.source, details: { reason: error.debug ?? 'invalid credentials', via: attempt.via, client_id: attempt.clientId } })
+        return { ok: false, status: 401 }
+      }
+      if (error.code === 'temporarily_unavailable' || error.code === 'rate_limited') return { ok: false, status: error.code === 'rate_limited' ? 429 : 503, retryAfter: error.retryAfter ?? 1 }
+      throw error
+    }
+    await this.endByCookie(attempt.previousCookie)
+    const { cookie, session } = await this.start(user)
+    return { ok: true, user, session, cookie }
   }
 
   /** The live session a cookie names, or undefined (none, unknown, ended, idle too long, expired, or its user disabled or gone). */

@@ -20,7 +20,7 @@ const INVALID_CREDENTIALS = 'invalid_username_or_password'
  * locked for this address (the guard's lockout, kept for unknown names too) answers exactly the
  * same, even to the right password.
  */
-export async function checkUserCredentials(users: UserStore, username: string, password: string, guard?: AbuseGuard, source = ''): Promise<User> {
+export async function checkUserCredentials(users: Pick<UserStore, 'getUserByUsername'>, username: string, password: string, guard?: AbuseGuard, source = ''): Promise<User> {
   const name = username.trim().toLowerCase()
   // The argon2 work takes its turn by source, so a flood from one address cannot starve others.
   const hashing = <T>(check: () => Promise<T>): Promise<T> => (guard ? guard.passwordCheck(source, check) : check())

@@ -1,9 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { DeviceAuthorizationAnswer, PendingDevice } from '../../../core/authorization/device-flow.js'
 import type { LiveSession } from '../../../core/authorization/sign-in-sessions.js'
-import { OAuthError } from '../../../core/errors.js'
-import { checkUserCredentials } from '../../../core/grants/password.js'
-import { STANDARD_POLICY, type DialectPolicy, type User } from '../../../core/types.js'
+import { STANDARD_POLICY, type DialectPolicy } from '../../../core/types.js'
 import type { Gatehouse } from '../../../gatehouse.js'
 import { originOf, readClientCredentials } from '../../client-auth.js'
 import { NO_STORE_HEADERS, send, type ErrorShaper } from '../../dialects/dialect.js'
@@ -158,25 +156,13 @@ export function registerDevicePages(scope: FastifyInstance, deps: DevicePagesDep
     }
     return withDevice(request, reply, async (device) => {
       const username = field(request.body, 'username')
-      let user: User
-      try {
-        // The password grant's own check: the same argon2 queue, throttle and lockout.
-        user = await checkUserCredentials(gatehouse.store, username, field(request.body, 'password'), gatehouse.guard, request.ip)
-      } catch (error) {
-        if (!(error instanceof OAuthError)) throw error
-        if (error.code === 'invalid_grant') {
-          gatehouse.audit.note({ actor: 'anonymous', action: 'user.authentication_failed', target: `user:${username.trim().toLowerCase()}`, ip: request.ip, details: { reason: error.debug ?? 'invalid credentials', via: 'device sign-in page', client_id: device.client.id } })
-          return signInForm(request, reply, 401, device, { error: 'Invalid email or password.', username })
-        }
-        if (error.code === 'temporarily_unavailable' || error.code === 'rate_limited') {
-          reply.header('retry-after', String(error.retryAfter ?? 1))
-          return signInForm(request, reply, error.code === 'rate_limited' ? 429 : 503, device, { error: 'Too many sign-in attempts right now. Please wait a moment and try again.', username })
-        }
-        throw error
+      const signedIn = await signInSessions.signInWithPassword({ username, password: field(request.body, 'password'), source: request.ip, via: 'device sign-in page', clientId: device.client.id, previousCookie: request.cookies[deps.sessionCookie] })
+      if (!signedIn.ok) {
+        if (signedIn.retryAfter !== undefined) reply.header('retry-after', String(signedIn.retryAfter))
+        const error = signedIn.status === 401 ? 'Invalid email or password.' : 'Too many sign-in attempts right now. Please wait a moment and try again.'
+        return signInForm(request, reply, signedIn.status, device, { error, username })
       }
-      // A browser holds one session: signing in again (another account) ends the one it had.
-      await signInSessions.endByCookie(request.cookies[deps.sessionCookie])
-      const { cookie: secret, session } = await signInSessions.start(user)
+      const { user, session, cookie: secret } = signedIn
       reply.setCookie(deps.sessionCookie, secret, { ...cookieOptions(request), maxAge: Math.floor(signInSessions.lifetimes.absoluteMs / 1000) })
       reply.clearCookie(DEVICE_SIGN_IN_COOKIE, cookieOptions(request, DEVICE_SIGN_IN_PATH))
       return confirmPage(reply, { session, user }, device)

@@ -5,9 +5,7 @@ import { AuthorizationPageError, AuthorizationRedirectError } from '../../../cor
 import type { AuthorizationRequest, RawParameters } from '../../../core/authorization/authorization-request.js'
 import type { AuthorizationStep, Interaction } from '../../../core/authorization/authorizer.js'
 import type { LiveSession } from '../../../core/authorization/sign-in-sessions.js'
-import { checkUserCredentials } from '../../../core/grants/password.js'
 import { OAuthError } from '../../../core/errors.js'
-import type { User } from '../../../core/types.js'
 import { resolveSecret, type Gatehouse } from '../../../gatehouse.js'
 import { originOf, readClientCredentials } from '../../client-auth.js'
 import { NO_STORE_HEADERS, send, type ErrorShaper } from '../../dialects/dialect.js'
@@ -144,25 +142,13 @@ export async function registerHostedPages(app: FastifyInstance, gatehouse: Gateh
           return signInForm(request, reply, 403, authorization, { error: 'The sign-in form expired. Please try again.' })
         }
         const username = field(request.body, 'username')
-        let user: User
-        try {
-          // The password grant's own check: the same argon2 queue, throttle and lockout (issue 12).
-          user = await checkUserCredentials(gatehouse.store, username, field(request.body, 'password'), gatehouse.guard, request.ip)
-        } catch (error) {
-          if (!(error instanceof OAuthError)) throw error
-          if (error.code === 'invalid_grant') {
-            gatehouse.audit.note({ actor: 'anonymous', action: 'user.authentication_failed', target: `user:${username.trim().toLowerCase()}`, ip: request.ip, details: { reason: error.debug ?? 'invalid credentials', via: 'sign-in page', client_id: authorization.client.id } })
-            return signInForm(request, reply, 401, authorization, { error: 'Invalid email or password.', username })
-          }
-          if (error.code === 'temporarily_unavailable' || error.code === 'rate_limited') {
-            reply.header('retry-after', String(error.retryAfter ?? 1))
-            return signInForm(request, reply, error.code === 'rate_limited' ? 429 : 503, authorization, { error: 'Too many sign-in attempts right now. Please wait a moment and try again.', username })
-          }
-          throw error
+        const signedIn = await signInSessions.signInWithPassword({ username, password: field(request.body, 'password'), source: request.ip, via: 'sign-in page', clientId: authorization.client.id, previousCookie: request.cookies[SESSION_COOKIE] })
+        if (!signedIn.ok) {
+          if (signedIn.retryAfter !== undefined) reply.header('retry-after', String(signedIn.retryAfter))
+          const error = signedIn.status === 401 ? 'Invalid email or password.' : 'Too many sign-in attempts right now. Please wait a moment and try again.'
+          return signInForm(request, reply, signedIn.status, authorization, { error, username })
         }
-        // A browser holds one session: signing in again (another account, prompt=login) ends the one it had.
-        await signInSessions.endByCookie(request.cookies[SESSION_COOKIE])
-        const { cookie: secret, session } = await signInSessions.start(user)
+        const { user, session, cookie: secret } = signedIn
         reply.setCookie(SESSION_COOKIE, secret, { ...cookieOptions(request), maxAge: Math.floor(signInSessions.lifetimes.absoluteMs / 1000) })
         reply.clearCookie(SIGN_IN_FORM_COOKIE, cookieOptions(request, SIGN_IN_PATH))
         const live = { session, user }
