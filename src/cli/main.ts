@@ -12,7 +12,7 @@ import { UserValidationError } from '../core/admin/user-admin.js'
 import { createOperatorToken, OperatorTokenError } from '../core/admin/operator-token.js'
 import { OperatorValidationError } from '../core/admin/operator-admin.js'
 import { OPERATOR_ROLES, type OperatorKind, type OperatorRole } from '../core/admin/operator-store.js'
-import { APPLICATION_TYPES, DEVICE_CODE_GRANT, SIGNING_ALGS, type ApplicationType, type ClientAuthMethod, type GrantType, type SigningAlg, type TokenFormat } from '../core/types.js'
+import { APPLICATION_TYPES, DEVICE_CODE_GRANT, SIGNING_ALGS, TOKEN_EXCHANGE_GRANT, type ApplicationType, type ClientAuthMethod, type GrantType, type SigningAlg, type TokenFormat } from '../core/types.js'
 import { createGatehouse, type Gatehouse } from '../gatehouse.js'
 import { createLogger } from '../logger.js'
 import { isClusterWorker, runClusterPrimary } from '../cluster.js'
@@ -153,7 +153,7 @@ const clients = program.command('clients').description('manage OAuth clients')
 
 const clientSettingOptions = (command: Command): Command =>
   command
-    .option('--grant <grant>', `allowed grant type (repeatable; replaces the list): client_credentials, password, refresh_token, api_key, authorization_code, ${DEVICE_CODE_GRANT} (or device_code)`, collect)
+    .option('--grant <grant>', `allowed grant type (repeatable; replaces the list): client_credentials, password, refresh_token, api_key, authorization_code, ${DEVICE_CODE_GRANT} (or device_code), ${TOKEN_EXCHANGE_GRANT} (or token_exchange)`, collect)
     .addOption(new Option('--auth-method <method>', 'how it authenticates at the token endpoint; none makes a public client without a secret, private_key_jwt one that signs assertions with a key of --jwks or --jwks-uri (default client_secret_basic)').choices(CLIENT_AUTH_METHODS))
     .option('--jwks <json>', 'private_key_jwt: the public keys, a JWK Set or one JWK as JSON (or @FILE to read it from a file); replaces --jwks-uri')
     .option('--jwks-uri <url>', 'private_key_jwt: where the client publishes its JWK Set (https; http only outside production); replaces --jwks')
@@ -168,7 +168,11 @@ const clientSettingOptions = (command: Command): Command =>
     .option('--no-skip-consent', 'users are asked to consent (the default)')
     .option('--scope <scopes>', 'space-separated scopes the client may ask for')
     .option('--default-scope <scopes>', 'scopes granted when a request names none (default: all allowed)')
-    .option('--audience <aud>', 'aud claim of its access tokens (default: the issuer)')
+    .option('--audience <aud>', 'aud claim of its access tokens (default: the issuer); the default resource')
+    .option('--resource <url>', 'a further resource (RFC 8707: an absolute URI) it may ask for with resource or audience (repeatable; replaces the list); at token exchange, an API it acts as', collect)
+    .option('--no-resources', 'remove every further resource (its audience and its scopes\' APIs stay)')
+    .option('--allow-impersonation', 'token exchange (RFC 8693) without an actor_token is allowed for it')
+    .option('--no-allow-impersonation', 'token exchange needs an actor_token (the default)')
     .addOption(new Option('--token-format <format>', 'access token format').choices(['jwt', 'opaque']))
     .addOption(new Option('--signing-alg <alg>', 'JWS algorithm of its JWT access tokens (default ES256)').choices(SIGNING_ALGS))
     .option('--access-token-ttl <seconds>', 'access token lifetime', seconds('--access-token-ttl'))
@@ -195,6 +199,10 @@ type ClientFlags = Common & {
   scope?: string
   defaultScope?: string
   audience?: string
+  /** --resource URL (repeatable); false with --no-resources. */
+  resource?: string[]
+  resources?: boolean
+  allowImpersonation?: boolean
   tokenFormat?: TokenFormat
   signingAlg?: SigningAlg
   accessTokenTtl?: number
@@ -221,7 +229,7 @@ async function allowedUsersOf(gatehouse: Gatehouse, flags: ClientFlags): Promise
 }
 
 /** `--grant device_code` is short for the device grant's URN (RFC 8628 §3.4), which is what the client stores. */
-const GRANT_ALIASES: Readonly<Record<string, GrantType>> = { device_code: DEVICE_CODE_GRANT }
+const GRANT_ALIASES: Readonly<Record<string, GrantType>> = { device_code: DEVICE_CODE_GRANT, token_exchange: TOKEN_EXCHANGE_GRANT }
 const grantTypes = (grants: string[] | undefined): GrantType[] | undefined => grants?.map((grant) => GRANT_ALIASES[grant] ?? (grant as GrantType))
 
 /** `--jwks JSON` or `--jwks @FILE`: a JWK Set, or one JWK made a set of one. */
@@ -260,6 +268,9 @@ function clientSettings(flags: ClientFlags): Partial<ClientSettings> {
     scopes: words(flags.scope),
     default_scopes: words(flags.defaultScope),
     audience: flags.audience,
+    // commander sets resources=true by default for --no-resources; only that flag clears the list.
+    resources: flags.resources === false ? [] : flags.resource,
+    allow_impersonation: flags.allowImpersonation,
     token_format: flags.tokenFormat,
     signing_alg: flags.signingAlg,
     access_token_ttl: flags.accessTokenTtl,

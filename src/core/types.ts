@@ -2,9 +2,11 @@
 
 /** RFC 8628 §3.4: the device authorization grant's wire name. */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+/** RFC 8693 §2.1: the token exchange grant's wire name. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange'
 
-export type GrantType = 'client_credentials' | 'password' | 'refresh_token' | 'api_key' | 'authorization_code' | typeof DEVICE_CODE_GRANT
-export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'password', 'refresh_token', 'api_key', 'authorization_code', DEVICE_CODE_GRANT]
+export type GrantType = 'client_credentials' | 'password' | 'refresh_token' | 'api_key' | 'authorization_code' | typeof DEVICE_CODE_GRANT | typeof TOKEN_EXCHANGE_GRANT
+export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'password', 'refresh_token', 'api_key', 'authorization_code', DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT]
 
 /** Grants a public client (no secret, `token_endpoint_auth_method: none`) may use: a person is always in the loop. */
 export const PUBLIC_CLIENT_GRANT_TYPES: readonly GrantType[] = ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT]
@@ -58,8 +60,21 @@ export interface Client {
   scopes: string[]
   /** Scopes granted when a request names none (RFC 6749 §3.3); empty means all allowed scopes. */
   defaultScopes: string[]
-  /** The `aud` of its access tokens; null means the issuer. */
+  /** The `aud` of its access tokens; null means the issuer. The default resource (RFC 8707). */
   audience: string | null
+  /**
+   * RFC 8707: further resources (absolute URIs) it may name with `resource` (or `audience`);
+   * besides these, its own `audience` and every registered API of which it holds a scope.
+   * At token exchange (RFC 8693) they are also the APIs it acts as: a subject token issued for
+   * one of them may be exchanged by it.
+   */
+  resources: string[]
+  /**
+   * RFC 8693 §1.1: it may exchange a subject token without an `actor_token` (impersonation:
+   * the new token is the subject's, and `act` names this client). Off by default: an exchange
+   * then needs an actor token (delegation).
+   */
+  allowImpersonation: boolean
   tokenFormat: TokenFormat
   /** The algorithm its JWT access tokens are signed with (RFC 9068 §2.1); unused for opaque tokens. */
   signingAlg: SigningAlg
@@ -166,7 +181,7 @@ export const STANDARD_POLICY: DialectPolicy = { scopeDefault: 'client-default', 
  * The standard `/oauth/token` endpoint: RFC 6749's grants. `api_key` is the Canary dialect's
  * (its key stands in for client authentication), so it must not be reachable here.
  */
-export const RFC6749_POLICY: DialectPolicy = { ...STANDARD_POLICY, grantTypes: ['client_credentials', 'password', 'refresh_token', 'authorization_code', DEVICE_CODE_GRANT] }
+export const RFC6749_POLICY: DialectPolicy = { ...STANDARD_POLICY, grantTypes: ['client_credentials', 'password', 'refresh_token', 'authorization_code', DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT] }
 
 export interface TokenRequest {
   grantType: string
@@ -240,6 +255,18 @@ export interface TokenIntrospection {
   jti?: string
   /** RFC 9449 §6: the thumbprint of the key the token is bound to (`cnf.jkt`); absent for a bearer token. */
   jkt?: string
+  /** RFC 8693 §4.1: who acts for the subject, when the token came from a token exchange. */
+  act?: ActorClaim
+}
+
+/**
+ * RFC 8693 §4.1 `act`: the party acting for the token's subject, `sub` the actor and, for a
+ * client, its `client_id`; a nested `act` is the actor before it (a chain of delegation).
+ */
+export interface ActorClaim {
+  sub: string
+  client_id?: string
+  act?: ActorClaim
 }
 
 /** A failed authentication: the claimed identity (never the secret), why it failed, from where. */

@@ -1,5 +1,5 @@
 import { Kysely, Migrator, sql, type MigrationProvider, type Migration, type Transaction } from 'kysely'
-import { APPLICATION_TYPES, type ApiKey, type ApplicationType, type Client, type ClientAuthMethod, type ClientJwks, type GrantType, type SigningAlg, type TokenFormat, type User } from '../core/types.js'
+import { APPLICATION_TYPES, type ActorClaim, type ApiKey, type ApplicationType, type Client, type ClientAuthMethod, type ClientJwks, type GrantType, type SigningAlg, type TokenFormat, type User } from '../core/types.js'
 import { migrations } from './migrations/index.js'
 import type {
   ApiKeysTable,
@@ -63,6 +63,11 @@ function applicationTypeOf(value: string): ApplicationType {
   return type
 }
 
+/** RFC 8693 §4.1 `act` as stored (JSON text written by insertOpaqueToken). */
+function actorOf(text: string): ActorClaim {
+  return JSON.parse(text) as ActorClaim
+}
+
 function clientFromRow(row: ClientsTable): Client {
   return {
     id: row.id,
@@ -90,6 +95,8 @@ function clientFromRow(row: ClientsTable): Client {
     skipConsent: Number(row.skip_consent) === 1,
     jwks: jwksOf(row.jwks),
     jwksUri: row.jwks_uri,
+    resources: list(row.resources),
+    allowImpersonation: Number(row.allow_impersonation) === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   }
@@ -122,6 +129,8 @@ function clientToRow(client: Client): ClientsTable {
     skip_consent: client.skipConsent ? 1 : 0,
     jwks: client.jwks === null ? null : JSON.stringify(client.jwks),
     jwks_uri: client.jwksUri,
+    resources: joined(client.resources),
+    allow_impersonation: client.allowImpersonation ? 1 : 0,
     created_at: client.createdAt,
     updated_at: client.updatedAt,
   }
@@ -180,6 +189,7 @@ function grantToRow(grant: GrantRecord): GrantsTable {
     created_at: grant.createdAt,
     api_key_id: grant.apiKeyId,
     dpop_jkt: grant.dpopJkt ?? null,
+    resources: joined(grant.resources ?? []),
   }
 }
 
@@ -198,6 +208,7 @@ function grantFromRow(row: GrantsTable): GrantRecord {
     revokedAt: nullableNumber(row.revoked_at),
     revokedReason: row.revoked_reason as GrantEndReason | null,
     ...(row.dpop_jkt !== null ? { dpopJkt: row.dpop_jkt } : {}),
+    ...(row.resources !== '' ? { resources: list(row.resources) } : {}),
   }
 }
 
@@ -265,6 +276,8 @@ function authorizationCodeToRow(code: AuthorizationCodeRecord): AuthorizationCod
     expires_at: code.expiresAt,
     used_at: code.usedAt,
     grant_id: code.grantId,
+    resources: joined(code.resources ?? []),
+    dpop_jkt: code.dpopJkt ?? null,
   }
 }
 
@@ -284,6 +297,8 @@ function authorizationCodeFromRow(row: AuthorizationCodesTable): AuthorizationCo
     expiresAt: Number(row.expires_at),
     usedAt: nullableNumber(row.used_at),
     grantId: row.grant_id,
+    ...(row.resources !== '' ? { resources: list(row.resources) } : {}),
+    ...(row.dpop_jkt !== null ? { dpopJkt: row.dpop_jkt } : {}),
   }
 }
 
@@ -651,6 +666,7 @@ export class KyselyStore implements Store {
         'g.created_at as g_created_at',
         'g.api_key_id as g_api_key_id',
         'g.dpop_jkt as g_dpop_jkt',
+        'g.resources as g_resources',
       ])
       .where('t.digest', '=', digest)
       .executeTakeFirst()
@@ -679,6 +695,7 @@ export class KyselyStore implements Store {
         created_at: row.g_created_at,
         api_key_id: row.g_api_key_id,
         dpop_jkt: row.g_dpop_jkt,
+        resources: row.g_resources,
       }),
     }
   }
@@ -717,6 +734,7 @@ export class KyselyStore implements Store {
         expires_at: token.expiresAt,
         revoked_at: token.revokedAt,
         dpop_jkt: token.dpopJkt ?? null,
+        act: token.act !== undefined ? JSON.stringify(token.act) : null,
       })
       .execute()
   }
@@ -741,6 +759,7 @@ export class KyselyStore implements Store {
       expiresAt: Number(row.expires_at),
       revokedAt: nullableNumber(row.revoked_at),
       ...(row.dpop_jkt !== null ? { dpopJkt: row.dpop_jkt } : {}),
+      ...(row.act !== null ? { act: actorOf(row.act) } : {}),
       grantEnded: row.grant_id !== null && (row.g_id === null || row.grant_revoked_at !== null),
     }
   }

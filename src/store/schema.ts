@@ -30,6 +30,9 @@ export interface ClientsTable {
   /** Migration 2026-12-02-110: a private_key_jwt client's JWK Set as JSON text; null otherwise. */
   jwks: string | null
   jwks_uri: string | null
+  /** Migration 2026-12-02-130: space-separated resource URIs (RFC 8707); 0/1. */
+  resources: string
+  allow_impersonation: number
   created_at: number
   updated_at: number
 }
@@ -87,6 +90,8 @@ export interface GrantsTable {
   created_at: number
   api_key_id: string | null
   dpop_jkt: string | null
+  /** Migration 2026-12-02-130: every resource granted, space-separated. */
+  resources: string
 }
 
 export interface RefreshTokensTable {
@@ -112,6 +117,8 @@ export interface OpaqueTokensTable {
   expires_at: number
   revoked_at: number | null
   dpop_jkt: string | null
+  /** Migration 2026-12-02-130: RFC 8693 §4.1 `act` as JSON text; null when not exchanged. */
+  act: string | null
 }
 
 export interface RevokedJwtsTable {
@@ -187,6 +194,9 @@ export interface AuthorizationCodesTable {
   expires_at: number
   used_at: number | null
   grant_id: string | null
+  /** Migration 2026-12-02-130: resources of the request (RFC 8707), space-separated; the DPoP key it is bound to (RFC 9449 §10). */
+  resources: string
+  dpop_jkt: string | null
 }
 
 export interface SignInSessionsTable {

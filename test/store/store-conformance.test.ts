@@ -58,6 +58,8 @@ function aClient(overrides: Partial<Client> = {}): Client {
     postLogoutRedirectUris: [],
     requirePar: false,
     requireDpop: false,
+    resources: [],
+    allowImpersonation: false,
     skipConsent: false,
     jwks: null,
     jwksUri: null,

@@ -17,6 +17,7 @@ export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_
 export const MAX_REDIRECT_URIS = 100
 import { parseScope } from '../scope.js'
 import { isAdminAudience } from './admin-audience.js'
+import { MAX_RESOURCES, resourceUriProblem } from '../resource-indicators.js'
 
 export interface ClientSettings {
   name: string
@@ -53,6 +54,10 @@ export interface ClientSettings {
   /** RFC 9449: every token request must carry a DPoP proof. */
   requireDpop?: boolean
   skipConsent?: boolean
+  /** RFC 8707: further resources (absolute URIs) the client may ask for; its audience stays the default. */
+  resources?: string[]
+  /** RFC 8693: it may exchange a token without an actor token (impersonation). */
+  allowImpersonation?: boolean
 }
 
 /** A client as shown to operators: everything but the secret digest. */
@@ -130,6 +135,8 @@ export class ClientAdmin {
       skipConsent: settings.skipConsent ?? false,
       jwks: settings.jwks ?? null,
       jwksUri: settings.jwksUri ?? null,
+      resources: settings.resources ?? [],
+      allowImpersonation: settings.allowImpersonation ?? false,
       grantTypes: settings.grantTypes ?? CLIENT_DEFAULTS.grantTypes,
       scopes: settings.scopes ?? [],
       defaultScopes: settings.defaultScopes ?? [],
@@ -329,12 +336,20 @@ export class ClientAdmin {
     }
     if (typeof client.requirePar !== 'boolean' || typeof client.skipConsent !== 'boolean') throw new ClientValidationError('requirePar and skipConsent must be true or false')
     if (typeof client.requireDpop !== 'boolean') throw new ClientValidationError('requireDpop must be true or false')
+    if (typeof client.allowImpersonation !== 'boolean') throw new ClientValidationError('allowImpersonation must be true or false')
+    if (client.resources.length > MAX_RESOURCES) throw new ClientValidationError(`a client may have at most ${MAX_RESOURCES} resources`)
+    for (const resource of client.resources) {
+      const problem = resourceUriProblem(resource)
+      if (problem !== undefined) throw new ClientValidationError(`resource ${JSON.stringify(resource)} ${problem} (RFC 8707 §2: an absolute URI without a fragment)`)
+      if (isAdminAudience(resource, this.#deps.issuer)) throw new ClientValidationError(`resource ${resource} is reserved for Gatehouse's management API; operators get it with the audience parameter (docs/management.md)`)
+    }
     return {
       ...client,
       // RFC 9700 §4.14.2: a public client's refresh tokens are not sender-constrained, so they always rotate.
       rotateRefreshTokens: client.tokenEndpointAuthMethod === 'none' ? true : client.rotateRefreshTokens,
       redirectUris: [...new Set(client.redirectUris)],
       postLogoutRedirectUris: [...new Set(client.postLogoutRedirectUris)],
+      resources: [...new Set(client.resources)],
       scopes: [...new Set(client.scopes)], grantTypes: [...new Set(client.grantTypes)], allowedUsers: client.allowedUsers === null ? null : [...new Set(client.allowedUsers)] }
   }
 }

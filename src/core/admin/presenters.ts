@@ -23,6 +23,8 @@ export function presentClient(client: ClientView): Record<string, unknown> {
     scopes: client.scopes,
     default_scopes: client.defaultScopes,
     audience: client.audience,
+    resources: client.resources,
+    allow_impersonation: client.allowImpersonation,
     token_format: client.tokenFormat,
     signing_alg: client.signingAlg,
     access_token_ttl: client.accessTokenTtl,
@@ -92,6 +94,10 @@ export interface ClientWire {
   scopes?: string[]
   default_scopes?: string[]
   audience?: string | null
+  /** RFC 8707: further resources it may ask for (absolute URIs); an update replaces the list. */
+  resources?: string[]
+  /** RFC 8693: it may exchange a token without an actor token. */
+  allow_impersonation?: boolean
   token_format?: TokenFormat
   signing_alg?: SigningAlg
   access_token_ttl?: number
@@ -119,6 +125,8 @@ export function clientSettingsFromWire(body: ClientWire): Partial<ClientSettings
   if (body.scopes !== undefined) settings.scopes = body.scopes
   if (body.default_scopes !== undefined) settings.defaultScopes = body.default_scopes
   if (body.audience !== undefined) settings.audience = body.audience
+  if (body.resources !== undefined) settings.resources = body.resources
+  if (body.allow_impersonation !== undefined) settings.allowImpersonation = body.allow_impersonation
   if (body.token_format !== undefined) settings.tokenFormat = body.token_format
   if (body.signing_alg !== undefined) settings.signingAlg = body.signing_alg
   if (body.access_token_ttl !== undefined) settings.accessTokenTtl = body.access_token_ttl

@@ -30,6 +30,10 @@ export interface AuthorizationCodeRecord {
   usedAt: number | null
   /** The grant its redemption started: a second use ends it (RFC 6749 §4.1.2, RFC 9700 §4.2.4). */
   grantId: string | null
+  /** RFC 8707 §2: the resources of the request (each checked against the client's); absent: none named. */
+  resources?: string[]
+  /** RFC 9449 §10: the `dpop_jkt` of the request; the token request must carry a proof by that key. */
+  dpopJkt?: string
 }
 
 /** Port: authorization codes. The core owns it; the store (src/store) implements it. */

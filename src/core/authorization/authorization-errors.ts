@@ -8,6 +8,8 @@ export type AuthorizeErrorCode =
   | 'access_denied'
   | 'unsupported_response_type'
   | 'invalid_scope'
+  /** RFC 8707 §2: a resource the client may not ask for, or no absolute URI. */
+  | 'invalid_target'
   | 'server_error'
   | 'temporarily_unavailable'
   | 'login_required'

@@ -1,4 +1,6 @@
 import { OAuthError } from '../errors.js'
+import { EMPTY_CATALOG, resourceAllowed, type ApiCatalog } from '../audience.js'
+import { requestedResources, RESOURCE_PARAMETER } from '../resource-indicators.js'
 import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
 import { digestSecret } from '../credentials/secrets.js'
@@ -26,6 +28,10 @@ export interface AuthorizationRequest {
   /** Seconds (Core §3.1.2.1): a sign-in older than this must be repeated. */
   maxAge: number | undefined
   loginHint: string | undefined
+  /** RFC 8707 §2: the resources the request names, each one the client may ask for; the code keeps them. */
+  resources: string[]
+  /** RFC 9449 §10: the thumbprint of the key the code is bound to (`dpop_jkt`). */
+  dpopJkt: string | undefined
   /** The digest of the pushed request it came from (RFC 9126), used up when a code is issued. */
   pushedRequest: string | undefined
   /**
@@ -45,7 +51,23 @@ const MAX_STATE = 1024
 const MAX_NONCE = 512
 const PROMPTS: ReadonlySet<string> = new Set(['none', 'login', 'consent', 'select_account'])
 
-type Deps = { clients: ClientCache; pushedRequests: Pick<PushedRequestStore, 'findPushedRequest'>; clock: Clock }
+type Deps = { clients: ClientCache; pushedRequests: Pick<PushedRequestStore, 'findPushedRequest'>; clock: Clock; apis?: ApiCatalog }
+
+/** RFC 7638 §3: a SHA-256 JWK thumbprint, base64url (43 characters). */
+const JKT = /^[A-Za-z0-9_-]{43}$/
+
+/**
+ * RFC 8707 §2: `resource` is the one parameter that may be repeated. Its values become one,
+ * space-separated (a URI has no space), so that it travels through the forms and a pushed
+ * request like any other parameter, and is split again when checked.
+ */
+export function withJoinedResources(raw: RawParameters): RawParameters {
+  const values = raw.get(RESOURCE_PARAMETER)
+  if (values === undefined || values.length < 2) return raw
+  const joined = new Map(raw)
+  joined.set(RESOURCE_PARAMETER, [values.filter((value) => value !== '').join(' ')])
+  return joined
+}
 
 /** One value or none; a repeated parameter is refused (RFC 6749 §3.1), an empty one is absent. */
 function single(parameters: RawParameters, name: string): string | undefined | 'repeated' {
@@ -68,7 +90,7 @@ export async function checkAuthorizationRequest(deps: Deps, raw: RawParameters, 
   if (!client) throw new AuthorizationPageError('invalid_client', 'No application is registered with this client_id.')
 
   // RFC 9126 §4: with a request_uri, every other parameter comes from the pushed request.
-  let parameters = raw
+  let parameters = withJoinedResources(raw)
   let pushedRequest: string | undefined
   const requestUri = single(raw, 'request_uri')
   if (requestUri !== undefined && !options.fromPushedRequest) {
@@ -130,6 +152,18 @@ export async function checkAuthorizationRequest(deps: Deps, raw: RawParameters, 
     throw error
   }
 
+  let resources: string[] = []
+  try {
+    resources = requestedResources(new Map(Object.entries({ [RESOURCE_PARAMETER]: value(RESOURCE_PARAMETER) ?? '' })))
+  } catch (error) {
+    if (error instanceof OAuthError) fail('invalid_target', error.description ?? 'The resource is not valid.')
+    throw error
+  }
+  const refused = resources.find((resource) => !resourceAllowed(client, resource, deps.apis ?? EMPTY_CATALOG))
+  if (refused !== undefined) fail('invalid_target', `The resource "${refused.slice(0, 200)}" is not allowed for this application.`)
+  const dpopJkt = value('dpop_jkt')
+  if (dpopJkt !== undefined && !JKT.test(dpopJkt)) fail('invalid_request', 'The dpop_jkt parameter must be a base64url SHA-256 JWK thumbprint (RFC 9449 §10).')
+
   const nonce = value('nonce')
   if (nonce !== undefined && nonce.length > MAX_NONCE) fail('invalid_request', `The nonce is longer than ${MAX_NONCE} characters.`)
   const prompt = new Set<Prompt>()
@@ -147,5 +181,5 @@ export async function checkAuthorizationRequest(deps: Deps, raw: RawParameters, 
     pushedRequest !== undefined && requestUri !== undefined && requestUri !== 'repeated'
       ? { client_id: client.id, request_uri: requestUri }
       : Object.fromEntries([...parameters].map(([name, values]) => [name, values[0] ?? '']))
-  return { client, redirectUri, state, scopes, nonce, codeChallenge: codeChallenge ?? '', prompt, maxAge, loginHint, pushedRequest, carried }
+  return { client, redirectUri, state, scopes, resources, dpopJkt, nonce, codeChallenge: codeChallenge ?? '', prompt, maxAge, loginHint, pushedRequest, carried }
 }

@@ -6,7 +6,7 @@ import type { Random } from '../random.js'
 import type { Client, User } from '../types.js'
 import type { AuthorizationCodeStore } from './authorization-code-store.js'
 import { AuthorizationRedirectError, type AuthorizeErrorCode } from './authorization-errors.js'
-import { checkAuthorizationRequest, REQUEST_URI_PREFIX, type AuthorizationRequest, type RawParameters } from './authorization-request.js'
+import { checkAuthorizationRequest, REQUEST_URI_PREFIX, withJoinedResources, type AuthorizationRequest, type RawParameters } from './authorization-request.js'
 import type { Consents } from './consents.js'
 import type { PushedRequestStore } from './pushed-request-store.js'
 import type { LiveSession } from './sign-in-sessions.js'
@@ -120,7 +120,7 @@ export class Authorizer {
    * error is thrown as it would be there (the route answers it as JSON, §2.3).
    */
   async push(client: Client, raw: RawParameters): Promise<{ requestUri: string; expiresIn: number }> {
-    const parameters = new Map(raw)
+    const parameters = new Map(withJoinedResources(raw))
     parameters.set('client_id', [client.id])
     await checkAuthorizationRequest(this.#deps, parameters, { fromPushedRequest: true })
     const now = this.#deps.clock.now()
@@ -152,6 +152,8 @@ export class Authorizer {
       redirectUri: request.redirectUri,
       scope: request.scopes.join(' '),
       audience: null,
+      ...(request.resources.length > 0 ? { resources: request.resources } : {}),
+      ...(request.dpopJkt !== undefined ? { dpopJkt: request.dpopJkt } : {}),
       codeChallenge: request.codeChallenge,
       nonce: request.nonce ?? null,
       sessionId: session.id,

@@ -150,7 +150,7 @@ async function refreshKeyFamily(context: GrantContext, deps: Deps, presented: st
   const key = await deps.apiKeys.getApiKey(keyId)
   if (!key || !isLive(key, deps.clock.now())) throw INVALID_REFRESH(`API key ${keyId} is no longer live`)
   const client = await ownerClient(deps, key, INVALID_REFRESH)
-  return exchangeRefreshToken(deps, client, presented, context.request.scope)
+  return exchangeRefreshToken(deps, client, presented, { scope: context.request.scope })
 }
 
 async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {

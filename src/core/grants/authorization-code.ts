@@ -1,4 +1,6 @@
 import { verifierMatches } from '../authorization/pkce.js'
+import { EMPTY_CATALOG, resolveGrantAudience, type ApiCatalog } from '../audience.js'
+import { requestedTarget } from '../resource-indicators.js'
 import { dpopGrantBinding, issueSignInTokens, wantsRefreshToken } from './issue-user-tokens.js'
 import type { AuthorizationCodeRecord, AuthorizationCodeStore } from '../authorization/authorization-code-store.js'
 import type { Clock } from '../clock.js'
@@ -11,7 +13,7 @@ import type { TokenService } from '../tokens/token-service.js'
 import type { Client, DialectPolicy, TokenResult, User } from '../types.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
 
-type Deps = { tokens: TokenService; users: Pick<UserStore, 'getUser'>; grants: Pick<GrantStore, 'endGrants'>; clock: Clock; authorizationCodes?: AuthorizationCodeStore }
+type Deps = { tokens: TokenService; users: Pick<UserStore, 'getUser'>; grants: Pick<GrantStore, 'endGrants'>; clock: Clock; authorizationCodes?: AuthorizationCodeStore; apis?: ApiCatalog }
 
 const INVALID = (debug: string): OAuthError => new OAuthError('invalid_grant', { description: 'The authorization code is invalid, expired or already used.', debug })
 
@@ -53,16 +55,30 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   const user = await deps.users.getUser(code.userId)
   if (!user || user.disabled) throw INVALID(user ? 'user disabled' : 'user deleted')
   if (client.allowedUsers !== null && !client.allowedUsers.includes(user.id)) throw INVALID('user not allowed for this client')
+  // RFC 9449 §10: a code bound to a key (dpop_jkt) is redeemed only with a proof by that key.
+  if (code.dpopJkt !== undefined && context.dpopJkt !== code.dpopJkt) throw INVALID(context.dpopJkt === undefined ? 'code bound to a DPoP key; no proof sent' : 'DPoP key differs from dpop_jkt')
 
-  const scopes = scopeList(code.scope)
+  // RFC 8707 §2.2: the token serves one of the resources of the authorization request (the first by default).
+  const { audience, scopes } = resolveGrantAudience({
+    client,
+    granted: code.resources,
+    fallback: client.audience,
+    requested: requestedTarget(context.request),
+    scopes: scopeList(code.scope),
+    registry: deps.apis ?? EMPTY_CATALOG,
+    forUser: true,
+  })
+  const grantScopes = scopeList(code.scope)
   const { grant, refresh } = await deps.tokens.startGrant({
     client,
     subject: user.id,
     subjectType: 'user',
     grantType: 'authorization_code',
-    scopes,
-    withRefreshToken: wantsRefreshToken(client, scopes, context.policy),
-    ...(code.audience !== null ? { audience: code.audience } : {}),
+    // The grant keeps every scope and resource the user approved; this access token may hold fewer.
+    scopes: grantScopes,
+    withRefreshToken: wantsRefreshToken(client, grantScopes, context.policy),
+    ...(audience !== undefined ? { audience } : {}),
+    ...(code.resources !== undefined ? { resources: code.resources } : {}),
 
     ...dpopGrantBinding(client, context.dpopJkt),
   })
@@ -74,9 +90,10 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
     client,
     user,
     scopes,
+    grantedScopes: grantScopes,
     grantId: grant.id,
     refreshToken: refresh?.token,
-    audience: code.audience,
+    audience: audience ?? null,
     dpopJkt: context.dpopJkt,
     signIn: { authTime: code.authTime, nonce: code.nonce, sessionId: code.sessionId },
   })
@@ -84,7 +101,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
 
 export const authorizationCode = {
   grantType: 'authorization_code',
-  parameters: ['code', 'redirect_uri', 'code_verifier'],
+  parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
   requiresClientAuthentication: true,
   handle,
 } satisfies Grant

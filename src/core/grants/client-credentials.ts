@@ -1,5 +1,6 @@
 import { checkOperatorAudience, type OperatorAudienceDeps } from '../admin/operator-audience.js'
 import { EMPTY_CATALOG, resolveAudience, type ApiCatalog } from '../audience.js'
+import { requestedTarget } from '../resource-indicators.js'
 import { grantScopes } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { TokenResult } from '../types.js'
@@ -11,18 +12,19 @@ type Deps = { tokens: TokenService; apis?: ApiCatalog } & OperatorAudienceDeps
 async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   const client = clientOf(context)
   const { request } = context
+  const target = requestedTarget(request)
   // RFC 8707 §2: only a named audience can need the operator list; without one, no store read.
   const admin =
-    request.audience === undefined
+    target === undefined
       ? undefined
-      : await checkOperatorAudience(deps, { audience: request.audience, scope: request.scope, issuer: deps.tokens.issuer, subject: { kind: 'client', id: client.id } })
+      : await checkOperatorAudience(deps, { audience: target, scope: request.scope, issuer: deps.tokens.issuer, subject: { kind: 'client', id: client.id } })
   // The admin audience carries no scope; any other audience is the registry's, in memory (no
   // database read on this benchmarked path).
   const { audience, scopes } =
     admin ??
     resolveAudience({
       client,
-      requested: request.audience,
+      requested: target,
       scopes: grantScopes({ requested: request.scope, client, policy: context.policy, forUser: false }),
       registry: deps.apis ?? EMPTY_CATALOG,
       forUser: false,
@@ -42,7 +44,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
 
 export const clientCredentials = {
   grantType: 'client_credentials',
-  parameters: ['scope', 'audience'],
+  parameters: ['scope', 'audience', 'resource'],
   requiresClientAuthentication: true,
   handle,
 } satisfies Grant

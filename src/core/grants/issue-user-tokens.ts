@@ -20,7 +20,7 @@ export async function issueUserTokens(
 ): Promise<TokenResult> {
   const { client, subject, scopes, policy, audience } = input
   const withRefreshToken = wantsRefreshToken(client, scopes, policy)
-  const { grant, refresh } = await deps.tokens.startGrant({ client, subject, subjectType: 'user', grantType: input.grantType, scopes, withRefreshToken, ...(audience !== undefined ? { audience } : {}), ...dpopGrantBinding(client, input.dpopJkt) })
+  const { grant, refresh } = await deps.tokens.startGrant({ client, subject, subjectType: 'user', grantType: input.grantType, scopes, withRefreshToken, ...(audience !== undefined ? { audience, resources: [audience] } : {}), ...dpopGrantBinding(client, input.dpopJkt) })
   const access = await deps.tokens.issueAccessToken({ client, subject, scopes, grantId: grant.id, ...(audience !== undefined ? { audience } : {}), ...(input.dpopJkt !== undefined ? { dpopJkt: input.dpopJkt } : {}) })
   return {
     accessToken: access.token,
@@ -44,6 +44,8 @@ export async function issueSignInTokens(
     client: Client
     user: User
     scopes: string[]
+    /** What the user granted, when the access token holds fewer (one resource's scopes): the ID token's claims follow the grant. */
+    grantedScopes?: string[]
     grantId: string
     refreshToken: string | undefined
     audience: string | null
@@ -53,7 +55,8 @@ export async function issueSignInTokens(
 ): Promise<TokenResult> {
   const { client, user, scopes, dpopJkt } = input
   const access = await deps.tokens.issueAccessToken({ client, subject: user.id, scopes, grantId: input.grantId, ...(input.audience !== null ? { audience: input.audience } : {}), ...(dpopJkt !== undefined ? { dpopJkt } : {}) })
-  const idToken = scopes.includes('openid')
+  const granted = input.grantedScopes ?? scopes
+  const idToken = granted.includes('openid')
     ? deps.tokens.issueIdToken({
         client,
         subject: user.id,
@@ -61,7 +64,7 @@ export async function issueSignInTokens(
         nonce: input.signIn.nonce,
         ...(input.signIn.sessionId !== null ? { sessionId: input.signIn.sessionId } : {}),
         accessToken: access.token,
-        claims: profileClaims(user, scopes),
+        claims: profileClaims(user, granted),
       })
     : undefined
   return {

@@ -8,6 +8,7 @@ import { grantScopes } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { Client, EngineObserver, TokenResult, User } from '../types.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
+import { requestedTarget } from '../resource-indicators.js'
 import { issueUserTokens } from './issue-user-tokens.js'
 
 type Deps = { tokens: TokenService; users: UserStore; observer?: EngineObserver; guard?: AbuseGuard; apis?: ApiCatalog } & OperatorAudienceDeps
@@ -98,12 +99,13 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
       throw error
     })
   // Checked after the password, so the answer tells a stranger nothing about the operator list.
-  if (context.request.audience !== undefined) {
-    const admin = await checkOperatorAudience(deps, { audience: context.request.audience, scope: context.request.scope, issuer: deps.tokens.issuer, subject: { kind: 'user', id: user.id } })
+  const target = requestedTarget(context.request)
+  if (target !== undefined) {
+    const admin = await checkOperatorAudience(deps, { audience: target, scope: context.request.scope, issuer: deps.tokens.issuer, subject: { kind: 'user', id: user.id } })
     if (admin) return issueAdminToken(deps, { client, subject: user.id, admin })
   }
   const granted = grantScopes({ requested: context.request.scope, client, policy: context.policy, forUser: true })
-  const { audience, scopes } = resolveAudience({ client, requested: context.request.audience, scopes: granted, registry: deps.apis ?? EMPTY_CATALOG, forUser: true })
+  const { audience, scopes } = resolveAudience({ client, requested: target, scopes: granted, registry: deps.apis ?? EMPTY_CATALOG, forUser: true })
   return issueUserTokens(deps, { client, subject: user.id, scopes, policy: context.policy, grantType: 'password', audience, dpopJkt: context.dpopJkt })
 }
 
@@ -121,7 +123,7 @@ async function issueAdminToken(deps: Deps, input: { client: Client; subject: str
 
 export const password = {
   grantType: 'password',
-  parameters: ['username', 'password', 'scope', 'audience'],
+  parameters: ['username', 'password', 'scope', 'audience', 'resource'],
   requiresClientAuthentication: true,
   handle,
 } satisfies Grant

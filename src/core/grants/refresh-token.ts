@@ -4,12 +4,14 @@ import { OAuthError } from '../errors.js'
 import { endGrants } from '../grant-ending.js'
 import { refreshTokenKey } from '../tokens/refresh-token-format.js'
 import { narrowScopes } from '../scope.js'
+import { EMPTY_CATALOG, resolveGrantAudience, type ApiCatalog } from '../audience.js'
+import { requestedTarget } from '../resource-indicators.js'
 import type { GrantStore, RefreshTokenStore, RefreshTokenWithGrant } from '../tokens/token-store.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { Client, GrantType, TokenResult } from '../types.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
 
-type Deps = { tokens: TokenService; refreshTokens: RefreshTokenStore; grants: Pick<GrantStore, 'endGrants'>; users: Pick<UserStore, 'getUser'>; clock: Clock }
+type Deps = { tokens: TokenService; refreshTokens: RefreshTokenStore; grants: Pick<GrantStore, 'endGrants'>; users: Pick<UserStore, 'getUser'>; clock: Clock; apis?: ApiCatalog }
 
 const INVALID = (debug: string): OAuthError =>
   new OAuthError('invalid_grant', { description: 'The refresh token is invalid, expired or revoked.', debug })
@@ -83,7 +85,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   if (presented === undefined || presented === '') {
     throw new OAuthError('invalid_request', { description: 'The refresh_token parameter is required.' })
   }
-  return exchangeRefreshToken(deps, client, presented, context.request.scope, context.dpopJkt)
+  return exchangeRefreshToken(deps, client, presented, { scope: context.request.scope, resource: requestedTarget(context.request), dpopJkt: context.dpopJkt })
 }
 
 /**
@@ -115,11 +117,26 @@ async function rotate(deps: Deps, client: Client, presented: string, token: Refr
  * token and its grant for `client`, issues its successor and a new access token. Shared with
  * the api_key grant, whose refresh tokens stand for the key's client.
  */
-export async function exchangeRefreshToken(deps: Deps, client: Client, presented: string, requestedScope: string | undefined, dpopJkt?: string): Promise<TokenResult> {
+export async function exchangeRefreshToken(
+  deps: Deps,
+  client: Client,
+  presented: string,
+  requested: { scope: string | undefined; resource?: string | undefined; dpopJkt?: string | undefined },
+): Promise<TokenResult> {
+  const { dpopJkt } = requested
   const token = await findUsableToken(deps, client, presented)
   await checkGrantStillHolds(deps, client, token)
   checkKeyBinding(token, dpopJkt)
-  const scopes = accessTokenScopes(requestedScope, token, client)
+  // RFC 8707 §2.2: one of the grant's resources (the first by default), never a new one.
+  const { audience, scopes } = resolveGrantAudience({
+    client,
+    granted: token.grant.resources,
+    fallback: token.audience,
+    requested: requested.resource,
+    scopes: accessTokenScopes(requested.scope, token, client),
+    registry: deps.apis ?? EMPTY_CATALOG,
+    forUser: token.grant.subjectType === 'user',
+  })
 
   let refreshToken: string
   if (!client.rotateRefreshTokens) {
@@ -132,7 +149,7 @@ export async function exchangeRefreshToken(deps: Deps, client: Client, presented
   }
 
   // A refresh keeps the audience its grant got (RFC 8707 §2 audience, or the client's at the time).
-  const access = await deps.tokens.issueAccessToken({ client, subject: token.subject, scopes, grantId: token.familyId, ...(token.audience !== null ? { audience: token.audience } : {}), ...(dpopJkt !== undefined ? { dpopJkt } : {}) })
+  const access = await deps.tokens.issueAccessToken({ client, subject: token.subject, scopes, grantId: token.familyId, ...(audience !== undefined ? { audience } : {}), ...(dpopJkt !== undefined ? { dpopJkt } : {}) })
   return {
     accessToken: access.token,
     tokenType: dpopJkt !== undefined ? 'DPoP' : 'Bearer',
@@ -146,7 +163,7 @@ export async function exchangeRefreshToken(deps: Deps, client: Client, presented
 
 export const refreshToken = {
   grantType: 'refresh_token',
-  parameters: ['refresh_token', 'scope'],
+  parameters: ['refresh_token', 'scope', 'resource', 'audience'],
   requiresClientAuthentication: true,
   handle,
 } satisfies Grant

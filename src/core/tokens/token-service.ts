@@ -48,6 +48,8 @@ export interface NewGrant {
   apiKeyId?: string | null
   /** The audience granted, when the grant decided one (default: the client's). */
   audience?: string
+  /** RFC 8707: every resource granted (the first is `audience`); its refreshes may ask for any of them. */
+  resources?: string[]
   /** Whether the grant gets a refresh token (a family); without one it lives as long as its access token. */
   withRefreshToken: boolean
   /** RFC 9449 §5: the key thumbprint its refresh tokens are bound to (public clients). */
@@ -217,6 +219,7 @@ export class TokenService {
       revokedAt: null,
       revokedReason: null,
       ...(input.dpopJkt !== undefined ? { dpopJkt: input.dpopJkt } : {}),
+      ...(input.resources !== undefined && input.resources.length > 0 ? { resources: input.resources } : {}),
     }
     if (!input.withRefreshToken) {
       await this.#deps.store.insertGrant(grant)

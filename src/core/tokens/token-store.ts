@@ -1,3 +1,5 @@
+import type { ActorClaim } from '../types.js'
+
 /** Port: grants, their refresh tokens and access-token state (token service, refresh grant, introspection, revocation). The core owns it; the store (src/store) implements it. */
 /** Who a grant acts for: a user (password, a user login through an API key) or the client itself. */
 export type GrantSubjectType = 'user' | 'client'
@@ -49,6 +51,11 @@ export interface GrantRecord {
    * the proof that started the grant); absent when they are not bound.
    */
   dpopJkt?: string
+  /**
+   * RFC 8707: every resource the grant was given for (an authorization request may name
+   * several); each access token serves one of them. Absent: just `audience`.
+   */
+  resources?: string[]
 }
 
 /** Which live grants to end: one, a user's (with one client or all), a client's, or an API key's. */
@@ -110,6 +117,8 @@ export interface OpaqueTokenRecord {
   revokedAt: number | null
   /** RFC 9449 §6.2: the JWK thumbprint the token is bound to (`cnf.jkt` at introspection); absent for a bearer token. */
   dpopJkt?: string
+  /** RFC 8693 §4.1: the actor, when a token exchange minted it. */
+  act?: ActorClaim
 }
 
 export interface AccessTokenStore {

@@ -357,4 +357,21 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('dpop_proofs_expires_at').on('dpop_proofs').column('expires_at').execute()
     },
   },
+  /**
+   * Issue 14: resource indicators (RFC 8707) and token exchange (RFC 8693). A client names the
+   * further resources it may ask for and whether it may impersonate; a grant keeps every resource
+   * it was granted for (an authorization request may name several; each access token serves one);
+   * an authorization code keeps them and the DPoP key it is bound to (RFC 9449 §10); an opaque
+   * token keeps its actor (`act`, JSON text). Lists are space-separated, as the others (a URI has no space).
+   */
+  '2026-12-02-130-resources-and-exchange': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('clients').addColumn('resources', 'text', (c) => c.notNull().defaultTo('')).execute()
+      await db.schema.alterTable('clients').addColumn('allow_impersonation', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+      await db.schema.alterTable('grants').addColumn('resources', 'text', (c) => c.notNull().defaultTo('')).execute()
+      await db.schema.alterTable('authorization_codes').addColumn('resources', 'text', (c) => c.notNull().defaultTo('')).execute()
+      await db.schema.alterTable('authorization_codes').addColumn('dpop_jkt', 'text').execute()
+      await db.schema.alterTable('opaque_tokens').addColumn('act', 'text').execute()
+    },
+  },
 }
