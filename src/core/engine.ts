@@ -97,6 +97,7 @@ export class Engine {
       ...(deps.apis ? { apis: deps.apis } : {}),
       ...(deps.authorizationCodes ? { authorizationCodes: deps.authorizationCodes } : {}),
       ...(deps.deviceAuthorizations ? { deviceAuthorizations: deps.deviceAuthorizations } : {}),
+      inspectAccessToken: (token) => this.inspectAccessToken(token),
     }
   }
 
@@ -110,7 +111,8 @@ export class Engine {
     const policy = request.policy ?? STANDARD_POLICY
     if (!this.#serves(request.grantType, policy) && request.client) await this.authenticateClient(request.client, request.origin)
     const grant = this.#findGrant(request.grantType, policy)
-    const client = grant.requiresClientAuthentication ? await this.authenticateClient(request.client, request.origin) : undefined
+    const needsClient = typeof grant.requiresClientAuthentication === 'function' ? grant.requiresClientAuthentication(request) : grant.requiresClientAuthentication
+    const client = needsClient ? await this.authenticateClient(request.client, request.origin) : undefined
     if (client) checkGrantAllowed(client, grant)
     const dpopJkt = await this.#checkTokenRequestProof(request, client)
     const result = await grant.handle(dpopJkt === undefined ? { request, client, policy } : { request, client, policy, dpopJkt }, this.#grantDeps)

@@ -93,6 +93,8 @@ function fromClaims(claims: VerifiedAccessToken): TokenIntrospection {
     issuedAt: claims.iat,
     jti: claims.jti,
     ...(claims.cnf !== undefined && typeof claims.cnf.jkt === 'string' ? { jkt: claims.cnf.jkt } : {}),
+    ...(claims.act !== undefined ? { act: claims.act } : {}),
+    ...(claims.gid !== undefined ? { grantId: claims.gid } : {}),
   }
 }
 
@@ -108,6 +110,8 @@ function fromOpaqueRecord(record: OpaqueTokenRecord, issuer: string): TokenIntro
     expiresAt: toSeconds(record.expiresAt),
     issuedAt: toSeconds(record.issuedAt),
     ...(record.dpopJkt !== undefined ? { jkt: record.dpopJkt } : {}),
+    ...(record.act !== undefined ? { act: record.act } : {}),
+    ...(record.grantId !== null ? { grantId: record.grantId } : {}),
   }
 }
 

@@ -235,6 +235,8 @@ export interface TokenResult {
   refreshToken?: string
   /** OpenID Connect Core §3.1.3.3: with the `openid` scope at the authorization-code and device grants. */
   idToken?: string
+  /** RFC 8693 §2.2.1: what a token exchange issued (`urn:ietf:params:oauth:token-type:access_token`). */
+  issuedTokenType?: string
   scope: string
   clientId: string
   subject: string
@@ -257,6 +259,8 @@ export interface TokenIntrospection {
   jkt?: string
   /** RFC 8693 §4.1: who acts for the subject, when the token came from a token exchange. */
   act?: ActorClaim
+  /** The grant an access token belongs to (never answered: a token exchange keeps the subject token's). */
+  grantId?: string
 }
 
 /**

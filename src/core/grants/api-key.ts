@@ -15,6 +15,9 @@ import type { Grant, GrantContext } from './grant.js'
 import { checkUserAllowed, checkUserCredentials } from './password.js'
 import { exchangeRefreshToken } from './refresh-token.js'
 
+/** What the api_key grant needs (also the token exchange of an API key, RFC 8693). */
+export type ApiKeyGrantDeps = Deps
+
 type Deps = {
   tokens: TokenService
   apiKeys: ApiKeyStore
@@ -95,7 +98,7 @@ function keyScopes(key: ApiKey, client: Client, requested: string | undefined): 
  * mode: the client acts for itself. User mode (username + password): a user logs in with
  * the key's authority, so no client secret is needed.
  */
-async function exchangeKey(context: GrantContext, deps: Deps, presented: string): Promise<TokenResult> {
+export async function exchangeApiKey(context: GrantContext, deps: Deps, presented: string): Promise<TokenResult> {
   const { request } = context
   const ip = request.origin?.ip
   const key = await authenticateApiKey(deps, presented).catch((error: unknown) => {
@@ -155,7 +158,7 @@ async function refreshKeyFamily(context: GrantContext, deps: Deps, presented: st
 
 async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   const { apiKey, apiKeyRefreshToken } = context.request
-  if (apiKey !== undefined && apiKey !== '') return exchangeKey(context, deps, apiKey)
+  if (apiKey !== undefined && apiKey !== '') return exchangeApiKey(context, deps, apiKey)
   if (apiKeyRefreshToken !== undefined && apiKeyRefreshToken !== '') return refreshKeyFamily(context, deps, apiKeyRefreshToken)
   throw new OAuthError('invalid_request', { description: 'An API key is required.' })
 }

@@ -9,7 +9,7 @@ import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { ApiCatalog } from '../audience.js'
-import type { Client, DialectPolicy, EngineObserver, GrantType, TokenRequest, TokenResult } from '../types.js'
+import type { Client, DialectPolicy, EngineObserver, GrantType, TokenIntrospection, TokenRequest, TokenResult } from '../types.js'
 
 /** What the engine hands a grant once it has checked the client (if the grant needs one). */
 export interface GrantContext {
@@ -45,6 +45,11 @@ export interface GrantDeps {
   authorizationCodes?: AuthorizationCodeStore
   /** Device authorizations (RFC 8628); without them the device_code grant answers unsupported_grant_type. */
   deviceAuthorizations?: DeviceAuthorizationStore
+  /**
+   * In-process introspection of an access token Gatehouse issued (signature, expiry, revocation,
+   * grant, client), for token exchange (RFC 8693): its subject and actor tokens.
+   */
+  inspectAccessToken?: (token: string) => Promise<TokenIntrospection>
 }
 
 /** A grant is a registered module: its wire name, its parameters and its handler. */
@@ -55,8 +60,11 @@ export interface Grant {
    * added since issue 13 read them from `TokenRequest.parameters`, so a dialect stays a parser.
    */
   parameters: readonly string[]
-  /** False when the grant authenticates the caller itself (an API key stands for its client). */
-  requiresClientAuthentication: boolean
+  /**
+   * False when the grant authenticates the caller itself (an API key stands for its client); a
+   * function when that depends on the request (a token exchange of an API key, RFC 8693).
+   */
+  requiresClientAuthentication: boolean | ((request: TokenRequest) => boolean)
   handle(context: GrantContext, deps: GrantDeps): Promise<TokenResult>
 }
 

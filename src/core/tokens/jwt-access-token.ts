@@ -1,7 +1,7 @@
 import { sign } from 'node:crypto'
 import { jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import type { KeyRing } from './key-ring.js'
-import { SIGNING_ALGS, type SigningAlg } from '../types.js'
+import { SIGNING_ALGS, type ActorClaim, type SigningAlg } from '../types.js'
 
 /** RFC 9068 §2.2 claims of a JWT access token. */
 export interface AccessTokenClaims {
@@ -18,6 +18,8 @@ export interface AccessTokenClaims {
   gid?: string
   /** RFC 9449 §6.1: the confirmation of a DPoP-bound token, the thumbprint of the holder's key. */
   cnf?: { jkt: string }
+  /** RFC 8693 §4.1: who acts for the subject (a token exchange's actor, nested for a chain). */
+  act?: ActorClaim
 }
 
 /**

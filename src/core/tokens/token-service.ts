@@ -3,7 +3,7 @@ import type { AccessTokenStore, GrantRecord, GrantStore, GrantSubjectType, Refre
 import { toSeconds, type Clock } from '../clock.js'
 import { digestSecret } from '../credentials/secrets.js'
 import type { Random } from '../random.js'
-import type { Client } from '../types.js'
+import type { ActorClaim, Client } from '../types.js'
 import { signAccessToken, type AccessTokenClaims } from './jwt-access-token.js'
 import type { KeyRing } from './key-ring.js'
 import { generateOpaqueToken } from './opaque-token.js'
@@ -35,6 +35,10 @@ export interface AccessTokenGrant {
   audience?: string
   /** RFC 9449 §6: the key thumbprint the token is bound to (`cnf.jkt`). */
   dpopJkt?: string
+  /** RFC 8693 §4.1: the actor of a token exchange. */
+  act?: ActorClaim
+  /** Seconds since the epoch it may not outlive (a token exchange's subject token's `exp`). */
+  expiresAtMost?: number
 }
 
 /** What starts a grant: who, for which client, through which grant type, with which scopes. */
@@ -97,7 +101,7 @@ export class TokenService {
   async issueAccessToken(grant: AccessTokenGrant): Promise<IssuedAccessToken> {
     const { client } = grant
     const now = this.#deps.clock.now()
-    const expiresIn = client.accessTokenTtl
+    const expiresIn = grant.expiresAtMost === undefined ? client.accessTokenTtl : Math.max(1, Math.min(client.accessTokenTtl, grant.expiresAtMost - Math.ceil(now / 1000)))
     const scope = grant.scopes.join(' ')
     const audience = grant.audience ?? client.audience ?? this.#deps.issuer
     if (client.tokenFormat === 'opaque') {
@@ -113,6 +117,7 @@ export class TokenService {
         expiresAt: now + expiresIn * 1000,
         revokedAt: null,
         ...(grant.dpopJkt !== undefined ? { dpopJkt: grant.dpopJkt } : {}),
+        ...(grant.act !== undefined ? { act: grant.act } : {}),
       })
       return { token, expiresIn }
     }
@@ -131,6 +136,7 @@ export class TokenService {
     if (scope !== '') claims.scope = scope
     if (grant.grantId) claims.gid = grant.grantId
     if (grant.dpopJkt !== undefined) claims.cnf = { jkt: grant.dpopJkt }
+    if (grant.act !== undefined) claims.act = grant.act
     const token = signAccessToken(this.#deps.keys, claims, client.signingAlg)
     return { token, expiresIn }
   }

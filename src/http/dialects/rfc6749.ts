@@ -47,6 +47,7 @@ export function formatTokenResult(result: TokenResult): WireAnswer {
       // RFC 6749 §5.1/§3.3: scope is one or more tokens; no scope at all is no member, not "".
       ...(result.scope !== '' ? { scope: result.scope } : {}),
       ...(result.idToken !== undefined ? { id_token: result.idToken } : {}),
+      ...(result.issuedTokenType !== undefined ? { issued_token_type: result.issuedTokenType } : {}),
     },
   }
 }

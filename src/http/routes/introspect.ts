@@ -23,6 +23,8 @@ export function formatIntrospection(result: TokenIntrospection): Record<string, 
     ...(result.tokenKind === 'access_token' ? { token_type: result.jkt !== undefined ? 'DPoP' : 'Bearer' } : {}),
     // RFC 9449 §6.2: the key a DPoP-bound token is bound to.
     ...(result.jkt !== undefined ? { cnf: { jkt: result.jkt } } : {}),
+    // RFC 8693 §4.1: the actor of an exchanged token.
+    ...(result.act !== undefined ? { act: result.act } : {}),
   }
 }
 
