@@ -60,6 +60,8 @@ describe('gatehouse CLI', () => {
       post_logout_redirect_uris: [],
       require_par: false,
       require_dpop: false,
+      resources: [],
+      allow_impersonation: false,
       skip_consent: false,
       scopes: ['api', 'read'],
       default_scopes: [],
@@ -117,7 +119,7 @@ describe('gatehouse CLI', () => {
   it('refuses bad client settings with a clear message and exit code 2', async () => {
     const run = await cli(database, ['clients', 'create', '--name', 'x', '--grant', 'implicit', '--json'])
     assert.deepEqual({ code: run.code, stdout: run.stdout }, { code: 2, stdout: '' })
-    assert.equal(run.stderr, jsonError('unknown grant type "implicit" (one of client_credentials, password, refresh_token, api_key, authorization_code, urn:ietf:params:oauth:grant-type:device_code)'))
+    assert.equal(run.stderr, jsonError('unknown grant type "implicit" (one of client_credentials, password, refresh_token, api_key, authorization_code, urn:ietf:params:oauth:grant-type:device_code, urn:ietf:params:oauth:grant-type:token-exchange)'))
     const scope = await cli(database, ['clients', 'create', '--name', 'x', '--scope', 'a', '--default-scope', 'b'])
     assert.equal(scope.stderr, `gatehouse: default scope "b" is not among the client's scopes\n`)
   })
@@ -159,6 +161,17 @@ describe('gatehouse CLI', () => {
     const listed = await cli(database, ['clients', 'list'])
     assert.match(listed.stdout, new RegExp(`^${id} +Shop +native +none +authorization_code refresh_token `, 'm'))
     assert.deepEqual(json(await cli(database, ['clients', 'delete', id, '--json'])), { deleted: id })
+  })
+
+  it('--resource, --no-resources, --allow-impersonation and --grant token_exchange (RFC 8707, RFC 8693)', async () => {
+    const created = json(await cli(database, ['clients', 'create', '--name', 'Orders service', '--grant', 'token_exchange', '--grant', 'client_credentials', '--resource', 'https://orders.example.com/', '--resource', 'https://billing.example.com/', '--allow-impersonation', '--json']))
+    assert.deepEqual([created.grant_types, created.resources, created.allow_impersonation], [['urn:ietf:params:oauth:grant-type:token-exchange', 'client_credentials'], ['https://orders.example.com/', 'https://billing.example.com/'], true])
+    const id = created.client_id as string
+    const narrowed = json(await cli(database, ['clients', 'update', id, '--resource', 'https://ledger.example.com/', '--no-allow-impersonation', '--json']))
+    assert.deepEqual([narrowed.resources, narrowed.allow_impersonation], [['https://ledger.example.com/'], false])
+    assert.deepEqual(json(await cli(database, ['clients', 'update', id, '--no-resources', '--json'])).resources, [])
+    const refused = await cli(database, ['clients', 'update', id, '--resource', 'orders'])
+    assert.deepEqual({ code: refused.code, stderr: refused.stderr }, { code: 2, stderr: 'gatehouse: resource "orders" is not an absolute URI (RFC 8707 §2: an absolute URI without a fragment)\n' })
   })
 
   it('--grant device_code stores the device grant URN; a confidential client may register client_secret_post', async () => {

@@ -100,8 +100,9 @@ describe('token exchange (RFC 8693)', () => {
     assert.deepEqual(jwtPayload(String(body(answer).access_token)).act, { sub: impersonator.id, client_id: impersonator.id })
   })
 
-  it('refuses a client the subject token was not issued for (invalid_grant), and a target it may not have (invalid_target)', async () => {
-    assert.deepEqual(errorOf(await exchange(stranger, { actor_token: await clientToken(stranger), actor_token_type: ACCESS })), { status: 400, error: 'invalid_grant', cache: 'no-store' })
+  // RFC 8693 §2.2.2: an invalid or unacceptable subject or actor token MUST be invalid_request.
+  it('refuses a client the subject token was not issued for (invalid_request), and a target it may not have (invalid_target)', async () => {
+    assert.deepEqual(errorOf(await exchange(stranger, { actor_token: await clientToken(stranger), actor_token_type: ACCESS })), { status: 400, error: 'invalid_request', cache: 'no-store' })
     assert.deepEqual(errorOf(await exchange(orders, { actor_token: await clientToken(orders), actor_token_type: ACCESS, resource: LEDGER })), { status: 400, error: 'invalid_target', cache: 'no-store' })
   })
 
@@ -110,10 +111,10 @@ describe('token exchange (RFC 8693)', () => {
     assert.deepEqual(errorOf(await exchange(orders, { ...actor, resource: BILLING, scope: 'billing:write' })), { status: 400, error: 'invalid_scope', cache: 'no-store' })
     assert.deepEqual(errorOf(await exchange(orders, { ...actor, requested_token_type: REFRESH })), { status: 400, error: 'invalid_request', cache: 'no-store' })
     assert.deepEqual(errorOf(await token(orders, { grant_type: EXCHANGE, subject_token: userRefreshToken, subject_token_type: REFRESH, ...actor })), { status: 400, error: 'invalid_request', cache: 'no-store' })
-    assert.deepEqual(errorOf(await token(orders, { grant_type: EXCHANGE, subject_token: userRefreshToken, subject_token_type: ACCESS, ...actor })), { status: 400, error: 'invalid_grant', cache: 'no-store' })
+    assert.deepEqual(errorOf(await token(orders, { grant_type: EXCHANGE, subject_token: userRefreshToken, subject_token_type: ACCESS, ...actor })), { status: 400, error: 'invalid_request', cache: 'no-store' })
     assert.deepEqual(errorOf(await token(orders, { grant_type: EXCHANGE, subject_token_type: ACCESS })), { status: 400, error: 'invalid_request', cache: 'no-store' })
     assert.deepEqual(errorOf(await token(orders, { grant_type: EXCHANGE, subject_token: userToken })), { status: 400, error: 'invalid_request', cache: 'no-store' })
-    assert.deepEqual(errorOf(await exchange(orders, { actor_token: 'not-a-token', actor_token_type: ACCESS })), { status: 400, error: 'invalid_grant', cache: 'no-store' })
+    assert.deepEqual(errorOf(await exchange(orders, { actor_token: 'not-a-token', actor_token_type: ACCESS })), { status: 400, error: 'invalid_request', cache: 'no-store' })
     assert.deepEqual(errorOf(await exchange(orders, { actor_token_type: ACCESS })), { status: 400, error: 'invalid_request', cache: 'no-store' })
   })
 
@@ -134,19 +135,19 @@ describe('token exchange (RFC 8693)', () => {
     // Disabling the user ends their grants: the exchanged token stands on the same grant.
     await server.server.gatehouse.users.setDisabled(user.id, true)
     assert.equal((await introspect(String(body(exchanged).access_token))).active, false)
-    assert.deepEqual(errorOf(await token(impersonator, { grant_type: EXCHANGE, subject_token: subject, subject_token_type: ACCESS })), { status: 400, error: 'invalid_grant', cache: 'no-store' })
+    assert.deepEqual(errorOf(await token(impersonator, { grant_type: EXCHANGE, subject_token: subject, subject_token_type: ACCESS })), { status: 400, error: 'invalid_request', cache: 'no-store' })
     // A subject token revoked by its own client (RFC 7009).
     const fresh = await token(frontend, { grant_type: 'password', username: 'una@example.com', password: PASSWORD })
     const revoked = String(body(fresh).access_token)
     assert.equal((await request(`${server.url}/oauth/revoke`, { form: { token: revoked }, basic: frontend })).status, 200)
-    assert.deepEqual(errorOf(await token(impersonator, { grant_type: EXCHANGE, subject_token: revoked, subject_token_type: ACCESS })), { status: 400, error: 'invalid_grant', cache: 'no-store' })
+    assert.deepEqual(errorOf(await token(impersonator, { grant_type: EXCHANGE, subject_token: revoked, subject_token_type: ACCESS })), { status: 400, error: 'invalid_request', cache: 'no-store' })
   })
 
   it('never exchanges an operator token for the management API', async () => {
     const operator = await server.createClient({ grantTypes: ['client_credentials'] })
     await server.server.gatehouse.operators.put('client', operator.id, 'admin')
     const admin = String(body(await token(operator, { grant_type: 'client_credentials', audience: `${server.config.issuer}/admin/v1` })).access_token)
-    assert.deepEqual(errorOf(await token(impersonator, { grant_type: EXCHANGE, subject_token: admin, subject_token_type: ACCESS })), { status: 400, error: 'invalid_grant', cache: 'no-store' })
+    assert.deepEqual(errorOf(await token(impersonator, { grant_type: EXCHANGE, subject_token: admin, subject_token_type: ACCESS })), { status: 400, error: 'invalid_request', cache: 'no-store' })
   })
 
   it('binds the new token to the DPoP key of the exchange request', async () => {

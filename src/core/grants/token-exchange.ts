@@ -22,8 +22,13 @@ type Deps = { tokens: TokenService; apis?: ApiCatalog; inspectAccessToken?: (tok
 
 const parameter = (request: TokenRequest, name: string): string | undefined => request.parameters?.get(name)
 
+/**
+ * RFC 8693 §2.2.2: a subject or actor token that is "invalid for any reason, or unacceptable
+ * based on policy" MUST be answered `invalid_request` (not `invalid_grant`, which RFC 6749 keeps
+ * for the grant types it defines). The description says which token; never why.
+ */
 const INVALID = (what: 'subject' | 'actor', debug: string): OAuthError =>
-  new OAuthError('invalid_grant', { description: `The ${what}_token is invalid, expired or revoked.`, debug })
+  new OAuthError('invalid_request', { description: `The ${what}_token is invalid, expired, revoked or not acceptable here.`, debug })
 
 /**
  * RFC 8693 §2.1: `subject_token_type` (and `actor_token_type`) must say what the token is. An
@@ -38,7 +43,7 @@ function checkTokenType(what: 'subject' | 'actor', type: string | undefined): vo
   }
 }
 
-/** A live access token of this Gatehouse, or invalid_grant (RFC 8693 §2.2.2): never one for the management API. */
+/** A live access token of this Gatehouse, or invalid_request (RFC 8693 §2.2.2): never one for the management API. */
 async function inspect(deps: Deps, what: 'subject' | 'actor', token: string, issuer: string): Promise<TokenIntrospection> {
   if (!deps.inspectAccessToken) throw new Error('token exchange needs in-process introspection')
   const found = await deps.inspectAccessToken(token)
