@@ -55,6 +55,45 @@ describe('DPoP proof check (RFC 9449 §4.3)', () => {
     assert.match(await check('a.b.c'), /^invalid_dpop_proof/)
   })
 
+  test('refuses a key that does not fit the algorithm, a small RSA key, a tampered signature, crit, a passed exp and a payload that is no object', async () => {
+    const now = Date.now()
+    const iat = Math.floor(now / 1000)
+    const check = async (proof: string) => refusal(checkDpopProof({ proof, method: 'POST', url: URL_ }, policy(), now))
+    const ec = await dpopKey('ES256')
+    const rsa = await dpopKey('RS256')
+    const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+    /** The proof with its header's alg changed (its signature is the original alg's). */
+    const relabel = (proof: string, alg: string): string => {
+      const [first = '', ...rest] = proof.split('.')
+      return [part({ ...(JSON.parse(Buffer.from(first, 'base64url').toString()) as object), alg }), ...rest].join('.')
+    }
+    // An EC key under RS256, an RSA key under ES256, PS256 and EdDSA: no key fits, or it does not verify.
+    assert.match(await check(relabel(await ec.proof({ htm: 'POST', htu: URL_ }), 'RS256')), /^invalid_dpop_proof: .*signature/)
+    for (const alg of ['ES256', 'PS256', 'EdDSA']) assert.match(await check(relabel(await rsa.proof({ htm: 'POST', htu: URL_ }), alg)), /^invalid_dpop_proof: .*signature/)
+    // RFC 7518 §3.3: RSA keys of at least 2048 bits; a 1024-bit key's proof is refused.
+    const { generateKeyPairSync, sign } = await import('node:crypto')
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 })
+    const smallJwk = small.publicKey.export({ format: 'jwk' })
+    const input = `${part({ typ: 'dpop+jwt', alg: 'RS256', jwk: smallJwk })}.${part({ htm: 'POST', htu: URL_, iat, jti: 'small' })}`
+    assert.match(await check(`${input}.${sign('sha256', Buffer.from(input), small.privateKey).toString('base64url')}`), /^invalid_dpop_proof: .*signature/)
+    const good = await ec.proof({ htm: 'POST', htu: URL_ })
+    const [header, payload, signature = ''] = good.split('.')
+    const flipped = Buffer.from(signature, 'base64url')
+    flipped[0] = (flipped[0] ?? 0) ^ 1
+    assert.match(await check(`${header}.${payload}.${flipped.toString('base64url')}`), /^invalid_dpop_proof: .*signature/)
+    assert.match(await check(`${header}.${payload}.${signature.slice(0, 40)}`), /^invalid_dpop_proof: .*signature/)
+    // crit: signed by hand (a JWT library refuses to make one it does not understand either).
+    const critInput = `${part({ typ: 'dpop+jwt', alg: 'RS256', jwk: rsa.publicJwk, crit: ['x-unknown'], 'x-unknown': 1 })}.${part({ htm: 'POST', htu: URL_, iat, jti: 'crit' })}`
+    const { subtle } = globalThis.crypto
+    const critSignature = Buffer.from(await subtle.sign('RSASSA-PKCS1-v1_5', rsa.privateKey, Buffer.from(critInput))).toString('base64url')
+    assert.match(await check(`${critInput}.${critSignature}`), /^invalid_dpop_proof: .*signature or claims/)
+    assert.match(await check(await ec.proof({ htm: 'POST', htu: URL_, claims: { exp: iat - 120 } })), /^invalid_dpop_proof: .*signature or claims/)
+    assert.match(await check(`${header}.${part([1, 2])}.${signature}`), /^invalid_dpop_proof: .*signature or claims/)
+    // A jwk with extra public members is the same key: accepted, the same thumbprint.
+    const extra = await ec.proof({ htm: 'POST', htu: URL_, header: { jwk: { ...ec.publicJwk, use: 'sig', note: 'x' } } })
+    assert.equal((await checkDpopProof({ proof: extra, method: 'POST', url: URL_ }, policy(), now)).jkt, await calculateJwkThumbprint(ec.publicJwk, 'sha256'))
+  })
+
   test('refuses a replayed jti', async () => {
     const key = await dpopKey()
     const shared = policy()

@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK, type JWTPayload } from 'jose'
 import { OAuthError } from '../errors.js'
+import { jwkThumbprint, verifyWithEmbeddedKey, type DpopAlg } from './proof-jws.js'
 
 /**
  * RFC 9449 (DPoP): the check of a proof JWT, no HTTP. The caller names the request it came
@@ -104,19 +104,45 @@ function normalizeHtu(url: string): string | undefined {
   }
 }
 
-function checkHeader(proof: string): void {
-  if (proof.length === 0 || proof.length > MAX_PROOF_LENGTH || proof.split('.').length !== 3) throw invalidProof('The DPoP proof is not a compact JWS.')
-  let header: ReturnType<typeof decodeProtectedHeader>
+type JsonObject = Record<string, unknown>
+
+/** One base64url JSON object of a compact JWS, or undefined. */
+function decodeSegment(segment: string): JsonObject | undefined {
   try {
-    header = decodeProtectedHeader(proof)
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : undefined
   } catch {
-    throw invalidProof('The DPoP proof header cannot be read.')
+    return undefined
   }
+}
+
+/** RFC 9449 §4.3 steps 1–4 and 6: one JWS, `typ` dpop+jwt, an allowed `alg`, a public `jwk`. */
+function checkHeader(proof: string): { alg: DpopAlg; jwk: JsonObject; payload: JsonObject } {
+  const segments = proof.split('.')
+  if (proof.length === 0 || proof.length > MAX_PROOF_LENGTH || segments.length !== 3) throw invalidProof('The DPoP proof is not a compact JWS.')
+  const header = decodeSegment(segments[0] ?? '')
+  if (header === undefined) throw invalidProof('The DPoP proof header cannot be read.')
   if (header.typ !== 'dpop+jwt') throw invalidProof('The DPoP proof must have typ dpop+jwt.')
   if (typeof header.alg !== 'string' || !ALGS.includes(header.alg)) throw invalidProof(`The DPoP proof algorithm must be one of ${DPOP_ALGS.join(', ')}.`)
-  const jwk = header.jwk as Record<string, unknown> | undefined
+  // RFC 7515 §4.1.11: a critical extension we do not understand makes the JWS invalid.
+  if (header.crit !== undefined) throw invalidProof('The DPoP proof signature or claims do not verify.', 'crit header')
+  const jwk = header.jwk
   if (jwk === undefined || typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalidProof('The DPoP proof must carry its public key (jwk).')
   if (PRIVATE_MEMBERS.some((member) => member in jwk)) throw invalidProof('The DPoP proof jwk must be a public key; it carries private members.')
+  const payload = decodeSegment(segments[1] ?? '')
+  if (payload === undefined) throw invalidProof('The DPoP proof signature or claims do not verify.', 'payload is not a JSON object')
+  return { alg: header.alg as DpopAlg, jwk: jwk as JsonObject, payload }
+}
+
+/** RFC 7519 §4.1.4/§4.1.5, as a JWT library checks them: an `exp` passed or an `nbf` ahead (beyond the window) fails. */
+function checkTimes(payload: JsonObject, nowSeconds: number, windowSeconds: number): boolean {
+  for (const [claim, late] of [['exp', true], ['nbf', false]] as const) {
+    const value = payload[claim]
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isFinite(value)) return false
+    if (late ? value <= nowSeconds - windowSeconds : value > nowSeconds + windowSeconds) return false
+  }
+  return true
 }
 
 /**
@@ -127,21 +153,14 @@ function checkHeader(proof: string): void {
  * carrying a fresh nonce).
  */
 export async function checkDpopProof(request: DpopRequest, policy: DpopPolicy, now: number): Promise<CheckedProof> {
-  checkHeader(request.proof)
-  let payload: JWTPayload
-  let jwk: JWK
-  try {
-    const verified = await jwtVerify(request.proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [...ALGS], currentDate: new Date(now), clockTolerance: policy.windowSeconds })
-    payload = verified.payload
-    jwk = verified.protectedHeader.jwk as JWK
-  } catch (error) {
-    throw invalidProof('The DPoP proof signature or claims do not verify.', (error as Error).message)
-  }
+  const { alg, jwk, payload } = checkHeader(request.proof)
+  const nowSeconds = Math.floor(now / 1000)
+  if (!verifyWithEmbeddedKey(request.proof, jwk, alg)) throw invalidProof('The DPoP proof signature or claims do not verify.', 'signature')
+  if (!checkTimes(payload, nowSeconds, policy.windowSeconds)) throw invalidProof('The DPoP proof signature or claims do not verify.', 'exp or nbf')
   if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > MAX_JTI_LENGTH) throw invalidProof('The DPoP proof must have a jti.')
   if (payload.htm !== request.method) throw invalidProof('The DPoP proof htm does not match the request method.')
   const htu = typeof payload.htu === 'string' ? normalizeHtu(payload.htu) : undefined
   if (htu === undefined || htu !== normalizeHtu(request.url)) throw invalidProof('The DPoP proof htu does not match the request URL.')
-  const nowSeconds = Math.floor(now / 1000)
   if (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat) || Math.abs(nowSeconds - payload.iat) > policy.windowSeconds) {
     throw invalidProof('The DPoP proof iat is outside the acceptable window.')
   }
@@ -153,10 +172,11 @@ export async function checkDpopProof(request: DpopRequest, policy: DpopPolicy, n
       throw new OAuthError('use_dpop_nonce', { description: 'Authorization server requires nonce in DPoP proof.', dpopNonce: policy.nonces.current(now) })
     }
   }
-  const jkt = await calculateJwkThumbprint(jwk, 'sha256')
+  const jkt = jwkThumbprint(jwk)
+  if (jkt === undefined) throw invalidProof('The DPoP proof must carry its public key (jwk).')
   // Keyed by the proof's key and jti, hashed: the attacker chooses the jti, not its length here.
   const replayKey = createHash('sha256').update(`${jkt}.${payload.jti}`).digest('base64url')
-  const fresh = await policy.replay.rememberDpopProof(replayKey, (payload.iat + policy.windowSeconds + 1) * 1000)
+  const fresh = await policy.replay.rememberDpopProof(replayKey, (Math.floor(payload.iat) + policy.windowSeconds + 1) * 1000)
   if (!fresh) throw invalidProof('The DPoP proof has been used before.')
   return { jkt }
 }
