@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
+import { createPostgresTestDatabase, type TestDatabase } from './helpers/database.js'
 import { freePort } from './helpers/server.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -110,6 +111,8 @@ describe('the README, run: its shell blocks in order, in one bash, against a liv
   let server: ChildProcess | undefined
   let serverOutput = ''
   let port: number
+  /** With TEST_DATABASE_URL, a fresh PostgreSQL database in GATEHOUSE_DATABASE_URL; else the README's SQLite default. */
+  let postgres: TestDatabase | undefined
   const blocks = shellBlocks('')
 
   before(async () => {
@@ -123,6 +126,7 @@ describe('the README, run: its shell blocks in order, in one bash, against a liv
     await writeFile(join(work, '.bin', 'gatehouse'), `#!/bin/sh\nexec "${process.execPath}" "${BUILT_CLI}" "$@"\n`)
     await chmod(join(work, '.bin', 'gatehouse'), 0o755)
     port = await freePort()
+    if (process.env.TEST_DATABASE_URL) postgres = await createPostgresTestDatabase(process.env.TEST_DATABASE_URL)
     // What `npm start` runs after building, on a free port (GATEHOUSE_PORT, as the README's
     // Configuration table documents), with the embedded SQLite database under ./data.
     server = spawn(process.execPath, ['dist/cli/main.js', 'serve'], { cwd: work, env: readmeEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
@@ -137,11 +141,14 @@ describe('the README, run: its shell blocks in order, in one bash, against a liv
       await exited
     }
     if (work) await rm(work, { recursive: true, force: true })
+    await postgres?.drop()
   })
 
-  /** The environment of the server and of the shell: a user's, plus the port. */
+  /** The environment of the server and of the shell: a user's, plus the port (and the database, on PostgreSQL). */
   function readmeEnv(): NodeJS.ProcessEnv {
-    return { PATH: `${join(work, '.bin')}:${process.env.PATH ?? ''}`, HOME: process.env.HOME, GATEHOUSE_PORT: String(port), GATEHOUSE_LOG_LEVEL: 'warn' }
+    const env: NodeJS.ProcessEnv = { PATH: `${join(work, '.bin')}:${process.env.PATH ?? ''}`, HOME: process.env.HOME, GATEHOUSE_PORT: String(port), GATEHOUSE_LOG_LEVEL: 'warn' }
+    if (postgres) env.GATEHOUSE_DATABASE_URL = postgres.url
+    return env
   }
 
   async function waitUntilReady(url: string): Promise<void> {

@@ -83,13 +83,7 @@ describe('the SDK packages, packed and installed into empty folders', () => {
   })
 
   it("the verifier README's example refuses a tampered token with 401 invalid_token", async () => {
-    const issued = await fetch(`${server.url}/oauth/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api' }),
-    })
-    const { access_token: accessToken } = (await issued.json()) as { access_token: string }
-    const [header, payload] = accessToken.split('.')
+    const [header, payload] = (await issue('api')).split('.')
     const forged = `${header}.${payload}.${Buffer.from('forged signature').toString('base64url')}`
     const [verifyExample] = await readmeExamples('verify')
     await writeFile(join(installed.verify, 'verify.mjs'), verifyExample ?? '')
@@ -100,49 +94,51 @@ describe('the SDK packages, packed and installed into empty folders', () => {
     assert.ok(!refused.stderr.includes(forged), 'the token is not echoed')
   })
 
-  it("runs the verifier README's Fastify example, with the root's fastify linked in (not fetched)", async () => {
-    const fastifyExample = (await readmeExamples('verify'))[1] ?? ''
-    assert.match(fastifyExample, /from 'gatehouse-verify\/fastify'/)
-    await writeFile(join(installed.verify, 'api.mjs'), fastifyExample)
-    // The example's own `import Fastify from 'fastify'`: a link to the repository's install.
-    await symlink(join(root, 'node_modules', 'fastify'), join(installed.verify, 'node_modules', 'fastify'), 'dir')
-    const port = await freePort()
-    const api = spawn(process.execPath, ['api.mjs'], { cwd: installed.verify, env: exampleEnv({ PORT: String(port) }), stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
-    api.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
-    try {
-      const things = `http://127.0.0.1:${port}/things`
-      await waitUntilListening(things, api)
-      const issued = await fetch(`${server.url}/oauth/token`, {
-        method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
-        body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api' }),
-      })
-      const { access_token: accessToken } = (await issued.json()) as { access_token: string }
+  for (const [framework, at] of [['fastify', 1], ['express', 2]] as const) {
+    it(`runs the verifier README's ${framework} example, with the root's ${framework} linked in (not fetched): 200, 401, 403`, async () => {
+      const example = (await readmeExamples('verify'))[at] ?? ''
+      assert.match(example, new RegExp(`from 'gatehouse-verify/${framework}'`))
+      await writeFile(join(installed.verify, `${framework}-api.mjs`), example)
+      // The example's own `import … from '${framework}'`: a link to the repository's install.
+      await symlink(join(root, 'node_modules', framework), join(installed.verify, 'node_modules', framework), 'dir')
+      const port = await freePort()
+      const api = spawn(process.execPath, [`${framework}-api.mjs`], { cwd: installed.verify, env: exampleEnv({ PORT: String(port) }), stdio: ['ignore', 'ignore', 'pipe'] })
+      let stderr = ''
+      api.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+      try {
+        const things = `http://127.0.0.1:${port}/things`
+        await waitUntilListening(things, api)
 
-      const allowed = await fetch(things, { headers: { authorization: `Bearer ${accessToken}` } })
-      assert.deepEqual({ status: allowed.status, body: await allowed.json() }, { status: 200, body: { caller: client.id } })
+        const allowed = await fetch(things, { headers: { authorization: `Bearer ${await issue('api')}` } })
+        assert.deepEqual({ status: allowed.status, body: await allowed.json() }, { status: 200, body: { caller: client.id } })
 
-      const anonymous = await fetch(things)
-      assert.deepEqual(
-        { status: anonymous.status, challenge: anonymous.headers.get('www-authenticate'), body: await anonymous.text() },
-        { status: 401, challenge: 'Bearer realm="api"', body: '' },
-      )
+        const anonymous = await fetch(things)
+        assert.deepEqual(
+          { status: anonymous.status, challenge: anonymous.headers.get('www-authenticate'), body: await anonymous.text() },
+          { status: 401, challenge: 'Bearer realm="api"', body: '' },
+        )
 
-      const readOnly = await fetch(`${server.url}/oauth/token`, {
-        method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
-        body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read' }),
-      })
-      const { access_token: readToken } = (await readOnly.json()) as { access_token: string }
-      const forbidden = await fetch(things, { headers: { authorization: `Bearer ${readToken}` } })
-      assert.equal(forbidden.status, 403)
-      assert.match(forbidden.headers.get('www-authenticate') ?? '', /^Bearer realm="api", error="insufficient_scope"/)
-    } finally {
-      api.kill('SIGTERM')
-    }
-    assert.equal(stderr, '')
-  })
+        // An attacker's token of the right issuer but without the scope: refused, with the scope named.
+        const forbidden = await fetch(things, { headers: { authorization: `Bearer ${await issue('read')}` } })
+        assert.equal(forbidden.status, 403)
+        assert.match(forbidden.headers.get('www-authenticate') ?? '', /^Bearer realm="api", error="insufficient_scope"/)
+      } finally {
+        api.kill('SIGTERM')
+      }
+      assert.equal(stderr, '')
+    })
+  }
+
+  /** An access token for the test client with `scope`, from the real token endpoint. */
+  async function issue(scope: string): Promise<string> {
+    const issued = await fetch(`${server.url}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
+    })
+    assert.equal(issued.status, 200)
+    return ((await issued.json()) as { access_token: string }).access_token
+  }
 
   /** The ```js blocks of packages/NAME/README.md marked `<!-- run in test: ... -->`, in order. */
   async function readmeExamples(name: 'client' | 'verify'): Promise<string[]> {
