@@ -173,7 +173,9 @@ describe('the README, run: its shell blocks in order, in one bash, against a liv
   it('runs every other block with set -euo pipefail, each exiting 0, each shown answer of the shape it shows', async () => {
     const runnable = blocks.filter((block) => !block.skipped)
     assert.ok(runnable.length >= 15, `only ${runnable.length} runnable blocks found`)
-    const script = ['set -euo pipefail']
+    // An HTTP error fails its block too: the README shows only successful calls, and curl alone
+    // exits 0 on a 401. (The one change the test makes to the commands, besides the port.)
+    const script = ['set -euo pipefail', 'curl() { command curl --fail-with-body "$@"; }']
     for (const [at, block] of runnable.entries()) {
       script.push(`printf '\\n@@readme-block ${at} start\\n'`, block.code.replaceAll(README_ORIGIN, `127.0.0.1:${port}`), `printf '\\n@@readme-block ${at} end\\n'`)
     }
