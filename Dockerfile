@@ -13,8 +13,12 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# The SDK packages are npm workspaces: npm ci needs their manifests (the server links them).
+COPY packages/client/package.json ./packages/client/
+COPY packages/verify/package.json ./packages/verify/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig*.json ./
+COPY packages ./packages
 COPY src ./src
 COPY web ./web
 RUN npm run build \
@@ -30,6 +34,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/packages ./packages
 COPY --from=build /app/web ./web
 RUN mkdir -p /data && chown node:node /data
 USER node

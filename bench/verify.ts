@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- verify [--seconds N] [--rounds N] [--concurrency N]`: the resource-server verifier
- * (gatehouse/verify) beside raw `jose.jwtVerify` with a local key and the same checks, in one
+ * (gatehouse-verify) beside raw `jose.jwtVerify` with a local key and the same checks, in one
  * run, rounds alternating so machine noise hits both alike; and the cached opaque-token path.
  */
 import { createHash, randomUUID } from 'node:crypto'
@@ -152,11 +152,11 @@ export async function main(args: string[]): Promise<void> {
     const percent = (ratios: number[]): string => `${(median(ratios) * 100).toFixed(1)}% of raw (median of ${ratios.length} paired rounds)`
     const rows: [string, number, string][] = [
       [`raw jose.jwtVerify, local key (${options.concurrency} in flight)`, median(results.raw), 'baseline'],
-      [`gatehouse/verify JWT (${options.concurrency} in flight)`, median(results.verifier), percent(results.ratio)],
+      [`gatehouse-verify JWT (${options.concurrency} in flight)`, median(results.verifier), percent(results.ratio)],
       ['raw jose.jwtVerify, local key (one at a time)', median(results.rawSequential), 'baseline'],
-      ['gatehouse/verify JWT (one at a time)', median(results.verifierSequential), percent(results.ratioSequential)],
-      [`gatehouse/verify DPoP-bound JWT + proof (${options.concurrency} in flight)`, median(results.dpop), `${(median(results.dpopRatio) * 100).toFixed(1)}% of the bearer JWT check (in-memory replay cache)`],
-      [`gatehouse/verify opaque, cached introspection (${options.concurrency} in flight)`, median(results.opaque), `${introspections} introspection request(s) in all`],
+      ['gatehouse-verify JWT (one at a time)', median(results.verifierSequential), percent(results.ratioSequential)],
+      [`gatehouse-verify DPoP-bound JWT + proof (${options.concurrency} in flight)`, median(results.dpop), `${(median(results.dpopRatio) * 100).toFixed(1)}% of the bearer JWT check (in-memory replay cache)`],
+      [`gatehouse-verify opaque, cached introspection (${options.concurrency} in flight)`, median(results.opaque), `${introspections} introspection request(s) in all`],
     ]
     const width = Math.max(...rows.map(([label]) => label.length))
     process.stdout.write(`verify benchmark: median of ${options.rounds} rounds of ${options.seconds}s, Node ${process.version}\n\n`)

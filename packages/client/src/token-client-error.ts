@@ -17,7 +17,7 @@ export type TokenDialectName = 'standard' | 'canary' | 'identityserver' | 'wrapp
  *
  * @example
  * ```ts
- * import { TokenClientError } from 'gatehouse/client'
+ * import { TokenClientError } from 'gatehouse-client'
  * try {
  *   await tokens.getToken()
  * } catch (error) {

@@ -3,7 +3,7 @@ import { BearerTokenError } from './bearer.js'
 
 /**
  * RFC 9449 (DPoP) on the resource server's side (§7): the proof that comes with a DPoP-bound
- * access token, checked with jose and WebCrypto only (this module is part of `gatehouse/verify`).
+ * access token, checked with jose and WebCrypto only (this module is part of `gatehouse-verify`).
  */
 
 /** RFC 9449 §3 / RFC 8725 §3.1: asymmetric algorithms only, never `none` nor HS*. The same list Gatehouse accepts. */
@@ -93,7 +93,7 @@ export interface DpopSettings {
 }
 
 /**
- * The request a proof must name: what `gatehouse/fastify` and `gatehouse/express` fill in.
+ * The request a proof must name: what `gatehouse-verify/fastify` and `gatehouse-verify/express` fill in.
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 /**
  * Device-flow login (RFC 8628) for CLIs and devices without a browser: part of
- * `gatehouse/client`. Platform only (fetch, timers), never server code.
+ * `gatehouse-client`. Platform only (fetch, timers), never server code.
  */
 import { basicAuthorization, exchange, invalidResponse, isRecord, oauthError, optionalSeconds, optionalString, type ClientAuthentication, type WireAnswer, type WireContext } from './dialects/dialect.js'
 import { TokenClientError } from './token-client-error.js'
@@ -129,7 +129,7 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
  *
  * @example
  * ```ts
- * import { deviceLogin, TokenClientError } from 'gatehouse/client'
+ * import { deviceLogin, TokenClientError } from 'gatehouse-client'
  *
  * try {
  *   const tokens = await deviceLogin({

@@ -1,5 +1,5 @@
 /**
- * RFC 9449 (DPoP) on the client's side, for `gatehouse/client`: proofs signed with WebCrypto
+ * RFC 9449 (DPoP) on the client's side, for `gatehouse-client`: proofs signed with WebCrypto
  * (`globalThis.crypto`), no package and no Node-only API, and the server nonces it was given.
  */
 

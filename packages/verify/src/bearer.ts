@@ -53,7 +53,7 @@ const DPOP_ALGS = 'ES256 RS256 PS256 EdDSA'
  *
  * @example
  * ```ts
- * import { BearerTokenError } from 'gatehouse/verify'
+ * import { BearerTokenError } from 'gatehouse-verify'
  * try {
  *   await verifier.verifyRequest(request.headers.authorization)
  * } catch (error) {
@@ -148,7 +148,7 @@ export interface BearerRequest {
  *
  * @example
  * ```ts
- * import { readAccessToken } from 'gatehouse/verify'
+ * import { readAccessToken } from 'gatehouse-verify'
  * const { scheme, token } = readAccessToken({ authorization: 'DPoP eyJhbGciOi…' }) // 'DPoP', 'eyJhbGciOi…'
  * ```
  */
@@ -171,7 +171,7 @@ export function readAccessToken(request: BearerRequest): { scheme: 'Bearer' | 'D
  *
  * @example
  * ```ts
- * import { readBearerToken } from 'gatehouse/verify'
+ * import { readBearerToken } from 'gatehouse-verify'
  * const token = readBearerToken({ authorization: 'Bearer eyJhbGciOi…' }) // 'eyJhbGciOi…'
  * ```
  */

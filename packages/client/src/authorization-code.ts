@@ -141,7 +141,7 @@ function metadata(options: AuthorizationCodeOptions): Promise<ProviderMetadata> 
  *
  * @example
  * ```ts
- * import { startAuthorization } from 'gatehouse/client'
+ * import { startAuthorization } from 'gatehouse-client'
  * app.get('/login', async (request, reply) => {
  *   const pending = await startAuthorization(options)
  *   request.session.pending = pending
@@ -170,7 +170,7 @@ export async function startAuthorization(options: AuthorizationCodeOptions, extr
  *
  * @example
  * ```ts
- * import { finishAuthorization } from 'gatehouse/client'
+ * import { finishAuthorization } from 'gatehouse-client'
  * app.get('/callback', async (request, reply) => {
  *   const signedIn = await finishAuthorization(options, new URL(request.url, 'https://app.example.com'), request.session.pending)
  *   request.session.user = signedIn.claims?.sub
