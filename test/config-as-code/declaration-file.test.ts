@@ -102,3 +102,15 @@ describe('configuration-as-code files', () => {
     assert.deepEqual(problemsOf('- just a list\n'), ['gatehouse.yaml:1: must be object'])
   })
 })
+
+describe('docs/config-as-code.md', () => {
+  it('shows a complete example file that the schema accepts, with every client field of the table used somewhere (jwks: its jwksUri twin)', () => {
+    const docs = readFileSync(new URL('../../docs/config-as-code.md', import.meta.url), 'utf8')
+    const example = /```yaml\n([\s\S]*?)```/.exec(docs)?.[1] ?? ''
+    const { declaration } = parseDeclarationFile(example, 'docs/config-as-code.md')
+    const used = new Set((declaration.clients ?? []).flatMap((client) => Object.keys(client)))
+    const unused = CLIENT_FIELDS.map((field) => field.key).filter((key) => !used.has(key) && key !== 'jwks')
+    assert.deepEqual(unused, [])
+    assert.deepEqual(Object.keys(declaration).sort(), ['apis', 'clients', 'dialects', 'operators', 'version'])
+  })
+})
