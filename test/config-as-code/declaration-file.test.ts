@@ -100,6 +100,8 @@ describe('configuration-as-code files', () => {
     assert.deepEqual(problemsOf('clients:\n  - id: a\n    name: [unclosed\n'), ['gatehouse.yaml:4: Flow sequence in block collection must be sufficiently indented and end with a ]'])
     assert.deepEqual(problemsOf('clients: []\nclients: []\n'), ['gatehouse.yaml:2: Map keys must be unique'])
     assert.deepEqual(problemsOf('- just a list\n'), ['gatehouse.yaml:1: must be object'])
+    // The client keeps each value once: a repeated one would be a change at every apply.
+    assert.deepEqual(problemsOf('clients:\n  - id: a\n    name: A\n    scopes: [read, read]\n'), ['gatehouse.yaml:4: clients[0].scopes: must NOT have duplicate items (items ## 1 and 0 are identical)'])
   })
 })
 

@@ -141,6 +141,15 @@ describe('planning configuration as code', () => {
     })
   })
 
+  it('compares objects member by member whatever their order (a JWK), lists in their order', () => {
+    const jwks = { keys: [{ kty: 'EC', crv: 'P-256', x: 'x1', y: 'y1', kid: 'k1' }] }
+    const current = state({ clients: [client('svc', { tokenEndpointAuthMethod: 'private_key_jwt', jwks, grantTypes: ['client_credentials', 'refresh_token'] })] })
+    assert.deepEqual(plan({ clients: [{ id: 'svc', name: 'svc', jwks: { keys: [{ kid: 'k1', y: 'y1', x: 'x1', crv: 'P-256', kty: 'EC' }] } }] }, current).changes, [])
+    assert.deepEqual(plan({ clients: [{ id: 'svc', name: 'svc', grantTypes: ['refresh_token', 'client_credentials'] }] }, current).changes.map((change) => change.fields), [
+      [{ field: 'grantTypes', from: ['client_credentials', 'refresh_token'], to: ['refresh_token', 'client_credentials'] }],
+    ])
+  })
+
   it('with prune removes the records and scopes a section does not name: operator entries first, then clients, then APIs; never a user', () => {
     const current = state({
       clients: [client('worker'), client('old')],

@@ -29,7 +29,8 @@ export interface ClientField {
 
 const text = (maxLength = 2000): JSONSchema => ({ type: 'string', minLength: 1, maxLength })
 const nullable = (schema: JSONSchema): JSONSchema => ({ anyOf: [schema, { type: 'null' }] })
-const list = (items: JSONSchema, maxItems = 1000): JSONSchema => ({ type: 'array', items, maxItems })
+/** Unique items: the client keeps each value once, so a repeated one would be a change at every apply. */
+const list = (items: JSONSchema, maxItems = 1000): JSONSchema => ({ type: 'array', items, maxItems, uniqueItems: true })
 const oneOf = (values: readonly string[]): JSONSchema => ({ enum: [...values] })
 const seconds = (minimum: number): JSONSchema => ({ type: 'integer', minimum })
 const flag: JSONSchema = { type: 'boolean' }

@@ -90,8 +90,18 @@ export class PlanError extends Error {
   }
 }
 
-/** Values compare as their JSON (every value here is plain data: lists keep their order). */
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
+/** Plain data with the members of every object sorted: lists keep their order, objects have none. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical)
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]))
+  return value
+}
+
+/**
+ * Values compare as canonical JSON: a JWK's members may come back from the store in another
+ * order (PostgreSQL jsonb keeps none) and are the same key.
+ */
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b))
 
 export function planChanges(declaration: Declaration, current: CurrentState, options: PlanOptions): Plan {
   const problems: PlanProblem[] = []
