@@ -265,6 +265,18 @@ describe('gatehouse apply and export', () => {
     assert.deepEqual([taken.code, taken.stderr], [2, `gatehouse: ${file}:1: dialects: identityserver.token uses /oauth/token, which a standard endpoint already uses\n`])
   })
 
+  it('stops at the first change the server refuses, saying what was already done (exit 2)', async () => {
+    write('apis:\n  - identifier: https://refused.example.com\n    name: R\n    scopes: [{ name: r:read, description: Read }]\nclients:\n  - id: bad\n    name: Bad\n    grantTypes: [authorization_code]\n')
+    const refused = await run(['apply', '-f', file])
+    assert.deepEqual({ code: refused.code, stdout: refused.stdout, stderr: refused.stderr }, {
+      code: 2,
+      stdout: 'done: api https://refused.example.com (create)\n',
+      stderr: 'gatehouse: client bad (create): the authorization_code grant needs at least one redirect URI; 1 earlier change(s) were applied\n',
+    })
+    const show = await run(['clients', 'show', 'bad'])
+    assert.equal(show.code, 1)
+  })
+
   it('never printed the secret read from the environment', () => {
     assert.ok(outputs.length > 0)
     for (const output of outputs) assert.ok(!output.includes(CI_SECRET), output)

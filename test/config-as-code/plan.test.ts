@@ -200,6 +200,7 @@ describe('planning configuration as code', () => {
               { id: 'a', name: 'a', allowedUsers: ['nobody@example.com'] },
               { id: 'a', name: 'a again' },
               { id: 'spa', name: 'spa', tokenEndpointAuthMethod: 'none', secretFromEnv: 'X' },
+              { id: 'app', name: 'app', tokenEndpointAuthMethod: 'none', rotateRefreshTokens: false },
             ],
             apis: [
               { identifier: 'https://a.example', name: 'A', scopes: [{ name: 'a', description: 'a' }] },
@@ -216,6 +217,7 @@ describe('planning configuration as code', () => {
           { path: ['clients', 0, 'allowedUsers'], message: 'client a: allowedUsers: no user nobody@example.com' },
           { path: ['clients', 1, 'id'], message: 'client a is declared twice' },
           { path: ['clients', 2, 'secretFromEnv'], message: 'client spa: a client of auth method none has no secret; remove secretFromEnv' },
+          { path: ['clients', 3, 'rotateRefreshTokens'], message: "client app: a public client's refresh tokens always rotate (RFC 9700 §4.14.2); remove rotateRefreshTokens or make it true" },
           { path: ['operators', 0, 'user'], message: 'no user ghost@example.com (apply never creates users)' },
           { path: ['operators', 1, 'client'], message: 'no client nope, here or in the file' },
         ])

@@ -248,6 +248,11 @@ function planClient(client: DeclaredClient, existing: ClientView | undefined, cu
     fields.push({ field: field.key, ...(existing ? { from: field.toFile ? field.toFile(existing[field.key], current.users) : existing[field.key] } : {}), to: raw })
   }
   const method: ClientAuthMethod = settings.tokenEndpointAuthMethod ?? existing?.tokenEndpointAuthMethod ?? 'client_secret_basic'
+  // RFC 9700 §4.14.2: ClientAdmin makes a public client's refresh tokens rotate whatever is asked,
+  // so `false` would be a change at every apply: refuse it instead.
+  if (method === 'none' && client.rotateRefreshTokens === false) {
+    problems.push({ path: [...path, 'rotateRefreshTokens'], message: `client ${client.id}: a public client's refresh tokens always rotate (RFC 9700 §4.14.2); remove rotateRefreshTokens or make it true` })
+  }
   if (client.secretFromEnv !== undefined && !hasSecret(method)) {
     problems.push({ path: [...path, 'secretFromEnv'], message: `client ${client.id}: a client of auth method ${method} has no secret; remove secretFromEnv` })
     return []
