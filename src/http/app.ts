@@ -26,6 +26,7 @@ import { userInfoHandler } from './routes/identityserver.js'
 import { identityserverUserInfo } from './dialects/identityserver.js'
 import { registerIntrospectionRoute } from './routes/introspect.js'
 import { registerJwksRoute } from './routes/jwks.js'
+import { registerSchemaRoute } from './routes/schemas.js'
 import { registerRevocationRoute } from './routes/revoke.js'
 import { registerTokenRoute } from './routes/token.js'
 import { registerMetrics } from './routes/metrics.js'
@@ -161,6 +162,7 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   const metadata = buildMetadata(config.issuer, STANDARD_PATHS, standardGrantTypes(engine.supportedGrantTypes), [])
   registerDiscoveryRoutes(app, config.issuer, metadata, buildOpenIdConfiguration(metadata, config.issuer, STANDARD_PATHS))
   registerHealthRoutes(app, store)
+  registerSchemaRoute(app, config.issuer)
   // The management API answers its unknown paths as problems, even before a token is checked.
   notFoundOwners = [{ prefix: `${ADMIN_PREFIX}/`, shaper: problemShaper }, ...(await registerSeedDialects(app, engine, config.dialects))]
   await app.register(adminApi, { prefix: ADMIN_PREFIX, gatehouse })
