@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   soak: () => import('./soak.js'),
   'login-flood': () => import('./login-flood.js'),
   peers: () => import('./peers.js'),
+  introspect: () => import('./introspect.js'),
   authorize: () => import('./authorize.js'),
 }
 
