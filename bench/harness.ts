@@ -1,7 +1,7 @@
 /** Shared pieces of the benchmark scripts: child servers, autocannon runs, tables. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
-import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import autocannon from 'autocannon'
@@ -146,6 +146,8 @@ export interface Load {
    * beforehand so producing one is a lookup, not work that loads the generator mid-run.
    */
   nextBody?: () => string
+  /** The server's process: its CPU time during the run is read from /proc, per request answered. */
+  pid?: number
   /** Rewrites each request before it is sent (autocannon's `setupRequest`), e.g. to give it the next pre-signed DPoP proof. */
   setupRequest?: (request: { headers?: Record<string, string> }) => { headers?: Record<string, string> }
 }
@@ -156,9 +158,30 @@ export interface Figures {
   p99: number
   non2xx: number
   errors: number
+  /**
+   * The server's CPU time per answered request, in µs (user + system, all its threads), when
+   * its pid was given. On a machine shared with other work the rate depends on the share of
+   * the CPU the scheduler gave the server; the CPU time a request costs hardly does.
+   */
+  cpuMicros?: number
 }
 
+/** A process's CPU time (user + system, every thread) in seconds, from /proc/PID/stat (Linux); undefined elsewhere. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  } catch {
+    return undefined
+  }
+}
+/** USER_HZ: Linux reports CPU times in hundredths of a second on every platform it runs on. */
+const CLOCK_TICKS = 100
+
 export async function measure(load: Load): Promise<Figures> {
+  const cpuBefore = load.pid === undefined ? undefined : cpuSeconds(load.pid)
   const result = await autocannon({
     url: load.url,
     method: 'POST',
@@ -180,12 +203,15 @@ export async function measure(load: Load): Promise<Figures> {
         }
       : {}),
   })
+  const cpuAfter = load.pid === undefined ? undefined : cpuSeconds(load.pid)
+  const answered = result.requests.total as number
   return {
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && answered > 0 ? { cpuMicros: ((cpuAfter - cpuBefore) * 1e6) / answered } : {}),
   }
 }
 

@@ -38,9 +38,16 @@ export async function main(args: string[]): Promise<void> {
   const issuer = `http://127.0.0.1:${ports.gatehouse}`
   const servers: Child[] = []
   try {
-    servers.push(await startChild([CLI, 'serve', '--port', String(ports.gatehouse)], env, `${issuer}/healthz`, cpus?.server))
-    servers.push(await startChild(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'ideal-introspection-endpoint.ts'), String(ports.ideal), `${issuer}/.well-known/jwks.json`], {}, /listening/, cpus?.server))
-    servers.push(await startChild(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'bare-fastify.ts'), String(ports.bare)], {}, /listening/, cpus?.server))
+    const start = async (...args: Parameters<typeof startChild>): Promise<number> => {
+      const child = await startChild(...args)
+      servers.push(child)
+      return child.process.pid as number
+    }
+    const pids = {
+      gatehouse: await start([CLI, 'serve', '--port', String(ports.gatehouse)], env, `${issuer}/healthz`, cpus?.server),
+      ideal: await start(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'ideal-introspection-endpoint.ts'), String(ports.ideal), `${issuer}/.well-known/jwks.json`], {}, /listening/, cpus?.server),
+      bare: await start(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'bare-fastify.ts'), String(ports.bare)], {}, /listening/, cpus?.server),
+    }
     const tokenOf = async (authorization: string): Promise<string> => {
       const answer = await fetch(`${issuer}/oauth/token`, { method: 'POST', headers: { ...form, authorization }, body: 'grant_type=client_credentials&scope=api' })
       return ((await answer.json()) as { access_token: string }).access_token
@@ -55,10 +62,10 @@ export async function main(args: string[]): Promise<void> {
       opaque: 'Gatehouse introspection, opaque',
     }
     const scenarios: Scenario[] = [
-      { name: rows.ideal, load: { url: `http://127.0.0.1:${ports.ideal}/oauth/introspect`, headers: form, body: body(jwt) } },
-      { name: rows.bare, load: { url: `http://127.0.0.1:${ports.bare}/oauth/introspect`, headers: form, body: body(jwt) } },
-      { name: rows.jwt, load: { url: `${issuer}/oauth/introspect`, headers: { ...form, authorization: jwtClient }, body: body(jwt) } },
-      { name: rows.opaque, load: { url: `${issuer}/oauth/introspect`, headers: { ...form, authorization: opaqueClient }, body: body(opaque) } },
+      { name: rows.ideal, load: { url: `http://127.0.0.1:${ports.ideal}/oauth/introspect`, headers: form, body: body(jwt), pid: pids.ideal } },
+      { name: rows.bare, load: { url: `http://127.0.0.1:${ports.bare}/oauth/introspect`, headers: form, body: body(jwt), pid: pids.bare } },
+      { name: rows.jwt, load: { url: `${issuer}/oauth/introspect`, headers: { ...form, authorization: jwtClient }, body: body(jwt), pid: pids.gatehouse } },
+      { name: rows.opaque, load: { url: `${issuer}/oauth/introspect`, headers: { ...form, authorization: opaqueClient }, body: body(opaque), pid: pids.gatehouse } },
     ]
     // Each answer checked once: an inactive answer would measure the wrong path.
     for (const { name, load } of scenarios) {
@@ -83,12 +90,22 @@ export async function main(args: string[]): Promise<void> {
           'of Fastify + verify': percent(median(ratios)),
           'rounds (%)': ratios.map((r) => Math.round(r * 100)).join(' '),
           'p99 / its p99': name.startsWith('Gatehouse') ? `${median(pairedRatios(figures, of(rows.ideal), (f) => f.p99)).toFixed(2)}x` : '',
+          'CPU µs/req': Math.round(median(figures.map((f) => f.cpuMicros ?? NaN))),
+          'of it (CPU)': percent(median(pairedRatios(of(rows.ideal), figures, (f) => f.cpuMicros ?? NaN))),
           'non-2xx': figures.reduce((sum, f) => sum + f.non2xx, 0),
           errors: figures.reduce((sum, f) => sum + f.errors, 0),
         }
       }),
     )
-    process.stdout.write(['', 'target: Gatehouse JWT introspection >= 90% of Fastify + one ES256 verify', outputNote(), ''].join('\n'))
+    process.stdout.write(
+      [
+        '',
+        'target: Gatehouse JWT introspection >= 90% of Fastify + one ES256 verify',
+        "CPU µs/req: the server's CPU time (user + system, all threads, /proc) per answered request; 'of it (CPU)' = Fastify + verify's µs/req over the row's in the same round",
+        outputNote(),
+        '',
+      ].join('\n'),
+    )
   } finally {
     for (const server of servers.reverse()) await server.stop()
     data.remove()

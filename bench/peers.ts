@@ -56,15 +56,19 @@ export async function main(args: string[]): Promise<void> {
 
   const ports = { ideal: await freePort(), bare: await freePort(), peer: await freePort(), defaults: await freePort(), quiet: await freePort() }
   const servers: Child[] = []
-  const start = async (...args: Parameters<typeof startChild>): Promise<void> => {
-    servers.push(await startChild(...args))
+  const start = async (...args: Parameters<typeof startChild>): Promise<number> => {
+    const child = await startChild(...args)
+    servers.push(child)
+    return child.process.pid as number
   }
   try {
-    await start(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'ideal-token-endpoint.ts'), String(ports.ideal)], {}, /listening/, cpus?.server)
-    await start(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'bare-fastify.ts'), String(ports.bare)], {}, /listening/, cpus?.server)
-    await start(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'oidc-provider.ts'), String(ports.peer), PEER_CLIENT.id, PEER_CLIENT.secret], {}, /listening/, cpus?.server)
-    await start([CLI, 'serve', '--port', String(ports.defaults)], defaults, `http://127.0.0.1:${ports.defaults}/healthz`, cpus?.server)
-    await start([CLI, 'serve', '--port', String(ports.quiet)], quiet, `http://127.0.0.1:${ports.quiet}/healthz`, cpus?.server)
+    const pids = {
+      ideal: await start(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'ideal-token-endpoint.ts'), String(ports.ideal)], {}, /listening/, cpus?.server),
+      bare: await start(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'bare-fastify.ts'), String(ports.bare)], {}, /listening/, cpus?.server),
+      peer: await start(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'oidc-provider.ts'), String(ports.peer), PEER_CLIENT.id, PEER_CLIENT.secret], {}, /listening/, cpus?.server),
+      defaults: await start([CLI, 'serve', '--port', String(ports.defaults)], defaults, `http://127.0.0.1:${ports.defaults}/healthz`, cpus?.server),
+      quiet: await start([CLI, 'serve', '--port', String(ports.quiet)], quiet, `http://127.0.0.1:${ports.quiet}/healthz`, cpus?.server),
+    }
 
     const body = 'grant_type=client_credentials&scope=api'
     const peerAuth = { ...form, authorization: basic(PEER_CLIENT.id, PEER_CLIENT.secret) }
@@ -79,13 +83,13 @@ export async function main(args: string[]): Promise<void> {
       opaque: 'Gatehouse opaque, default settings (info)',
     }
     const scenarios: Scenario[] = [
-      { name: rows.ideal, load: { url: at(ports.ideal, '/oauth/token'), headers: form, body } },
-      { name: rows.bare, load: { url: at(ports.bare, '/oauth/token'), headers: form, body } },
-      { name: rows.peerOpaque, load: { url: at(ports.peer, '/token'), headers: peerAuth, body } },
-      { name: rows.peerJWT, load: { url: at(ports.peer, '/token'), headers: peerAuth, body: `${body}&resource=${encodeURIComponent('https://api.bench/')}` } },
-      { name: rows.jwt, load: { url: at(ports.defaults, '/oauth/token'), headers: { ...form, authorization: defaultClients.jwt }, body } },
-      { name: rows.jwtWarn, load: { url: at(ports.quiet, '/oauth/token'), headers: { ...form, authorization: quietClients.jwt }, body } },
-      { name: rows.opaque, load: { url: at(ports.defaults, '/oauth/token'), headers: { ...form, authorization: defaultClients.opaque }, body } },
+      { name: rows.ideal, load: { url: at(ports.ideal, '/oauth/token'), headers: form, body, pid: pids.ideal } },
+      { name: rows.bare, load: { url: at(ports.bare, '/oauth/token'), headers: form, body, pid: pids.bare } },
+      { name: rows.peerOpaque, load: { url: at(ports.peer, '/token'), headers: peerAuth, body, pid: pids.peer } },
+      { name: rows.peerJWT, load: { url: at(ports.peer, '/token'), headers: peerAuth, body: `${body}&resource=${encodeURIComponent('https://api.bench/')}`, pid: pids.peer } },
+      { name: rows.jwt, load: { url: at(ports.defaults, '/oauth/token'), headers: { ...form, authorization: defaultClients.jwt }, body, pid: pids.defaults } },
+      { name: rows.jwtWarn, load: { url: at(ports.quiet, '/oauth/token'), headers: { ...form, authorization: quietClients.jwt }, body, pid: pids.quiet } },
+      { name: rows.opaque, load: { url: at(ports.defaults, '/oauth/token'), headers: { ...form, authorization: defaultClients.opaque }, body, pid: pids.defaults } },
     ]
     // Each answer is checked once before measuring: a misconfigured row would measure its error path.
     for (const { name, load } of scenarios) {
@@ -117,6 +121,9 @@ export async function main(args: string[]): Promise<void> {
           'rounds (% of ideal)': pairedRatios(figures, of(rows.ideal), (f) => f.requestsPerSecond).map((r) => Math.round(r * 100)).join(' '),
           'vs peer': peer ? times(median(pairedRatios(figures, of(peer), (f) => f.requestsPerSecond))) : '',
           'p99 / ideal p99': gatehouse ? times(median(pairedRatios(figures, of(rows.ideal), (f) => f.p99))) : '',
+          'CPU µs/req': Math.round(median(figures.map((f) => f.cpuMicros ?? NaN))),
+          'of ideal (CPU)': percent(median(pairedRatios(of(rows.ideal), figures, (f) => f.cpuMicros ?? NaN))),
+          'vs peer (CPU)': peer ? times(median(pairedRatios(of(peer), figures, (f) => f.cpuMicros ?? NaN))) : '',
           'non-2xx': figures.reduce((sum, f) => sum + f.non2xx, 0),
           errors: figures.reduce((sum, f) => sum + f.errors, 0),
         }
@@ -126,6 +133,7 @@ export async function main(args: string[]): Promise<void> {
       [
         '',
         'targets: Gatehouse JWT >= 90% of the ideal at default settings and at warn; >= 1.5x node-oidc-provider JWT; p99 <= 1.3x the ideal p99',
+        "CPU µs/req: the server's CPU time (user + system, all threads, /proc) per answered request; 'of ideal (CPU)' = the ideal's µs/req over the row's in the same round, the rate each would reach on an equal share of a CPU",
         outputNote(),
         'node-oidc-provider and the two floors write no line per request; Gatehouse at info writes one access line per request',
         '',
