@@ -201,7 +201,8 @@ async function soakOne(database: Database, options: { minutes: number; rate: num
     const perMinute: Minute[] = []
     const started = Date.now()
     const minuteOf = (at: number): Minute => {
-      const index = Math.floor((at - started) / 60_000)
+      // Answers to requests still under way when the run ends belong to its last minute.
+      const index = Math.min(Math.floor((at - started) / 60_000), Math.ceil(options.minutes) - 1)
       while (perMinute.length <= index) perMinute.push({ requests: 0, errors: 0, latencies: [], byOp: {}, rss: 0 })
       return perMinute[index] as Minute
     }
