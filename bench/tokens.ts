@@ -18,7 +18,7 @@
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
-import { CLI, ROOT, freePort, measure, option, printTable, run, separateCpus, startChild, tempDir, type Figures, type Load } from './harness.js'
+import { CLI, ROOT, freePort, measure, median, option, outputNote, printTable, run, separateCpus, startChild, tempDir, type Figures, type Load } from './harness.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
@@ -172,10 +172,5 @@ export async function main(args: string[]): Promise<void> {
   )
   process.stdout.write(`\ntarget: Gatehouse JWT issuance >= 70% of the ideal endpoint (median of rounds)\n`)
   process.stdout.write(`private_key_jwt: every request carried its own pre-signed ES256 assertion (fresh jti); ${signedLate === 0 ? 'none was signed during a measurement' : `${signedLate} had to be signed during a measurement (the pool ran dry)`}\n`)
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+  process.stdout.write(`${outputNote()}\n`)
 }

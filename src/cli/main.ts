@@ -118,6 +118,8 @@ program
           `  curl -s -X POST ${server.url}/oauth/token -u "CLIENT_ID:CLIENT_SECRET" -d grant_type=client_credentials`,
       )
     }
+    // The start-up lines now, not when the log buffer next fills or its timer fires (src/logger.ts).
+    logger.flush()
     let stopping = false
     const stop = (signal: string): void => {
       if (stopping) return
