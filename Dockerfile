@@ -17,6 +17,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig*.json ./
 COPY src ./src
 COPY web ./web
+# scripts/copy-scalar.mjs: the build copies the API reference's browser bundle out of a devDependency.
+COPY scripts ./scripts
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

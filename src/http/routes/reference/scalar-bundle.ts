@@ -47,18 +47,18 @@ export function registerScalarBundle(app: FastifyInstance, bundle: ScalarBundle 
   let files: { plain: Buffer; gzip: Buffer } | undefined
   const load = () => (files ??= { plain: readFileSync(join(DIR, 'standalone.js')), gzip: readFileSync(join(DIR, 'standalone.js.gz')) })
   if (!bundle) app.log.warn({ dir: DIR }, 'the API reference bundle is missing: run `npm run build`')
-  app.get<{ Params: { hash: string } }>(
-    `${SCALAR_PREFIX}/:hash/standalone.js`,
+  app.get<{ Params: { hash: string; file: string } }>(
+    `${SCALAR_PREFIX}/:hash/:file`,
     {
       schema: {
         tags: ['Reference'],
         summary: 'The API reference\'s script (Scalar), cached for a year under its content hash',
-        params: { type: 'object', properties: { hash: { type: 'string', pattern: '^[0-9a-f]{16}$', description: 'The first 16 hex digits of the bundle\'s SHA-256.' } }, required: ['hash'] },
+        params: { type: 'object', properties: { hash: { type: 'string', pattern: '^[0-9a-f]{16}$', description: 'The first 16 hex digits of the bundle\'s SHA-256.' }, file: { type: 'string', enum: ['standalone.js'] } }, required: ['hash', 'file'] },
         produces: ['text/javascript'],
       },
       config: { shaper: { name: 'asset', formatError: () => ({ status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Not found' }) } },
     },
-    async (request: FastifyRequest<{ Params: { hash: string } }>, reply) => {
+    async (request: FastifyRequest<{ Params: { hash: string; file: string } }>, reply) => {
       // Another hash is another build's file: a 404, never this one under a name that promises other bytes.
       if (!bundle || request.params.hash !== bundle.hash) return reply.code(404).type('text/plain; charset=utf-8').send('Not found')
       const { plain, gzip } = load()
