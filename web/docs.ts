@@ -26,8 +26,10 @@ if (!scalar || !mount) {
     hiddenClients: true,
     documentDownloadType: 'json',
     hideDarkModeToggle: false,
-    // "Try it" starts on client credentials for the token endpoints; the admin API asks for a bearer token.
-    authentication: { preferredSecurityScheme: 'clientBasic' },
+    // No preferredSecurityScheme: each operation's "try it" starts on its own first scheme, client
+    // credentials (HTTP Basic) at the token endpoints, an operator bearer token on the admin API.
+    // Long enum values and constants (urn:ietf:params:…) wrap instead of widening a 390 px page.
+    customCss: '.property-const, .property-detail-truncate, .property-detail-value { max-width: 100%; overflow-wrap: anywhere; white-space: normal; }',
     // The pasted credentials stay in this tab's memory (not localStorage).
     persistAuth: false,
   })
