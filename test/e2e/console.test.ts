@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { request } from '../helpers/http.js'
+import { tokenRequestSnippet } from '../../src/snippets/index.js'
 import { assertionFields, clientKey, signAssertion } from '../helpers/assertions.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -97,7 +98,7 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     assert.equal(clientId, await page.textContent('#client-id'))
     assert.equal(secret, await page.textContent('#client-secret'))
     assert.match(secret, /^[A-Za-z0-9_-]{43}$/)
-    assert.equal(await page.textContent('#curl'), `curl -s -X POST '${server.config.issuer}/oauth/token' -u '${clientId}:${secret}' \\\n  -d grant_type=client_credentials`)
+    assert.equal(await page.textContent('#curl'), tokenRequestSnippet({ clientId, clientSecret: secret, authMethod: 'client_secret_basic', tokenEndpoint: `${server.config.issuer}/oauth/token` }))
   })
 
   it('gets a token over HTTP with the copied secret, and shows the activity', async () => {
