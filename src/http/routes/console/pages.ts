@@ -1,6 +1,7 @@
 import { APP_TYPE_SETTINGS, appTypeOf, type ApplicationView, type ConsoleAppType, type Credentials, type ScopeChoices } from '../../../core/admin/console-apps.js'
 import type { AuditEvent } from '../../../core/audit/audit-store.js'
 import { html, page, type Html } from './html.js'
+import { tokenRequestSnippet } from '../../../snippets/index.js'
 
 /** The application types in plain words, and what each is for (shown on the form without JavaScript). */
 export const APP_TYPE_LABELS: Record<ConsoleAppType, { label: string; hint: string }> = {
@@ -190,7 +191,7 @@ export function curlCommand(credentials: Credentials, type: ConsoleAppType, endp
     const path = endpoints.identityServerToken ?? endpoints.standardToken
     return `curl -s -X POST '${endpoints.base}${path}' ${basic} \\\n  -d grant_type=password \\\n  --data-urlencode 'username=YOUR_USERNAME' \\\n  --data-urlencode 'password=YOUR_PASSWORD'`
   }
-  return `curl -s -X POST '${endpoints.base}${endpoints.standardToken}' ${basic} \\\n  -d grant_type=client_credentials`
+  return tokenRequestSnippet({ clientId: credentials.clientId, ...(credentials.kind === 'client' ? { clientSecret: credentials.clientSecret, authMethod: 'client_secret_basic' as const } : { authMethod: 'none' as const }), tokenEndpoint: `${endpoints.base}${endpoints.standardToken}` })
 }
 
 /** Applications whose users sign in through Gatehouse's pages (not a token request of their own). */
