@@ -240,6 +240,20 @@ ${usage}
   })
 }
 
+/** The credentials page reloaded (or opened from another browser): the secret is not kept, so say how to get a new one. */
+export function shownAlreadyPage(options: { username: string; csrf: string; view: ApplicationView }): string {
+  const { view } = options
+  const what = view.app.kind === 'api_key' ? 'API key' : 'Client Secret'
+  return page({
+    title: 'Shown already',
+    header: header(options.username, options.csrf),
+    body: html`<div class="card narrow" id="shown-already"><h1>${what} shown already</h1>
+<p>The ${what} of <strong>${view.client.name}</strong> was shown once, right after it was made, and Gatehouse keeps only a digest of it: it cannot be shown again.</p>
+<p>If you did not copy it, open the application and choose <strong>${view.app.kind === 'api_key' ? 'Rotate API key' : 'Rotate secret'}</strong>: you get a new one, and the old one stops working.</p>
+<p class="actions"><a class="button primary" href="/console/apps/${encodeURIComponent(view.client.id)}">Open ${view.client.name}</a><a href="/console">All applications</a></p></div>`,
+  })
+}
+
 function eventRow(event: AuditEvent): Html {
   const reason = typeof event.details.reason === 'string' ? event.details.reason : ''
   return html`<tr><td>${when(event.at)}</td><td class="mono">${event.action}</td><td class="mono">${event.actor}</td><td>${event.ip ?? ''}</td><td>${reason}</td></tr>`
