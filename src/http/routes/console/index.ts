@@ -13,7 +13,7 @@ import { PAGE_HEADERS } from './html.js'
 import { refuseWhenPasswordChecksFull } from '../../password-flood.js'
 import { pageErrorAnswer } from '../page-errors.js'
 import { SESSION_COOKIE as HOSTED_SESSION_COOKIE } from '../hosted/session-cookie.js'
-import { appPage, connectedAppsPage, credentialsPage, shownAlreadyPage, dashboardPage, type ConnectedApp, loginPage, messagePage, newAppPage, type NewAppForm, type TokenEndpoints } from './pages.js'
+import { appPage, connectedAppsPage, credentialsPage, editAppPage, editFormOf, type EditAppForm, shownAlreadyPage, dashboardPage, type ConnectedApp, loginPage, messagePage, newAppPage, type NewAppForm, type TokenEndpoints } from './pages.js'
 import { CREDENTIALS_COOKIE, CREDENTIALS_TTL_MS, OneTimeCredentials, credentialsPath } from './one-time-credentials.js'
 import { LOGIN_COOKIE, LOGIN_FORM_TTL_MS, OneTimeNonces, SESSION_COOKIE, SESSION_TTL_MS, SessionKeys, type Session } from './session.js'
 
@@ -273,8 +273,49 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       if (!current) return reply
       const view = await apps.get(current.user.id, request.params.clientId)
       if (!view) return notFound(reply, current)
-      return render(reply, 200, appPage({ username: current.user.username, csrf: current.csrf, view, activity: await apps.activity(view.client.id) }))
+      const notice = (request.query as Record<string, unknown>).updated === '1' ? 'Changes saved.' : undefined
+      return render(reply, 200, appPage({ username: current.user.username, csrf: current.csrf, view, activity: await apps.activity(view.client.id), ...(notice ? { notice } : {}) }))
     })
+
+    scope.get<{ Params: { clientId: string } }>(`${CONSOLE_PATH}/apps/:clientId/edit`, { schema: { ...routeSchema('Edit-application form'), params: appParams } }, async (request, reply) => {
+      const current = await signedIn(request, reply)
+      if (!current) return reply
+      const view = await apps.get(current.user.id, request.params.clientId)
+      if (!view) return notFound(reply, current)
+      const choices = await apps.scopeChoices()
+      return render(reply, 200, editAppPage({ username: current.user.username, csrf: current.csrf, view, form: editFormOf(view, choices), maxTtl, choices }))
+    })
+
+    scope.post<{ Params: { clientId: string } }>(
+      `${CONSOLE_PATH}/apps/:clientId/edit`,
+      {
+        schema: {
+          ...routeSchema(
+            'Edit an application',
+            'Form post: name, scope (repeatable checkboxes) and scopes (space-separated; not for an API-key application, whose key fixes them), access_token_ttl (1 to the server maximum), _csrf. Answers 303 to the application page; bad input comes back on the form with 400.',
+          ),
+          params: appParams,
+        },
+      },
+      async (request, reply) => {
+        const current = await signedInPost(request, reply)
+        if (!current) return reply
+        const view = await apps.get(current.user.id, request.params.clientId)
+        if (!view) return notFound(reply, current)
+        const form: EditAppForm = { name: text(request.body, 'name'), ticked: texts(request.body, 'scope'), scopes: text(request.body, 'scopes'), accessTokenTtl: text(request.body, 'access_token_ttl') }
+        const again = async (error: string): Promise<FastifyReply> => render(reply, 400, editAppPage({ username: current.user.username, csrf: current.csrf, view, form, error, maxTtl, choices: await apps.scopeChoices() }))
+        const ttl = Number(form.accessTokenTtl)
+        if (!/^\d+$/.test(form.accessTokenTtl.trim()) || !Number.isInteger(ttl) || ttl < 1 || ttl > maxTtl) return again(`Token lifetime must be a whole number of seconds from 1 to ${maxTtl}.`)
+        try {
+          const updated = await apps.update(actor(current.user, request), view.client.id, { name: form.name, scopes: [...new Set([...form.ticked, ...form.scopes.split(/\s+/).filter(Boolean)])], accessTokenTtl: ttl })
+          if (!updated) return notFound(reply, current)
+        } catch (error) {
+          if (error instanceof ConsoleError || error instanceof ClientValidationError) return again(error.message)
+          throw error
+        }
+        return redirect(reply, `${CONSOLE_PATH}/apps/${encodeURIComponent(view.client.id)}?updated=1`)
+      },
+    )
 
     scope.post<{ Params: { clientId: string } }>(`${CONSOLE_PATH}/apps/:clientId/rotate`, { schema: { ...routeSchema('Rotate the secret (or API key)', 'The old credential stops working at once; answers 303 to /console/apps/{id}/credentials, which shows the new one once.'), params: appParams } }, async (request, reply) => {
       const current = await signedInPost(request, reply)
