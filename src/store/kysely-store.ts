@@ -805,6 +805,8 @@ export class KyselyStore implements Store {
     if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor)
     if (filter.action !== undefined) query = query.where('action', '=', filter.action)
     if (filter.target !== undefined) query = query.where('target', '=', filter.target)
+    const involving = filter.involving
+    if (involving !== undefined) query = involving.length === 0 ? query.where((eb) => eb.lit(false)) : query.where((eb) => eb.or([eb('actor', 'in', [...involving]), eb('target', 'in', [...involving])]))
     if (filter.from !== undefined) query = query.where('at', '>=', filter.from)
     if (filter.to !== undefined) query = query.where('at', '<', filter.to)
     const before = filter.before

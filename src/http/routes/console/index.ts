@@ -14,6 +14,7 @@ import { refuseWhenPasswordChecksFull } from '../../password-flood.js'
 import { pageErrorAnswer } from '../page-errors.js'
 import { SESSION_COOKIE as HOSTED_SESSION_COOKIE } from '../hosted/session-cookie.js'
 import { appPage, connectedAppsPage, credentialsPage, editAppPage, editFormOf, type EditAppForm, shownAlreadyPage, dashboardPage, type ConnectedApp, loginPage, messagePage, newAppPage, type NewAppForm, type TokenEndpoints } from './pages.js'
+import { registerOperatorRoutes } from './operator.js'
 import { CREDENTIALS_COOKIE, CREDENTIALS_TTL_MS, OneTimeCredentials, credentialsPath } from './one-time-credentials.js'
 import { LOGIN_COOKIE, LOGIN_FORM_TTL_MS, OneTimeNonces, SESSION_COOKIE, SESSION_TTL_MS, SessionKeys, type Session } from './session.js'
 
@@ -155,6 +156,8 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       return redirect(reply, `${CONSOLE_PATH}/login`)
     })
 
+    registerOperatorRoutes(scope, { gatehouse, signedIn, signedInPost, render, redirect, routeSchema })
+
     scope.get(`${CONSOLE_PATH}/connected`, { schema: routeSchema('Connected apps', 'The applications the signed-in user allowed to act for them, with what they may do.') }, async (request, reply) => {
       const current = await signedIn(request, reply)
       if (!current) return reply
@@ -190,7 +193,8 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
     scope.get(CONSOLE_PATH, { schema: routeSchema('Your applications') }, async (request, reply) => {
       const current = await signedIn(request, reply)
       if (!current) return reply
-      return render(reply, 200, dashboardPage({ username: current.user.username, csrf: current.csrf, apps: await apps.list(current.user.id), ...(typeof (request.query as Record<string, unknown>).deleted === 'string' ? { notice: 'Application deleted.' } : {}) }))
+      const operator = (await gatehouse.store.getOperator('user', current.user.id)) !== undefined
+      return render(reply, 200, dashboardPage({ username: current.user.username, csrf: current.csrf, apps: await apps.list(current.user.id), operator, ...(typeof (request.query as Record<string, unknown>).deleted === 'string' ? { notice: 'Application deleted.' } : {}) }))
     })
 
     const emptyForm: NewAppForm = { name: '', type: 'machine', redirectUris: '', scopes: '', tokenFormat: 'jwt', accessTokenTtl: String(Math.min(3600, maxTtl)), ticked: [], clientAuth: 'client_secret', jwks: '' }

@@ -23,8 +23,9 @@ export interface TokenEndpoints {
 
 const when = (ms: number | null): string => (ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))
 
-function header(username: string, csrf: string): Html {
-  return html`<a class="link" href="/console">Applications</a><a class="link" href="/console/connected">Connected apps</a><span class="who">${username}</span><form method="post" action="/console/logout"><input type="hidden" name="_csrf" value="${csrf}"><button class="link" type="submit">Sign out</button></form>`
+/** The top bar's links; `operator` adds the operator section's (shown only to operators). */
+export function header(username: string, csrf: string, operator = false): Html {
+  return html`<a class="link" href="/console">Applications</a><a class="link" href="/console/connected">Connected apps</a>${operator ? html`<a class="link" href="/console/operator">Operator</a>` : ''}<span class="who">${username}</span><form method="post" action="/console/logout"><input type="hidden" name="_csrf" value="${csrf}"><button class="link" type="submit">Sign out</button></form>`
 }
 
 /** An application the user allowed to act for them (a consent), for "Connected apps". */
@@ -77,7 +78,7 @@ ${options.error ? html`<div class="alert error" role="alert">${options.error}</d
   })
 }
 
-export function dashboardPage(options: { username: string; csrf: string; apps: ApplicationView[]; notice?: string }): string {
+export function dashboardPage(options: { username: string; csrf: string; apps: ApplicationView[]; notice?: string; operator?: boolean }): string {
   const rows = options.apps.map(
     (view) => html`<tr>
 <td><a href="/console/apps/${encodeURIComponent(view.client.id)}">${view.client.name}</a></td>
@@ -89,7 +90,7 @@ export function dashboardPage(options: { username: string; csrf: string; apps: A
   )
   return page({
     title: 'Applications',
-    header: header(options.username, options.csrf),
+    header: header(options.username, options.csrf, options.operator === true),
     script: 'console.js',
     body: html`<div class="actions spread"><h1>Your applications</h1><a class="button primary" href="/console/apps/new">Create application</a></div>
 ${options.notice ? html`<div class="alert success" role="status">${options.notice}</div>` : ''}
