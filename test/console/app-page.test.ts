@@ -56,7 +56,7 @@ describe('console application page', () => {
     assert.equal(page.status, 200)
     assert.match(page.text, new RegExp(`<dt>Client ID</dt><dd><div class="secret inline"><code class="value" id="client-id">${app.id}</code><button type="button" data-copy="client-id" hidden>Copy</button></div></dd>`))
     const adaId = (await server.server.gatehouse.users.find('ada@example.com'))?.id ?? ''
-    const rows = [...page.text.matchAll(/<tr><td>[^<]+<\/td><td class="mono">([^<]+)<\/td><td>([^<]+)<\/td>/g)].map((match) => [match[1], match[2]])
+    const rows = [...page.text.matchAll(/<tr><td data-label="When">[^<]+<\/td><td data-label="Event" class="mono">([^<]+)<\/td><td data-label="By">([^<]+)<\/td>/g)].map((match) => [match[1], match[2]])
     assert.deepEqual(rows, [['client.created', 'ada@example.com']])
     assert.ok(!page.text.includes(`user:${adaId}`))
   })
@@ -99,7 +99,7 @@ describe('console application page', () => {
       assert.match(page.text, /<h1>Orders sync v2<\/h1>/)
       assert.match(page.text, /<dt>Scopes<\/dt><dd class="mono">orders:write<\/dd>/)
       assert.match(page.text, /<dt>Token lifetime<\/dt><dd>120 s<\/dd>/)
-      assert.match(page.text, /<td class="mono">client\.updated \(name, access_token_ttl, scopes\)<\/td><td>ada@example\.com<\/td>/)
+      assert.match(page.text, /<td data-label="Event" class="mono">client\.updated \(name, access_token_ttl, scopes\)<\/td><td data-label="By">ada@example\.com<\/td>/)
       const issued = await token(server, app)
       const body = issued.body as Record<string, unknown>
       assert.deepEqual([issued.status, body.scope, body.expires_in, jwtPayload(String(body.access_token)).scope], [200, 'orders:write', 120, 'orders:write'])

@@ -4,7 +4,7 @@ import type { OperatorRole } from '../../../core/admin/operator-store.js'
 import type { UserView } from '../../../core/admin/user-admin.js'
 import type { AuditEvent } from '../../../core/audit/audit-store.js'
 import type { SigningKeyDescription } from '../../../core/tokens/key-ring.js'
-import { html, page, type Html } from './html.js'
+import { html, page, stackedTable, type Html } from './html.js'
 import { header } from './pages.js'
 
 /** The operator section's pages: lists without secrets, the audit log, and unlocking a user. */
@@ -35,6 +35,7 @@ function layout(options: OperatorPage & { tab: OperatorTab; title: string; body:
     title: `${options.title} · Operator`,
     header: header(options.username, options.csrf, true),
     area: 'operator console',
+    mainClass: 'operator',
     body: html`<div class="actions spread"><h1>${options.title}</h1><span class="badge" id="operator-role">${options.role === 'admin' ? 'admin' : 'read-only'}</span></div>
 <nav class="tabs-nav" aria-label="Operator">${tabs}</nav>
 ${options.notice ? html`<div class="alert success" role="status">${options.notice}</div>` : ''}
@@ -52,7 +53,7 @@ function nextLink(tab: OperatorTab, after: string | undefined, extra: Record<str
 
 function table(headings: string[], rows: Html[], empty: string): Html {
   if (rows.length === 0) return html`<p class="empty">${empty}</p>`
-  return html`<div class="scroll"><table><thead><tr>${headings.map((heading) => html`<th>${heading}</th>`)}</tr></thead><tbody>${rows}</tbody></table></div>`
+  return stackedTable(headings, rows)
 }
 
 export function operatorClientsPage(options: OperatorPage & { clients: ClientView[]; owners: Record<string, string>; next?: string }): string {

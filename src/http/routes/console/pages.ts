@@ -1,6 +1,6 @@
 import { APP_TYPE_SETTINGS, appTypeOf, type ApplicationView, type ConsoleAppType, type Credentials, type ScopeChoices } from '../../../core/admin/console-apps.js'
 import type { AuditEvent } from '../../../core/audit/audit-store.js'
-import { html, page, type Html } from './html.js'
+import { html, page, stackedTable, type Html } from './html.js'
 
 /** The application types in plain words, and what each is for (shown on the form without JavaScript). */
 export const APP_TYPE_LABELS: Record<ConsoleAppType, { label: string; hint: string }> = {
@@ -98,7 +98,7 @@ ${options.notice ? html`<div class="alert success" role="status">${options.notic
 ${
   options.apps.length === 0
     ? html`<p class="empty">No applications yet. Create one to get a Client ID and Client Secret.</p>`
-    : html`<div class="scroll"><table><thead><tr><th>Name</th><th>Type</th><th>Client ID</th><th>Tokens</th><th>Created</th></tr></thead><tbody>${rows}</tbody></table></div>`
+    : stackedTable(['Name', 'Type', 'Client ID', 'Tokens', 'Created'], rows)
 }
 </div>`,
   })
@@ -368,7 +368,7 @@ ${
 ${
   activity.events.length === 0
     ? html`<p class="muted">No recorded events.</p>`
-    : html`<div class="scroll"><table><thead><tr><th>When</th><th>Event</th><th>By</th><th>From</th><th>Reason</th></tr></thead><tbody>${activity.events.map((event) => eventRow(event, activity.usernames))}</tbody></table></div>`
+    : stackedTable(['When', 'Event', 'By', 'From', 'Reason'], activity.events.map((event) => eventRow(event, activity.usernames)))
 }
 </div>
 <h2>Manage</h2>
