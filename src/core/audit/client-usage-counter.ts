@@ -21,7 +21,9 @@ const MAX_PENDING_PAIRS = 100_000
  */
 export class ClientUsageCounter {
   readonly #deps: Deps
-  #pending = new Map<string, ClientUsageIncrement>()
+  /** Unflushed counts by client, then grant type: no string built per token (the token path). */
+  #pending = new Map<string, Map<string, ClientUsageIncrement>>()
+  #pairs = 0
   /** The batch being written: still counted by `usageOf` until the store has it. */
   #inFlight: ClientUsageIncrement[] = []
   #timer: NodeJS.Timeout | undefined
@@ -32,14 +34,31 @@ export class ClientUsageCounter {
   }
 
   recordIssued(clientId: string, grantType: string, at: number): void {
-    const key = `${grantType} ${clientId}`
-    const entry = this.#pending.get(key)
+    // The usual case, allocation-free: a client and grant counted since the last flush.
+    const entry = this.#pending.get(clientId)?.get(grantType)
     if (entry) {
       entry.count++
       if (at > entry.lastIssuedAt) entry.lastIssuedAt = at
-    } else if (this.#pending.size < MAX_PENDING_PAIRS) {
-      this.#pending.set(key, { clientId, grantType, count: 1, lastIssuedAt: at })
+      return
     }
+    this.#add({ clientId, grantType, count: 1, lastIssuedAt: at })
+  }
+
+  #add(increment: ClientUsageIncrement): void {
+    let byGrant = this.#pending.get(increment.clientId)
+    const entry = byGrant?.get(increment.grantType)
+    if (entry) {
+      entry.count += increment.count
+      if (increment.lastIssuedAt > entry.lastIssuedAt) entry.lastIssuedAt = increment.lastIssuedAt
+      return
+    }
+    if (this.#pairs >= MAX_PENDING_PAIRS) return
+    if (!byGrant) {
+      byGrant = new Map()
+      this.#pending.set(increment.clientId, byGrant)
+    }
+    byGrant.set(increment.grantType, { ...increment })
+    this.#pairs++
   }
 
   /** Flushes every `intervalMs` until `stop`; the timer does not keep the process alive. */
@@ -57,22 +76,16 @@ export class ClientUsageCounter {
   /** Adds the unflushed counts to the store, one flush at a time. */
   flush(): Promise<void> {
     this.#flushing = this.#flushing.then(async () => {
-      if (this.#pending.size === 0) return
-      const batch = this.#pending
+      if (this.#pairs === 0) return
+      const batch = [...this.#pending.values()].flatMap((byGrant) => [...byGrant.values()])
       this.#pending = new Map()
-      this.#inFlight = [...batch.values()]
+      this.#pairs = 0
+      this.#inFlight = batch
       try {
         await this.#deps.store.addClientUsage(this.#inFlight)
       } catch (error) {
         // Put them back, merged with what was counted meanwhile: the next flush tries again.
-        for (const [key, increment] of batch) {
-          const entry = this.#pending.get(key)
-          if (!entry) this.#pending.set(key, increment)
-          else {
-            entry.count += increment.count
-            entry.lastIssuedAt = Math.max(entry.lastIssuedAt, increment.lastIssuedAt)
-          }
-        }
+        for (const increment of batch) this.#add(increment)
         this.#deps.onError(error)
       } finally {
         this.#inFlight = []
@@ -94,7 +107,7 @@ export class ClientUsageCounter {
     }
     stored.forEach(add)
     if (this.#inFlight === inFlight) for (const increment of inFlight) if (increment.clientId === clientId) add(increment)
-    for (const increment of this.#pending.values()) if (increment.clientId === clientId) add(increment)
+    for (const increment of this.#pending.get(clientId)?.values() ?? []) add(increment)
     return { issued: Object.values(byGrant).reduce((sum, count) => sum + count, 0), lastIssuedAt, byGrant }
   }
 }
