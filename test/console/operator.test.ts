@@ -60,6 +60,10 @@ describe('console operator section', () => {
     assert.equal(answer.text, (await dev.go('/console/no-such-page')).text.replace('GET /console/no-such-page', `POST /console/operator/users/${ids.carol}/unlock`))
     assert.equal(await carolCanSignIn(), false)
     assert.deepEqual(await unlockEvents(), [])
+    // Audited as the management API audits a refused call (queued, so flushed here).
+    await server.server.gatehouse.audit.flush()
+    const [refusal] = await server.server.gatehouse.audit.list({ limit: 1, action: 'management.authorization_failed', actor: `user:${ids.dev}` })
+    assert.deepEqual([refusal?.ip, refusal?.details], ['127.0.0.1', { path: `/console/operator/users/${ids.carol}/unlock`, reason: `user:${ids.dev} is not an operator`, via: 'console' }])
   })
 
   it('lists every application (with its console owner), user, API key and signing key to an operator, without a secret', async () => {
@@ -122,7 +126,7 @@ describe('console operator section', () => {
     assert.equal(await carolCanSignIn(), false)
     assert.equal((await unlockEvents()).length, before)
     const [refusal] = await server.server.gatehouse.audit.list({ limit: 1, action: 'management.authorization_failed', actor: `user:${ids.viewer}` })
-    assert.deepEqual([refusal?.target, refusal?.details], [`user:${ids.carol}`, { reason: 'read-only operator; unlocking needs the admin role', via: 'console' }])
+    assert.deepEqual([refusal?.target, refusal?.details], [`user:${ids.carol}`, { path: `/console/operator/users/${ids.carol}/unlock`, reason: 'read-only operator; unlocking needs the admin role', via: 'console' }])
   })
 
   it("refuses a cross-site unlock: no CSRF token, or another session's, is 403 and unlocks nothing", async () => {

@@ -51,9 +51,11 @@ export function registerOperatorRoutes(scope: FastifyInstance, deps: OperatorRou
   const { gatehouse } = deps
 
   /** The operator entry of the signed-in user, or undefined after answering 404 (as an unknown path). */
-  const operatorOf = async (current: Current, reply: FastifyReply): Promise<OperatorRecord | undefined> => {
+  const operatorOf = async (current: Current, request: FastifyRequest, reply: FastifyReply): Promise<OperatorRecord | undefined> => {
     const entry = await gatehouse.store.getOperator('user', current.user.id)
     if (!entry) {
+      // Recorded as the management API records a refused call: queued (a batched write, bounded), never awaited.
+      gatehouse.audit.note({ actor: `user:${current.user.id}`, action: 'management.authorization_failed', ip: request.ip, details: { path: request.url.split('?')[0], reason: `user:${current.user.id} is not an operator`, via: 'console' } })
       reply.callNotFound()
       return undefined
     }
@@ -72,7 +74,7 @@ export function registerOperatorRoutes(scope: FastifyInstance, deps: OperatorRou
     scope.get(`${OPERATOR_PATH}${path}`, { schema: { ...deps.routeSchema(summary, 'Operators only (admin or read-only role); 404 for anyone else.') } }, async (request, reply) => {
       const current = await deps.signedIn(request, reply)
       if (!current) return reply
-      const entry = await operatorOf(current, reply)
+      const entry = await operatorOf(current, request, reply)
       if (!entry) return reply
       return handler(request, reply, current, entry)
     })
@@ -155,12 +157,12 @@ export function registerOperatorRoutes(scope: FastifyInstance, deps: OperatorRou
     async (request, reply) => {
       const current = await deps.signedInPost(request, reply)
       if (!current) return reply
-      const entry = await operatorOf(current, reply)
+      const entry = await operatorOf(current, request, reply)
       if (!entry) return reply
       const actor = `user:${current.user.id}`
       if (entry.role !== 'admin') {
         // As the management API records a refused operator call.
-        await gatehouse.audit.record({ actor, action: 'management.authorization_failed', target: `user:${request.params.userId}`, ip: request.ip, details: { reason: 'read-only operator; unlocking needs the admin role', via: 'console' } })
+        await gatehouse.audit.record({ actor, action: 'management.authorization_failed', target: `user:${request.params.userId}`, ip: request.ip, details: { path: request.url.split('?')[0], reason: 'read-only operator; unlocking needs the admin role', via: 'console' } })
         return deps.render(reply, 403, messagePage({ title: 'Admin role needed', message: 'Your operator role is read-only: you can see users but not unlock them. Ask an operator with the admin role.', username: current.user.username, csrf: current.csrf }))
       }
       const user = await gatehouse.users.find(request.params.userId)
