@@ -8,7 +8,8 @@ import { ClientAdmin } from './core/admin/client-admin.js'
 import { ApiRegistry } from './core/apis/api-registry.js'
 import { UserAdmin } from './core/admin/user-admin.js'
 import { OperatorAdmin } from './core/admin/operator-admin.js'
-import { AuditLog, TokenActivity, auditingObserver } from './core/audit/audit-log.js'
+import { AuditLog, auditingObserver } from './core/audit/audit-log.js'
+import { ClientUsageCounter } from './core/audit/client-usage-counter.js'
 import { ClientCache } from './core/client-cache.js'
 import { systemClock, type Clock } from './core/clock.js'
 import { Engine } from './core/engine.js'
@@ -56,8 +57,8 @@ export interface Gatehouse {
   operators: OperatorAdmin
   /** Management changes and failed authentications (issue 6). */
   audit: AuditLog
-  /** Tokens issued per client since start-up, for the console's activity view. */
-  activity: TokenActivity
+  /** Tokens issued per client, counted in memory and added to the store every few seconds (console activity). */
+  activity: ClientUsageCounter
   /** Prometheus metrics of this instance (docs/operations.md). */
   metrics: GatehouseMetrics
   /** Token buckets (in memory or Redis): the HTTP layer's per-IP limit uses it. */
@@ -110,6 +111,12 @@ function deriveSuccessorKey(secret: string): Buffer {
 function deriveDpopNonceKey(secret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'dpop nonce v1', 32))
 }
+
+/**
+ * How often each instance adds its token counts to the store (client_usage): what a crash of
+ * one instance can lose, at most (docs/operations.md).
+ */
+export const USAGE_FLUSH_INTERVAL_MS = 5000
 
 export async function createGatehouse(config: Config, options: GatehouseOptions): Promise<Gatehouse> {
   const clock = options.clock ?? systemClock
@@ -175,7 +182,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       })
     }
     const audit = new AuditLog({ store, clock, random, onError: (error) => options.logger.error({ err: error }, 'writing an audit event failed') })
-    const activity = new TokenActivity()
+    const activity = new ClientUsageCounter({ store, onError: (error) => options.logger.error({ err: error }, 'writing token usage counts failed; they are kept for the next flush') })
+    if (options.background) activity.start(USAGE_FLUSH_INTERVAL_MS)
     const observer = auditingObserver(audit, activity, clock)
     // private_key_jwt clients' jwks_uri: https only, and no private addresses, in production.
     const clientKeySource = new HttpKeySource({ allowHttp: !config.production, allowPrivateAddresses: !config.production })
@@ -252,6 +260,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
         await changes.close()
         await limits?.close()
         await audit.flush()
+        await activity.stop()
         await store.close()
       },
     }

@@ -21,6 +21,7 @@ import type {
 import { DuplicateError } from '../core/store-errors.js'
 import type { AuditEvent, AuditEventFilter } from '../core/audit/audit-store.js'
 import type { ConsoleApp } from '../core/admin/console-app-store.js'
+import type { ClientUsage, ClientUsageIncrement } from '../core/audit/client-usage-store.js'
 import type { OperatorKind, OperatorRecord } from '../core/admin/operator-store.js'
 import type { Api } from '../core/apis/api-store.js'
 import type { ConsumeResult, GrantEndReason, GrantRecord, GrantSelector, GrantSubjectType, OpaqueTokenRecord, RefreshTokenRecord, RefreshTokenWithGrant } from '../core/tokens/token-store.js'
@@ -459,6 +460,7 @@ export class KyselyStore implements Store {
       await trx.deleteFrom('opaque_tokens').where('client_id', '=', id).execute()
       await trx.deleteFrom('api_keys').where('client_id', '=', id).execute()
       await trx.deleteFrom('console_apps').where('client_id', '=', id).execute()
+      await trx.deleteFrom('client_usage').where('client_id', '=', id).execute()
       await trx.deleteFrom('consents').where('client_id', '=', id).execute()
       await trx.deleteFrom('authorization_codes').where('client_id', '=', id).execute()
       await trx.deleteFrom('pushed_requests').where('client_id', '=', id).execute()
@@ -822,6 +824,8 @@ export class KyselyStore implements Store {
     if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor)
     if (filter.action !== undefined) query = query.where('action', '=', filter.action)
     if (filter.target !== undefined) query = query.where('target', '=', filter.target)
+    const involving = filter.involving
+    if (involving !== undefined) query = involving.length === 0 ? query.where((eb) => eb.lit(false)) : query.where((eb) => eb.or([eb('actor', 'in', [...involving]), eb('target', 'in', [...involving])]))
     if (filter.from !== undefined) query = query.where('at', '>=', filter.from)
     if (filter.to !== undefined) query = query.where('at', '<', filter.to)
     const before = filter.before
@@ -871,6 +875,45 @@ export class KyselyStore implements Store {
   async deleteConsoleApp(clientId: string): Promise<boolean> {
     const result = await this.db.deleteFrom('console_apps').where('client_id', '=', clientId).executeTakeFirst()
     return Number(result.numDeletedRows) > 0
+  }
+
+  // ── client usage (token counts) ──────────────────────────────────────────
+  async addClientUsage(increments: readonly ClientUsageIncrement[]): Promise<void> {
+    if (increments.length === 0) return
+    await this.db.transaction().execute(async (trx) => {
+      for (const increment of increments) {
+        // INSERT … SELECT from clients: no row for a client deleted since it was counted. On
+        // conflict the database adds (count = count + excluded.count), so concurrent flushes of
+        // several instances all count.
+        await trx
+          .insertInto('client_usage')
+          .columns(['client_id', 'grant_type', 'count', 'last_issued_at'])
+          .expression(
+            trx
+              .selectFrom('clients')
+              .select((eb) => [
+                eb.ref('clients.id').as('client_id'),
+                // Typed casts: PostgreSQL types a bare parameter in a SELECT list as text.
+                sql<string>`cast(${increment.grantType} as text)`.as('grant_type'),
+                sql<number>`cast(${increment.count} as bigint)`.as('count'),
+                sql<number>`cast(${increment.lastIssuedAt} as bigint)`.as('last_issued_at'),
+              ])
+              .where('clients.id', '=', increment.clientId),
+          )
+          .onConflict((conflict) =>
+            conflict.columns(['client_id', 'grant_type']).doUpdateSet({
+              count: sql<number>`client_usage.count + excluded.count`,
+              last_issued_at: sql<number>`case when excluded.last_issued_at > client_usage.last_issued_at then excluded.last_issued_at else client_usage.last_issued_at end`,
+            }),
+          )
+          .execute()
+      }
+    })
+  }
+
+  async listClientUsage(clientId: string): Promise<ClientUsage[]> {
+    const rows = await this.db.selectFrom('client_usage').selectAll().where('client_id', '=', clientId).orderBy('grant_type').execute()
+    return rows.map((row) => ({ grantType: row.grant_type, count: Number(row.count), lastIssuedAt: Number(row.last_issued_at) }))
   }
 
   // ── operators ────────────────────────────────────────────────────────────

@@ -143,6 +143,13 @@ export interface AuditEventsTable {
   details: string
 }
 
+export interface ClientUsageTable {
+  client_id: string
+  grant_type: string
+  count: number
+  last_issued_at: number
+}
+
 export interface ConsoleAppsTable {
   client_id: string
   owner_user_id: string
@@ -265,6 +272,7 @@ export interface Database {
   dpop_proofs: DpopProofsTable
   audit_events: AuditEventsTable
   console_apps: ConsoleAppsTable
+  client_usage: ClientUsageTable
   operators: OperatorsTable
   apis: ApisTable
   api_scopes: ApiScopesTable

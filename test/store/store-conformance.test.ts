@@ -1231,6 +1231,47 @@ for (const backend of backends) {
       })
     })
 
+    test('adds client usage increments per client and grant type, keeping the later last-issued time', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      assert.deepEqual(await store.listClientUsage(client.id), [])
+      await store.addClientUsage([
+        { clientId: client.id, grantType: 'refresh_token', count: 2, lastIssuedAt: T0 + 20 },
+        { clientId: client.id, grantType: 'client_credentials', count: 3, lastIssuedAt: T0 + 10 },
+      ])
+      await store.addClientUsage([
+        { clientId: client.id, grantType: 'client_credentials', count: 4, lastIssuedAt: T0 + 5 },
+        { clientId: client.id, grantType: 'refresh_token', count: 1, lastIssuedAt: T0 + 30 },
+      ])
+      await store.addClientUsage([])
+      assert.deepEqual(await store.listClientUsage(client.id), [
+        { grantType: 'client_credentials', count: 7, lastIssuedAt: T0 + 10 },
+        { grantType: 'refresh_token', count: 3, lastIssuedAt: T0 + 30 },
+      ])
+    })
+
+    test('counts every increment of concurrent flushes (several instances at once)', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      await Promise.all(Array.from({ length: 8 }, (_, index) => store.addClientUsage([{ clientId: client.id, grantType: 'client_credentials', count: index + 1, lastIssuedAt: T0 + index }])))
+      assert.deepEqual(await store.listClientUsage(client.id), [{ grantType: 'client_credentials', count: 36, lastIssuedAt: T0 + 7 }])
+    })
+
+    test("drops usage for a client that does not exist, and deletes a client's usage with it", async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      await store.addClientUsage([
+        { clientId: client.id, grantType: 'client_credentials', count: 1, lastIssuedAt: T0 },
+        { clientId: 'no-such-client', grantType: 'client_credentials', count: 5, lastIssuedAt: T0 },
+      ])
+      assert.deepEqual(await store.listClientUsage('no-such-client'), [])
+      assert.equal(await store.deleteClient(client.id), true)
+      assert.deepEqual(await store.listClientUsage(client.id), [])
+      // A flush that arrives after the deletion (counted before it) brings nothing back.
+      await store.addClientUsage([{ clientId: client.id, grantType: 'client_credentials', count: 2, lastIssuedAt: T0 + 1 }])
+      assert.deepEqual(await store.listClientUsage(client.id), [])
+    })
+
     test('housekeeping keeps an expired grant while an access token minted from it lives, and for the grace it is given', async () => {
       // Otherwise an ended grant's opaque access token would read as active once the grant row went.
       const now = T0 + 10_000_000

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely'
+import { clientUsage } from './2026-12-02-200-client-usage.js'
 
 /**
  * Migrations, one definition for both databases: Kysely's schema builder emits each
@@ -374,4 +375,5 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('opaque_tokens').addColumn('act', 'text').execute()
     },
   },
+  '2026-12-02-200-client-usage': clientUsage,
 }
