@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   soak: () => import('./soak.js'),
   'login-flood': () => import('./login-flood.js'),
   authorize: () => import('./authorize.js'),
+  refresh: () => import('./refresh.js'),
 }
 
 const [name = 'tokens', ...args] = process.argv.slice(2)
