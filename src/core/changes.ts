@@ -7,7 +7,7 @@ export type Change =
   | { kind: 'api-key'; id: string }
   | { kind: 'signing-keys' }
   | { kind: 'apis' }
-  /** An opaque access token was revoked (RFC 7009); `id` is its digest (SHA-256), never the token. */
+  /** An access token was revoked (RFC 7009); `id` is an opaque token's digest (SHA-256) or `jwt:` and a JWT's jti, never the token. */
   | { kind: 'access-token'; id: string }
 
 /** Tells every instance that a record changed. Resolves once the notice is sent. */

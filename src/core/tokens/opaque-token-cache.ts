@@ -53,8 +53,10 @@ export class CachedAccessTokens implements AccessTokenStore {
     await this.#deps.publish({ kind: 'access-token', id: digest })
   }
 
-  revokeJwt(jti: string, expiresAt: number): Promise<void> {
-    return this.#deps.store.revokeJwt(jti, expiresAt)
+  /** Published too: a reused client_credentials JWT (TokenReuse) must stop being handed out on every instance. */
+  async revokeJwt(jti: string, expiresAt: number): Promise<void> {
+    await this.#deps.store.revokeJwt(jti, expiresAt)
+    await this.#deps.publish({ kind: 'access-token', id: `jwt:${jti}` })
   }
 
   isJwtRevoked(jti: string): Promise<boolean> {

@@ -357,4 +357,10 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('dpop_proofs_expires_at').on('dpop_proofs').column('expires_at').execute()
     },
   },
+  /** client_credentials token reuse (issue 15): a per-client window, 0 (off) for every existing client. */
+  '2026-12-02-210-token-reuse': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('clients').addColumn('token_reuse_seconds', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+    },
+  },
 }
