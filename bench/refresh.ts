@@ -4,10 +4,10 @@
  * same database and server, SQLite and PostgreSQL (TEST_DATABASE_URL's server, in a database
  * made for the run and dropped after).
  *
- * Each autocannon connection holds its own refresh chain: it sends its token, reads the
- * successor from the answer and sends that next, as a real client must (a rotated token
- * presented again would end the grant). The chains start from password grants made before
- * the first measurement. Rounds alternate the two rows; the median of the per-round ratios
+ * One refresh chain per connection, each used by one request at a time: a request takes a
+ * chain's token, its answer gives the successor, which is sent next, as a real client must (a
+ * rotated token presented again would end the grant). The chains start from password grants
+ * made before each measurement. Rounds alternate the two rows; the median of the per-round ratios
  * refresh / client_credentials is the figure the target is judged on.
  */
 import { spawn } from 'node:child_process'
