@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   peers: () => import('./peers.js'),
   introspect: () => import('./introspect.js'),
   authorize: () => import('./authorize.js'),
+  refresh: () => import('./refresh.js'),
 }
 
 const [name = 'tokens', ...args] = process.argv.slice(2)

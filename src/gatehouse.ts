@@ -23,6 +23,8 @@ import type { KyselyStore } from './store/kysely-store.js'
 import type { ChangeFeed } from './store/change-feed.js'
 import { openChangeFeed } from './store/open-change-feed.js'
 import { openStore } from './store/open-store.js'
+import { CachedAccessTokens } from './core/tokens/opaque-token-cache.js'
+import { TokenReuse } from './core/tokens/token-reuse.js'
 import { AbuseGuard } from './core/abuse/abuse-guard.js'
 import { PasswordHashQueue } from './core/abuse/password-hash-queue.js'
 import type { RateLimiter } from './core/abuse/limits.js'
@@ -142,7 +144,13 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     )
     await keys.init()
     if (options.background) keys.startReloading((error) => options.logger.error({ err: error }, 'reloading signing keys failed'))
-    const tokens = new TokenService({ keys, store: timedStore, clock, random, issuer: config.issuer, successorKey: deriveSuccessorKey(secret) })
+    // Opaque tokens introspect from memory on the instance that issued them, where every instance
+    // hears revocations: PostgreSQL's feed, or one process alone on an SQLite file. Workers on
+    // one SQLite file hear no notices from each other, so there they always read the store.
+    const accessTokens = store.kind === 'postgres' || config.workers <= 1 ? new CachedAccessTokens({ store: timedStore, grants: timedStore, publish: (change) => changes.publish(change) }) : undefined
+    // Token reuse follows the same rule: it must hear every instance's revocations.
+    const reuse = accessTokens ? new TokenReuse({ clock }) : undefined
+    const tokens = new TokenService({ keys, store: timedStore, ...(accessTokens ? { opaqueTokens: accessTokens } : {}), clock, random, issuer: config.issuer, successorKey: deriveSuccessorKey(secret) })
     const clientCache = new ClientCache({ store: timedStore, clock }, config.clientCacheTtlMs)
     metrics.observe({ clientCacheStats: () => clientCache.stats, publishedSigningKeys: () => keys.publishedCount })
     limits = openLimits(config.limits, { clock, logger: options.logger, onBackendError: () => metrics.limitBackendErrors.inc() })
@@ -170,6 +178,9 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       if (notice.kind === 'apis' || notice.kind === 'resync') apis.invalidate()
       if (notice.kind === 'client') clientCache.invalidate(notice.id)
       if (notice.kind === 'resync') clientCache.invalidate()
+      if (notice.kind === 'access-token') accessTokens?.invalidate(notice.id)
+      if (notice.kind === 'resync') accessTokens?.invalidate()
+      if (notice.kind === 'access-token' || notice.kind === 'resync') reuse?.invalidateAll()
       if (notice.kind === 'signing-keys' || notice.kind === 'resync') {
         keys.reload().catch((error: unknown) => options.logger.error({ err: error }, 'reloading signing keys failed'))
       }
@@ -195,7 +206,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       apiKeys: timedStore,
       refreshTokens: timedStore,
       grants: timedStore,
-      accessTokens: timedStore,
+      accessTokens: accessTokens ?? timedStore,
+      ...(reuse ? { reuse } : {}),
       operators: timedStore,
       authorizationCodes: timedStore,
       deviceAuthorizations: timedStore,

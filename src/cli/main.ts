@@ -193,6 +193,7 @@ const clientSettingOptions = (command: Command): Command =>
     .option('--refresh-token-ttl <seconds>', 'refresh token absolute lifetime', seconds('--refresh-token-ttl'))
     .option('--refresh-token-sliding-ttl <seconds>', 'refresh token sliding lifetime', seconds('--refresh-token-sliding-ttl'))
     .option('--refresh-reuse-interval <seconds>', 'seconds a rotated refresh token is still accepted (lost-response retry)', seconds('--refresh-reuse-interval'))
+    .option('--token-reuse <seconds>', 'client_credentials: answer a repeat request (same scopes, audience, DPoP key) within this many seconds with the same token; 0 turns it off (docs/design.md)', seconds('--token-reuse'))
     .option('--no-rotate-refresh-tokens', 'keep the same refresh token on use (IdentityServer ReUse mode)')
     .option('--allow-user <user>', 'a user (id or username) the password grant may log in through this client (repeatable; replaces the list)', collect)
     .option('--allow-any-user', 'the password grant may log in any user (the default for clients made here)')
@@ -223,6 +224,7 @@ type ClientFlags = Common & {
   refreshTokenTtl?: number
   refreshTokenSlidingTtl?: number
   refreshReuseInterval?: number
+  tokenReuse?: number
   rotateRefreshTokens?: boolean
   allowUser?: string[]
   allowAnyUser?: boolean
@@ -291,6 +293,7 @@ function clientSettings(flags: ClientFlags): Partial<ClientSettings> {
     refresh_token_ttl: flags.refreshTokenTtl,
     refresh_token_sliding_ttl: flags.refreshTokenSlidingTtl,
     refresh_reuse_interval: flags.refreshReuseInterval,
+    token_reuse_seconds: flags.tokenReuse,
     // commander sets rotateRefreshTokens=true by default for a --no- flag; only record a change.
     rotate_refresh_tokens: flags.rotateRefreshTokens === false ? false : undefined,
   })

@@ -14,6 +14,7 @@ export interface ClientsTable {
   refresh_absolute_ttl: number
   refresh_sliding_ttl: number
   refresh_reuse_interval: number
+  token_reuse_seconds: number
   rotate_refresh: number
   tokens_not_before: number | null
   /** Space-separated user ids; null means any user. */

@@ -65,7 +65,7 @@ describe(`audit and console-app storage (${process.env.TEST_DATABASE_URL ? 'Post
     const now = Date.UTC(2026, 10, 23)
     await store.insertClient({
       id: 'app-1', name: 'App', secretDigest: 'd', grantTypes: ['client_credentials'], scopes: [], defaultScopes: [], audience: null, tokenFormat: 'jwt', signingAlg: 'ES256',
-      accessTokenTtl: 60, refreshTokenAbsoluteTtl: 60, refreshTokenSlidingTtl: 60, refreshTokenReuseInterval: 0, rotateRefreshTokens: true, allowedUsers: null, createdAt: now, updatedAt: now,
+      accessTokenTtl: 60, refreshTokenAbsoluteTtl: 60, refreshTokenSlidingTtl: 60, refreshTokenReuseInterval: 0, tokenReuseSeconds: 0, rotateRefreshTokens: true, allowedUsers: null, createdAt: now, updatedAt: now,
       tokensNotBefore: null, tokenEndpointAuthMethod: 'client_secret_basic', applicationType: null, redirectUris: [], postLogoutRedirectUris: [], requirePar: false, skipConsent: false, resources: [], allowImpersonation: false,
     })
     const app = { clientId: 'app-1', ownerUserId: 'u1', kind: 'client' as const, apiKeyId: null, createdAt: now }

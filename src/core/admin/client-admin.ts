@@ -34,6 +34,8 @@ export interface ClientSettings {
   refreshTokenAbsoluteTtl?: number
   refreshTokenSlidingTtl?: number
   refreshTokenReuseInterval?: number
+  /** client_credentials token reuse window in seconds; 0 (the default) is off. */
+  tokenReuseSeconds?: number
   rotateRefreshTokens?: boolean
   /** User ids the password grant may log in through this client; null (the default) is any user. */
   allowedUsers?: string[] | null
@@ -72,6 +74,7 @@ export const CLIENT_DEFAULTS = {
   refreshTokenAbsoluteTtl: 30 * 24 * 3600,
   refreshTokenSlidingTtl: 15 * 24 * 3600,
   refreshTokenReuseInterval: 0,
+  tokenReuseSeconds: 0,
 }
 
 export { ClientValidationError }
@@ -166,6 +169,7 @@ export class ClientAdmin {
       refreshTokenAbsoluteTtl: settings.refreshTokenAbsoluteTtl ?? CLIENT_DEFAULTS.refreshTokenAbsoluteTtl,
       refreshTokenSlidingTtl: settings.refreshTokenSlidingTtl ?? CLIENT_DEFAULTS.refreshTokenSlidingTtl,
       refreshTokenReuseInterval: settings.refreshTokenReuseInterval ?? CLIENT_DEFAULTS.refreshTokenReuseInterval,
+      tokenReuseSeconds: settings.tokenReuseSeconds ?? CLIENT_DEFAULTS.tokenReuseSeconds,
       rotateRefreshTokens: settings.rotateRefreshTokens ?? true,
       tokensNotBefore: null,
       allowedUsers: settings.allowedUsers ?? null,
@@ -340,6 +344,9 @@ export class ClientAdmin {
     positive(client.refreshTokenSlidingTtl, 'refresh token sliding lifetime')
     if (!Number.isInteger(client.refreshTokenReuseInterval) || client.refreshTokenReuseInterval < 0 || client.refreshTokenReuseInterval > 300) {
       throw new ClientValidationError('refresh token reuse interval must be 0 to 300 seconds')
+    }
+    if (!Number.isInteger(client.tokenReuseSeconds) || client.tokenReuseSeconds < 0 || client.tokenReuseSeconds > 3600) {
+      throw new ClientValidationError('token reuse must be 0 (off) to 3600 seconds')
     }
     if (client.allowedUsers !== null && client.allowedUsers.some((user) => user === '' || user.length > 200 || /\s/.test(user))) {
       throw new ClientValidationError('allowed users must be user ids of 1 to 200 characters without spaces')

@@ -79,5 +79,6 @@ export const CLIENT_FIELDS: readonly ClientField[] = [
   { key: 'refreshTokenSlidingTtl', schema: seconds(1) },
   { key: 'refreshTokenReuseInterval', schema: { type: 'integer', minimum: 0, maximum: 300 } },
   { key: 'rotateRefreshTokens', schema: flag },
+  { key: 'tokenReuseSeconds', schema: { type: 'integer', minimum: 0, maximum: 3600 } },
   { key: 'allowedUsers', schema: nullable(list(text(200))), ...userRefs },
 ]

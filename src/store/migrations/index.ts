@@ -376,4 +376,10 @@ export const migrations: Record<string, Migration> = {
     },
   },
   '2026-12-02-200-client-usage': clientUsage,
+  /** client_credentials token reuse (issue 15): a per-client window, 0 (off) for every existing client. */
+  '2026-12-02-210-token-reuse': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('clients').addColumn('token_reuse_seconds', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+    },
+  },
 }
