@@ -21,6 +21,8 @@ COPY tsconfig*.json ./
 COPY packages ./packages
 COPY src ./src
 COPY web ./web
+# scripts/copy-scalar.mjs: the build copies the API reference's browser bundle out of a devDependency.
+COPY scripts ./scripts
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

@@ -13,7 +13,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { Agent, request as httpRequest } from 'node:http'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { CLI, freePort, measure, option, printTable, run, separateCpus, startChild, tempDir } from './harness.js'
+import { CLI, freePort, measure, option, outputNote, printTable, run, separateCpus, startChild, tempDir } from './harness.js'
 
 const PASSWORD = 'correct horse battery staple'
 const REDIRECT = 'https://app.example.com/callback'
@@ -133,4 +133,5 @@ export async function main(args: string[]): Promise<void> {
   }
   process.stdout.write(`authorization code round trips (authorize with a session → token with PKCE; 2 requests each) beside client_credentials, ${connections} connections, ${duration} s per measure, ${env.GATEHOUSE_DATABASE_URL.split(':')[0]}, log level ${env.GATEHOUSE_LOG_LEVEL}, server ${cpus ? 'on CPU 0, load on CPU 1' : 'sharing CPUs'}\n`)
   printTable(rows)
+  process.stdout.write(`${outputNote()}\n`)
 }

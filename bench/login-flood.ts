@@ -14,7 +14,7 @@
 import { fork, spawn } from 'node:child_process'
 import { Agent, request as httpRequest } from 'node:http'
 import { join } from 'node:path'
-import { CLI, ROOT, freePort, run, startChild, tempDir, option, printTable } from './harness.js'
+import { CLI, ROOT, freePort, run, startChild, tempDir, option, outputNote, printTable } from './harness.js'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -162,5 +162,6 @@ export async function main(args: string[]): Promise<void> {
   person.destroy()
   process.stdout.write(`login flood: bursts of ${inFlight} wrong console sign-ins from 127.0.0.1; a person's password grant from 127.0.0.2 during each; ${count} samples each\n`)
   printTable(rows)
+  process.stdout.write(`${outputNote()}\n`)
   process.stdout.write('target: flood p50 at most 3x quiet p50 with the default queue\n')
 }

@@ -8,7 +8,10 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   verify: () => import('./verify.js'),
   soak: () => import('./soak.js'),
   'login-flood': () => import('./login-flood.js'),
+  peers: () => import('./peers.js'),
+  introspect: () => import('./introspect.js'),
   authorize: () => import('./authorize.js'),
+  refresh: () => import('./refresh.js'),
 }
 
 const [name = 'tokens', ...args] = process.argv.slice(2)

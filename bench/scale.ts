@@ -12,13 +12,12 @@
  * The PostgreSQL server is BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local one.
  * `--keep` keeps the databases; `--seeded DB` measures again on one kept before, without seeding.
  */
-import { spawn } from 'node:child_process'
 import autocannon from 'autocannon'
 import pg from 'pg'
 import { timeOrderedUuid } from '../src/core/ids.js'
 import { systemRandom } from '../src/core/random.js'
 import { generateRefreshToken, refreshTokenKey } from '../src/core/tokens/refresh-token-format.js'
-import { CLI, option, printTable, run, tempDir, type Child } from './harness.js'
+import { CLI, option, outputNote, printTable, run, startChild, tempDir, type Child } from './harness.js'
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz'
@@ -151,26 +150,9 @@ async function seedRefreshPool(client: pg.Client, count: number, now: number): P
   return pool
 }
 
-/** `gatehouse serve` on a port, ready once /healthz answers (its logs stay quiet at level warn). */
-async function startServer(port: number, env: Record<string, string>): Promise<Child> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', String(port)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  for (let tries = 0; ; tries++) {
-    if (child.exitCode !== null) throw new Error(`gatehouse serve exited with ${child.exitCode}`)
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break
-    } catch {
-      if (tries > 300) throw new Error('gatehouse serve did not start within 30 s')
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  return {
-    process: child,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM')
-      await exited
-    },
-  }
+/** `gatehouse serve` on a port, ready once /healthz answers (its output goes to a file: harness.ts). */
+function startServer(port: number, env: Record<string, string>): Promise<Child> {
+  return startChild([CLI, 'serve', '--host', '127.0.0.1', '--port', String(port)], env, `http://127.0.0.1:${port}/healthz`)
 }
 
 interface Figures {
@@ -326,6 +308,7 @@ export async function main(args: string[]): Promise<void> {
       }
     }
     printTable(rows)
+    process.stdout.write(`${outputNote()}\n`)
   } finally {
     for (const server of servers) await server.stop()
     if (!keep) for (const database of databases) await dropDatabase(database).catch(() => {})

@@ -1,17 +1,24 @@
 /**
- * `npm run bench -- soak [--minutes N] [--rate R] [--connections C] [--database URL]`: a steady
- * mixed load (client_credentials, password, refresh_token, introspection) against a child
- * `gatehouse serve` for N minutes (default 10) at about R requests a second (default 150).
- * Prints, per minute, requests, errors and p99 latency, and the server's RSS at start, after
- * the first minute (warm) and at the end. Targets: 0 errors; RSS growth < 10 % from warm to end.
+ * `npm run bench -- soak [--minutes N] [--rate R] [--connections C] [--databases sqlite,postgres]
+ * [--postgres URL] [--probe S]`: a steady mixed load (client_credentials, password,
+ * refresh_token, introspection) against a child `gatehouse serve` at its default settings,
+ * for N minutes (default 10) on each database in turn, at a fixed rate of R requests a second
+ * (autocannon's `overallRate`). Without --rate, it first measures the server's maximum on the
+ * same mix (S seconds unpaced, default 15) and holds 70 % of it. Prints, per minute, requests,
+ * errors, p50/p99 latency and the server's RSS. Targets: 0 errors; p99 flat; RSS growth
+ * < 10 % from the first minute to the last.
+ *
+ * PostgreSQL: a fresh database is created beside the one --postgres names (default
+ * postgres://postgres@127.0.0.1:5432/postgres) and dropped at the end.
  */
-import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import autocannon from 'autocannon'
+import pg from 'pg'
 import { loadConfig } from '../src/config.js'
 import { createGatehouse } from '../src/gatehouse.js'
 import { createLogger } from '../src/logger.js'
-import { CLI, freePort, printTable, tempDir } from './harness.js'
+import { CLI, freePort, outputNote, placementNote, printTable, separateCpus, startChild, tempDir } from './harness.js'
 
 const SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz'
 /** Share of each operation in the mix (password is argon2-bound, so rarer). */
@@ -28,8 +35,10 @@ function textOption(args: string[], name: string): string | undefined {
   return index >= 0 ? args[index + 1] : undefined
 }
 
-function numberOption(args: string[], name: string, fallback: number): number {
-  const value = Number(textOption(args, name) ?? fallback)
+function numberOption(args: string[], name: string, fallback: number | undefined): number | undefined {
+  const text = textOption(args, name)
+  if (text === undefined) return fallback
+  const value = Number(text)
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`)
   return value
 }
@@ -37,8 +46,7 @@ function numberOption(args: string[], name: string, fallback: number): number {
 /** Resident set size of a process, from /proc (Linux), in MiB. */
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN)
-  return kb / 1024
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -60,159 +68,238 @@ interface Minute {
   errors: number
   latencies: number[]
   byOp: Record<string, number>
+  rss: number
 }
 
-export async function main(args: string[]): Promise<void> {
-  const minutes = numberOption(args, 'minutes', 10)
-  const rate = numberOption(args, 'rate', 150)
-  const connections = numberOption(args, 'connections', 8)
-  const data = tempDir()
-  const databaseUrl = textOption(args, 'database') ?? `sqlite:${join(data.path, 'gatehouse.db')}`
+/** A database to soak: its URL and how to drop it afterwards. */
+interface Database {
+  kind: 'sqlite' | 'postgres'
+  url: string
+  drop(): Promise<void>
+}
+
+async function postgresDatabase(base: string): Promise<Database> {
+  const name = `gatehouse_soak_${Date.now().toString(36)}`
+  const admin = new pg.Client({ connectionString: base })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`).finally(() => admin.end())
+  const url = new URL(base)
+  url.pathname = `/${name}`
+  return {
+    kind: 'postgres',
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: base })
+      await client.connect()
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => client.end())
+    },
+  }
+}
+
+/**
+ * The mixed load, as autocannon requests. Tokens are shared by all connections (autocannon
+ * resets a connection's context after each pass over its request list): a refresh token is
+ * taken from the pool when sent and its successor put back from the answer, so none is used
+ * twice; without one in the pool the request is a password grant instead, and introspection
+ * without an access token yet is a client_credentials request.
+ */
+function mixedLoad(authorization: string, users: { username: string; password: string }[], onFailure: (op: Op, detail: string) => void) {
+  const refreshTokens: string[] = []
+  let accessToken: string | undefined
+  let nextUser = 0
+  const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString()
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
+    requests: [
+      {
+        method: 'POST',
+        setupRequest(request: Record<string, unknown>, context: Record<string, unknown>) {
+          let op = pick()
+          if (op === 'refresh_token' && refreshTokens.length === 0) op = 'password'
+          if (op === 'introspect' && accessToken === undefined) op = 'client_credentials'
+          context.op = op
+          if (op === 'introspect') return { ...request, path: '/oauth/introspect', body: form({ token: accessToken as string }) }
+          if (op === 'refresh_token') return { ...request, path: '/oauth/token', body: form({ grant_type: 'refresh_token', refresh_token: refreshTokens.shift() as string }) }
+          if (op === 'password') {
+            const user = users[nextUser++ % users.length] as { username: string; password: string }
+            return { ...request, path: '/oauth/token', body: form({ grant_type: 'password', ...user }) }
+          }
+          return { ...request, path: '/oauth/token', body: form({ grant_type: 'client_credentials' }) }
+        },
+        onResponse(status: number, body: string, context: Record<string, unknown>) {
+          const op = context.op as Op
+          let answer: Record<string, unknown> = {}
+          try {
+            answer = JSON.parse(body) as Record<string, unknown>
+          } catch {
+            // counted below: a 200 must be JSON
+          }
+          if (status !== 200) return onFailure(op, `${status} ${body.slice(0, 200)}`)
+          if (op === 'introspect') {
+            if (answer.active !== true) onFailure(op, `inactive: ${body.slice(0, 200)}`)
+            return
+          }
+          if (typeof answer.access_token !== 'string') return onFailure(op, `no access_token: ${body.slice(0, 200)}`)
+          accessToken = answer.access_token
+          // Bounded: a pool of a few hundred families is plenty of refresh work.
+          if (typeof answer.refresh_token === 'string' && refreshTokens.length < 500) refreshTokens.push(answer.refresh_token)
+        },
+      },
+    ],
+  }
+}
+
+interface Run {
+  perMinute: Minute[]
+  total: number
+  errors: number
+  firstErrors: string[]
+  rate: number
+  measuredMax: number | undefined
+  rssStart: number
+}
+
+async function soakOne(database: Database, options: { minutes: number; rate: number | undefined; connections: number; probe: number; cpus: ReturnType<typeof separateCpus> }, data: string): Promise<Run> {
   const env: Record<string, string> = {
-    GATEHOUSE_DATABASE_URL: databaseUrl,
-    GATEHOUSE_DATA_DIR: data.path,
+    GATEHOUSE_DATABASE_URL: database.url,
+    GATEHOUSE_DATA_DIR: data,
     GATEHOUSE_SECRET: SECRET,
     GATEHOUSE_ISSUER: 'https://gatehouse.bench',
-    GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn',
-    // The load comes from one address and a few clients: limits stay on, sized above the load.
-    GATEHOUSE_RATE_LIMIT_IP: '1000000/1m',
-    GATEHOUSE_RATE_LIMIT_CLIENT: '1000000/1m',
+    // Default settings (log level info, metrics on); the load comes from one address and one client: limits on, sized above it.
+    GATEHOUSE_RATE_LIMIT_IP: '100000000/1m',
+    GATEHOUSE_RATE_LIMIT_CLIENT: '100000000/1m',
   }
-
   // Clients and users, created before the server starts.
-  const seedConfig = loadConfig({ database: databaseUrl }, env)
-  const seeded = await createGatehouse(seedConfig, { logger: createLogger('warn') })
+  const seeded = await createGatehouse(loadConfig({ database: database.url }, env), { logger: createLogger('warn') })
   const app = await seeded.clients.create({ name: 'soak', grantTypes: ['client_credentials', 'password', 'refresh_token'], scopes: ['api'], tokenFormat: 'jwt' })
-  const users = Array.from({ length: connections }, (_, i) => ({ username: `soak${i}@example.com`, password: `soak password ${i}!` }))
+  const users = Array.from({ length: 16 }, (_, i) => ({ username: `soak${i}@example.com`, password: `soak password ${i}!` }))
   for (const user of users) await seeded.users.create(user)
   await seeded.close()
   const authorization = 'Basic ' + Buffer.from(`${app.client.id}:${app.clientSecret}`).toString('base64')
 
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', String(port)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  for (const deadline = Date.now() + 30_000; ; ) {
-    if (child.exitCode !== null) throw new Error(`gatehouse serve exited with ${child.exitCode}`)
-    if (await fetch(`${url}/healthz`).then((response) => response.ok, () => false)) break
-    if (Date.now() > deadline) throw new Error('gatehouse serve did not answer /healthz within 30 s')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  const server = { stop: () => (child.kill('SIGTERM'), exited) }
-  const pid = child.pid as number
+  const server = await startChild([CLI, 'serve', '--host', '127.0.0.1', '--port', String(port)], env, `${url}/healthz`, options.cpus?.server)
+  const pid = server.process.pid as number
   const rssStart = rssMiB(pid)
-
-  const post = async (path: string, fields: Record<string, string>): Promise<{ ok: boolean; body: Record<string, unknown> }> => {
-    const response = await fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
-      body: new URLSearchParams(fields).toString(),
-    })
-    const body = (await response.json()) as Record<string, unknown>
-    return { ok: response.status === 200, body }
+  const firstErrors: string[] = []
+  let failures = 0
+  const onFailure = (op: Op, detail: string): void => {
+    failures++
+    if (firstErrors.length < 5) firstErrors.push(`${op}: ${detail}`)
   }
-
-  const started = Date.now()
-  const end = started + minutes * 60_000
-  const perMinute: Minute[] = []
-  const minuteOf = (at: number): Minute => {
-    const index = Math.floor((at - started) / 60_000)
-    while (perMinute.length <= index) perMinute.push({ requests: 0, errors: 0, latencies: [], byOp: {} })
-    return perMinute[index] as Minute
-  }
-  let rssWarm: number | undefined
-  const warmTimer = setTimeout(() => (rssWarm = rssMiB(pid)), Math.min(60_000, minutes * 60_000 / 2))
-  let firstErrors: string[] = []
-
-  /** One connection's loop: paced so the whole load runs at `rate`. */
-  const worker = async (index: number): Promise<void> => {
-    const user = users[index] as { username: string; password: string }
-    let refreshToken: string | undefined
-    let accessToken: string | undefined
-    const interval = (1000 * connections) / rate
-    let next = Date.now() + Math.random() * interval
-    while (Date.now() < end) {
-      const wait = next - Date.now()
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
-      next += interval
-      let op = pick()
-      if (op === 'refresh_token' && !refreshToken) op = 'password'
-      if (op === 'introspect' && !accessToken) op = 'client_credentials'
-      const at = Date.now()
-      let ok = false
-      try {
-        if (op === 'client_credentials') {
-          const answer = await post('/oauth/token', { grant_type: 'client_credentials' })
-          ok = answer.ok
-          if (ok) accessToken = answer.body.access_token as string
-          else firstErrors.push(`${op}: ${JSON.stringify(answer.body)}`)
-        } else if (op === 'password' || op === 'refresh_token') {
-          const fields: Record<string, string> =
-            op === 'password' ? { grant_type: 'password', ...user } : { grant_type: 'refresh_token', refresh_token: refreshToken as string }
-          const answer = await post('/oauth/token', fields)
-          ok = answer.ok
-          if (ok) {
-            refreshToken = answer.body.refresh_token as string
-            accessToken = answer.body.access_token as string
-          } else firstErrors.push(`${op}: ${JSON.stringify(answer.body)}`)
-        } else {
-          const answer = await post('/oauth/introspect', { token: accessToken as string })
-          ok = answer.ok && answer.body.active === true
-          if (!ok) firstErrors.push(`${op}: ${JSON.stringify(answer.body)}`)
-        }
-      } catch (error) {
-        firstErrors.push(`${op}: ${(error as Error).message}`)
-      }
-      if (firstErrors.length > 5) firstErrors = firstErrors.slice(0, 5)
-      const minute = minuteOf(at)
+  try {
+    let measuredMax: number | undefined
+    if (options.rate === undefined) {
+      process.stderr.write(`${database.kind}: measuring the maximum of the mix (${options.probe} s unpaced)…\n`)
+      const probe = await autocannon({ url, connections: options.connections, duration: options.probe, ...mixedLoad(authorization, users, () => {}) })
+      measuredMax = probe.requests.average as number
+    }
+    const rate = Math.max(1, Math.round(options.rate ?? 0.7 * (measuredMax as number)))
+    process.stderr.write(`${database.kind}: ${options.minutes} min at ${rate} req/s over ${options.connections} connections; server pid ${pid}\n`)
+    const perMinute: Minute[] = []
+    const started = Date.now()
+    const minuteOf = (at: number): Minute => {
+      // Answers to requests still under way when the run ends belong to its last minute.
+      const index = Math.min(Math.floor((at - started) / 60_000), Math.ceil(options.minutes) - 1)
+      while (perMinute.length <= index) perMinute.push({ requests: 0, errors: 0, latencies: [], byOp: {}, rss: 0 })
+      return perMinute[index] as Minute
+    }
+    // Failures are attributed to the minute they were answered in.
+    let counted = 0
+    const instance = autocannon({ url, connections: options.connections, duration: options.minutes * 60, overallRate: rate, ...mixedLoad(authorization, users, onFailure) })
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+      const minute = minuteOf(Date.now())
       minute.requests++
-      minute.latencies.push(Date.now() - at)
-      minute.byOp[op] = (minute.byOp[op] ?? 0) + 1
-      if (!ok) minute.errors++
+      minute.latencies.push(responseTime)
+      minute.errors += failures - counted
+      counted = failures
+    })
+    instance.on('reqError', (error: Error) => {
+      const minute = minuteOf(Date.now())
+      minute.requests++
+      minute.errors++
+      if (firstErrors.length < 5) firstErrors.push(`request error: ${error.message}`)
+    })
+    // RSS at the end of each minute.
+    const sampler = setInterval(() => {
+      const minute = perMinute[Math.floor((Date.now() - started - 1000) / 60_000)]
+      if (minute) minute.rss = rssMiB(pid)
+    }, 60_000)
+    const progress = setInterval(() => {
+      const current = perMinute.at(-1)
+      if (current) process.stderr.write(`  ${database.kind} minute ${perMinute.length}: ${current.requests} requests, ${current.errors} errors so far, RSS ${rssMiB(pid).toFixed(1)} MiB\n`)
+    }, 30_000)
+    try {
+      await instance
+    } finally {
+      clearInterval(sampler)
+      clearInterval(progress)
+    }
+    const last = perMinute.at(-1)
+    if (last && last.rss === 0) last.rss = rssMiB(pid)
+    const total = perMinute.reduce((sum, minute) => sum + minute.requests, 0)
+    const errors = perMinute.reduce((sum, minute) => sum + minute.errors, 0)
+    return { perMinute, total, errors, firstErrors, rate, measuredMax, rssStart }
+  } finally {
+    await server.stop()
+  }
+}
+
+export async function main(args: string[]): Promise<void> {
+  const minutes = numberOption(args, 'minutes', 10) as number
+  const rate = numberOption(args, 'rate', undefined)
+  const connections = numberOption(args, 'connections', 16) as number
+  const probe = numberOption(args, 'probe', 15) as number
+  const kinds = (textOption(args, 'databases') ?? 'sqlite,postgres').split(',').map((kind) => kind.trim())
+  const postgres = textOption(args, 'postgres') ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  const cpus = separateCpus()
+  // Default settings: the bench's own environment must not change the server's log level.
+  delete process.env.GATEHOUSE_LOG_LEVEL
+  delete process.env.LOG_LEVEL
+  let failed = false
+  for (const kind of kinds) {
+    if (kind !== 'sqlite' && kind !== 'postgres') throw new Error(`--databases: sqlite and/or postgres, not ${kind}`)
+    const data = tempDir()
+    const database: Database = kind === 'sqlite' ? { kind, url: `sqlite:${join(data.path, 'gatehouse.db')}`, drop: async () => {} } : await postgresDatabase(postgres)
+    try {
+      const run = await soakOne(database, { minutes, rate, connections, probe, cpus }, data.path)
+      process.stdout.write(
+        `\nsoak on ${kind}: ${minutes} min at a fixed ${run.rate} req/s (${run.measuredMax === undefined ? 'given by --rate' : `70 % of the ${Math.round(run.measuredMax)} req/s measured first on the same mix`}), ` +
+          `autocannon -c ${connections}, ${placementNote(cpus)}, Gatehouse at default settings (log level info)\n\n`,
+      )
+      printTable(
+        run.perMinute.map((minute, i) => {
+          const sorted = [...minute.latencies].sort((a, b) => a - b)
+          return {
+            minute: i + 1,
+            requests: minute.requests,
+            // The last minute may be partial (--minutes 1.5).
+            'req/s': (minute.requests / Math.min(60, minutes * 60 - i * 60)).toFixed(1),
+            errors: minute.errors,
+            'p50 ms': percentile(sorted, 50).toFixed(1),
+            'p99 ms': percentile(sorted, 99).toFixed(1),
+            'RSS MiB': minute.rss.toFixed(1),
+          }
+        }),
+      )
+      const first = run.perMinute[0]?.rss ?? run.rssStart
+      const end = run.perMinute.at(-1)?.rss ?? run.rssStart
+      process.stdout.write(
+        [
+          `requests: ${run.total}, errors: ${run.errors} (target 0); mix ${MIX.map(({ op, weight }) => `${op} ${weight} %`).join(', ')}`,
+          `server RSS: ${run.rssStart.toFixed(1)} MiB before the load, ${first.toFixed(1)} MiB after minute 1, ${end.toFixed(1)} MiB at the end (${(((end - first) / first) * 100).toFixed(1)} % from minute 1; target < 10 %)`,
+          ...(run.firstErrors.length ? ['first errors:', ...run.firstErrors.map((error) => `  ${error}`)] : []),
+          outputNote(),
+          '',
+        ].join('\n'),
+      )
+      if (run.errors > 0) failed = true
+    } finally {
+      await database.drop()
+      data.remove()
     }
   }
-
-  process.stdout.write(`soak: ${minutes} min at ~${rate} req/s over ${connections} connections, ${databaseUrl.split(':')[0]}; server pid ${pid}\n`)
-  const progress = setInterval(() => {
-    const current = perMinute.at(-1)
-    if (current) process.stdout.write(`  minute ${perMinute.length}: ${current.requests} requests, ${current.errors} errors so far, RSS ${rssMiB(pid).toFixed(1)} MiB\n`)
-  }, 60_000)
-  try {
-    await Promise.all(Array.from({ length: connections }, (_, i) => worker(i)))
-  } finally {
-    clearInterval(progress)
-    clearTimeout(warmTimer)
-  }
-  const finished = Date.now()
-  const rssEnd = rssMiB(pid)
-  await server.stop()
-  data.remove()
-
-  printTable(
-    perMinute.map((minute, i) => {
-      const sorted = [...minute.latencies].sort((a, b) => a - b)
-      return {
-        minute: i + 1,
-        requests: minute.requests,
-        'req/s': (minute.requests / Math.max(1, Math.min(60, (finished - started) / 1000 - i * 60))).toFixed(1),
-        errors: minute.errors,
-        'p50 ms': percentile(sorted, 50),
-        'p99 ms': percentile(sorted, 99),
-        mix: MIX.map(({ op }) => `${op.split('_')[0]}:${minute.byOp[op] ?? 0}`).join(' '),
-      }
-    }),
-  )
-  const total = perMinute.reduce((sum, minute) => sum + minute.requests, 0)
-  const errors = perMinute.reduce((sum, minute) => sum + minute.errors, 0)
-  const warm = rssWarm ?? rssStart
-  const growth = ((rssEnd - warm) / warm) * 100
-  process.stdout.write(
-    [
-      `requests: ${total}, errors: ${errors} (target 0)`,
-      `server RSS: start ${rssStart.toFixed(1)} MiB (before load), warm ${warm.toFixed(1)} MiB (after minute 1), end ${rssEnd.toFixed(1)} MiB`,
-      `RSS growth warm → end: ${growth.toFixed(1)} % (target < 10 %); start → end: ${(((rssEnd - rssStart) / rssStart) * 100).toFixed(1)} %`,
-      ...(firstErrors.length ? ['first errors:', ...firstErrors.map((error) => `  ${error}`)] : []),
-    ].join('\n') + '\n',
-  )
-  if (errors > 0) process.exitCode = 1
+  if (failed) process.exitCode = 1
 }

@@ -197,8 +197,9 @@ export function readConfigFile(path: string | undefined): { path: string; conten
   }
 }
 
-/** Paths the standard endpoints answer on (src/http/app.ts STANDARD_PATHS, discovery, health). */
+/** Paths the standard endpoints answer on (src/http/app.ts STANDARD_PATHS, discovery, health, the apply schema). */
 export const STANDARD_ROUTE_PATHS: readonly string[] = [
+  '/schemas/gatehouse.json',
   '/oauth/token',
   '/oauth/introspect',
   '/oauth/revoke',

@@ -8,7 +8,8 @@ import { ClientAdmin } from './core/admin/client-admin.js'
 import { ApiRegistry } from './core/apis/api-registry.js'
 import { UserAdmin } from './core/admin/user-admin.js'
 import { OperatorAdmin } from './core/admin/operator-admin.js'
-import { AuditLog, TokenActivity, auditingObserver } from './core/audit/audit-log.js'
+import { AuditLog, auditingObserver } from './core/audit/audit-log.js'
+import { ClientUsageCounter } from './core/audit/client-usage-counter.js'
 import { ClientCache } from './core/client-cache.js'
 import { systemClock, type Clock } from './core/clock.js'
 import { Engine } from './core/engine.js'
@@ -22,6 +23,8 @@ import type { KyselyStore } from './store/kysely-store.js'
 import type { ChangeFeed } from './store/change-feed.js'
 import { openChangeFeed } from './store/open-change-feed.js'
 import { openStore } from './store/open-store.js'
+import { CachedAccessTokens } from './core/tokens/opaque-token-cache.js'
+import { TokenReuse } from './core/tokens/token-reuse.js'
 import { AbuseGuard } from './core/abuse/abuse-guard.js'
 import { PasswordHashQueue } from './core/abuse/password-hash-queue.js'
 import type { RateLimiter } from './core/abuse/limits.js'
@@ -56,8 +59,8 @@ export interface Gatehouse {
   operators: OperatorAdmin
   /** Management changes and failed authentications (issue 6). */
   audit: AuditLog
-  /** Tokens issued per client since start-up, for the console's activity view. */
-  activity: TokenActivity
+  /** Tokens issued per client, counted in memory and added to the store every few seconds (console activity). */
+  activity: ClientUsageCounter
   /** Prometheus metrics of this instance (docs/operations.md). */
   metrics: GatehouseMetrics
   /** Token buckets (in memory or Redis): the HTTP layer's per-IP limit uses it. */
@@ -111,6 +114,12 @@ function deriveDpopNonceKey(secret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'dpop nonce v1', 32))
 }
 
+/**
+ * How often each instance adds its token counts to the store (client_usage): what a crash of
+ * one instance can lose, at most (docs/operations.md).
+ */
+export const USAGE_FLUSH_INTERVAL_MS = 5000
+
 export async function createGatehouse(config: Config, options: GatehouseOptions): Promise<Gatehouse> {
   const clock = options.clock ?? systemClock
   const random = options.random ?? systemRandom
@@ -135,7 +144,13 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     )
     await keys.init()
     if (options.background) keys.startReloading((error) => options.logger.error({ err: error }, 'reloading signing keys failed'))
-    const tokens = new TokenService({ keys, store: timedStore, clock, random, issuer: config.issuer, successorKey: deriveSuccessorKey(secret) })
+    // Opaque tokens introspect from memory on the instance that issued them, where every instance
+    // hears revocations: PostgreSQL's feed, or one process alone on an SQLite file. Workers on
+    // one SQLite file hear no notices from each other, so there they always read the store.
+    const accessTokens = store.kind === 'postgres' || config.workers <= 1 ? new CachedAccessTokens({ store: timedStore, grants: timedStore, publish: (change) => changes.publish(change) }) : undefined
+    // Token reuse follows the same rule: it must hear every instance's revocations.
+    const reuse = accessTokens ? new TokenReuse({ clock }) : undefined
+    const tokens = new TokenService({ keys, store: timedStore, ...(accessTokens ? { opaqueTokens: accessTokens } : {}), clock, random, issuer: config.issuer, successorKey: deriveSuccessorKey(secret) })
     const clientCache = new ClientCache({ store: timedStore, clock }, config.clientCacheTtlMs)
     metrics.observe({ clientCacheStats: () => clientCache.stats, publishedSigningKeys: () => keys.publishedCount })
     limits = openLimits(config.limits, { clock, logger: options.logger, onBackendError: () => metrics.limitBackendErrors.inc() })
@@ -163,6 +178,9 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       if (notice.kind === 'apis' || notice.kind === 'resync') apis.invalidate()
       if (notice.kind === 'client') clientCache.invalidate(notice.id)
       if (notice.kind === 'resync') clientCache.invalidate()
+      if (notice.kind === 'access-token') accessTokens?.invalidate(notice.id)
+      if (notice.kind === 'resync') accessTokens?.invalidate()
+      if (notice.kind === 'access-token' || notice.kind === 'resync') reuse?.invalidateAll()
       if (notice.kind === 'signing-keys' || notice.kind === 'resync') {
         keys.reload().catch((error: unknown) => options.logger.error({ err: error }, 'reloading signing keys failed'))
       }
@@ -175,7 +193,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       })
     }
     const audit = new AuditLog({ store, clock, random, onError: (error) => options.logger.error({ err: error }, 'writing an audit event failed') })
-    const activity = new TokenActivity()
+    const activity = new ClientUsageCounter({ store, onError: (error) => options.logger.error({ err: error }, 'writing token usage counts failed; they are kept for the next flush') })
+    if (options.background) activity.start(USAGE_FLUSH_INTERVAL_MS)
     const observer = auditingObserver(audit, activity, clock)
     // private_key_jwt clients' jwks_uri: https only, and no private addresses, in production.
     const clientKeySource = new HttpKeySource({ allowHttp: !config.production, allowPrivateAddresses: !config.production })
@@ -187,7 +206,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       apiKeys: timedStore,
       refreshTokens: timedStore,
       grants: timedStore,
-      accessTokens: timedStore,
+      accessTokens: accessTokens ?? timedStore,
+      ...(reuse ? { reuse } : {}),
       operators: timedStore,
       authorizationCodes: timedStore,
       deviceAuthorizations: timedStore,
@@ -252,6 +272,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
         await changes.close()
         await limits?.close()
         await audit.flush()
+        await activity.stop()
         await store.close()
       },
     }

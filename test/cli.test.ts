@@ -72,6 +72,7 @@ describe('gatehouse CLI', () => {
       refresh_token_ttl: 2592000,
       refresh_token_sliding_ttl: 1296000,
       refresh_reuse_interval: 0,
+      token_reuse_seconds: 0,
       rotate_refresh_tokens: true,
       allowed_users: null,
       created_at: '',
@@ -88,9 +89,10 @@ describe('gatehouse CLI', () => {
     assert.equal(rotated.client_id, created.client_id)
     assert.notEqual(rotated.client_secret, created.client_secret)
 
-    const updated = json(await cli(database, ['clients', 'update', created.client_id as string, '--name', 'Renamed', '--refresh-reuse-interval', '5', '--json']))
+    const updated = json(await cli(database, ['clients', 'update', created.client_id as string, '--name', 'Renamed', '--refresh-reuse-interval', '5', '--token-reuse', '30', '--json']))
     assert.equal(updated.name, 'Renamed')
     assert.equal(updated.refresh_reuse_interval, 5)
+    assert.equal(updated.token_reuse_seconds, 30)
     assert.equal(updated.token_format, 'opaque')
     assert.equal(updated.signing_alg, 'ES256')
 

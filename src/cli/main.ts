@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { stringify as stringifyYaml } from 'yaml'
 import { Command, CommanderError, Option } from 'commander'
 import { loadConfig, ConfigError, type ConfigInput } from '../config.js'
 import { CLIENT_AUTH_METHODS, ClientValidationError, type ClientSettings } from '../core/admin/client-admin.js'
@@ -20,6 +21,17 @@ import { startServer } from '../server.js'
 import { DuplicateError } from '../core/store-errors.js'
 import { openStore, redactUrl } from '../store/open-store.js'
 import { fail, jsonRequested, printResult, readStdin, table } from './output.js'
+import { DialectConfigError } from '../dialect-config.js'
+import { MIN_CHOSEN_SECRET_LENGTH } from '../core/admin/client-admin.js'
+import { pathText, type Declaration, type DeclarationPath } from '../core/config-as-code/declaration.js'
+import { PlanError, planChanges, type Plan } from '../core/config-as-code/plan.js'
+import { applyPlan, ApplyError, type GeneratedSecret } from '../core/config-as-code/apply-plan.js'
+import { exportState } from '../core/config-as-code/export-state.js'
+import { DeclarationFileError, parseDeclarationFile } from '../config-as-code/declaration-file.js'
+import { dialectsOfConfigFile, dialectsSection, resolveDialectsSection, writeDialectsToConfigFile } from '../config-as-code/dialects.js'
+import { readServerState } from '../config-as-code/server-state.js'
+import { changeSubject, countText, planJson, planText } from '../config-as-code/plan-text.js'
+import { SCHEMA_PATH } from '../config-as-code/schema.js'
 
 /** The version of the installed package (package.json two folders above dist/cli/ and src/cli/). */
 function packageVersion(): string {
@@ -106,6 +118,8 @@ program
           `  curl -s -X POST ${server.url}/oauth/token -u "CLIENT_ID:CLIENT_SECRET" -d grant_type=client_credentials`,
       )
     }
+    // The start-up lines now, not when the log buffer next fills or its timer fires (src/logger.ts).
+    logger.flush()
     let stopping = false
     const stop = (signal: string): void => {
       if (stopping) return
@@ -179,6 +193,7 @@ const clientSettingOptions = (command: Command): Command =>
     .option('--refresh-token-ttl <seconds>', 'refresh token absolute lifetime', seconds('--refresh-token-ttl'))
     .option('--refresh-token-sliding-ttl <seconds>', 'refresh token sliding lifetime', seconds('--refresh-token-sliding-ttl'))
     .option('--refresh-reuse-interval <seconds>', 'seconds a rotated refresh token is still accepted (lost-response retry)', seconds('--refresh-reuse-interval'))
+    .option('--token-reuse <seconds>', 'client_credentials: answer a repeat request (same scopes, audience, DPoP key) within this many seconds with the same token; 0 turns it off (docs/design.md)', seconds('--token-reuse'))
     .option('--no-rotate-refresh-tokens', 'keep the same refresh token on use (IdentityServer ReUse mode)')
     .option('--allow-user <user>', 'a user (id or username) the password grant may log in through this client (repeatable; replaces the list)', collect)
     .option('--allow-any-user', 'the password grant may log in any user (the default for clients made here)')
@@ -209,6 +224,7 @@ type ClientFlags = Common & {
   refreshTokenTtl?: number
   refreshTokenSlidingTtl?: number
   refreshReuseInterval?: number
+  tokenReuse?: number
   rotateRefreshTokens?: boolean
   allowUser?: string[]
   allowAnyUser?: boolean
@@ -277,6 +293,7 @@ function clientSettings(flags: ClientFlags): Partial<ClientSettings> {
     refresh_token_ttl: flags.refreshTokenTtl,
     refresh_token_sliding_ttl: flags.refreshTokenSlidingTtl,
     refresh_reuse_interval: flags.refreshReuseInterval,
+    token_reuse_seconds: flags.tokenReuse,
     // commander sets rotateRefreshTokens=true by default for a --no- flag; only record a change.
     rotate_refresh_tokens: flags.rotateRefreshTokens === false ? false : undefined,
   })
@@ -817,6 +834,121 @@ operators
     })
   })
 
+// ── apply / export: configuration as code (docs/config-as-code.md) ─────────
+/** The server config file that holds dialect settings: --config, else GATEHOUSE_CONFIG. */
+const serverConfigFile = (flag: string | undefined): string | undefined => flag ?? (process.env.GATEHOUSE_CONFIG || undefined)
+
+program
+  .command('apply')
+  .description('make the server match a configuration file (clients, APIs and scopes, operators, dialects): create what is missing, update what differs')
+  .requiredOption('-f, --file <file>', 'the YAML file (docs/config-as-code.md; schema: schema/gatehouse.schema.json)')
+  .option('--dry-run', 'print the changes (field: old → new) and change nothing')
+  .option('--prune', 'also remove the clients, APIs, scopes and operator entries a section of the file does not name (never users)')
+  .option('--config <file>', 'the server JSON config file that dialect settings are written to (env GATEHOUSE_CONFIG)')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: Common & { file: string; dryRun?: boolean; prune?: boolean; config?: string }) => {
+    let text: string
+    try {
+      text = readFileSync(flags.file, 'utf8')
+    } catch (error) {
+      fail(`cannot read ${flags.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 2)
+    }
+    const { declaration, lineOf } = parseDeclarationFile(text, flags.file)
+    const at = (path: DeclarationPath, message: string): string => `${flags.file}:${lineOf(path)}: ${pathText(path)}: ${message}`
+    // Secrets come from the environment, are checked here and are never printed.
+    const secretProblems = (declaration.clients ?? []).flatMap((client, index) => {
+      if (client.secretFromEnv === undefined) return []
+      const secret = process.env[client.secretFromEnv]
+      if (secret === undefined || secret === '') return [at(['clients', index, 'secretFromEnv'], `environment variable ${client.secretFromEnv} is not set`)]
+      if (secret.length < MIN_CHOSEN_SECRET_LENGTH) return [at(['clients', index, 'secretFromEnv'], `the secret in ${client.secretFromEnv} is shorter than ${MIN_CHOSEN_SECRET_LENGTH} characters`)]
+      return []
+    })
+    if (secretProblems.length > 0) fail(secretProblems.join('\n'), 2)
+    const secretFrom = (variable: string): string => process.env[variable] ?? ''
+    const configFile = serverConfigFile(flags.config)
+    let desiredDialects: Record<string, unknown> | undefined
+    try {
+      desiredDialects = declaration.dialects ? resolveDialectsSection(declaration.dialects, flags.file) : undefined
+    } catch (error) {
+      if (error instanceof DialectConfigError) fail(at(['dialects'], error.message.replace(`config file ${flags.file}: `, '')), 2)
+      throw error
+    }
+    // Not --config: the file may not exist yet (apply writes it), and it only holds dialect settings.
+    await withGatehouse({ database: flags.database }, async (gatehouse) => {
+      const current = await readServerState(gatehouse, declaration, { dialects: dialectsOfConfigFile(configFile), secret: secretFrom })
+      let plan: Plan
+      try {
+        plan = planChanges(declaration, current, { prune: flags.prune === true, ...(desiredDialects ? { desiredDialects } : {}) })
+      } catch (error) {
+        if (error instanceof PlanError) fail(error.problems.map((problem) => at(problem.path, problem.message)).join('\n'), 2)
+        throw error
+      }
+      if (!flags.dryRun && configFile === undefined && plan.changes.some((change) => change.kind === 'dialects')) {
+        fail(at(['dialects'], 'dialect settings live in the server config file: name it with --config FILE (or GATEHOUSE_CONFIG), the file serve reads'), 2)
+      }
+      const summary = plan.changes.length === 0 ? `nothing to change: the server matches ${flags.file}` : countText(plan.changes)
+      if (flags.dryRun || plan.changes.length === 0) {
+        const body = planText(plan)
+        printResult(!!flags.json, { dry_run: flags.dryRun === true, ...planJson(plan), applied: 0 }, `${body ? `${body}\n` : ''}${summary}${flags.dryRun && plan.changes.length > 0 ? ' (dry run: nothing was changed)' : ''}`)
+        return
+      }
+      let secrets: GeneratedSecret[]
+      try {
+        ;({ secrets } = await applyPlan(
+          {
+            clients: gatehouse.clients,
+            apis: gatehouse.apis,
+            operators: gatehouse.operators,
+            audit: (action, target, details) => audited(gatehouse, action, target, details),
+            secretFrom,
+            writeDialects: async (settings) => writeDialectsToConfigFile(configFile ?? '', settings),
+          },
+          plan.changes,
+        ))
+      } catch (error) {
+        if (!(error instanceof ApplyError)) throw error
+        // What was done stays done (each change is audited); a generated secret is still shown once.
+        const done = error.applied.map((change) => `done: ${changeSubject(change)} (${change.action})`)
+        const shown = error.secrets.map((secret) => `client_secret of ${secret.clientId}: ${secret.clientSecret} (shown only now)`)
+        if (!flags.json && done.length + shown.length > 0) process.stdout.write(`${[...done, ...shown].join('\n')}\n`)
+        const refused = [ConfigError, ClientValidationError, ApiValidationError, OperatorValidationError, DuplicateError].some((kind) => error.cause instanceof kind)
+        fail(`${changeSubject(error.failed)} (${error.failed.action}): ${error.message}${done.length > 0 ? `; ${done.length} earlier change(s) were applied` : ''}`, refused ? 2 : 1)
+      }
+      const shown = secrets.map((secret) => `client_secret of ${secret.clientId}: ${secret.clientSecret}`)
+      printResult(
+        !!flags.json,
+        { dry_run: false, ...planJson(plan), applied: plan.changes.length, client_secrets: secrets.map((secret) => ({ client_id: secret.clientId, client_secret: secret.clientSecret })) },
+        `${planText(plan)}\napplied ${summary}${shown.length > 0 ? `\n\n${shown.join('\n')}\n\nThese secrets are shown only now. Store them safely.` : ''}`,
+      )
+    })
+  })
+
+program
+  .command('export')
+  .description('write the current clients, APIs and scopes, operators and dialect settings as an apply file (no secrets)')
+  .option('-o, --output <file>', 'write to this file instead of stdout')
+  .option('--issuer <url>', "the server's issuer, for the schema URL in the file (env GATEHOUSE_ISSUER; default http://HOST:PORT, as serve)")
+  .option('--config <file>', 'the server JSON config file holding dialect settings (env GATEHOUSE_CONFIG)')
+  .addOption(databaseOption())
+  .addOption(jsonOption())
+  .action(async (flags: Common & { output?: string; issuer?: string; config?: string }) => {
+    await withGatehouse({ database: flags.database, issuer: flags.issuer, config: flags.config }, async (gatehouse) => {
+      const declaration: Declaration = {}
+      const current = await readServerState(gatehouse, declaration, { dialects: dialectsOfConfigFile(serverConfigFile(flags.config)), secret: () => '' })
+      const exported = exportState({ ...current, dialects: dialectsSection(current.dialects) })
+      const schemaUrl = `${gatehouse.config.issuer.replace(/\/+$/, '')}${SCHEMA_PATH}`
+      const text = `# yaml-language-server: $schema=${schemaUrl}\n# gatehouse export: apply with gatehouse apply -f FILE (docs/config-as-code.md). No secrets are in this file.\n${stringifyYaml(exported, { lineWidth: 0 })}`
+      const counts = `${exported.clients?.length ?? 0} client(s), ${exported.apis?.length ?? 0} API(s), ${exported.operators?.length ?? 0} operator entr(ies)`
+      if (flags.output === undefined) {
+        process.stdout.write(flags.json ? `${JSON.stringify(exported)}\n` : text)
+        return
+      }
+      writeFileSync(flags.output, text)
+      printResult(!!flags.json, { file: flags.output, clients: exported.clients?.length ?? 0, apis: exported.apis?.length ?? 0, operators: exported.operators?.length ?? 0 }, `wrote ${flags.output}: ${counts}`)
+    })
+  })
+
 program.parseAsync().catch((error: unknown) => {
   // --help and --version end through exitOverride too: they succeeded.
   if (error instanceof CommanderError) {
@@ -825,7 +957,7 @@ program.parseAsync().catch((error: unknown) => {
     if (!jsonRequested()) process.exit(2)
     fail(error.message.replace(/^error: /, ''), 2)
   }
-  if (error instanceof ConfigError || error instanceof OperatorTokenError || error instanceof OperatorValidationError || error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof ApiKeyValidationError || error instanceof ApiValidationError || error instanceof DuplicateError) {
+  if (error instanceof ConfigError || error instanceof OperatorTokenError || error instanceof OperatorValidationError || error instanceof ClientValidationError || error instanceof UserValidationError || error instanceof ApiKeyValidationError || error instanceof ApiValidationError || error instanceof DuplicateError || error instanceof DeclarationFileError || error instanceof DialectConfigError) {
     fail(error.message, 2)
   }
   fail(error instanceof Error ? error.message : String(error))

@@ -1,3 +1,4 @@
+import type { TokenReuse } from './tokens/token-reuse.js'
 import type { AccessTokenStore, GrantStore, RefreshTokenStore } from './tokens/token-store.js'
 import type { ApiKeyStore } from './credentials/api-key-store.js'
 import type { UserStore } from './credentials/user-store.js'
@@ -26,6 +27,8 @@ import { STANDARD_POLICY, type Client, type DialectPolicy, type ClientCredential
 
 export interface EngineDeps {
   clients: ClientCache
+  /** client_credentials token reuse (per-client setting); none: every request gets a new token. */
+  reuse?: TokenReuse
   users: UserStore
   apiKeys: ApiKeyStore
   refreshTokens: RefreshTokenStore
@@ -93,6 +96,7 @@ export class Engine {
       clients: deps.clients,
       ...(deps.observer ? { observer: deps.observer } : {}),
       ...(deps.guard ? { guard: deps.guard } : {}),
+      ...(deps.reuse ? { reuse: deps.reuse } : {}),
       ...(deps.operators ? { operators: deps.operators } : {}),
       ...(deps.apis ? { apis: deps.apis } : {}),
       ...(deps.authorizationCodes ? { authorizationCodes: deps.authorizationCodes } : {}),

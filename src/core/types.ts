@@ -89,6 +89,12 @@ export interface Client {
   /** When false, a refresh token stays the same on use (IdentityServer's "ReUse" mode). */
   rotateRefreshTokens: boolean
   /**
+   * client_credentials token reuse, in seconds (0: off, the default): a request for the same
+   * scopes, audience and DPoP key within this window gets the token already issued, with its
+   * remaining lifetime (core/tokens/token-reuse.ts).
+   */
+  tokenReuseSeconds: number
+  /**
    * Access tokens issued before this instant (ms) are inactive: set when the secret is rotated
    * with "revoke tokens". Client-credentials tokens belong to no grant, so this is what ends
    * them (a not-before policy, as Keycloak's; JWTs compare by their whole-second `iat`).

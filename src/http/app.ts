@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import formbody from '@fastify/formbody'
 import type { Logger } from 'pino'
@@ -26,12 +26,14 @@ import { userInfoHandler } from './routes/identityserver.js'
 import { identityserverUserInfo } from './dialects/identityserver.js'
 import { registerIntrospectionRoute } from './routes/introspect.js'
 import { registerJwksRoute } from './routes/jwks.js'
+import { registerSchemaRoute } from './routes/schemas.js'
 import { registerRevocationRoute } from './routes/revoke.js'
 import { registerTokenRoute } from './routes/token.js'
 import { registerMetrics } from './routes/metrics.js'
 import { registerAddressRateLimit } from './rate-limit.js'
 import { RequestLogger } from './request-logger.js'
 import { AccessLog } from './access-log.js'
+import { accessLogger } from '../logger.js'
 import { isClusterWorker } from '../cluster.js'
 import { clusterMetricsCollector } from '../metrics/cluster-metrics.js'
 
@@ -77,16 +79,29 @@ const requestSerializer = (request: FastifyRequest): Record<string, unknown> => 
   remoteAddress: request.ip,
 })
 
+/**
+ * Request ids: a random prefix per app (12 base64url characters, so two processes or workers
+ * do not share ids) and a counter. An id names a request in the logs and is no secret, so it
+ * need not be unpredictable; this costs a string concatenation where a UUID took a random
+ * draw and its formatting on every request.
+ */
+function requestIds(): () => string {
+  const prefix = randomBytes(9).toString('base64url')
+  let counter = 0
+  return () => `${prefix}-${(++counter).toString(36)}`
+}
+
 export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<FastifyInstance> {
   const requestLogs = logger.child({}, { serializers: { req: requestSerializer as never } })
+  const nextRequestId = requestIds()
   const app: FastifyInstance = Fastify({
     loggerInstance: requestLogs as FastifyBaseLogger,
     // The loggers Fastify hands over are pino's (this loggerInstance and its children).
     childLoggerFactory: (parent, bindings, options) => new RequestLogger(parent as Logger, bindings, options),
-    logController: new AccessLog(),
+    logController: new AccessLog(accessLogger(logger)),
     genReqId: (request) => {
       const given = request.headers['x-request-id']
-      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID()
+      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : nextRequestId()
     },
     bodyLimit: 64 * 1024,
     // --tls-cert/--tls-key: serve HTTPS directly (RFC 6749 §1.6, §3.2 ask for TLS on the token endpoint).
@@ -161,6 +176,7 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
   const metadata = buildMetadata(config.issuer, STANDARD_PATHS, standardGrantTypes(engine.supportedGrantTypes), [])
   registerDiscoveryRoutes(app, config.issuer, metadata, buildOpenIdConfiguration(metadata, config.issuer, STANDARD_PATHS))
   registerHealthRoutes(app, store)
+  registerSchemaRoute(app, config.issuer)
   // The management API answers its unknown paths as problems, even before a token is checked.
   notFoundOwners = [{ prefix: `${ADMIN_PREFIX}/`, shaper: problemShaper }, ...(await registerSeedDialects(app, engine, config.dialects))]
   await app.register(adminApi, { prefix: ADMIN_PREFIX, gatehouse })

@@ -1,5 +1,6 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { LimitScope } from '../core/abuse/abuse-guard.js'
+import { CounterTally, HistogramTally } from './tally.js'
 
 /** What the gauges read when Prometheus scrapes (no work on the request path). */
 export interface MetricSources {
@@ -14,29 +15,28 @@ export interface MetricSources {
 export class GatehouseMetrics {
   readonly registry = new Registry()
 
+  // The three updated on every request are tallies (plain numbers, read at scrape time: tally.ts).
+
   /** Token, introspection, revocation and userinfo requests of every dialect. */
-  readonly requests = new Counter({
+  readonly requests = new CounterTally({
     name: 'gatehouse_token_requests_total',
     help: 'Requests to the token endpoints of every dialect, by dialect, route, grant, outcome and OAuth error code.',
     labelNames: ['dialect', 'route', 'grant', 'outcome', 'error'] as const,
-    registers: [this.registry],
-  })
+  }).registerIn(this.registry)
 
-  readonly requestDuration = new Histogram({
+  readonly requestDuration = new HistogramTally({
     name: 'gatehouse_token_request_duration_seconds',
     help: 'Latency of token endpoint requests, by dialect, route and outcome.',
     labelNames: ['dialect', 'route', 'outcome'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [this.registry],
-  })
+  }).registerIn(this.registry)
 
-  readonly storeDuration = new Histogram({
+  readonly storeDuration = new HistogramTally({
     name: 'gatehouse_store_operation_duration_seconds',
     help: 'Latency of store (database) operations on the token path, by operation and outcome.',
     labelNames: ['operation', 'outcome'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
-    registers: [this.registry],
-  })
+  }).registerIn(this.registry)
 
   readonly rateLimited = new Counter({
     name: 'gatehouse_rate_limited_total',
@@ -109,18 +109,20 @@ export function instrumentStore<T extends object>(store: T, histogram: Gatehouse
       if (!wrapper) {
         const operation = String(property)
         const method = value as (...args: unknown[]) => unknown
+        const succeeded = { operation, outcome: 'ok' }
+        const failed = { operation, outcome: 'error' }
         wrapper = (...args: unknown[]): unknown => {
           const start = process.hrtime.bigint()
           const result = method.apply(target, args)
           if (!(result instanceof Promise)) return result
-          const done = (outcome: string) => histogram.observe({ operation, outcome }, Number(process.hrtime.bigint() - start) / 1e9)
+          const seconds = (): number => Number(process.hrtime.bigint() - start) / 1e9
           return result.then(
             (ok) => {
-              done('ok')
+              histogram.observe(succeeded, seconds())
               return ok
             },
             (error: unknown) => {
-              done('error')
+              histogram.observe(failed, seconds())
               throw error
             },
           )

@@ -62,6 +62,6 @@ export function parseChange(payload: string): Change | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   const { kind, id } = value as { kind?: unknown; id?: unknown }
   if (kind === 'signing-keys' || kind === 'apis') return { kind }
-  if ((kind === 'client' || kind === 'api-key') && typeof id === 'string' && id !== '') return { kind, id }
+  if ((kind === 'client' || kind === 'api-key' || kind === 'access-token') && typeof id === 'string' && id !== '') return { kind, id }
   return undefined
 }

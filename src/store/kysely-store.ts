@@ -1,4 +1,4 @@
-import { Kysely, Migrator, sql, type MigrationProvider, type Migration, type Transaction } from 'kysely'
+import { Kysely, Migrator, sql, type CompiledQuery, type MigrationProvider, type Migration, type Transaction } from 'kysely'
 import { APPLICATION_TYPES, type ActorClaim, type ApiKey, type ApplicationType, type Client, type ClientAuthMethod, type ClientJwks, type GrantType, type SigningAlg, type TokenFormat, type User } from '../core/types.js'
 import { migrations } from './migrations/index.js'
 import type {
@@ -21,6 +21,7 @@ import type {
 import { DuplicateError } from '../core/store-errors.js'
 import type { AuditEvent, AuditEventFilter } from '../core/audit/audit-store.js'
 import type { ConsoleApp } from '../core/admin/console-app-store.js'
+import type { ClientUsage, ClientUsageIncrement } from '../core/audit/client-usage-store.js'
 import type { OperatorKind, OperatorRecord } from '../core/admin/operator-store.js'
 import type { Api } from '../core/apis/api-store.js'
 import type { ConsumeResult, GrantEndReason, GrantRecord, GrantSelector, GrantSubjectType, OpaqueTokenRecord, RefreshTokenRecord, RefreshTokenWithGrant } from '../core/tokens/token-store.js'
@@ -31,6 +32,7 @@ import type { ConsentRecord } from '../core/authorization/consent-store.js'
 import type { PushedRequestRecord } from '../core/authorization/pushed-request-store.js'
 import type { DeviceAuthorizationRecord, DeviceAuthorizationStatus, DeviceDecision } from '../core/authorization/device-authorization-store.js'
 import type { Store } from './types.js'
+import { GroupCommit } from './group-commit.js'
 
 const list = (text: string): string[] => (text === '' ? [] : text.split(' '))
 const joined = (values: readonly string[]): string => values.join(' ')
@@ -83,6 +85,7 @@ function clientFromRow(row: ClientsTable): Client {
     refreshTokenAbsoluteTtl: Number(row.refresh_absolute_ttl),
     refreshTokenSlidingTtl: Number(row.refresh_sliding_ttl),
     refreshTokenReuseInterval: Number(row.refresh_reuse_interval),
+    tokenReuseSeconds: Number(row.token_reuse_seconds),
     rotateRefreshTokens: Number(row.rotate_refresh) === 1,
     tokensNotBefore: nullableNumber(row.tokens_not_before),
     allowedUsers: row.allowed_users === null ? null : list(row.allowed_users),
@@ -117,6 +120,7 @@ function clientToRow(client: Client): ClientsTable {
     refresh_absolute_ttl: client.refreshTokenAbsoluteTtl,
     refresh_sliding_ttl: client.refreshTokenSlidingTtl,
     refresh_reuse_interval: client.refreshTokenReuseInterval,
+    token_reuse_seconds: client.tokenReuseSeconds,
     rotate_refresh: client.rotateRefreshTokens ? 1 : 0,
     tokens_not_before: client.tokensNotBefore,
     allowed_users: client.allowedUsers === null ? null : joined(client.allowedUsers),
@@ -391,6 +395,42 @@ const scopeRows = (api: Api): ApiScopesTable[] =>
   api.scopes.map((scope, position) => ({ name: scope.name, api_id: api.id, description: scope.description, self_service: scope.selfService ? 1 : 0, position }))
 
 
+/** The refresh grant's read: a token, its grant and (a user's grant) the user. */
+function refreshTokenQuery(db: Kysely<Database>, digest: string) {
+  return db
+    .selectFrom('refresh_tokens as t')
+    .innerJoin('grants as g', 'g.id', 't.family_id')
+    // The grant's user in the same read: a refresh re-checks it, and this saves a round trip.
+    .leftJoin('users as u', (join) => join.onRef('u.id', '=', 'g.subject').on('g.subject_type', '=', 'user'))
+    .selectAll('t')
+    .select([
+      'g.client_id as g_client_id',
+      'g.subject as g_subject',
+      'g.subject_type as g_subject_type',
+      'g.grant_type as g_grant_type',
+      'g.scope as g_scope',
+      'g.audience as g_audience',
+      'g.expires_at as g_expires_at',
+      'g.revoked_at as g_revoked_at',
+      'g.revoked_reason as g_revoked_reason',
+      'g.created_at as g_created_at',
+      'g.api_key_id as g_api_key_id',
+      'g.dpop_jkt as g_dpop_jkt',
+      'g.resources as g_resources',
+      'u.id as u_id',
+      'u.disabled as u_disabled',
+    ])
+    .where('t.digest', '=', digest)
+}
+
+type RefreshTokenRow = Awaited<ReturnType<ReturnType<typeof refreshTokenQuery>['executeTakeFirstOrThrow']>>
+
+/** Stands for the digest in a query compiled once; no digest looks like it (they are base64url or hex). */
+const DIGEST_PLACEHOLDER = '\u0000digest\u0000'
+
+/** One refresh rotation waiting for its batch. */
+type Rotation = { digest: string; at: number; successor: RefreshTokenRecord }
+
 export interface KyselyStoreOptions {
   kind: 'sqlite' | 'postgres'
   /** Recognises the driver's unique-constraint error. */
@@ -405,11 +445,18 @@ export class KyselyStore implements Store {
   readonly kind: 'sqlite' | 'postgres'
   readonly db: Kysely<Database>
   readonly #isUniqueViolation: (error: unknown) => boolean
+  /** Opaque access tokens issued in one turn of the event loop: one multi-row INSERT (group commit). */
+  readonly #opaqueInserts: GroupCommit<OpaqueTokenRecord, void>
+  /** Refresh rotations of one turn of the event loop: one write (group commit). */
+  readonly #rotations: GroupCommit<Rotation, ConsumeResult>
 
   constructor(db: Kysely<Database>, options: KyselyStoreOptions) {
     this.db = db
     this.kind = options.kind
     this.#isUniqueViolation = options.isUniqueViolation
+    // 10 parameters a row: 200 rows stay far under SQLite's 32766 and PostgreSQL's 65535.
+    this.#opaqueInserts = new GroupCommit((tokens) => this.#insertOpaqueTokens(tokens), 200)
+    this.#rotations = new GroupCommit((rotations) => this.#rotate(rotations), 200)
   }
 
   async migrate(): Promise<string[]> {
@@ -459,6 +506,7 @@ export class KyselyStore implements Store {
       await trx.deleteFrom('opaque_tokens').where('client_id', '=', id).execute()
       await trx.deleteFrom('api_keys').where('client_id', '=', id).execute()
       await trx.deleteFrom('console_apps').where('client_id', '=', id).execute()
+      await trx.deleteFrom('client_usage').where('client_id', '=', id).execute()
       await trx.deleteFrom('consents').where('client_id', '=', id).execute()
       await trx.deleteFrom('authorization_codes').where('client_id', '=', id).execute()
       await trx.deleteFrom('pushed_requests').where('client_id', '=', id).execute()
@@ -648,28 +696,17 @@ export class KyselyStore implements Store {
     return Number(result.numUpdatedRows)
   }
 
+  /**
+   * The refresh grant's read, compiled once: building this join with Kysely's query builder
+   * cost more than running it (on SQLite, ~10 µs). Each call only swaps the digest in.
+   */
+  #refreshTokenSql: CompiledQuery<RefreshTokenRow> | undefined
+
   async findRefreshToken(digest: string): Promise<RefreshTokenWithGrant | undefined> {
-    const row = await this.db
-      .selectFrom('refresh_tokens as t')
-      .innerJoin('grants as g', 'g.id', 't.family_id')
-      .selectAll('t')
-      .select([
-        'g.client_id as g_client_id',
-        'g.subject as g_subject',
-        'g.subject_type as g_subject_type',
-        'g.grant_type as g_grant_type',
-        'g.scope as g_scope',
-        'g.audience as g_audience',
-        'g.expires_at as g_expires_at',
-        'g.revoked_at as g_revoked_at',
-        'g.revoked_reason as g_revoked_reason',
-        'g.created_at as g_created_at',
-        'g.api_key_id as g_api_key_id',
-        'g.dpop_jkt as g_dpop_jkt',
-        'g.resources as g_resources',
-      ])
-      .where('t.digest', '=', digest)
-      .executeTakeFirst()
+    this.#refreshTokenSql ??= refreshTokenQuery(this.db, DIGEST_PLACEHOLDER).compile()
+    const compiled = this.#refreshTokenSql
+    const { rows } = await this.db.executeQuery<RefreshTokenRow>({ ...compiled, parameters: compiled.parameters.map((value) => (value === DIGEST_PLACEHOLDER ? digest : value)) })
+    const row = rows[0]
     if (!row) return undefined
     return {
       digest: row.digest,
@@ -697,21 +734,63 @@ export class KyselyStore implements Store {
         dpop_jkt: row.g_dpop_jkt,
         resources: row.g_resources,
       }),
+      ...(row.g_subject_type === 'user' ? { user: row.u_id === null ? null : { disabled: Number(row.u_disabled) === 1 } } : {}),
     }
   }
 
-  async rotateRefreshToken(digest: string, at: number, successor: RefreshTokenRecord): Promise<ConsumeResult> {
+  rotateRefreshToken(digest: string, at: number, successor: RefreshTokenRecord): Promise<ConsumeResult> {
+    return this.#rotations.add({ digest, at, successor })
+  }
+
+  /**
+   * Rotates a batch in one write. Compare-and-set: a token is consumed only by the UPDATE that
+   * flips its used_at from NULL, and only then is its successor stored. The same token twice in
+   * one batch: the first wins, the others are 'already-used', as they would be one after another.
+   */
+  async #rotate(rotations: Rotation[]): Promise<ConsumeResult[]> {
+    const first = new Map<string, Rotation>()
+    for (const rotation of rotations) if (!first.has(rotation.digest)) first.set(rotation.digest, rotation)
+    const unique = [...first.values()]
+    const consumed = new Set(this.kind === 'postgres' ? await this.#rotateOnPostgres(unique) : await this.#rotateOnSqlite(unique))
+    return rotations.map((rotation) => (first.get(rotation.digest) === rotation && consumed.has(rotation.digest) ? 'consumed' : 'already-used'))
+  }
+
+  /** One statement, one round trip, one commit: the UPDATE and the successors' INSERT in one CTE. */
+  async #rotateOnPostgres(rotations: Rotation[]): Promise<string[]> {
+    const column = <T>(pick: (rotation: Rotation) => T): T[] => rotations.map(pick)
+    const result = await sql<{ digest: string }>`
+      WITH input AS (
+        SELECT * FROM unnest(
+          ${column((r) => r.digest)}::text[], ${column((r) => r.at)}::bigint[],
+          ${column((r) => r.successor.digest)}::text[], ${column((r) => r.successor.familyId)}::text[], ${column((r) => r.successor.clientId)}::text[],
+          ${column((r) => r.successor.subject)}::text[], ${column((r) => r.successor.scope)}::text[], ${column((r) => r.successor.audience)}::text[],
+          ${column((r) => r.successor.issuedAt)}::bigint[], ${column((r) => r.successor.expiresAt)}::bigint[]
+        ) AS i(digest, at, s_digest, s_family_id, s_client_id, s_subject, s_scope, s_audience, s_issued_at, s_expires_at)
+      ), used AS (
+        UPDATE refresh_tokens t SET used_at = input.at FROM input
+        WHERE t.digest = input.digest AND t.used_at IS NULL
+        RETURNING t.digest
+      ), successors AS (
+        INSERT INTO refresh_tokens (digest, family_id, client_id, subject, scope, audience, issued_at, expires_at, used_at)
+        SELECT s_digest, s_family_id, s_client_id, s_subject, s_scope, s_audience, s_issued_at, s_expires_at, NULL
+        FROM input WHERE input.digest IN (SELECT digest FROM used)
+      )
+      SELECT digest FROM used`.execute(this.db)
+    return result.rows.map((row) => row.digest)
+  }
+
+  /** One transaction (one WAL commit): the UPDATE … RETURNING, then the winners' successors in one INSERT. */
+  async #rotateOnSqlite(rotations: Rotation[]): Promise<string[]> {
     return this.db.transaction().execute(async (trx) => {
-      // Compare-and-set: only the caller whose UPDATE flips used_at from NULL wins.
-      const result = await trx
-        .updateTable('refresh_tokens')
-        .set({ used_at: at })
-        .where('digest', '=', digest)
-        .where('used_at', 'is', null)
-        .executeTakeFirst()
-      if (Number(result.numUpdatedRows) !== 1) return 'already-used'
-      await trx.insertInto('refresh_tokens').values(refreshTokenToRow(successor)).execute()
-      return 'consumed'
+      const values = sql.join(rotations.map((r) => sql`(${r.digest}, CAST(${r.at} AS INTEGER))`))
+      const used = await sql<{ digest: string }>`
+        UPDATE refresh_tokens SET used_at = input.column2 FROM (VALUES ${values}) AS input
+        WHERE refresh_tokens.digest = input.column1 AND refresh_tokens.used_at IS NULL
+        RETURNING refresh_tokens.digest`.execute(trx)
+      const won = new Set(used.rows.map((row) => row.digest))
+      const successors = rotations.filter((r) => won.has(r.digest)).map((r) => refreshTokenToRow(r.successor))
+      if (successors.length > 0) await trx.insertInto('refresh_tokens').values(successors).execute()
+      return [...won]
     })
   }
 
@@ -720,23 +799,31 @@ export class KyselyStore implements Store {
   }
 
   // ── access tokens ────────────────────────────────────────────────────────
-  async insertOpaqueToken(token: OpaqueTokenRecord): Promise<void> {
+  /** Resolves once the batch it joined has committed (group commit). */
+  insertOpaqueToken(token: OpaqueTokenRecord): Promise<void> {
+    return this.#opaqueInserts.add(token)
+  }
+
+  async #insertOpaqueTokens(tokens: OpaqueTokenRecord[]): Promise<void[]> {
     await this.db
       .insertInto('opaque_tokens')
-      .values({
-        digest: token.digest,
-        client_id: token.clientId,
-        subject: token.subject,
-        scope: token.scope,
-        audience: token.audience,
-        grant_id: token.grantId,
-        issued_at: token.issuedAt,
-        expires_at: token.expiresAt,
-        revoked_at: token.revokedAt,
-        dpop_jkt: token.dpopJkt ?? null,
-        act: token.act !== undefined ? JSON.stringify(token.act) : null,
-      })
+      .values(
+        tokens.map((token) => ({
+          digest: token.digest,
+          client_id: token.clientId,
+          subject: token.subject,
+          scope: token.scope,
+          audience: token.audience,
+          grant_id: token.grantId,
+          issued_at: token.issuedAt,
+          expires_at: token.expiresAt,
+          revoked_at: token.revokedAt,
+          dpop_jkt: token.dpopJkt ?? null,
+          act: token.act !== undefined ? JSON.stringify(token.act) : null,
+        })),
+      )
       .execute()
+    return tokens.map(() => undefined)
   }
 
   async findOpaqueToken(digest: string): Promise<(OpaqueTokenRecord & { grantEnded: boolean }) | undefined> {
@@ -822,6 +909,8 @@ export class KyselyStore implements Store {
     if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor)
     if (filter.action !== undefined) query = query.where('action', '=', filter.action)
     if (filter.target !== undefined) query = query.where('target', '=', filter.target)
+    const involving = filter.involving
+    if (involving !== undefined) query = involving.length === 0 ? query.where((eb) => eb.lit(false)) : query.where((eb) => eb.or([eb('actor', 'in', [...involving]), eb('target', 'in', [...involving])]))
     if (filter.from !== undefined) query = query.where('at', '>=', filter.from)
     if (filter.to !== undefined) query = query.where('at', '<', filter.to)
     const before = filter.before
@@ -871,6 +960,45 @@ export class KyselyStore implements Store {
   async deleteConsoleApp(clientId: string): Promise<boolean> {
     const result = await this.db.deleteFrom('console_apps').where('client_id', '=', clientId).executeTakeFirst()
     return Number(result.numDeletedRows) > 0
+  }
+
+  // ── client usage (token counts) ──────────────────────────────────────────
+  async addClientUsage(increments: readonly ClientUsageIncrement[]): Promise<void> {
+    if (increments.length === 0) return
+    await this.db.transaction().execute(async (trx) => {
+      for (const increment of increments) {
+        // INSERT … SELECT from clients: no row for a client deleted since it was counted. On
+        // conflict the database adds (count = count + excluded.count), so concurrent flushes of
+        // several instances all count.
+        await trx
+          .insertInto('client_usage')
+          .columns(['client_id', 'grant_type', 'count', 'last_issued_at'])
+          .expression(
+            trx
+              .selectFrom('clients')
+              .select((eb) => [
+                eb.ref('clients.id').as('client_id'),
+                // Typed casts: PostgreSQL types a bare parameter in a SELECT list as text.
+                sql<string>`cast(${increment.grantType} as text)`.as('grant_type'),
+                sql<number>`cast(${increment.count} as bigint)`.as('count'),
+                sql<number>`cast(${increment.lastIssuedAt} as bigint)`.as('last_issued_at'),
+              ])
+              .where('clients.id', '=', increment.clientId),
+          )
+          .onConflict((conflict) =>
+            conflict.columns(['client_id', 'grant_type']).doUpdateSet({
+              count: sql<number>`client_usage.count + excluded.count`,
+              last_issued_at: sql<number>`case when excluded.last_issued_at > client_usage.last_issued_at then excluded.last_issued_at else client_usage.last_issued_at end`,
+            }),
+          )
+          .execute()
+      }
+    })
+  }
+
+  async listClientUsage(clientId: string): Promise<ClientUsage[]> {
+    const rows = await this.db.selectFrom('client_usage').selectAll().where('client_id', '=', clientId).orderBy('grant_type').execute()
+    return rows.map((row) => ({ grantType: row.grant_type, count: Number(row.count), lastIssuedAt: Number(row.last_issued_at) }))
   }
 
   // ── operators ────────────────────────────────────────────────────────────

@@ -14,6 +14,7 @@ export interface ClientsTable {
   refresh_absolute_ttl: number
   refresh_sliding_ttl: number
   refresh_reuse_interval: number
+  token_reuse_seconds: number
   rotate_refresh: number
   tokens_not_before: number | null
   /** Space-separated user ids; null means any user. */
@@ -143,6 +144,13 @@ export interface AuditEventsTable {
   details: string
 }
 
+export interface ClientUsageTable {
+  client_id: string
+  grant_type: string
+  count: number
+  last_issued_at: number
+}
+
 export interface ConsoleAppsTable {
   client_id: string
   owner_user_id: string
@@ -265,6 +273,7 @@ export interface Database {
   dpop_proofs: DpopProofsTable
   audit_events: AuditEventsTable
   console_apps: ConsoleAppsTable
+  client_usage: ClientUsageTable
   operators: OperatorsTable
   apis: ApisTable
   api_scopes: ApiScopesTable

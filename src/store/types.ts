@@ -15,6 +15,7 @@ import type { PushedRequestStore } from '../core/authorization/pushed-request-st
 import type { DpopReplayStore } from '../core/dpop/dpop-proof.js'
 import type { DeviceAuthorizationStore } from '../core/authorization/device-authorization-store.js'
 import type { AssertionJtiStore } from '../core/credentials/assertion-jti-store.js'
+import type { ClientUsageStore } from '../core/audit/client-usage-store.js'
 
 /**
  * The store: one implementation (src/store/kysely-store.ts, on SQLite and PostgreSQL) of
@@ -31,6 +32,7 @@ export interface Store
     AccessTokenStore,
     AuditStore,
     ConsoleAppStore,
+    ClientUsageStore,
     OperatorStore,
     ApiStore,
     AuthorizationCodeStore,

@@ -67,9 +67,14 @@ test('a successful token request writes no audit event and counts as activity of
     const answer = await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: client })
     assert.equal(answer.status, 200)
     assert.deepEqual(await server.server.gatehouse.audit.list({ limit: 10 }), [])
-    const activity = server.server.gatehouse.activity.of(client.id)
-    assert.equal(activity.issued, 1)
-    assert.deepEqual(activity.byGrant, { client_credentials: 1 })
+    const before = Date.now()
+    const usage = await server.server.gatehouse.activity.usageOf(client.id)
+    assert.deepEqual({ ...usage, lastIssuedAt: typeof usage.lastIssuedAt }, { issued: 1, lastIssuedAt: 'number', byGrant: { client_credentials: 1 } })
+    assert.ok((usage.lastIssuedAt ?? 0) <= before && (usage.lastIssuedAt ?? 0) > before - 60_000)
+    // Counted in memory: nothing in the store until the flush (no write on the token path).
+    assert.deepEqual(await server.server.gatehouse.store.listClientUsage(client.id), [])
+    await server.server.gatehouse.activity.flush()
+    assert.deepEqual((await server.server.gatehouse.store.listClientUsage(client.id)).map(({ grantType, count }) => [grantType, count]), [['client_credentials', 1]])
   } finally {
     await server.close()
   }

@@ -92,7 +92,7 @@ describe('RFC MUSTs of the conformance checklist', () => {
       assert.match(answer.headers.get('content-type') ?? '', /^application\/json/)
       const body = answer.body as Record<string, unknown>
       assert.equal(body.issuer, server.url)
-      assert.deepEqual(body.grant_types_supported, ['client_credentials', 'password', 'refresh_token', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'])
+      assert.deepEqual(body.grant_types_supported, ['client_credentials', 'password', 'refresh_token', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:token-exchange'])
     }
   })
 

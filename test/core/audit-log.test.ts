@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { AuditLog, TokenActivity } from '../../src/core/audit/audit-log.js'
+import { AuditLog } from '../../src/core/audit/audit-log.js'
 import { ManualClock } from '../../src/core/clock.js'
 import { systemRandom } from '../../src/core/random.js'
 import type { AuditEvent, AuditEventFilter, AuditStore } from '../../src/core/audit/audit-store.js'
@@ -67,16 +67,5 @@ describe('AuditLog', () => {
     audit.note({ actor: 'anonymous', action: 'client.authentication_failed' })
     await audit.flush()
     assert.deepEqual(errors.map((error) => (error as Error).message), ['disk full'])
-  })
-})
-
-describe('TokenActivity', () => {
-  it('counts tokens per client and grant, with the time of the last', () => {
-    const activity = new TokenActivity()
-    activity.recordIssued('c1', 'client_credentials', 1000)
-    activity.recordIssued('c1', 'refresh_token', 2000)
-    activity.recordIssued('c2', 'password', 3000)
-    assert.deepEqual(activity.of('c1'), { issued: 2, lastIssuedAt: 2000, byGrant: { client_credentials: 1, refresh_token: 1 } })
-    assert.deepEqual(activity.of('nobody'), { issued: 0, lastIssuedAt: null, byGrant: {} })
   })
 })

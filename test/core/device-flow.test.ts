@@ -76,6 +76,7 @@ const client = (overrides: Partial<Client> = {}): Client => ({
   refreshTokenAbsoluteTtl: 86400,
   refreshTokenSlidingTtl: 86400,
   refreshTokenReuseInterval: 0,
+  tokenReuseSeconds: 0,
   rotateRefreshTokens: true,
   tokensNotBefore: null,
   allowedUsers: null,

@@ -87,7 +87,7 @@ describe('dialect configuration', () => {
       // The metadata document keeps naming the standard endpoints only.
       const metadata = (await request(`${server.url}/.well-known/oauth-authorization-server`)).body as Record<string, unknown>
       assert.equal(metadata.token_endpoint, `${server.url}/oauth/token`)
-      assert.deepEqual(metadata.grant_types_supported, ['client_credentials', 'password', 'refresh_token', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'])
+      assert.deepEqual(metadata.grant_types_supported, ['client_credentials', 'password', 'refresh_token', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:token-exchange'])
     } finally {
       await server.close()
     }

@@ -41,4 +41,24 @@ describe('access log: one line per request', () => {
     assert.deepEqual(lines[1]?.req, { method: 'POST', path: '/oauth/token', remoteAddress: '127.0.0.1' })
     assert.deepEqual(lines[1]?.res, { statusCode: 401 })
   })
+
+  it('gives a request without a usable X-Request-Id its own id, echoed and logged', async () => {
+    const answers = await Promise.all([
+      request(`${server.url}/healthz`),
+      request(`${server.url}/healthz`),
+      request(`${server.url}/healthz`, { headers: { 'x-request-id': 'not an id; <script>' } }),
+    ])
+    const ids = answers.map((answer) => answer.headers.get('x-request-id') ?? '')
+    for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{12}-[0-9a-z]+$/)
+    assert.equal(new Set(ids).size, 3, 'three different ids')
+    for (const id of ids) assert.deepEqual(linesOf(id).map(({ msg }) => msg), ['request completed'])
+  })
+
+  it('never writes the query string, where a careless client may have put its secret', async () => {
+    const secret = 'query-secret-0123456789'
+    const answer = await request(`${server.url}/oauth/token?grant_type=client_credentials&client_secret=${secret}`, { headers: { 'x-request-id': 'access-3' } })
+    assert.equal(answer.status, 405)
+    assert.deepEqual(linesOf('access-3').at(-1)?.req, { method: 'GET', path: '/oauth/token', remoteAddress: '127.0.0.1' })
+    assert.ok(!server.logs.text.includes(secret))
+  })
 })

@@ -16,7 +16,8 @@ import { spawnServer, type ServerProcess } from '../helpers/processes.js'
 import { TEST_SECRET } from '../helpers/server.js'
 
 const CHAINS = 8
-const ISSUERS = 2
+/** Concurrent opaque issuers: enough that their inserts share batches (group commit). */
+const ISSUERS = 16
 
 interface Client {
   id: string

@@ -75,4 +75,19 @@ describe('graceful shutdown of `gatehouse serve` on SIGTERM', () => {
     for (const line of requestLines) assert.equal(typeof line.reqId, 'string', JSON.stringify(line))
     assert.ok(lines.some((line) => line.reqId === 'in-flight-1' && line.msg === 'request completed'), 'the in-flight request completed and was logged with its id')
   })
+
+  it('writes every access line of a burst before it exits (the buffered log destination is flushed)', async () => {
+    const burst = await spawnServer({ database, dataDir, env: { GATEHOUSE_LOG_LEVEL: 'info' } })
+    // Fewer lines than the 4 KiB buffer holds and SIGTERM at once: without the flush they would wait for a timer that never fires.
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => request(`${burst.url}/healthz`, { headers: { 'x-request-id': `burst-${i}` } })))
+    assert.deepEqual(answers.map(({ status }) => status), Array(12).fill(200))
+    assert.equal(await burst.stop(), 0)
+    const completed = burst
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => typeof line.reqId === 'string' && line.reqId.startsWith('burst-') && line.msg === 'request completed')
+    assert.deepEqual(completed.map(({ reqId }) => reqId).sort(), Array.from({ length: 12 }, (_, i) => `burst-${i}`).sort())
+  })
 })

@@ -10,6 +10,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js'
 /** One request of the load: what was sent, when, and what came back. */
 interface Sample {
   dialect: string
+  sender: string
   started: number
   ended: number
   status: number
@@ -44,6 +45,8 @@ describe('a PostgreSQL outage under load', { skip }, () => {
     server = await startTestServer({ database, env: { GATEHOUSE_CLIENT_CACHE_TTL_MS: '0', GATEHOUSE_RATE_LIMIT_IP: 'off', GATEHOUSE_RATE_LIMIT_CLIENT: 'off' } })
     const g = server.server.gatehouse
     const client = await server.createClient({ grantTypes: ['client_credentials', 'password', 'refresh_token', 'api_key'] })
+    // Opaque tokens are written in batches (group commit): a failed batch must answer 503 to each of its requests.
+    const opaque = await server.createClient({ tokenFormat: 'opaque' })
     await server.createUser('frank@example.com', 'frank has a passphrase')
     const { apiKey } = await g.apiKeys.create({ name: 'outage', clientId: client.id, scopes: ['api'] })
     const operator = (await createOperatorToken({ store: g.store, clients: g.clients, operators: g.operators, tokens: g.tokens, audit: g.audit, maxAccessTokenTtl: g.config.maxAccessTokenTtl })).accessToken
@@ -60,6 +63,14 @@ describe('a PostgreSQL outage under load', { skip }, () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret }).toString(),
       })
+    const opaqueForm = (path: string): Promise<Response> =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicHeader(opaque.id, opaque.secret) },
+        body: 'grant_type=client_credentials',
+      })
+    senders.opaque = () => opaqueForm('/oauth/token')
+    senders['opaque-wrapped'] = () => opaqueForm('/v1/auth/token')
     senders.canary = () => fetch(`${server.url}/v2/oauth/request-tokens`, { method: 'POST', headers: { 'csc-api-key': apiKey } })
     senders.wrapped = () => fetch(`${server.url}/v1/auth/token`, form({ grant_type: 'client_credentials' }))
     senders.admin = () => fetch(`${server.url}/admin/v1/clients`, { headers: { authorization: `Bearer ${operator}` } })
@@ -79,13 +90,17 @@ describe('a PostgreSQL outage under load', { skip }, () => {
     await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [databaseName])
   }
 
+  /** Senders that are not a dialect of their own: the dialect whose shape they answer in. */
+  const DIALECT_OF: Record<string, string> = { password: 'rfc6749', opaque: 'rfc6749', 'opaque-wrapped': 'wrapped' }
+
   async function sample(dialect: string): Promise<Sample> {
     const started = Date.now()
-    const sender = senders[dialect === 'password' ? 'password' : dialect] as () => Promise<Response>
+    const sender = senders[dialect] as () => Promise<Response>
     const response = await sender()
     const text = await response.text()
     return {
-      dialect: dialect === 'password' ? 'rfc6749' : dialect,
+      dialect: DIALECT_OF[dialect] ?? dialect,
+      sender: dialect,
       started,
       ended: Date.now(),
       status: response.status,
@@ -149,6 +164,7 @@ describe('a PostgreSQL outage under load', { skip }, () => {
     for (const dialect of ['rfc6749', 'identityserver', 'canary', 'wrapped', 'admin']) {
       assert.ok(during.some((s) => s.dialect === dialect), `${dialect} was tried during the outage`)
     }
+    for (const sender of ['opaque', 'opaque-wrapped']) assert.ok(during.some((s) => s.sender === sender), `${sender} was tried during the outage`)
     const afterRecovery = samples.filter((s) => s.started > recoveryStarted + (recovered as number) + 100)
     assert.ok(afterRecovery.length > 0 && afterRecovery.every((s) => s.status === 200), 'every dialect succeeds again, without a restart')
     assert.equal((await fetch(`${server.url}/readyz`)).status, 200)

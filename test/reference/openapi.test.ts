@@ -52,4 +52,24 @@ describe('/openapi.json', () => {
     const answer = await request(`${server.url}/oauth/token`, { form: { foo: 'bar' } })
     assert.deepEqual([answer.status, answer.body], [400, { error: 'invalid_request', error_description: 'The grant_type parameter is required.' }])
   })
+
+  it('gives every operation a request example and ten generated code samples', () => {
+    const languages = ['shell', 'javascript', 'node', 'python', 'go', 'java', 'csharp', 'ruby', 'php', 'swift']
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, value] of Object.entries(operations)) {
+        const operation = value as { parameters?: { name: string; required?: boolean; example?: unknown }[]; requestBody?: { content: Record<string, { examples?: Record<string, { value: unknown }> }> }; 'x-codeSamples'?: { lang: string; label: string; source: string }[] }
+        const where = `${method.toUpperCase()} ${path}`
+        for (const parameter of operation.parameters ?? []) if (parameter.required) assert.notEqual(parameter.example, undefined, `${where}: parameter ${parameter.name}`)
+        for (const [type, media] of Object.entries(operation.requestBody?.content ?? {})) assert.ok(media.examples?.example, `${where}: ${type} example`)
+        const samples = operation['x-codeSamples'] ?? []
+        assert.deepEqual(samples.map((sample) => sample.lang), languages, where)
+        for (const sample of samples) assert.ok(sample.source.includes(server.config.issuer), `${where} ${sample.lang}: ${sample.source}`)
+      }
+    }
+    const token = document.paths['/connect/token']?.post as { 'x-codeSamples': { lang: string; source: string }[] }
+    assert.equal(
+      token['x-codeSamples'][0]?.source,
+      `curl --request POST \\\n  --url ${server.config.issuer}/connect/token \\\n  --header 'Content-Type: application/x-www-form-urlencoded' \\\n  --data grant_type=client_credentials \\\n  --data client_id=CLIENT_ID \\\n  --data client_secret=CLIENT_SECRET \\\n  --data scope=api`,
+    )
+  })
 })

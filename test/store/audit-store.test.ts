@@ -46,6 +46,13 @@ describe(`audit and console-app storage (${process.env.TEST_DATABASE_URL ? 'Post
     assert.deepEqual((await store.listAuditEvents({ limit: 10, target: 'client:a' })).map((e) => e.id), ['a'])
   })
 
+  it('filters events involving any of several subjects, as actor or as target, with the other filters', async () => {
+    assert.deepEqual((await store.listAuditEvents({ limit: 10, involving: ['user:u', 'client:b'] })).map((e) => e.id), ['e', 'b'])
+    assert.deepEqual((await store.listAuditEvents({ limit: 10, involving: ['client:c'], action: 'client.created' })).map((e) => e.id), ['c'])
+    assert.deepEqual((await store.listAuditEvents({ limit: 10, involving: ['user:u'], action: 'client.created' })).map((e) => e.id), [])
+    assert.deepEqual((await store.listAuditEvents({ limit: 10, involving: [] })).map((e) => e.id), [])
+  })
+
   it('deletes audit events older than the retention in batches, through housekeeping', async () => {
     const clock = new ManualClock(3500)
     const housekeeping = new Housekeeping({ store, clock }, { intervalMs: 0, batchSize: 2, auditRetentionMs: 1000 })
@@ -58,7 +65,7 @@ describe(`audit and console-app storage (${process.env.TEST_DATABASE_URL ? 'Post
     const now = Date.UTC(2026, 10, 23)
     await store.insertClient({
       id: 'app-1', name: 'App', secretDigest: 'd', grantTypes: ['client_credentials'], scopes: [], defaultScopes: [], audience: null, tokenFormat: 'jwt', signingAlg: 'ES256',
-      accessTokenTtl: 60, refreshTokenAbsoluteTtl: 60, refreshTokenSlidingTtl: 60, refreshTokenReuseInterval: 0, rotateRefreshTokens: true, allowedUsers: null, createdAt: now, updatedAt: now,
+      accessTokenTtl: 60, refreshTokenAbsoluteTtl: 60, refreshTokenSlidingTtl: 60, refreshTokenReuseInterval: 0, tokenReuseSeconds: 0, rotateRefreshTokens: true, allowedUsers: null, createdAt: now, updatedAt: now,
       tokensNotBefore: null, tokenEndpointAuthMethod: 'client_secret_basic', applicationType: null, redirectUris: [], postLogoutRedirectUris: [], requirePar: false, skipConsent: false, resources: [], allowImpersonation: false,
     })
     const app = { clientId: 'app-1', ownerUserId: 'u1', kind: 'client' as const, apiKeyId: null, createdAt: now }

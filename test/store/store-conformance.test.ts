@@ -73,6 +73,7 @@ function aClient(overrides: Partial<Client> = {}): Client {
     refreshTokenAbsoluteTtl: 86400,
     refreshTokenSlidingTtl: 3600,
     refreshTokenReuseInterval: 0,
+    tokenReuseSeconds: 0,
     rotateRefreshTokens: true,
     tokensNotBefore: null,
     allowedUsers: null,
@@ -351,6 +352,7 @@ for (const backend of backends) {
         refreshTokenAbsoluteTtl: 120,
         refreshTokenSlidingTtl: 90,
         refreshTokenReuseInterval: 5,
+        tokenReuseSeconds: 45,
         rotateRefreshTokens: false,
         tokensNotBefore: T0 + 500,
         allowedUsers: ['user-1', 'user-2'],
@@ -575,8 +577,49 @@ for (const backend of backends) {
       const family = aFamily(client.id)
       const token = aRefreshToken(family, { audience: 'aud' })
       await store.insertGrant(family, token)
-      assert.deepEqual(await store.findRefreshToken(token.digest), { ...token, grant: family })
+      // subject-1 is no user of this store: the user read with the token is null (deleted).
+      assert.deepEqual(await store.findRefreshToken(token.digest), { ...token, grant: family, user: null })
       assert.equal(await store.findRefreshToken('no-such-digest'), undefined)
+    })
+
+    test("reads a user grant's user with its refresh token, and no user for a client's grant", async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const user = aUser()
+      await store.insertUser(user)
+      const family = aFamily(client.id, { subject: user.id })
+      const token = aRefreshToken(family)
+      await store.insertGrant(family, token)
+      assert.deepEqual((await store.findRefreshToken(token.digest))?.user, { disabled: false })
+      await store.updateUser({ ...user, disabled: true })
+      assert.deepEqual((await store.findRefreshToken(token.digest))?.user, { disabled: true })
+      const own = aFamily(client.id, { subject: client.id, subjectType: 'client' })
+      const ownToken = aRefreshToken(own)
+      await store.insertGrant(own, ownToken)
+      assert.equal('user' in ((await store.findRefreshToken(ownToken.digest)) ?? {}), false)
+    })
+
+    test('rotates many refresh tokens at once, each exactly once (group commit)', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const tokens: RefreshTokenRecord[] = []
+      for (let i = 0; i < 30; i++) {
+        const family = aFamily(client.id)
+        const token = aRefreshToken(family)
+        await store.insertGrant(family, token)
+        tokens.push(token)
+      }
+      // Every token twice, all in flight at once: the calls share batches, and per token one wins.
+      const successors = tokens.map((token) => [0, 1].map((n) => ({ ...aRefreshToken({ ...aFamily(client.id), id: token.familyId }), issuedAt: T0 + 9 + n })))
+      const results = await Promise.all(tokens.flatMap((token, i) => successors[i]!.map((successor, n) => store.rotateRefreshToken(token.digest, T0 + 9 + n, successor))))
+      for (const [i, token] of tokens.entries()) {
+        const pair = results.slice(2 * i, 2 * i + 2)
+        assert.deepEqual([...pair].sort(), ['already-used', 'consumed'])
+        const won = pair.indexOf('consumed')
+        assert.equal((await store.findRefreshToken(token.digest))?.usedAt, T0 + 9 + won)
+        const stored = await Promise.all(successors[i]!.map((s) => store.findRefreshToken(s.digest)))
+        assert.deepEqual(stored.map((s) => s !== undefined), [won === 0, won === 1])
+      }
     })
 
     test('lets exactly one of many concurrent rotations of a refresh token win', async () => {
@@ -590,7 +633,7 @@ for (const backend of backends) {
       assert.deepEqual(results.filter((r) => r === 'consumed').length, 1)
       assert.deepEqual(results.filter((r) => r === 'already-used').length, 7)
       const winner = successors[results.indexOf('consumed')]!
-      assert.deepEqual(await store.findRefreshToken(winner.digest), { ...winner, grant: family })
+      assert.deepEqual(await store.findRefreshToken(winner.digest), { ...winner, grant: family, user: null })
       // The losers stored nothing.
       const stored = await Promise.all(successors.map((s) => store.findRefreshToken(s.digest)))
       assert.equal(stored.filter((s) => s !== undefined).length, 1)
@@ -604,7 +647,7 @@ for (const backend of backends) {
       const first = aRefreshToken(family)
       await store.insertGrant(family, first)
       await store.touchRefreshToken(first.digest, T0 + 7_200_000)
-      assert.deepEqual(await store.findRefreshToken(first.digest), { ...first, expiresAt: T0 + 7_200_000, grant: family })
+      assert.deepEqual(await store.findRefreshToken(first.digest), { ...first, expiresAt: T0 + 7_200_000, grant: family, user: null })
     })
 
     // ── grants ─────────────────────────────────────────────────────────────
@@ -1163,7 +1206,7 @@ for (const backend of backends) {
             await fresh.isJwtRevoked(liveJti),
             await fresh.getClient(client.id),
           ],
-          [{ ...liveToken, grant: liveFamily }, { ...liveOpaque, grantEnded: false }, true, client],
+          [{ ...liveToken, grant: liveFamily, user: null }, { ...liveOpaque, grantEnded: false }, true, client],
         )
       })
     })
@@ -1229,6 +1272,47 @@ for (const backend of backends) {
         // The live one is still remembered: a replay is still refused.
         assert.equal(await fresh.rememberAssertionJti(client.id, live, now + 60_000, now), false)
       })
+    })
+
+    test('adds client usage increments per client and grant type, keeping the later last-issued time', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      assert.deepEqual(await store.listClientUsage(client.id), [])
+      await store.addClientUsage([
+        { clientId: client.id, grantType: 'refresh_token', count: 2, lastIssuedAt: T0 + 20 },
+        { clientId: client.id, grantType: 'client_credentials', count: 3, lastIssuedAt: T0 + 10 },
+      ])
+      await store.addClientUsage([
+        { clientId: client.id, grantType: 'client_credentials', count: 4, lastIssuedAt: T0 + 5 },
+        { clientId: client.id, grantType: 'refresh_token', count: 1, lastIssuedAt: T0 + 30 },
+      ])
+      await store.addClientUsage([])
+      assert.deepEqual(await store.listClientUsage(client.id), [
+        { grantType: 'client_credentials', count: 7, lastIssuedAt: T0 + 10 },
+        { grantType: 'refresh_token', count: 3, lastIssuedAt: T0 + 30 },
+      ])
+    })
+
+    test('counts every increment of concurrent flushes (several instances at once)', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      await Promise.all(Array.from({ length: 8 }, (_, index) => store.addClientUsage([{ clientId: client.id, grantType: 'client_credentials', count: index + 1, lastIssuedAt: T0 + index }])))
+      assert.deepEqual(await store.listClientUsage(client.id), [{ grantType: 'client_credentials', count: 36, lastIssuedAt: T0 + 7 }])
+    })
+
+    test("drops usage for a client that does not exist, and deletes a client's usage with it", async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      await store.addClientUsage([
+        { clientId: client.id, grantType: 'client_credentials', count: 1, lastIssuedAt: T0 },
+        { clientId: 'no-such-client', grantType: 'client_credentials', count: 5, lastIssuedAt: T0 },
+      ])
+      assert.deepEqual(await store.listClientUsage('no-such-client'), [])
+      assert.equal(await store.deleteClient(client.id), true)
+      assert.deepEqual(await store.listClientUsage(client.id), [])
+      // A flush that arrives after the deletion (counted before it) brings nothing back.
+      await store.addClientUsage([{ clientId: client.id, grantType: 'client_credentials', count: 2, lastIssuedAt: T0 + 1 }])
+      assert.deepEqual(await store.listClientUsage(client.id), [])
     })
 
     test('housekeeping keeps an expired grant while an access token minted from it lives, and for the grace it is given', async () => {

@@ -5,7 +5,7 @@ import type { GrantStore } from '../tokens/token-store.js'
 import type { PublishChange } from '../changes.js'
 import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
-import { digestSecret, generateClientId, generateClientSecret } from '../credentials/secrets.js'
+import { digestSecret, generateClientId, generateClientSecret, secretMatchesDigest } from '../credentials/secrets.js'
 import type { Random } from '../random.js'
 import { APPLICATION_TYPES, GRANT_TYPES, PUBLIC_CLIENT_GRANT_TYPES, SIGNING_ALGS, type ApplicationType, type Client, type ClientAuthMethod, type ClientJwks, type GrantType, type SigningAlg, type TokenFormat } from '../types.js'
 import { checkRedirectUri } from '../authorization/redirect-uri.js'
@@ -34,6 +34,8 @@ export interface ClientSettings {
   refreshTokenAbsoluteTtl?: number
   refreshTokenSlidingTtl?: number
   refreshTokenReuseInterval?: number
+  /** client_credentials token reuse window in seconds; 0 (the default) is off. */
+  tokenReuseSeconds?: number
   rotateRefreshTokens?: boolean
   /** User ids the password grant may log in through this client; null (the default) is any user. */
   allowedUsers?: string[] | null
@@ -72,6 +74,7 @@ export const CLIENT_DEFAULTS = {
   refreshTokenAbsoluteTtl: 30 * 24 * 3600,
   refreshTokenSlidingTtl: 15 * 24 * 3600,
   refreshTokenReuseInterval: 0,
+  tokenReuseSeconds: 0,
 }
 
 export { ClientValidationError }
@@ -104,6 +107,19 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/
  */
 const unstorable = (id: string): boolean => id.includes('\u0000')
 
+/** The fewest characters of a secret an operator chooses: 32 base64url characters are 192 bits. */
+export const MIN_CHOSEN_SECRET_LENGTH = 32
+
+/**
+ * Secrets are stored as a fast SHA-256 digest (secrets.ts), safe only for a value too large to
+ * guess: a chosen secret must be as long as a generated one nearly is, and printable.
+ */
+function checkChosenSecret(secret: string): void {
+  if (secret.length < MIN_CHOSEN_SECRET_LENGTH || secret.length > 512 || !/^[\x21-\x7e]+$/.test(secret)) {
+    throw new ClientValidationError(`a chosen client secret must be ${MIN_CHOSEN_SECRET_LENGTH} to 512 printable ASCII characters without spaces (e.g. openssl rand -base64 32)`)
+  }
+}
+
 export function viewClient(client: Client): ClientView {
   const { secretDigest: _secretDigest, ...view } = client
   return view
@@ -116,11 +132,17 @@ export class ClientAdmin {
     this.#deps = deps
   }
 
-  /** `clientSecret` is null for a public client (`none`) and a `private_key_jwt` one: they have none. */
-  async create(settings: ClientSettings): Promise<{ client: ClientView; clientSecret: string | null }> {
+  /**
+   * `clientSecret` is null for a public client (`none`) and a `private_key_jwt` one: they have none.
+   * `options.secret` is a secret the operator chose (configuration as code reads it from an
+   * environment variable) instead of a generated one; only its digest is stored.
+   */
+  async create(settings: ClientSettings, options: { secret?: string } = {}): Promise<{ client: ClientView; clientSecret: string | null }> {
     const now = this.#deps.clock.now()
     const tokenEndpointAuthMethod = settings.tokenEndpointAuthMethod ?? 'client_secret_basic'
-    const secret = hasSecret(tokenEndpointAuthMethod) ? generateClientSecret(this.#deps.random) : null
+    if (options.secret !== undefined && !hasSecret(tokenEndpointAuthMethod)) throw new ClientValidationError(`a client of auth method ${tokenEndpointAuthMethod} has no secret; give it none`)
+    if (options.secret !== undefined) checkChosenSecret(options.secret)
+    const secret = hasSecret(tokenEndpointAuthMethod) ? (options.secret ?? generateClientSecret(this.#deps.random)) : null
     if (settings.id !== undefined) await this.#checkChosenId(settings.id)
     const client = await this.#validateKeys({
       id: settings.id ?? generateClientId(this.#deps.random),
@@ -147,6 +169,7 @@ export class ClientAdmin {
       refreshTokenAbsoluteTtl: settings.refreshTokenAbsoluteTtl ?? CLIENT_DEFAULTS.refreshTokenAbsoluteTtl,
       refreshTokenSlidingTtl: settings.refreshTokenSlidingTtl ?? CLIENT_DEFAULTS.refreshTokenSlidingTtl,
       refreshTokenReuseInterval: settings.refreshTokenReuseInterval ?? CLIENT_DEFAULTS.refreshTokenReuseInterval,
+      tokenReuseSeconds: settings.tokenReuseSeconds ?? CLIENT_DEFAULTS.tokenReuseSeconds,
       rotateRefreshTokens: settings.rotateRefreshTokens ?? true,
       tokensNotBefore: null,
       allowedUsers: settings.allowedUsers ?? null,
@@ -213,7 +236,7 @@ export class ClientAdmin {
    * grants end, and its client_credentials tokens (which belong to no grant) fall before its
    * new not-before instant.
    */
-  async rotateSecret(id: string, options: { revokeTokens?: boolean } = {}): Promise<{ client: ClientView; clientSecret: string } | undefined> {
+  async rotateSecret(id: string, options: { revokeTokens?: boolean; secret?: string } = {}): Promise<{ client: ClientView; clientSecret: string } | undefined> {
     if (unstorable(id)) return undefined
     const current = await this.#deps.store.getClient(id)
     if (!current) return undefined
@@ -221,7 +244,8 @@ export class ClientAdmin {
     if (current.tokenEndpointAuthMethod === 'private_key_jwt') {
       throw new ClientValidationError(`client ${id} authenticates with private_key_jwt: it has no secret to rotate; change its keys (jwks or jwks_uri) instead, or its auth method to a secret one first`)
     }
-    const secret = generateClientSecret(this.#deps.random)
+    if (options.secret !== undefined) checkChosenSecret(options.secret)
+    const secret = options.secret ?? generateClientSecret(this.#deps.random)
     const now = this.#deps.clock.now()
     const client = { ...current, secretDigest: digestSecret(secret), updatedAt: now, ...(options.revokeTokens ? { tokensNotBefore: now } : {}) }
     await this.#deps.store.updateClient(client)
@@ -246,6 +270,13 @@ export class ClientAdmin {
     const ended = await endGrants(this.#deps, { clientId: id }, 'tokens_revoked')
     await this.#changed(id)
     return { client: viewClient(client), ended }
+  }
+
+  /** Whether `secret` is the client's current secret (false for an unknown client, or one without a secret). */
+  async secretMatches(id: string, secret: string): Promise<boolean> {
+    if (unstorable(id)) return false
+    const current = await this.#deps.store.getClient(id)
+    return current !== undefined && current.secretDigest !== '' && secretMatchesDigest(secret, current.secretDigest)
   }
 
   /** Deletes the client and everything it holds; its tokens stop working at once (introspection finds no client). */
@@ -313,6 +344,9 @@ export class ClientAdmin {
     positive(client.refreshTokenSlidingTtl, 'refresh token sliding lifetime')
     if (!Number.isInteger(client.refreshTokenReuseInterval) || client.refreshTokenReuseInterval < 0 || client.refreshTokenReuseInterval > 300) {
       throw new ClientValidationError('refresh token reuse interval must be 0 to 300 seconds')
+    }
+    if (!Number.isInteger(client.tokenReuseSeconds) || client.tokenReuseSeconds < 0 || client.tokenReuseSeconds > 3600) {
+      throw new ClientValidationError('token reuse must be 0 (off) to 3600 seconds')
     }
     if (client.allowedUsers !== null && client.allowedUsers.some((user) => user === '' || user.length > 200 || /\s/.test(user))) {
       throw new ClientValidationError('allowed users must be user ids of 1 to 200 characters without spaces')

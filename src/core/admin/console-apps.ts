@@ -2,7 +2,8 @@ import type { ConsoleApp, ConsoleAppStore } from './console-app-store.js'
 import type { UserStore } from '../credentials/user-store.js'
 import type { AccessTokenStore } from '../tokens/token-store.js'
 import type { AuditEvent } from '../audit/audit-store.js'
-import type { AuditLog, TokenActivity } from '../audit/audit-log.js'
+import type { AuditLog } from '../audit/audit-log.js'
+import type { ClientUsageCounter, UsageSummary } from '../audit/client-usage-counter.js'
 import type { Clock } from '../clock.js'
 import type { AbuseGuard } from '../abuse/abuse-guard.js'
 import { OAuthError } from '../errors.js'
@@ -121,6 +122,14 @@ export type Credentials =
   | { kind: 'keys'; clientId: string }
   | { kind: 'api_key'; clientId: string; apiKey: string }
 
+/** What the edit form changes. */
+export interface ApplicationChanges {
+  name: string
+  scopes: string[]
+  /** Access token lifetime in seconds. */
+  accessTokenTtl: number
+}
+
 export interface ApplicationView {
   app: ConsoleApp
   client: ClientView
@@ -139,7 +148,8 @@ type Deps = {
   /** The API registry, read fresh (not the token path's copy): the form and its check see every change. */
   apis: { list(): Promise<Api[]> }
   audit: AuditLog
-  activity: TokenActivity
+  /** Token counts of every instance (the store) and this one's unflushed part. */
+  activity: Pick<ClientUsageCounter, 'usageOf'>
   clock: Clock
   /** Login lockout shared with the password grant; none when omitted. */
   guard?: AbuseGuard
@@ -287,6 +297,48 @@ export class ConsoleApps {
     return credentials
   }
 
+  /**
+   * Changes what a developer may change after Generate: the name, the scopes (newly added ones
+   * must be self-service, as on the create form; scopes it holds already, an operator's grant
+   * included, may stay) and the access-token lifetime (ClientAdmin bounds it by the server's
+   * maximum). An API-key application's scopes belong to its key, which cannot change: only its
+   * name and lifetime do. Undefined when the application is not the user's.
+   */
+  async update(actor: ConsoleActor, clientId: string, input: ApplicationChanges): Promise<ApplicationView | undefined> {
+    const view = await this.get(actor.userId, clientId)
+    if (!view) return undefined
+    const name = input.name.trim()
+    if (name === '') throw new ConsoleError('App Name must not be empty.')
+    if (name.length > 200) throw new ConsoleError('App Name must be at most 200 characters.')
+    const type = appTypeOf(view)
+    const fields: string[] = []
+    if (name !== view.client.name) fields.push('name')
+    if (input.accessTokenTtl !== view.client.accessTokenTtl) fields.push('access_token_ttl')
+    let scopes: string[] | undefined
+    if (type !== 'api_key') {
+      const held = view.client.scopes
+      checkConsoleScopes(input.scopes.filter((scope) => !held.includes(scope)), await this.#deps.apis.list())
+      // As on create: an application with refresh tokens keeps offline_access.
+      const wanted = APP_TYPE_SETTINGS[type].grantTypes.includes('refresh_token') && !input.scopes.includes('offline_access') ? [...input.scopes, 'offline_access'] : [...input.scopes]
+      scopes = [...new Set(wanted)]
+      if (scopes.length !== held.length || scopes.some((scope) => !held.includes(scope))) fields.push('scopes')
+    }
+    if (fields.length === 0) return view
+    await this.#deps.clients.update(clientId, { name, accessTokenTtl: input.accessTokenTtl, ...(scopes ? { scopes } : {}) })
+    await this.#deps.audit.record({ actor: `user:${actor.userId}`, action: 'client.updated', target: `client:${clientId}`, ip: actor.ip, details: { fields, ...(scopes ? { scopes } : {}), via: 'console' } })
+    return this.get(actor.userId, clientId)
+  }
+
+  /**
+   * Usernames of the users an audit event names as `user:<id>` (the activity table shows
+   * people, not ids); a user deleted since is left out.
+   */
+  async usernames(events: readonly AuditEvent[]): Promise<Record<string, string>> {
+    const ids = [...new Set(events.flatMap((event) => [event.actor, event.target ?? '']).filter((who) => who.startsWith('user:')).map((who) => who.slice('user:'.length)))]
+    const users = await Promise.all(ids.map(async (id) => [id, (await this.#deps.store.getUser(id))?.username] as const))
+    return Object.fromEntries(users.filter((entry): entry is readonly [string, string] => entry[1] !== undefined))
+  }
+
   async delete(actor: ConsoleActor, clientId: string): Promise<boolean> {
     const view = await this.get(actor.userId, clientId)
     if (!view) return false
@@ -296,10 +348,10 @@ export class ConsoleApps {
     return true
   }
 
-  /** Tokens issued since this instance started, and the latest audit events about the client. */
-  async activity(clientId: string): Promise<{ issued: number; lastIssuedAt: number | null; byGrant: Record<string, number>; events: AuditEvent[] }> {
-    const events = await this.#deps.audit.list({ limit: 20, target: `client:${clientId}` })
-    return { ...this.#deps.activity.of(clientId), events }
+  /** Tokens issued to the client (every instance, kept across restarts), and the latest audit events about it. */
+  async activity(clientId: string): Promise<UsageSummary & { events: AuditEvent[]; usernames: Record<string, string> }> {
+    const [events, usage] = await Promise.all([this.#deps.audit.list({ limit: 20, target: `client:${clientId}` }), this.#deps.activity.usageOf(clientId)])
+    return { ...usage, events, usernames: await this.usernames(events) }
   }
 
   async #view(app: ConsoleApp): Promise<ApplicationView | undefined> {

@@ -31,6 +31,7 @@ export function presentClient(client: ClientView): Record<string, unknown> {
     refresh_token_ttl: client.refreshTokenAbsoluteTtl,
     refresh_token_sliding_ttl: client.refreshTokenSlidingTtl,
     refresh_reuse_interval: client.refreshTokenReuseInterval,
+    token_reuse_seconds: client.tokenReuseSeconds,
     rotate_refresh_tokens: client.rotateRefreshTokens,
     allowed_users: client.allowedUsers,
     created_at: new Date(client.createdAt).toISOString(),
@@ -104,6 +105,7 @@ export interface ClientWire {
   refresh_token_ttl?: number
   refresh_token_sliding_ttl?: number
   refresh_reuse_interval?: number
+  token_reuse_seconds?: number
   rotate_refresh_tokens?: boolean
   /** User ids (null: any user). */
   allowed_users?: string[] | null
@@ -133,6 +135,7 @@ export function clientSettingsFromWire(body: ClientWire): Partial<ClientSettings
   if (body.refresh_token_ttl !== undefined) settings.refreshTokenAbsoluteTtl = body.refresh_token_ttl
   if (body.refresh_token_sliding_ttl !== undefined) settings.refreshTokenSlidingTtl = body.refresh_token_sliding_ttl
   if (body.refresh_reuse_interval !== undefined) settings.refreshTokenReuseInterval = body.refresh_reuse_interval
+  if (body.token_reuse_seconds !== undefined) settings.tokenReuseSeconds = body.token_reuse_seconds
   if (body.rotate_refresh_tokens !== undefined) settings.rotateRefreshTokens = body.rotate_refresh_tokens
   if (body.allowed_users !== undefined) settings.allowedUsers = body.allowed_users
   return settings

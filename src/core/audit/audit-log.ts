@@ -105,32 +105,10 @@ export class AuditLog {
   }
 }
 
-/** Per-client token counts since start-up: a Map update, cheap enough for the hot path. */
-export class TokenActivity {
-  readonly #byClient = new Map<string, { issued: number; lastIssuedAt: number; byGrant: Record<string, number> }>()
-
-  recordIssued(clientId: string, grantType: string, at: number): void {
-    let entry = this.#byClient.get(clientId)
-    if (!entry) {
-      if (this.#byClient.size >= 100_000) this.#byClient.clear()
-      entry = { issued: 0, lastIssuedAt: at, byGrant: {} }
-      this.#byClient.set(clientId, entry)
-    }
-    entry.issued++
-    entry.lastIssuedAt = at
-    entry.byGrant[grantType] = (entry.byGrant[grantType] ?? 0) + 1
-  }
-
-  of(clientId: string): { issued: number; lastIssuedAt: number | null; byGrant: Record<string, number> } {
-    const entry = this.#byClient.get(clientId)
-    return entry ? { issued: entry.issued, lastIssuedAt: entry.lastIssuedAt, byGrant: { ...entry.byGrant } } : { issued: 0, lastIssuedAt: null, byGrant: {} }
-  }
-}
-
 const FAILURE_ACTIONS = { client: 'client.authentication_failed', user: 'user.authentication_failed', api_key: 'api_key.authentication_failed' } as const
 
 /** Turns the engine's observations into audit events and activity counts. */
-export function auditingObserver(audit: AuditLog, activity: TokenActivity, clock: Clock): EngineObserver {
+export function auditingObserver(audit: AuditLog, activity: { recordIssued(clientId: string, grantType: string, at: number): void }, clock: Clock): EngineObserver {
   return {
     authenticationFailed(event) {
       audit.note({

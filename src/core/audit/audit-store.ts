@@ -21,6 +21,8 @@ export interface AuditEventFilter {
   actor?: string
   action?: string
   target?: string
+  /** Events whose actor or target is any of these (e.g. a user by `user:<id>` and `user:<username>`). */
+  involving?: readonly string[]
   /** Inclusive lower bound of `at`. */
   from?: number
   /** Exclusive upper bound of `at`. */

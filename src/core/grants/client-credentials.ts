@@ -1,12 +1,24 @@
 import { checkOperatorAudience, type OperatorAudienceDeps } from '../admin/operator-audience.js'
 import { EMPTY_CATALOG, resolveAudience, type ApiCatalog } from '../audience.js'
 import { requestedTarget } from '../resource-indicators.js'
+import type { Clock } from '../clock.js'
 import { grantScopes } from '../scope.js'
-import type { TokenService } from '../tokens/token-service.js'
+import type { ReuseKey, TokenReuse } from '../tokens/token-reuse.js'
+import type { IssuedAccessToken, TokenService } from '../tokens/token-service.js'
 import type { TokenResult } from '../types.js'
 import { clientOf, type Grant, type GrantContext } from './grant.js'
 
-type Deps = { tokens: TokenService; apis?: ApiCatalog } & OperatorAudienceDeps
+type Deps = { tokens: TokenService; apis?: ApiCatalog; clock: Clock; reuse?: TokenReuse } & OperatorAudienceDeps
+
+/** The client's token reuse window (off by default): the same token again, else a new one, remembered. */
+async function issueOrReuse(deps: Deps, key: ReuseKey, issue: () => Promise<IssuedAccessToken>): Promise<IssuedAccessToken> {
+  const reused = deps.reuse?.find(key)
+  if (reused) return reused
+  const issuedAt = deps.clock.now()
+  const access = await issue()
+  deps.reuse?.remember(key, access, issuedAt)
+  return access
+}
 
 /** RFC 6749 §4.4: the client acts for itself; the subject is the client. */
 async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
@@ -30,7 +42,9 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
       forUser: false,
     })
   const bound = context.dpopJkt !== undefined ? { dpopJkt: context.dpopJkt } : {}
-  const access = await deps.tokens.issueAccessToken(audience === undefined ? { client, subject: client.id, scopes, ...bound } : { client, subject: client.id, scopes, audience, ...bound })
+  const access = await issueOrReuse(deps, { client, scopes, audience, dpopJkt: context.dpopJkt }, () =>
+    deps.tokens.issueAccessToken(audience === undefined ? { client, subject: client.id, scopes, ...bound } : { client, subject: client.id, scopes, audience, ...bound }),
+  )
   /** RFC 6749 §4.4.3 — a refresh token SHOULD NOT be included here. */
   return {
     accessToken: access.token,

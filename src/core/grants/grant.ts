@@ -1,3 +1,4 @@
+import type { TokenReuse } from '../tokens/token-reuse.js'
 import type { ApiKeyStore } from '../credentials/api-key-store.js'
 import type { AuthorizationCodeStore } from '../authorization/authorization-code-store.js'
 import type { DeviceAuthorizationStore } from '../authorization/device-authorization-store.js'
@@ -33,6 +34,8 @@ export interface GrantDeps {
   grants: GrantStore
   apiKeys: ApiKeyStore
   clients: ClientCache
+  /** client_credentials token reuse (per-client setting); none: every request gets a new token. */
+  reuse?: TokenReuse
   /** Failed user / API key authentications go here (audit); optional so tests can omit it. */
   observer?: EngineObserver
   /** Login lockout and API key limits (issue 7); optional so tests can omit it. */

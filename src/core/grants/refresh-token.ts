@@ -39,7 +39,8 @@ async function findUsableToken(deps: Deps, client: Client, presented: string): P
 async function checkGrantStillHolds(deps: Deps, client: Client, token: RefreshTokenWithGrant): Promise<void> {
   const { grant } = token
   if (grant.subjectType === 'user') {
-    const user = await deps.users.getUser(grant.subject)
+    // The store may have read the user with the token (one round trip less); else read it now.
+    const user = token.user !== undefined ? token.user : await deps.users.getUser(grant.subject)
     if (!user || user.disabled) throw INVALID(user ? 'user disabled' : 'user deleted')
     // The client may since have been limited to some users (allowedUsers): a refresh is a login too.
     if (client.allowedUsers !== null && !client.allowedUsers.includes(grant.subject)) throw INVALID('user no longer allowed for this client')

@@ -1,5 +1,5 @@
-import { sign } from 'node:crypto'
-import { jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+import { sign, verify } from 'node:crypto'
+import { errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import type { KeyRing } from './key-ring.js'
 import { SIGNING_ALGS, type ActorClaim, type SigningAlg } from '../types.js'
 
@@ -64,22 +64,9 @@ export type VerifiedAccessToken = AccessTokenClaims & JWTPayload
  * Verifies a JWT access token this server issued: signature by a published key, `typ`,
  * issuer and expiry (RFC 9068 §4). Returns undefined for anything else.
  */
-export async function verifyAccessToken(
-  keys: KeyRing,
-  token: string,
-  options: { issuer: string; now: number },
-): Promise<VerifiedAccessToken | undefined> {
-  try {
-    const { payload } = await jwtVerify(
-      token,
-      ourKey(keys),
-      { issuer: options.issuer, typ: 'at+jwt', algorithms: ALGORITHMS, currentDate: new Date(options.now) },
-    )
-    if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string') return undefined
-    return payload as VerifiedAccessToken
-  } catch {
-    return undefined
-  }
+export async function verifyAccessToken(keys: KeyRing, token: string, options: { issuer: string; now: number }): Promise<VerifiedAccessToken | undefined> {
+  const checked = checkJwt(keys, token, options)
+  return checked.ok ? checked.claims : undefined
 }
 
 /** Why a JWT is not a valid access token of this server; for callers that may say so (the management API). */
@@ -92,29 +79,64 @@ export type JwtRefusal =
   | { reason: 'expired'; expiredAt: number }
 
 /**
- * The same checks as verifyAccessToken (RFC 9068 §4), keeping the reason of a refusal. jose
- * checks the signature before any claim, so `wrong_issuer` and `expired` are said only of a
- * token one of our keys signed.
+ * The same checks as verifyAccessToken (RFC 9068 §4), keeping the reason of a refusal. The
+ * signature is checked before any claim, so `wrong_issuer` and `expired` are said only of a token
+ * one of our keys signed.
  */
-export async function checkJwtAccessToken(
-  keys: KeyRing,
-  token: string,
-  options: { issuer: string; now: number },
-): Promise<{ ok: true; claims: VerifiedAccessToken } | ({ ok: false } & JwtRefusal)> {
+export async function checkJwtAccessToken(keys: KeyRing, token: string, options: { issuer: string; now: number }): Promise<{ ok: true; claims: VerifiedAccessToken } | ({ ok: false } & JwtRefusal)> {
+  return checkJwt(keys, token, options)
+}
+
+type JsonObject = Record<string, unknown>
+
+function decodeSegment(segment: string | undefined): JsonObject | undefined {
+  if (segment === undefined || segment === '') return undefined
   try {
-    const { payload } = await jwtVerify(
-      token,
-      ourKey(keys),
-      { issuer: options.issuer, typ: 'at+jwt', algorithms: ALGORITHMS, currentDate: new Date(options.now) },
-    )
-    if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string') return { ok: false, reason: 'not_access_token' }
-    return { ok: true, claims: payload as VerifiedAccessToken }
-  } catch (error) {
-    if (error instanceof joseErrors.JWKSNoMatchingKey) return { ok: false, reason: 'unknown_key' }
-    if (error instanceof joseErrors.JWSSignatureVerificationFailed) return { ok: false, reason: 'bad_signature' }
-    if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: 'expired', expiredAt: Number(error.payload.exp) }
-    if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'iss') return { ok: false, reason: 'wrong_issuer', issuer: String(error.payload.iss ?? '') }
-    if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'typ') return { ok: false, reason: 'not_access_token' }
-    return { ok: false, reason: 'malformed' }
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : undefined
+  } catch {
+    return undefined
   }
+}
+
+/** RFC 9068 §2.1 / RFC 7515 §4.1.9: `at+jwt`, also spelled with its `application/` prefix, in any case. */
+const isAccessTokenType = (typ: unknown): boolean => typeof typ === 'string' && typ.toLowerCase().replace(/^application\//, '') === 'at+jwt'
+
+/**
+ * Introspection and every protected route check JWTs on their hot path, so this is node:crypto,
+ * synchronously, against the ring's imported public keys: jose's WebCrypto verify was ~40 % of
+ * the busy time of JWT introspection (docs/design.md, "Performance"). The checks are jose's for
+ * these options: one of our algorithms (never `none` nor HS*, RFC 8725 §3.1) with the key the
+ * `kid` names for it, no `crit`, then `typ`, `iss`, `exp`, `nbf`.
+ */
+function checkJwt(keys: KeyRing, token: string, options: { issuer: string; now: number }): { ok: true; claims: VerifiedAccessToken } | ({ ok: false } & JwtRefusal) {
+  const segments = token.split('.')
+  if (segments.length !== 3 || token.length > 16_384) return { ok: false, reason: 'malformed' }
+  const header = decodeSegment(segments[0])
+  if (header === undefined || typeof header.alg !== 'string' || !ALGORITHMS.includes(header.alg) || header.crit !== undefined) return { ok: false, reason: 'malformed' }
+  const key = typeof header.kid === 'string' ? keys.publicKey(header.kid, header.alg) : undefined
+  if (!key) return { ok: false, reason: 'unknown_key' }
+  const signature = Buffer.from(segments[2] ?? '', 'base64url')
+  const data = Buffer.from(`${segments[0]}.${segments[1]}`)
+  let valid = false
+  try {
+    // Both algorithms hash with SHA-256 (RFC 7518 §3.3, §3.4); ES256 signs R‖S, 64 bytes.
+    valid = header.alg === 'ES256' ? signature.length === 64 && verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature) : verify('sha256', data, key, signature)
+  } catch {
+    valid = false
+  }
+  if (!valid) return { ok: false, reason: 'bad_signature' }
+  const payload = decodeSegment(segments[1])
+  if (payload === undefined) return { ok: false, reason: 'malformed' }
+  if (!isAccessTokenType(header.typ)) return { ok: false, reason: 'not_access_token' }
+  if (payload.iss !== options.issuer) return { ok: false, reason: 'wrong_issuer', issuer: typeof payload.iss === 'string' ? payload.iss : '' }
+  const nowSeconds = Math.floor(options.now / 1000)
+  for (const claim of ['exp', 'nbf', 'iat'] as const) {
+    if (payload[claim] !== undefined && (typeof payload[claim] !== 'number' || !Number.isFinite(payload[claim]))) return { ok: false, reason: 'malformed' }
+  }
+  if (typeof payload.exp === 'number' && payload.exp <= nowSeconds) return { ok: false, reason: 'expired', expiredAt: payload.exp }
+  if (typeof payload.nbf === 'number' && payload.nbf > nowSeconds) return { ok: false, reason: 'malformed' }
+  // RFC 9068 §2.2: exp, client_id, jti and sub are required of an access token.
+  if (typeof payload.exp !== 'number' || typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string') return { ok: false, reason: 'not_access_token' }
+  return { ok: true, claims: payload as VerifiedAccessToken }
 }

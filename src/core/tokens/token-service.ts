@@ -73,6 +73,8 @@ export interface IssuedRefreshToken {
 type Deps = {
   keys: KeyRing
   store: AccessTokenStore & RefreshTokenStore & Pick<GrantStore, 'insertGrant'>
+  /** Where opaque access tokens go, when not straight to `store` (the introspection cache, CachedAccessTokens). */
+  opaqueTokens?: Pick<AccessTokenStore, 'insertOpaqueToken'>
   clock: Clock
   random: Random
   issuer: string
@@ -106,7 +108,8 @@ export class TokenService {
     const audience = grant.audience ?? client.audience ?? this.#deps.issuer
     if (client.tokenFormat === 'opaque') {
       const token = generateOpaqueToken(this.#deps.random)
-      await this.#deps.store.insertOpaqueToken({
+      // Answered only once committed (group commit: one write for the requests of this tick).
+      await (this.#deps.opaqueTokens ?? this.#deps.store).insertOpaqueToken({
         digest: digestSecret(token),
         clientId: client.id,
         subject: grant.subject,

@@ -88,6 +88,11 @@ export interface RefreshTokenRecord {
 
 export interface RefreshTokenWithGrant extends RefreshTokenRecord {
   grant: GrantRecord
+  /**
+   * For a user's grant, the user as the same read saw it (`null`: deleted), so a refresh need
+   * not read the user again; absent when the store did not read it (the caller reads it then).
+   */
+  user?: { disabled: boolean } | null
 }
 
 export type ConsumeResult = 'consumed' | 'already-used'
@@ -95,9 +100,10 @@ export type ConsumeResult = 'consumed' | 'already-used'
 export interface RefreshTokenStore {
   findRefreshToken(digest: string): Promise<RefreshTokenWithGrant | undefined>
   /**
-   * Marks the token used and stores its successor in one transaction. Exactly one of
+   * Marks the token used (at `at`) and stores its successor in one transaction. Exactly one of
    * several concurrent calls for the same token returns 'consumed'; the others return
-   * 'already-used' and store nothing.
+   * 'already-used' and store nothing. It resolves only once the write has committed (it may be
+   * committed together with other calls': group commit).
    */
   rotateRefreshToken(digest: string, at: number, successor: RefreshTokenRecord): Promise<ConsumeResult>
   /** Extends an unrotated token's expiry (sliding lifetime without rotation). */
@@ -122,6 +128,7 @@ export interface OpaqueTokenRecord {
 }
 
 export interface AccessTokenStore {
+  /** Resolves once the token is committed (possibly together with others: group commit); a failed write rejects. */
   insertOpaqueToken(token: OpaqueTokenRecord): Promise<void>
   /** `grantEnded` is true when the token's grant was ended or is gone. */
   findOpaqueToken(digest: string): Promise<(OpaqueTokenRecord & { grantEnded: boolean }) | undefined>

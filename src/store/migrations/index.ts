@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely'
+import { clientUsage } from './2026-12-02-200-client-usage.js'
 
 /**
  * Migrations, one definition for both databases: Kysely's schema builder emits each
@@ -372,6 +373,13 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('authorization_codes').addColumn('resources', 'text', (c) => c.notNull().defaultTo('')).execute()
       await db.schema.alterTable('authorization_codes').addColumn('dpop_jkt', 'text').execute()
       await db.schema.alterTable('opaque_tokens').addColumn('act', 'text').execute()
+    },
+  },
+  '2026-12-02-200-client-usage': clientUsage,
+  /** client_credentials token reuse (issue 15): a per-client window, 0 (off) for every existing client. */
+  '2026-12-02-210-token-reuse': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('clients').addColumn('token_reuse_seconds', 'integer', (c) => c.notNull().defaultTo(0)).execute()
     },
   },
 }

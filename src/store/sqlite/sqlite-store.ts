@@ -1,7 +1,8 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
+import { BoundedMap } from '../../core/bounded-map.js'
 import { KyselyStore } from '../kysely-store.js'
 import type { Database } from '../schema.js'
 
@@ -18,6 +19,28 @@ function makePrivate(path: string): void {
   for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, PRIVATE_FILE_MODE)
 }
 
+/**
+ * Kysely's SQLite driver prepares every statement anew; preparing (parsing and planning) cost
+ * as much as running the refresh grant's join. Statements are kept by their SQL text instead,
+ * at most 500 (least recently used out): a multi-row INSERT of another row count is another
+ * text, so the bound matters. A statement is run to completion synchronously (`all`/`run`;
+ * nothing here streams), so one statement object is never in use twice at once.
+ */
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new BoundedMap<string, BetterSqlite3.Statement>(500)
+  return {
+    close: () => database.close(),
+    prepare(text: string) {
+      let statement = statements.get(text)
+      if (statement === undefined) {
+        statement = database.prepare(text)
+        statements.set(text, statement)
+      }
+      return statement
+    },
+  }
+}
+
 /** Opens (creating if need be) an SQLite database file, mode 0600; `:memory:` works for tests. */
 export function openSqliteStore(path: string): KyselyStore {
   const onDisk = path !== ':memory:' && path !== ''
@@ -32,7 +55,7 @@ export function openSqliteStore(path: string): KyselyStore {
   database.pragma('synchronous = NORMAL')
   database.pragma('busy_timeout = 5000')
   database.pragma('foreign_keys = ON')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
   return new KyselyStore(db, {
     kind: 'sqlite',
     isUniqueViolation: (error) =>

@@ -58,6 +58,7 @@ export const clientSchema = {
     refresh_token_ttl: { type: 'integer' },
     refresh_token_sliding_ttl: { type: 'integer' },
     refresh_reuse_interval: { type: 'integer' },
+    token_reuse_seconds: { type: 'integer' },
     rotate_refresh_tokens: { type: 'boolean' },
     allowed_users: { type: ['array', 'null'], items: { type: 'string' }, description: 'User ids the password grant may log in; null: any user.' },
     created_at: time,
@@ -124,6 +125,7 @@ const clientSettingProperties = {
   refresh_token_ttl: { ...seconds, description: 'Refresh token absolute lifetime in seconds.' },
   refresh_token_sliding_ttl: { ...seconds, description: 'Refresh token sliding lifetime in seconds.' },
   refresh_reuse_interval: { type: 'integer', minimum: 0, maximum: 300 },
+  token_reuse_seconds: { type: 'integer', minimum: 0, maximum: 3600, description: 'client_credentials token reuse window in seconds; 0 (the default) is off. Instance-local.' },
   rotate_refresh_tokens: { type: 'boolean' },
   allowed_users: {
     type: ['array', 'null'],

@@ -27,6 +27,19 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
 }
 
 /**
+ * A table that scrolls inside its box on a wide screen and, below 600 px, stacks: each row a
+ * block, each cell labelled with its column's heading (`data-label`, shown by gatehouse.css).
+ * The rows are trusted Html whose cells are `<td…>` in column order.
+ */
+export function stackedTable(headings: readonly string[], rows: readonly Html[], attributes: Html = html``): Html {
+  const labelled = rows.map((row) => {
+    let column = 0
+    return new Html(row.text.replace(/<td(?=[\s>])/g, () => `<td data-label="${escape(headings[column++] ?? '')}"`))
+  })
+  return html`<div class="scroll"><table class="stack"${attributes}><thead><tr>${headings.map((heading) => html`<th>${heading}</th>`)}</tr></thead><tbody>${labelled}</tbody></table></div>`
+}
+
+/**
  * Pages load only their own script and stylesheet: no inline script, no third party, no
  * framing (clickjacking), forms post only to this origin.
  */
@@ -60,7 +73,7 @@ export function pageHeadersAllowingFormTargets(targets: readonly string[]): Reco
   return { ...PAGE_HEADERS, 'content-security-policy': csp }
 }
 
-export function page(options: { title: string; body: Html; header?: Html; script?: string; wide?: boolean; area?: string; home?: string }): string {
+export function page(options: { title: string; body: Html; header?: Html; script?: string; wide?: boolean; area?: string; home?: string; mainClass?: string }): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -74,7 +87,7 @@ ${options.script ? html`<script type="module" src="/assets/${options.script}"></
 </head>
 <body>
 <header class="top"><a class="brand" href="${options.home ?? (options.area === 'API reference' ? '/docs' : '/console')}">Gatehouse<small>${options.area ?? 'developer console'}</small></a><span>${options.header ?? ''}</span></header>
-${options.wide ? options.body : html`<main>${options.body}</main>`}
+${options.wide ? options.body : html`<main${options.mainClass ? html` class="${options.mainClass}"` : ''}>${options.body}</main>`}
 </body>
 </html>
 `.text

@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import { CONSOLE_APP_TYPES, ConsoleApps, ConsoleError, type ConsoleAppType } from '../../../core/admin/console-apps.js'
+import { CONSOLE_APP_TYPES, ConsoleApps, ConsoleError, type ConsoleAppType, type Credentials } from '../../../core/admin/console-apps.js'
 import { ClientValidationError } from '../../../core/admin/client-admin.js'
 import { ApiKeyValidationError } from '../../../core/admin/api-key-admin.js'
 import { JwksError, parseJwksText } from '../../../core/credentials/client-jwks.js'
@@ -13,7 +13,9 @@ import { PAGE_HEADERS } from './html.js'
 import { refuseWhenPasswordChecksFull } from '../../password-flood.js'
 import { pageErrorAnswer } from '../page-errors.js'
 import { SESSION_COOKIE as HOSTED_SESSION_COOKIE } from '../hosted/session-cookie.js'
-import { appPage, connectedAppsPage, credentialsPage, dashboardPage, type ConnectedApp, loginPage, messagePage, newAppPage, type NewAppForm, type TokenEndpoints } from './pages.js'
+import { appPage, connectedAppsPage, credentialsPage, editAppPage, editFormOf, type EditAppForm, shownAlreadyPage, dashboardPage, type ConnectedApp, loginPage, messagePage, newAppPage, type NewAppForm, type TokenEndpoints } from './pages.js'
+import { registerOperatorRoutes } from './operator.js'
+import { CREDENTIALS_COOKIE, CREDENTIALS_TTL_MS, OneTimeCredentials, credentialsPath } from './one-time-credentials.js'
 import { LOGIN_COOKIE, LOGIN_FORM_TTL_MS, OneTimeNonces, SESSION_COOKIE, SESSION_TTL_MS, SessionKeys, type Session } from './session.js'
 
 export const CONSOLE_PATH = '/console'
@@ -47,7 +49,9 @@ const routeSchema = (summary: string, description?: string) => ({ tags: ['Consol
  * SameSite=Strict, Secure over TLS; every POST carries a synchroniser CSRF token.
  */
 export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse, logger: Logger): Promise<void> {
-  const keys = new SessionKeys(resolveSecret(gatehouse.config, logger))
+  const secret = resolveSecret(gatehouse.config, logger)
+  const keys = new SessionKeys(secret)
+  const oneTime = new OneTimeCredentials(secret, gatehouse.store)
   const usedNonces = new OneTimeNonces()
   const apps = new ConsoleApps({ store: gatehouse.store, clients: gatehouse.clients, apiKeys: gatehouse.apiKeys, apis: gatehouse.apis, audit: gatehouse.audit, activity: gatehouse.activity, clock: gatehouse.clock, guard: gatehouse.guard })
   const { dialects } = gatehouse.config
@@ -71,6 +75,16 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
     const render = (reply: FastifyReply, status: number, body: string): FastifyReply => reply.code(status).headers(PAGE_HEADERS).send(body)
     const redirect = (reply: FastifyReply, to: string): FastifyReply => reply.code(303).header('location', to).header('cache-control', 'no-store').send()
     const actor = (user: User, request: FastifyRequest) => ({ userId: user.id, ip: request.ip })
+
+    /**
+     * Post/Redirect/Get: new credentials go to their page in a sealed one-time cookie (see
+     * OneTimeCredentials), so reloading that page neither creates another application nor rotates again.
+     */
+    const showOnce = (request: FastifyRequest, reply: FastifyReply, session: Session, credentials: Credentials, rotated: boolean): FastifyReply => {
+      const path = credentialsPath(credentials.clientId)
+      reply.setCookie(CREDENTIALS_COOKIE, oneTime.seal(session.nonce, credentials, rotated, gatehouse.clock.now()), { ...cookieOptions(request), path, maxAge: CREDENTIALS_TTL_MS / 1000 })
+      return redirect(reply, path)
+    }
 
     /** The signed-in user, or undefined after answering with a redirect to the login page. */
     const signedIn = async (request: FastifyRequest, reply: FastifyReply): Promise<{ user: User; session: Session; csrf: string } | undefined> => {
@@ -142,6 +156,8 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       return redirect(reply, `${CONSOLE_PATH}/login`)
     })
 
+    registerOperatorRoutes(scope, { gatehouse, signedIn, signedInPost, render, redirect, routeSchema })
+
     scope.get(`${CONSOLE_PATH}/connected`, { schema: routeSchema('Connected apps', 'The applications the signed-in user allowed to act for them, with what they may do.') }, async (request, reply) => {
       const current = await signedIn(request, reply)
       if (!current) return reply
@@ -177,7 +193,8 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
     scope.get(CONSOLE_PATH, { schema: routeSchema('Your applications') }, async (request, reply) => {
       const current = await signedIn(request, reply)
       if (!current) return reply
-      return render(reply, 200, dashboardPage({ username: current.user.username, csrf: current.csrf, apps: await apps.list(current.user.id), ...(typeof (request.query as Record<string, unknown>).deleted === 'string' ? { notice: 'Application deleted.' } : {}) }))
+      const operator = (await gatehouse.store.getOperator('user', current.user.id)) !== undefined
+      return render(reply, 200, dashboardPage({ username: current.user.username, csrf: current.csrf, apps: await apps.list(current.user.id), operator, ...(typeof (request.query as Record<string, unknown>).deleted === 'string' ? { notice: 'Application deleted.' } : {}) }))
     })
 
     const emptyForm: NewAppForm = { name: '', type: 'machine', redirectUris: '', scopes: '', tokenFormat: 'jwt', accessTokenTtl: String(Math.min(3600, maxTtl)), ticked: [], clientAuth: 'client_secret', jwks: '' }
@@ -193,7 +210,7 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       {
         schema: routeSchema(
           'Create an application',
-          'Form post: name, app_type (web, spa, native, device, machine, password or api_key; or the older grant field: client_credentials, password or api_key), redirect_uris (one per line; web, spa and native), client_auth (machine: client_secret or private_key_jwt) and jwks (the public JWK or JWK Set, for private_key_jwt), scope (repeatable checkboxes) and scopes (space-separated), token_format, access_token_ttl, _csrf. Answers with the credentials, shown once (a public or private key JWT application has no secret).',
+          'Form post: name, app_type (web, spa, native, device, machine, password or api_key; or the older grant field: client_credentials, password or api_key), redirect_uris (one per line; web, spa and native), client_auth (machine: client_secret or private_key_jwt) and jwks (the public JWK or JWK Set, for private_key_jwt), scope (repeatable checkboxes) and scopes (space-separated), token_format, access_token_ttl, _csrf. Answers 303 to /console/apps/{id}/credentials, which shows the credentials once (a public or private key JWT application has no secret).',
         ),
       },
       async (request, reply) => {
@@ -233,7 +250,7 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
         throw error
       }
       try {
-        const { view, credentials } = await apps.create(actor(current.user, request), {
+        const { credentials } = await apps.create(actor(current.user, request), {
           name: form.name,
           type: form.type as ConsoleAppType,
           redirectUris: form.redirectUris.split(/\r?\n/).map((line) => line.trim()).filter(Boolean),
@@ -242,7 +259,7 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
           accessTokenTtl: ttl,
           ...(jwks ? { clientAuth: { method: 'private_key_jwt' as const, jwks } } : {}),
         })
-        return render(reply.header('cache-control', 'no-store'), 201, credentialsPage({ username: current.user.username, csrf: current.csrf, view, credentials, endpoints, rotated: false }))
+        return showOnce(request, reply, current.session, credentials, false)
       } catch (error) {
         if (error instanceof ConsoleError || error instanceof ClientValidationError || error instanceof ApiKeyValidationError) return again(error.message)
         throw error
@@ -260,10 +277,51 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       if (!current) return reply
       const view = await apps.get(current.user.id, request.params.clientId)
       if (!view) return notFound(reply, current)
-      return render(reply, 200, appPage({ username: current.user.username, csrf: current.csrf, view, activity: await apps.activity(view.client.id) }))
+      const notice = (request.query as Record<string, unknown>).updated === '1' ? 'Changes saved.' : undefined
+      return render(reply, 200, appPage({ username: current.user.username, csrf: current.csrf, view, activity: await apps.activity(view.client.id), ...(notice ? { notice } : {}) }))
     })
 
-    scope.post<{ Params: { clientId: string } }>(`${CONSOLE_PATH}/apps/:clientId/rotate`, { schema: { ...routeSchema('Rotate the secret (or API key)', 'The old credential stops working at once; the new one is shown once.'), params: appParams } }, async (request, reply) => {
+    scope.get<{ Params: { clientId: string } }>(`${CONSOLE_PATH}/apps/:clientId/edit`, { schema: { ...routeSchema('Edit-application form'), params: appParams } }, async (request, reply) => {
+      const current = await signedIn(request, reply)
+      if (!current) return reply
+      const view = await apps.get(current.user.id, request.params.clientId)
+      if (!view) return notFound(reply, current)
+      const choices = await apps.scopeChoices()
+      return render(reply, 200, editAppPage({ username: current.user.username, csrf: current.csrf, view, form: editFormOf(view, choices), maxTtl, choices }))
+    })
+
+    scope.post<{ Params: { clientId: string } }>(
+      `${CONSOLE_PATH}/apps/:clientId/edit`,
+      {
+        schema: {
+          ...routeSchema(
+            'Edit an application',
+            'Form post: name, scope (repeatable checkboxes) and scopes (space-separated; not for an API-key application, whose key fixes them), access_token_ttl (1 to the server maximum), _csrf. Answers 303 to the application page; bad input comes back on the form with 400.',
+          ),
+          params: appParams,
+        },
+      },
+      async (request, reply) => {
+        const current = await signedInPost(request, reply)
+        if (!current) return reply
+        const view = await apps.get(current.user.id, request.params.clientId)
+        if (!view) return notFound(reply, current)
+        const form: EditAppForm = { name: text(request.body, 'name'), ticked: texts(request.body, 'scope'), scopes: text(request.body, 'scopes'), accessTokenTtl: text(request.body, 'access_token_ttl') }
+        const again = async (error: string): Promise<FastifyReply> => render(reply, 400, editAppPage({ username: current.user.username, csrf: current.csrf, view, form, error, maxTtl, choices: await apps.scopeChoices() }))
+        const ttl = Number(form.accessTokenTtl)
+        if (!/^\d+$/.test(form.accessTokenTtl.trim()) || !Number.isInteger(ttl) || ttl < 1 || ttl > maxTtl) return again(`Token lifetime must be a whole number of seconds from 1 to ${maxTtl}.`)
+        try {
+          const updated = await apps.update(actor(current.user, request), view.client.id, { name: form.name, scopes: [...new Set([...form.ticked, ...form.scopes.split(/\s+/).filter(Boolean)])], accessTokenTtl: ttl })
+          if (!updated) return notFound(reply, current)
+        } catch (error) {
+          if (error instanceof ConsoleError || error instanceof ClientValidationError) return again(error.message)
+          throw error
+        }
+        return redirect(reply, `${CONSOLE_PATH}/apps/${encodeURIComponent(view.client.id)}?updated=1`)
+      },
+    )
+
+    scope.post<{ Params: { clientId: string } }>(`${CONSOLE_PATH}/apps/:clientId/rotate`, { schema: { ...routeSchema('Rotate the secret (or API key)', 'The old credential stops working at once; answers 303 to /console/apps/{id}/credentials, which shows the new one once.'), params: appParams } }, async (request, reply) => {
       const current = await signedInPost(request, reply)
       if (!current) return reply
       let credentials
@@ -273,10 +331,30 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
         if (!(error instanceof ConsoleError)) throw error
         return render(reply, 400, messagePage({ title: 'Nothing to rotate', message: error.message, username: current.user.username, csrf: current.csrf }))
       }
-      const view = credentials ? await apps.get(current.user.id, request.params.clientId) : undefined
-      if (!credentials || !view) return notFound(reply, current)
-      return render(reply, 200, credentialsPage({ username: current.user.username, csrf: current.csrf, view, credentials, endpoints, rotated: true }))
+      if (!credentials) return notFound(reply, current)
+      return showOnce(request, reply, current.session, credentials, true)
     })
+
+    scope.get<{ Params: { clientId: string } }>(
+      `${CONSOLE_PATH}/apps/:clientId/credentials`,
+      { schema: { ...routeSchema('New credentials, shown once', 'Where Generate and Rotate redirect (303). Shows the new secret or API key once, to the session that made it, within 5 minutes; a reload says it was shown already. An application without a secret (public, private key JWT) shows its Client ID every time.'), params: appParams } },
+      async (request, reply) => {
+        const current = await signedIn(request, reply)
+        if (!current) return reply
+        const view = await apps.get(current.user.id, request.params.clientId)
+        if (!view) return notFound(reply, current)
+        const path = credentialsPath(view.client.id)
+        const taken = await oneTime.take(request.cookies[CREDENTIALS_COOKIE], current.session.nonce, view.client.id, gatehouse.clock.now())
+        // Cleared whatever it held: a cookie that was shown, expired or is another session's is no use either.
+        if (request.cookies[CREDENTIALS_COOKIE] !== undefined) reply.clearCookie(CREDENTIALS_COOKIE, { ...cookieOptions(request), path })
+        const page = { username: current.user.username, csrf: current.csrf, view, endpoints }
+        if (taken) return render(reply, 200, credentialsPage({ ...page, ...taken }))
+        // Nothing secret to lose: a public or private key JWT application's page can always be shown.
+        const kind = view.client.tokenEndpointAuthMethod === 'none' ? 'public' : view.client.tokenEndpointAuthMethod === 'private_key_jwt' ? 'keys' : undefined
+        if (kind && view.app.kind !== 'api_key') return render(reply, 200, credentialsPage({ ...page, credentials: { kind, clientId: view.client.id }, rotated: false }))
+        return render(reply, 410, shownAlreadyPage({ username: current.user.username, csrf: current.csrf, view }))
+      },
+    )
 
     scope.post<{ Params: { clientId: string } }>(`${CONSOLE_PATH}/apps/:clientId/delete`, { schema: { ...routeSchema('Delete an application'), params: appParams } }, async (request, reply) => {
       const current = await signedInPost(request, reply)

@@ -1,6 +1,7 @@
 import { APP_TYPE_SETTINGS, appTypeOf, type ApplicationView, type ConsoleAppType, type Credentials, type ScopeChoices } from '../../../core/admin/console-apps.js'
 import type { AuditEvent } from '../../../core/audit/audit-store.js'
-import { html, page, type Html } from './html.js'
+import { html, page, stackedTable, type Html } from './html.js'
+import { tokenRequestSnippet } from '../../../snippets/index.js'
 
 /** The application types in plain words, and what each is for (shown on the form without JavaScript). */
 export const APP_TYPE_LABELS: Record<ConsoleAppType, { label: string; hint: string }> = {
@@ -23,8 +24,9 @@ export interface TokenEndpoints {
 
 const when = (ms: number | null): string => (ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))
 
-function header(username: string, csrf: string): Html {
-  return html`<a class="link" href="/console">Applications</a><a class="link" href="/console/connected">Connected apps</a><span class="who">${username}</span><form method="post" action="/console/logout"><input type="hidden" name="_csrf" value="${csrf}"><button class="link" type="submit">Sign out</button></form>`
+/** The top bar's links; `operator` adds the operator section's (shown only to operators). */
+export function header(username: string, csrf: string, operator = false): Html {
+  return html`<a class="link" href="/console">Applications</a><a class="link" href="/console/connected">Connected apps</a>${operator ? html`<a class="link" href="/console/operator">Operator</a>` : ''}<span class="who">${username}</span><form method="post" action="/console/logout"><input type="hidden" name="_csrf" value="${csrf}"><button class="link" type="submit">Sign out</button></form>`
 }
 
 /** An application the user allowed to act for them (a consent), for "Connected apps". */
@@ -77,7 +79,7 @@ ${options.error ? html`<div class="alert error" role="alert">${options.error}</d
   })
 }
 
-export function dashboardPage(options: { username: string; csrf: string; apps: ApplicationView[]; notice?: string }): string {
+export function dashboardPage(options: { username: string; csrf: string; apps: ApplicationView[]; notice?: string; operator?: boolean }): string {
   const rows = options.apps.map(
     (view) => html`<tr>
 <td><a href="/console/apps/${encodeURIComponent(view.client.id)}">${view.client.name}</a></td>
@@ -89,7 +91,7 @@ export function dashboardPage(options: { username: string; csrf: string; apps: A
   )
   return page({
     title: 'Applications',
-    header: header(options.username, options.csrf),
+    header: header(options.username, options.csrf, options.operator === true),
     script: 'console.js',
     body: html`<div class="actions spread"><h1>Your applications</h1><a class="button primary" href="/console/apps/new">Create application</a></div>
 ${options.notice ? html`<div class="alert success" role="status">${options.notice}</div>` : ''}
@@ -97,7 +99,7 @@ ${options.notice ? html`<div class="alert success" role="status">${options.notic
 ${
   options.apps.length === 0
     ? html`<p class="empty">No applications yet. Create one to get a Client ID and Client Secret.</p>`
-    : html`<div class="scroll"><table><thead><tr><th>Name</th><th>Type</th><th>Client ID</th><th>Tokens</th><th>Created</th></tr></thead><tbody>${rows}</tbody></table></div>`
+    : stackedTable(['Name', 'Type', 'Client ID', 'Tokens', 'Created'], rows)
 }
 </div>`,
   })
@@ -172,6 +174,51 @@ ${scopeList(options.choices, form.ticked)}
   })
 }
 
+/** The edit form's fields, as posted (or as the application has them). */
+export interface EditAppForm {
+  name: string
+  /** Scopes ticked among the self-service ones. */
+  ticked: string[]
+  /** The others, space-separated (e.g. one an operator granted). */
+  scopes: string
+  accessTokenTtl: string
+}
+
+/** The edit form's values for an application as it is: scopes on offer ticked, the rest typed. */
+export function editFormOf(view: ApplicationView, choices: ScopeChoices): EditAppForm {
+  const offered = new Set([...choices.always.map((scope) => scope.name), ...choices.apis.flatMap((api) => api.scopes.map((scope) => scope.name))])
+  const scopes = view.apiKey?.scopes ?? view.client.scopes
+  return { name: view.client.name, ticked: scopes.filter((scope) => offered.has(scope)), scopes: scopes.filter((scope) => !offered.has(scope)).join(' '), accessTokenTtl: String(view.client.accessTokenTtl) }
+}
+
+export function editAppPage(options: { username: string; csrf: string; view: ApplicationView; form: EditAppForm; error?: string; maxTtl: number; choices: ScopeChoices }): string {
+  const { form, view } = options
+  const id = encodeURIComponent(view.client.id)
+  const apiKey = view.app.kind === 'api_key'
+  return page({
+    title: `Edit ${view.client.name}`,
+    header: header(options.username, options.csrf),
+    script: 'console.js',
+    body: html`<p><a href="/console/apps/${id}">← ${view.client.name}</a></p>
+<h1>Edit application</h1>
+${options.error ? html`<div class="alert error" role="alert">${options.error}</div>` : ''}
+<div class="card">
+<form method="post" action="/console/apps/${id}/edit">
+<input type="hidden" name="_csrf" value="${options.csrf}">
+<label class="field"><span>App Name</span><input name="name" required maxlength="200" value="${form.name}"></label>
+${
+  apiKey
+    ? html`<div class="field"><span class="label">Scopes</span><p class="mono">${(view.apiKey?.scopes ?? []).join(' ') || '—'}</p><p class="muted small">An API key's scopes are fixed when it is made. For other scopes, create a new API-key application.</p></div>`
+    : html`${scopeList(options.choices, form.ticked)}
+<label class="field"><span>Other scopes</span><input name="scopes" value="${form.scopes}" placeholder="e.g. orders:read"><small>Space-separated. Scopes the application has already (for example one an operator granted) may stay; a new one must be among those listed above.</small></label>`
+}
+<label class="field"><span>Token lifetime (seconds)</span><input name="access_token_ttl" type="number" min="1" max="${options.maxTtl}" required value="${form.accessTokenTtl}"><small>Access tokens issued from now on live this long: 1 to ${options.maxTtl} seconds. Tokens already issued keep theirs.</small></label>
+<div class="actions"><button class="primary" type="submit">Save changes</button><a href="/console/apps/${id}">Cancel</a></div>
+</form>
+</div>`,
+  })
+}
+
 function secretRow(id: string, label: string, value: string): Html {
   return html`<label class="field"><span>${label}</span><div class="secret"><code class="value" id="${id}">${value}</code><button type="button" data-copy="${id}" hidden>Copy</button></div></label>`
 }
@@ -190,7 +237,7 @@ export function curlCommand(credentials: Credentials, type: ConsoleAppType, endp
     const path = endpoints.identityServerToken ?? endpoints.standardToken
     return `curl -s -X POST '${endpoints.base}${path}' ${basic} \\\n  -d grant_type=password \\\n  --data-urlencode 'username=YOUR_USERNAME' \\\n  --data-urlencode 'password=YOUR_PASSWORD'`
   }
-  return `curl -s -X POST '${endpoints.base}${endpoints.standardToken}' ${basic} \\\n  -d grant_type=client_credentials`
+  return tokenRequestSnippet({ clientId: credentials.clientId, ...(credentials.kind === 'client' ? { clientSecret: credentials.clientSecret, authMethod: 'client_secret_basic' as const } : { authMethod: 'none' as const }), tokenEndpoint: `${endpoints.base}${endpoints.standardToken}` })
 }
 
 /** Applications whose users sign in through Gatehouse's pages (not a token request of their own). */
@@ -240,16 +287,48 @@ ${usage}
   })
 }
 
-function eventRow(event: AuditEvent): Html {
+/** The credentials page reloaded (or opened from another browser): the secret is not kept, so say how to get a new one. */
+export function shownAlreadyPage(options: { username: string; csrf: string; view: ApplicationView }): string {
+  const { view } = options
+  const what = view.app.kind === 'api_key' ? 'API key' : 'Client Secret'
+  return page({
+    title: 'Shown already',
+    header: header(options.username, options.csrf),
+    body: html`<div class="card narrow" id="shown-already"><h1>${what} shown already</h1>
+<p>The ${what} of <strong>${view.client.name}</strong> was shown once, right after it was made, and Gatehouse keeps only a digest of it: it cannot be shown again.</p>
+<p>If you did not copy it, open the application and choose <strong>${view.app.kind === 'api_key' ? 'Rotate API key' : 'Rotate secret'}</strong>: you get a new one, and the old one stops working.</p>
+<p class="actions"><a class="button primary" href="/console/apps/${encodeURIComponent(view.client.id)}">Open ${view.client.name}</a><a href="/console">All applications</a></p></div>`,
+  })
+}
+
+/** Who an event names, for people: a username for `user:<id>` when the user still exists. */
+function who(subject: string, usernames: Readonly<Record<string, string>>): string {
+  if (!subject.startsWith('user:')) return subject
+  return usernames[subject.slice('user:'.length)] ?? subject.slice('user:'.length)
+}
+
+function eventRow(event: AuditEvent, usernames: Readonly<Record<string, string>>): Html {
   const reason = typeof event.details.reason === 'string' ? event.details.reason : ''
-  return html`<tr><td>${when(event.at)}</td><td class="mono">${event.action}</td><td class="mono">${event.actor}</td><td>${event.ip ?? ''}</td><td>${reason}</td></tr>`
+  const fields = Array.isArray(event.details.fields) ? ` (${event.details.fields.filter((field): field is string => typeof field === 'string').join(', ')})` : ''
+  return html`<tr><td>${when(event.at)}</td><td class="mono">${event.action}${fields}</td><td>${who(event.actor, usernames)}</td><td>${event.ip ?? ''}</td><td>${reason}</td></tr>`
+}
+
+/** Grant types in the words of the token request. */
+const GRANT_LABELS: Readonly<Record<string, string>> = {
+  client_credentials: 'client credentials',
+  authorization_code: 'authorization code',
+  refresh_token: 'refresh token',
+  password: 'password',
+  api_key: 'API key',
+  'urn:ietf:params:oauth:grant-type:device_code': 'device code',
 }
 
 export function appPage(options: {
   username: string
   csrf: string
   view: ApplicationView
-  activity: { issued: number; lastIssuedAt: number | null; byGrant: Record<string, number>; events: AuditEvent[] }
+  activity: { issued: number; lastIssuedAt: number | null; byGrant: Record<string, number>; events: AuditEvent[]; usernames: Record<string, string> }
+  notice?: string
 }): string {
   const { view, activity } = options
   const id = encodeURIComponent(view.client.id)
@@ -262,10 +341,11 @@ export function appPage(options: {
     header: header(options.username, options.csrf),
     script: 'console.js',
     body: html`<p><a href="/console">← Applications</a></p>
-<h1>${view.client.name}</h1>
+<div class="actions spread"><h1>${view.client.name}</h1><a class="button" href="/console/apps/${id}/edit">Edit</a></div>
+${options.notice ? html`<div class="alert success" role="status">${options.notice}</div>` : ''}
 <div class="card">
 <dl class="facts">
-<dt>Client ID</dt><dd class="mono" id="client-id">${view.client.id}</dd>
+<dt>Client ID</dt><dd><div class="secret inline"><code class="value" id="client-id">${view.client.id}</code><button type="button" data-copy="client-id" hidden>Copy</button></div></dd>
 <dt>Application type</dt><dd>${APP_TYPE_LABELS[type].label}</dd>
 <dt>Client secret</dt><dd>${view.app.kind === 'api_key' ? 'None: the API key stands for it' : publicClient ? 'None: a public application (PKCE instead)' : keyClient ? 'None: private key JWT (your own key)' : 'Set (shown only when created or rotated)'}</dd>
 ${keyClient ? html`<dt>Public keys</dt><dd class="mono" id="public-keys">${view.client.jwksUri !== null ? view.client.jwksUri : kids.map((kid) => html`<div>${kid}</div>`)}</dd>` : ''}
@@ -279,11 +359,17 @@ ${view.apiKey ? html`<dt>API key id</dt><dd class="mono">${view.apiKey.id}</dd>`
 </div>
 <h2>Token activity</h2>
 <div class="card">
-<p><strong id="tokens-issued">${activity.issued}</strong> token${activity.issued === 1 ? '' : 's'} issued since this Gatehouse instance started${activity.lastIssuedAt !== null ? html`, the last at ${when(activity.lastIssuedAt)}` : ''}.</p>
+<p><strong id="tokens-issued">${activity.issued}</strong> token${activity.issued === 1 ? '' : 's'} issued${activity.lastIssuedAt !== null ? html`, the last at ${when(activity.lastIssuedAt)}` : ''}.</p>
+${
+  Object.keys(activity.byGrant).length > 0
+    ? html`<ul class="usage" id="tokens-by-grant">${Object.entries(activity.byGrant).map(([grant, count]) => html`<li><span>${GRANT_LABELS[grant] ?? grant}</span><strong>${count}</strong></li>`)}</ul>`
+    : ''
+}
+<p class="muted small">Counted on every Gatehouse instance and kept across restarts; each instance adds its counts every few seconds.</p>
 ${
   activity.events.length === 0
     ? html`<p class="muted">No recorded events.</p>`
-    : html`<div class="scroll"><table><thead><tr><th>When</th><th>Event</th><th>By</th><th>From</th><th>Reason</th></tr></thead><tbody>${activity.events.map(eventRow)}</tbody></table></div>`
+    : stackedTable(['When', 'Event', 'By', 'From', 'Reason'], activity.events.map((event) => eventRow(event, activity.usernames)))
 }
 </div>
 <h2>Manage</h2>

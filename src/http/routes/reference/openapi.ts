@@ -1,6 +1,8 @@
 import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
 import { SHARED_SCHEMAS } from '../admin/schemas.js'
+import { addCodeSamples } from './code-samples.js'
+import { addRequestExamples, type Paths } from './request-examples.js'
 import { documentRoute } from './route-docs.js'
 import { indexRoutes } from './route-index.js'
 
@@ -55,6 +57,14 @@ export async function registerOpenApi(app: FastifyInstance, options: { issuer: s
       const own = (schema ?? {}) as Record<string, unknown>
       if (own.tags !== undefined) return { schema: own, url }
       return { schema: { ...documentRoute(method, url), ...own } as typeof schema, url }
+    },
+    // Once per document (@fastify/swagger caches the result): an example and ten snippets per operation.
+    transformObject: (documentObject) => {
+      if (!('openapiObject' in documentObject)) return documentObject.swaggerObject
+      const paths = (documentObject.openapiObject.paths ?? {}) as Paths
+      addRequestExamples(paths)
+      addCodeSamples(paths, options.issuer)
+      return documentObject.openapiObject
     },
   })
   app.get(OPENAPI_PATH, { schema: { tags: ['Reference'], summary: 'This OpenAPI 3.1 document', produces: ['application/json'] } }, async () => app.swagger())

@@ -177,6 +177,13 @@ const docs: Record<string, RouteDoc> = {
   'GET /.well-known/oauth-authorization-server': { tags: ['Discovery'], summary: 'Authorization server metadata (RFC 8414)', response: { 200: anyObject } },
   'GET /.well-known/openid-configuration': { tags: ['Discovery'], summary: 'The same metadata at the OpenID Connect location', response: { 200: anyObject } },
   'GET /.well-known/jwks.json': { tags: ['Discovery'], summary: 'Public signing keys (RFC 7517 JWK set)', response: { 200: { type: 'object', properties: { keys: { type: 'array', items: anyObject } } } } },
+  'GET /schemas/gatehouse.json': {
+    tags: ['Operations'],
+    summary: 'JSON Schema of gatehouse apply files',
+    description: 'The schema of configuration-as-code files (`gatehouse apply -f`, `gatehouse export`; docs/config-as-code.md), for editors: `# yaml-language-server: $schema=<issuer>/schemas/gatehouse.json`. The same as schema/gatehouse.schema.json in the package, with its `$id` set to this URL.',
+    produces: ['application/schema+json'],
+    response: { 200: anyObject },
+  },
   'GET /metrics': {
     tags: ['Operations'],
     summary: 'Prometheus metrics',
