@@ -118,7 +118,16 @@ describe('OpenTelemetry tracing', () => {
     // Secrets in a query string, where a token route reads none: still never recorded.
     const queried = await request(`${server.url}/oauth/token?client_secret=${client.secret}&code=query-code-value`, { form: { grant_type: 'client_credentials' }, basic: client })
     assert.equal(queried.status, 200)
+    // Canary's api_key grant: the key travels in a header.
+    const { apiKey } = await server.server.gatehouse.apiKeys.create({ name: 'traced', scopes: ['api'] })
+    const canary = await request(`${server.url}/v2/oauth/request-tokens`, { method: 'POST', headers: { 'csc-api-key': apiKey } })
+    assert.equal(canary.status, 200)
+    const canaryTokens = canary.body as { accessToken: string; refreshToken: string }
     secrets.push(
+      apiKey,
+      apiKey.split(':')[1] ?? apiKey,
+      canaryTokens.accessToken,
+      canaryTokens.refreshToken,
       client.secret,
       'wrong-secret-value',
       'a passphrase for erin',
@@ -133,7 +142,7 @@ describe('OpenTelemetry tracing', () => {
       assertion,
       'query-code-value',
     )
-    await waitFor(() => serverSpans().length >= 6)
+    await waitFor(() => serverSpans().length >= 7)
   })
   after(async () => {
     await server.close()
@@ -160,6 +169,14 @@ describe('OpenTelemetry tracing', () => {
       'gatehouse.grant_type': 'password',
       'gatehouse.outcome': 'token_issued',
     })
+  })
+
+  it('labels a Canary API key request with its dialect and grant', () => {
+    const span = requestSpan((a) => a['gatehouse.dialect'] === 'canary')
+    assert.equal(span.name, 'POST /v2/oauth/request-tokens')
+    assert.equal(span.attributes['gatehouse.grant_type'], 'api_key')
+    assert.equal(span.attributes['gatehouse.outcome'], 'token_issued')
+    assert.ok(childrenOf(span).some((child) => child.name === 'grant api_key'))
   })
 
   it('records a refusal by its OAuth error code', () => {
