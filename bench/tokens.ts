@@ -14,7 +14,14 @@
  * ratios is the figure the target is judged on (a virtual machine's speed drifts by 10-15 %
  * over minutes, which a best-of-rounds comparison across separate minutes would mix in).
  * Servers run on one CPU and autocannon on another when the machine allows (harness.ts).
+ *
+ * `--tracing` adds a row: a second Gatehouse process on the same database with OpenTelemetry
+ * tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), exporting to a sink in this process that accepts
+ * OTLP/HTTP and drops it. Its ratio beside the plain JWT row is the cost of tracing on; the plain
+ * rows are Gatehouse with tracing off (nothing of the SDK loaded).
  */
+import { createServer as createHttpServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
@@ -40,6 +47,7 @@ export async function main(args: string[]): Promise<void> {
   const duration = option(args, 'duration', 4)
   const connections = option(args, 'connections', 50)
   const rounds = option(args, 'rounds', 8)
+  const tracing = args.includes('--tracing')
   const cpus = separateCpus()
   const data = tempDir()
   const env = {
@@ -74,6 +82,19 @@ export async function main(args: string[]): Promise<void> {
     await ceiling.stop()
     throw error
   })
+  // --tracing: an OTLP/HTTP sink that reads each export and answers 200 (a collector that drops everything).
+  let sink: Server | undefined
+  let traced: Awaited<ReturnType<typeof startChild>> | undefined
+  let tracedPort = 0
+  if (tracing) {
+    sink = createHttpServer((req, res) => {
+      req.resume()
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'))
+    })
+    await new Promise<void>((resolve) => sink?.listen(0, '127.0.0.1', resolve))
+    tracedPort = await freePort()
+    traced = await startChild([CLI, 'serve', '--port', String(tracedPort)], { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` }, `http://127.0.0.1:${tracedPort}/healthz`, cpus?.server)
+  }
   const form = { 'content-type': 'application/x-www-form-urlencoded' }
   const body = 'grant_type=client_credentials&scope=api'
   const issuer = `http://127.0.0.1:${gatehousePort}`
@@ -120,6 +141,8 @@ export async function main(args: string[]): Promise<void> {
     { name: 'Gatehouse client_credentials, opaque', load: { url: `${issuer}/oauth/token`, headers: { ...form, authorization: basic(opaque) } } },
     { name: 'Gatehouse client_credentials, JWT, token reuse', load: { url: `${issuer}/oauth/token`, headers: { ...form, authorization: basic(reusing) } } },
     { name: 'Gatehouse private_key_jwt, JWT', load: { url: `${issuer}/oauth/token`, headers: form, nextBody: nextAssertion }, assertions: true },
+    // The same requests as the JWT row, to the process with tracing on (its own issuer: the same client works, a token's iss differs).
+    ...(tracing ? [{ name: 'Gatehouse client_credentials, JWT, tracing on', load: { url: `http://127.0.0.1:${tracedPort}/oauth/token`, headers: { ...form, authorization: basic(jwt) } } }] : []),
   ]
   const best = new Map<string, Figures>()
   const ratios = new Map<string, number[]>(scenarios.map(({ name }) => [name, []]))
@@ -149,6 +172,8 @@ export async function main(args: string[]): Promise<void> {
     }
   } finally {
     await gatehouse.stop()
+    await traced?.stop()
+    await new Promise((resolve) => (sink ? sink.close(resolve) : resolve(undefined)))
     await ceiling.stop()
     data.remove()
   }
@@ -174,6 +199,7 @@ export async function main(args: string[]): Promise<void> {
     }),
   )
   process.stdout.write(`\ntarget: Gatehouse JWT issuance >= 70% of the ideal endpoint (median of rounds); token reuse likewise >= 70%\n`)
+  if (tracing) process.stdout.write(`tracing: the "tracing on" row exports every span (OTLP/HTTP JSON) to a local sink that drops it; the other Gatehouse rows run with tracing off\n`)
   process.stdout.write(`private_key_jwt: every request carried its own pre-signed ES256 assertion (fresh jti); ${signedLate === 0 ? 'none was signed during a measurement' : `${signedLate} had to be signed during a measurement (the pool ran dry)`}\n`)
   process.stdout.write(`${outputNote()}\n`)
 }

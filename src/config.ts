@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { DialectConfigError, readConfigFile, resolveDialects, STANDARD_ROUTE_PATHS, type DialectsConfig } from './dialect-config.js'
 import { LimitsConfigError, loadLimits, type LimitsConfig } from './limits/limits-config.js'
+import { loadTracingConfig, TracingConfigError, type TracingConfig } from './tracing/tracing-config.js'
 
 /** Everything Gatehouse reads from flags and the environment, parsed and checked before anything starts. */
 export interface Config {
@@ -71,6 +72,11 @@ export interface Config {
    * `iat` may be from now, either way, and how long its `jti` is remembered.
    */
   dpop: { requireNonce: boolean; proofWindowSeconds: number }
+  /**
+   * OpenTelemetry tracing (docs/operations.md, "Tracing"): on when OTEL_EXPORTER_OTLP_ENDPOINT or
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set; null (off, nothing loaded) otherwise.
+   */
+  tracing: TracingConfig | null
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/gatehouse.db'
@@ -96,6 +102,15 @@ function loadDialects(input: ConfigInput, env: NodeJS.ProcessEnv): DialectsConfi
     })
   } catch (error) {
     if (error instanceof DialectConfigError) throw new ConfigError(error.message)
+    throw error
+  }
+}
+
+function loadTracing(env: NodeJS.ProcessEnv): TracingConfig | null {
+  try {
+    return loadTracingConfig(env)
+  } catch (error) {
+    if (error instanceof TracingConfigError) throw new ConfigError(error.message)
     throw error
   }
 }
@@ -273,5 +288,6 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       idleSeconds: integer('GATEHOUSE_SESSION_IDLE_SECONDS', env.GATEHOUSE_SESSION_IDLE_SECONDS, 86_400, 60, 90 * 86_400),
       maxSeconds: integer('GATEHOUSE_SESSION_MAX_SECONDS', env.GATEHOUSE_SESSION_MAX_SECONDS, 7 * 86_400, 60, 365 * 86_400),
     },
+    tracing: loadTracing(env),
   }
 }

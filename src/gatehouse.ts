@@ -36,6 +36,9 @@ import { SignInSessions } from './core/authorization/sign-in-sessions.js'
 import { DeviceFlow } from './core/authorization/device-flow.js'
 import { UserCodeThrottle } from './core/authorization/user-code-throttle.js'
 import { HttpKeySource } from './jwks/http-key-source.js'
+import type { Tracing } from './tracing/tracing.js'
+import { traceStore } from './tracing/traced-store.js'
+import { traceKeySource } from './tracing/traced-key-source.js'
 
 /** The composed service: the one place that wires store, keys, engine and admin together. */
 export interface Gatehouse {
@@ -75,6 +78,8 @@ export interface Gatehouse {
   authorizer: Authorizer
   /** The device authorization grant (RFC 8628): device codes, user codes, the person's decision. */
   deviceFlow: DeviceFlow
+  /** OpenTelemetry tracing, when configured (the HTTP layer adds its request spans). */
+  tracing?: Tracing
   close(): Promise<void>
 }
 
@@ -86,6 +91,8 @@ export interface GatehouseOptions {
   background?: boolean
   /** Run housekeeping in the background (with `background`); off in cluster workers, whose primary runs it. */
   housekeeping?: boolean
+  /** Started tracing (startServer starts it when config.tracing is set): spans for the engine, the store and fetches. */
+  tracing?: Tracing
 }
 
 /**
@@ -126,7 +133,11 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
   const store = openStore(config.databaseUrl)
   const metrics = new GatehouseMetrics()
   // The token path's store calls are timed; management and migrations use `store` itself.
-  const timedStore = instrumentStore(store, metrics.storeDuration)
+  const tracer = options.tracing?.tracer
+  // With tracing, each of those calls is also a span (operation name only); without, no wrapper at all.
+  const timedStore = tracer
+    ? traceStore(instrumentStore(store, metrics.storeDuration), tracer, config.databaseUrl.startsWith('postgres') ? 'postgresql' : 'sqlite')
+    : instrumentStore(store, metrics.storeDuration)
   let feed: ChangeFeed | undefined
   let limits: ReturnType<typeof openLimits> | undefined
   try {
@@ -197,7 +208,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
     if (options.background) activity.start(USAGE_FLUSH_INTERVAL_MS)
     const observer = auditingObserver(audit, activity, clock)
     // private_key_jwt clients' jwks_uri: https only, and no private addresses, in production.
-    const clientKeySource = new HttpKeySource({ allowHttp: !config.production, allowPrivateAddresses: !config.production })
+    const httpKeySource = new HttpKeySource({ allowHttp: !config.production, allowPrivateAddresses: !config.production })
+    const clientKeySource = tracer ? traceKeySource(httpKeySource, tracer) : httpKeySource
     const onClientKeysError = (clientId: string, error: unknown): void =>
       options.logger.warn({ clientId, reason: error instanceof Error ? error.message : String(error) }, 'a client jwks_uri could not be fetched or holds no usable JWK Set')
     const engine = new Engine({
@@ -220,6 +232,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       observer,
       guard,
       apis,
+      ...(tracer ? { tracer } : {}),
       dpop: { replay: timedStore, windowSeconds: config.dpop.proofWindowSeconds, nonces: new DpopNonces(deriveDpopNonceKey(secret)), requireNonce: config.dpop.requireNonce },
     })
     const signInSessions = new SignInSessions({ store: timedStore, users: timedStore, clock, random, guard, audit }, { idleMs: config.signInSession.idleSeconds * 1000, absoluteMs: config.signInSession.maxSeconds * 1000 })
@@ -266,6 +279,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions)
       consents,
       authorizer,
       deviceFlow,
+      ...(options.tracing ? { tracing: options.tracing } : {}),
       async close() {
         keys.stop()
         await housekeeping.stop()

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { createGatehouse, type Gatehouse, type GatehouseOptions } from './gatehouse.js'
 import { buildApp } from './http/app.js'
+import { startTracing } from './tracing/tracing.js'
 
 export interface RunningServer {
   gatehouse: Gatehouse
@@ -14,12 +15,21 @@ export interface RunningServer {
 
 /** Starts Gatehouse on config.host:config.port (port 0 picks a free one). */
 export async function startServer(config: Config, logger: Logger, options: Omit<GatehouseOptions, 'logger'> = {}): Promise<RunningServer> {
-  const gatehouse = await createGatehouse(config, { logger, background: true, ...options })
+  // Only when configured: otherwise nothing of OpenTelemetry is loaded (a dynamic import).
+  const tracing = config.tracing ? await startTracing(config.tracing, logger) : undefined
+  let gatehouse: Gatehouse
+  try {
+    gatehouse = await createGatehouse(config, { logger, background: true, ...options, ...(tracing ? { tracing } : {}) })
+  } catch (error) {
+    await tracing?.shutdown().catch(() => {})
+    throw error
+  }
   const app = await buildApp(gatehouse, logger)
   try {
     await app.listen({ host: config.host, port: config.port })
   } catch (error) {
     await gatehouse.close()
+    await tracing?.shutdown().catch(() => {})
     throw error
   }
   if (config.allowGetTokenRequests) {
@@ -35,6 +45,8 @@ export async function startServer(config: Config, logger: Logger, options: Omit<
     async close() {
       await app.close()
       await gatehouse.close()
+      // Last, so the spans of the requests finished above are sent (flushed) before the process exits.
+      await tracing?.shutdown()
     },
   }
 }

@@ -23,6 +23,7 @@ import { revokeToken } from './revocation.js'
 import { userInfo, type UserInfoResult } from './userinfo.js'
 import type { KeyRing } from './tokens/key-ring.js'
 import type { TokenService } from './tokens/token-service.js'
+import { traced, type Tracer } from './tracer.js'
 import { STANDARD_POLICY, type Client, type DialectPolicy, type ClientCredentials, type EngineObserver, type RequestOrigin, type TokenIntrospection, type TokenRequest, type TokenResult } from './types.js'
 
 export interface EngineDeps {
@@ -58,6 +59,8 @@ export interface EngineDeps {
   onClientKeysError?(clientId: string, error: unknown): void
   /** RFC 9449: the replay store, window and nonce rule of DPoP proofs; without it a proof is refused. */
   dpop?: DpopPolicy
+  /** Spans around client authentication and the grant (OpenTelemetry when configured); none when omitted. */
+  tracer?: Tracer
 }
 
 /** How an access token was presented at a resource (RFC 6750 §2.1, RFC 9449 §7.1). */
@@ -119,7 +122,11 @@ export class Engine {
     const client = needsClient ? await this.authenticateClient(request.client, request.origin) : undefined
     if (client) checkGrantAllowed(client, grant)
     const dpopJkt = await this.#checkTokenRequestProof(request, client)
-    const result = await grant.handle(dpopJkt === undefined ? { request, client, policy } : { request, client, policy, dpopJkt }, this.#grantDeps)
+    const result = await traced(this.#deps.tracer, `grant ${grant.grantType}`, { 'gatehouse.grant_type': grant.grantType }, async (span) => {
+      const issued = await grant.handle(dpopJkt === undefined ? { request, client, policy } : { request, client, policy, dpopJkt }, this.#grantDeps)
+      span.set({ 'gatehouse.outcome': 'token_issued' })
+      return issued
+    })
     this.#deps.observer?.tokenIssued?.({ clientId: result.clientId, grantType: grant.grantType, subject: result.subject })
     return result
   }
@@ -128,7 +135,16 @@ export class Engine {
    * RFC 6749 §2.3.1, RFC 7523 §2.2; a failure is reported to the observer (audit) with the
    * claimed id only. `origin.endpointPath` is the route a client assertion's `aud` may name.
    */
-  async authenticateClient(credentials: ClientCredentials | undefined, origin?: RequestOrigin): Promise<Client> {
+  authenticateClient(credentials: ClientCredentials | undefined, origin?: RequestOrigin): Promise<Client> {
+    return traced(this.#deps.tracer, 'client_authentication', {}, async (span) => {
+      const client = await this.#authenticateClient(credentials, origin)
+      // A client id is an identifier, not a secret (RFC 6749 §2.2); the method says how it proved itself.
+      span.set({ 'gatehouse.client_id': client.id, 'gatehouse.client_auth_method': client.tokenEndpointAuthMethod })
+      return client
+    })
+  }
+
+  async #authenticateClient(credentials: ClientCredentials | undefined, origin?: RequestOrigin): Promise<Client> {
     let client: Client
     try {
       client = await authenticateClient({ clients: this.#deps.clients, assertions: this.#assertions }, credentials, origin?.endpointPath)

@@ -122,6 +122,8 @@ export async function buildApp(gatehouse: Gatehouse, logger: Logger): Promise<Fa
     reply.header('x-request-id', request.id)
     done()
   })
+  // Tracing configured: a server span per request (hooks first, so every later step is inside it).
+  gatehouse.tracing?.instrument(app)
 
   await app.register(formbody)
   // Fastify reads text/plain by default; token routes take only forms and JSON.

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { GRANT_TYPES } from '../../core/types.js'
 import type { GatehouseMetrics } from '../../metrics/metrics.js'
 import { toOAuthError } from '../error-mapping.js'
+import { grantOf, outcomeOf } from '../request-labels.js'
 
 export interface MetricsRouteOptions {
   /** When set, a scrape must send `Authorization: Bearer <token>`. */
@@ -11,25 +11,6 @@ export interface MetricsRouteOptions {
   excludePrefix: string
   /** Cluster mode: the text of all workers' metrics, from the primary. */
   collect?: () => Promise<string>
-}
-
-const GRANTS: ReadonlySet<string> = new Set(GRANT_TYPES)
-/** Dialects whose routes each serve one grant. */
-const DIALECT_GRANT: Readonly<Record<string, string>> = { canary: 'api_key', wrapped: 'client_credentials' }
-
-/** The grant a request asked for, from a closed set (never a caller's free text as a label). */
-function grantOf(request: FastifyRequest, dialect: string): string {
-  const body = request.body
-  const asked = body !== null && typeof body === 'object' ? (body as Record<string, unknown>).grant_type : undefined
-  if (typeof asked === 'string') return GRANTS.has(asked) ? asked : 'other'
-  return DIALECT_GRANT[dialect] ?? 'none'
-}
-
-function outcomeOf(status: number): string {
-  if (status < 400) return 'success'
-  if (status === 429) return 'rate_limited'
-  if (status === 503) return 'unavailable'
-  return status >= 500 ? 'server_error' : 'refused'
 }
 
 function sameSecret(given: string, expected: string): boolean {
