@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { assertionFields, clientKey, signAssertion } from '../helpers/assertions.js'
 import { basicHeader, request } from '../helpers/http.js'
+import { dpopKey } from '../helpers/dpop.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { loadConfig } from '../../src/config.js'
 
@@ -123,6 +124,18 @@ describe('OpenTelemetry tracing', () => {
     const canary = await request(`${server.url}/v2/oauth/request-tokens`, { method: 'POST', headers: { 'csc-api-key': apiKey } })
     assert.equal(canary.status, 200)
     const canaryTokens = canary.body as { accessToken: string; refreshToken: string }
+    // Token exchange (RFC 8693): the subject and actor tokens are secrets too; a DPoP proof as well.
+    const exchanger = await server.createClient({ grantTypes: ['urn:ietf:params:oauth:grant-type:token-exchange', 'client_credentials'], resources: [server.config.issuer], allowImpersonation: true })
+    const actorToken = String(((await request(`${server.url}/oauth/token`, { form: { grant_type: 'client_credentials' }, basic: exchanger })).body as { access_token: string }).access_token)
+    const dpop = await dpopKey()
+    const proof = await dpop.proof({ htm: 'POST', htu: `${server.url}/oauth/token` })
+    const exchanged = await request(`${server.url}/oauth/token`, {
+      form: { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: accessToken, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', actor_token: actorToken, actor_token_type: 'urn:ietf:params:oauth:token-type:access_token' },
+      basic: exchanger,
+      headers: { dpop: proof },
+    })
+    assert.equal(exchanged.status, 200, exchanged.text)
+    secrets.push(exchanger.secret, actorToken, proof, (exchanged.body as { access_token: string }).access_token)
     secrets.push(
       apiKey,
       apiKey.split(':')[1] ?? apiKey,
@@ -142,7 +155,7 @@ describe('OpenTelemetry tracing', () => {
       assertion,
       'query-code-value',
     )
-    await waitFor(() => serverSpans().length >= 7)
+    await waitFor(() => serverSpans().length >= 9)
   })
   after(async () => {
     await server.close()
@@ -177,6 +190,12 @@ describe('OpenTelemetry tracing', () => {
     assert.equal(span.attributes['gatehouse.grant_type'], 'api_key')
     assert.equal(span.attributes['gatehouse.outcome'], 'token_issued')
     assert.ok(childrenOf(span).some((child) => child.name === 'grant api_key'))
+  })
+
+  it('labels a token exchange (RFC 8693) with its grant, and nests its grant span', () => {
+    const span = requestSpan((a) => a['gatehouse.grant_type'] === 'urn:ietf:params:oauth:grant-type:token-exchange')
+    assert.deepEqual([span.name, span.attributes['gatehouse.outcome']], ['POST /oauth/token', 'token_issued'])
+    assert.ok(childrenOf(span).some((child) => child.name === 'grant urn:ietf:params:oauth:grant-type:token-exchange'), JSON.stringify(childrenOf(span).map((c) => c.name)))
   })
 
   it('records a refusal by its OAuth error code', () => {
