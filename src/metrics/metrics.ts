@@ -1,3 +1,4 @@
+import { aroundStoreCalls } from '../store/store-calls.js'
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { LimitScope } from '../core/abuse/abuse-guard.js'
 import { CounterTally, HistogramTally } from './tally.js'
@@ -100,36 +101,21 @@ export class GatehouseMetrics {
  * Wrappers are made once per method name, so the cost per call is a timer read and a histogram update.
  */
 export function instrumentStore<T extends object>(store: T, histogram: GatehouseMetrics['storeDuration']): T {
-  const wrappers = new Map<PropertyKey, unknown>()
-  return new Proxy(store, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target)
-      if (typeof value !== 'function') return value
-      let wrapper = wrappers.get(property)
-      if (!wrapper) {
-        const operation = String(property)
-        const method = value as (...args: unknown[]) => unknown
-        const succeeded = { operation, outcome: 'ok' }
-        const failed = { operation, outcome: 'error' }
-        wrapper = (...args: unknown[]): unknown => {
-          const start = process.hrtime.bigint()
-          const result = method.apply(target, args)
-          if (!(result instanceof Promise)) return result
-          const seconds = (): number => Number(process.hrtime.bigint() - start) / 1e9
-          return result.then(
-            (ok) => {
-              histogram.observe(succeeded, seconds())
-              return ok
-            },
-            (error: unknown) => {
-              histogram.observe(failed, seconds())
-              throw error
-            },
-          )
-        }
-        wrappers.set(property, wrapper)
-      }
-      return wrapper
-    },
+  return aroundStoreCalls(store, (operation) => {
+    const succeeded = { operation, outcome: 'ok' }
+    const failed = { operation, outcome: 'error' }
+    return (call, startedAt) => {
+      const seconds = (): number => Number(process.hrtime.bigint() - startedAt) / 1e9
+      return call.then(
+        (ok) => {
+          histogram.observe(succeeded, seconds())
+          return ok
+        },
+        (error: unknown) => {
+          histogram.observe(failed, seconds())
+          throw error
+        },
+      )
+    }
   })
 }
