@@ -14,19 +14,6 @@ export interface ApiCatalog {
 export const EMPTY_CATALOG: ApiCatalog = { apiByIdentifier: () => undefined, apiOfScope: () => undefined }
 
 /**
- * The audiences (RFC 8707 resources) a client may ask for: its own `audience`, its further
- * `resources`, and the identifier of every registered API of which it holds a scope.
- */
-export function allowedAudiences(client: Client, registry: ApiCatalog): string[] {
-  const audiences = new Set<string>(client.audience !== null ? [client.audience, ...client.resources] : client.resources)
-  for (const scope of client.scopes) {
-    const api = registry.apiOfScope(scope)
-    if (api) audiences.add(api.identifier)
-  }
-  return [...audiences]
-}
-
-/**
  * RFC 8707 §2 (the `audience` parameter standing for `resource`): decides a token's `aud` and
  * narrows the granted scopes to the named API's. No audience asked for: as before, the
  * client's own audience (else the issuer, decided by the token service) and every granted

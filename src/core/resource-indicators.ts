@@ -28,7 +28,11 @@ export function resourceUriProblem(value: string): string | undefined {
 
 /** The resources a request names with `resource` (checked, in order, without repeats). */
 export function requestedResources(parameters: ReadonlyMap<string, string> | undefined): string[] {
-  const value = parameters?.get(RESOURCE_PARAMETER)
+  return parseResources(parameters?.get(RESOURCE_PARAMETER))
+}
+
+/** The space-separated `resource` value (see above) as checked resources; none when absent. */
+export function parseResources(value: string | undefined): string[] {
   if (value === undefined) return []
   const resources = [...new Set(value.split(' ').filter((part) => part !== ''))]
   if (resources.length > MAX_RESOURCES) throw new OAuthError('invalid_target', { description: `At most ${MAX_RESOURCES} resource parameters are accepted.` })

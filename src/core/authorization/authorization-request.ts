@@ -1,6 +1,6 @@
 import { OAuthError } from '../errors.js'
 import { EMPTY_CATALOG, resourceAllowed, type ApiCatalog } from '../audience.js'
-import { requestedResources, RESOURCE_PARAMETER } from '../resource-indicators.js'
+import { parseResources, RESOURCE_PARAMETER } from '../resource-indicators.js'
 import type { ClientCache } from '../client-cache.js'
 import type { Clock } from '../clock.js'
 import { digestSecret } from '../credentials/secrets.js'
@@ -154,7 +154,7 @@ export async function checkAuthorizationRequest(deps: Deps, raw: RawParameters, 
 
   let resources: string[] = []
   try {
-    resources = requestedResources(new Map(Object.entries({ [RESOURCE_PARAMETER]: value(RESOURCE_PARAMETER) ?? '' })))
+    resources = parseResources(value(RESOURCE_PARAMETER))
   } catch (error) {
     if (error instanceof OAuthError) fail('invalid_target', error.description ?? 'The resource is not valid.')
     throw error

@@ -6,7 +6,7 @@ import { grantScopes } from '../scope.js'
 import type { ReuseKey, TokenReuse } from '../tokens/token-reuse.js'
 import type { IssuedAccessToken, TokenService } from '../tokens/token-service.js'
 import type { TokenResult } from '../types.js'
-import { clientOf, type Grant, type GrantContext } from './grant.js'
+import { accessTokenType, clientOf, type Grant, type GrantContext } from './grant.js'
 
 type Deps = { tokens: TokenService; apis?: ApiCatalog; clock: Clock; reuse?: TokenReuse } & OperatorAudienceDeps
 
@@ -48,7 +48,7 @@ async function handle(context: GrantContext, deps: Deps): Promise<TokenResult> {
   /** RFC 6749 §4.4.3 — a refresh token SHOULD NOT be included here. */
   return {
     accessToken: access.token,
-    tokenType: context.dpopJkt !== undefined ? 'DPoP' : 'Bearer',
+    tokenType: accessTokenType(context.dpopJkt),
     expiresIn: access.expiresIn,
     scope: scopes.join(' '),
     clientId: client.id,

@@ -76,3 +76,8 @@ export function clientOf(context: GrantContext): Client {
   if (!context.client) throw new Error('grant invoked without an authenticated client')
   return context.client
 }
+
+/** RFC 9449 §5: `DPoP` when the access token is bound to the request's proof key, else `Bearer` (RFC 6750). */
+export function accessTokenType(dpopJkt: string | undefined): 'DPoP' | 'Bearer' {
+  return dpopJkt !== undefined ? 'DPoP' : 'Bearer'
+}

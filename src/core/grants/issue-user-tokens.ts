@@ -1,3 +1,4 @@
+import { accessTokenType } from './grant.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { Client, DialectPolicy, TokenResult, User } from '../types.js'
 
@@ -24,7 +25,7 @@ export async function issueUserTokens(
   const access = await deps.tokens.issueAccessToken({ client, subject, scopes, grantId: grant.id, ...(audience !== undefined ? { audience } : {}), ...(input.dpopJkt !== undefined ? { dpopJkt: input.dpopJkt } : {}) })
   return {
     accessToken: access.token,
-    tokenType: input.dpopJkt !== undefined ? 'DPoP' : 'Bearer',
+    tokenType: accessTokenType(input.dpopJkt),
     expiresIn: access.expiresIn,
     ...(refresh ? { refreshToken: refresh.token } : {}),
     scope: scopes.join(' '),
@@ -69,7 +70,7 @@ export async function issueSignInTokens(
     : undefined
   return {
     accessToken: access.token,
-    tokenType: dpopJkt !== undefined ? 'DPoP' : 'Bearer',
+    tokenType: accessTokenType(dpopJkt),
     expiresIn: access.expiresIn,
     ...(input.refreshToken !== undefined ? { refreshToken: input.refreshToken } : {}),
     ...(idToken !== undefined ? { idToken } : {}),

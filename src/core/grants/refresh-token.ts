@@ -9,7 +9,7 @@ import { requestedTarget } from '../resource-indicators.js'
 import type { GrantStore, RefreshTokenStore, RefreshTokenWithGrant } from '../tokens/token-store.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { Client, GrantType, TokenResult } from '../types.js'
-import { clientOf, type Grant, type GrantContext } from './grant.js'
+import { accessTokenType, clientOf, type Grant, type GrantContext } from './grant.js'
 
 type Deps = { tokens: TokenService; refreshTokens: RefreshTokenStore; grants: Pick<GrantStore, 'endGrants'>; users: Pick<UserStore, 'getUser'>; clock: Clock; apis?: ApiCatalog }
 
@@ -153,7 +153,7 @@ export async function exchangeRefreshToken(
   const access = await deps.tokens.issueAccessToken({ client, subject: token.subject, scopes, grantId: token.familyId, ...(audience !== undefined ? { audience } : {}), ...(dpopJkt !== undefined ? { dpopJkt } : {}) })
   return {
     accessToken: access.token,
-    tokenType: dpopJkt !== undefined ? 'DPoP' : 'Bearer',
+    tokenType: accessTokenType(dpopJkt),
     expiresIn: access.expiresIn,
     refreshToken,
     scope: scopes.join(' '),

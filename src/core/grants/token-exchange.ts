@@ -6,7 +6,7 @@ import { narrowScopes } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
 import { TOKEN_EXCHANGE_GRANT, type ActorClaim, type Client, type TokenIntrospection, type TokenRequest, type TokenResult } from '../types.js'
 import { exchangeApiKey, type ApiKeyGrantDeps } from './api-key.js'
-import { clientOf, type Grant, type GrantContext } from './grant.js'
+import { accessTokenType, clientOf, type Grant, type GrantContext } from './grant.js'
 
 /** RFC 8693 §3: the token type identifiers Gatehouse reads and writes. */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token'
@@ -118,7 +118,7 @@ async function exchangeAccessToken(context: GrantContext, deps: Deps): Promise<T
   })
   return {
     accessToken: access.token,
-    tokenType: context.dpopJkt !== undefined ? 'DPoP' : 'Bearer',
+    tokenType: accessTokenType(context.dpopJkt),
     expiresIn: access.expiresIn,
     scope: scopes.join(' '),
     clientId: client.id,
