@@ -1,5 +1,5 @@
 /**
- * The developer console's only script: copy buttons and delete confirmations. The pages work
+ * The developer console's only script: copy buttons, delete confirmations, the snippet language. The pages work
  * without it (forms post normally); it adds comfort, not function.
  */
 
@@ -46,4 +46,17 @@ if (types.length > 0 && (redirectUris || clientAuth)) {
   }
   for (const input of types) input.addEventListener('change', update)
   update()
+}
+
+// "Get a token": one snippet per language, curl shown; the choice reveals another. Without
+// this script the choice stays hidden and curl is the one to copy.
+const snippetChoice = document.getElementById('snippet-language')
+if (snippetChoice instanceof HTMLSelectElement) {
+  const picker = snippetChoice.closest<HTMLElement>('.snippet-language')
+  if (picker) picker.hidden = false
+  const show = (): void => {
+    for (const block of document.querySelectorAll<HTMLElement>('.snippet[data-language]')) block.hidden = block.dataset.language !== snippetChoice.value
+  }
+  snippetChoice.addEventListener('change', show)
+  show()
 }

@@ -2,4 +2,4 @@
 export { codeSamples, snippet, type CodeSample } from './generate.js'
 export { LANGUAGES, language, type SnippetLanguage, type SnippetLanguageId } from './languages.js'
 export { basicAuthorization, type SnippetRequest } from './request.js'
-export { tokenRequest, tokenRequestSnippet, type TokenRequestClient } from './token-request.js'
+export { apiKeyTokenRequest, tokenRequest, tokenRequestSnippet, ASSERTION_PLACEHOLDER, API_KEY_PLACEHOLDER, SECRET_PLACEHOLDER, type TokenRequestClient } from './token-request.js'

@@ -18,6 +18,7 @@ export interface TokenRequestClient {
 /** Where a private_key_jwt client's code puts its signed JWT (RFC 7523 §2.2). */
 export const ASSERTION_PLACEHOLDER = 'YOUR_SIGNED_JWT'
 export const SECRET_PLACEHOLDER = 'YOUR_CLIENT_SECRET'
+export const API_KEY_PLACEHOLDER = 'YOUR_API_KEY'
 
 /** The token request of a client as one request: the credentials where its auth method puts them. */
 export function tokenRequest(client: TokenRequestClient): SnippetRequest {
@@ -31,6 +32,11 @@ export function tokenRequest(client: TokenRequestClient): SnippetRequest {
   else if (client.authMethod === 'none') form.client_id = client.clientId
   else Object.assign(form, { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: ASSERTION_PLACEHOLDER })
   return { method: 'POST', url: client.tokenEndpoint, headers, body: { form } }
+}
+
+/** An API key's exchange for a token: the Canary-style dialect reads it from one header, with no body. */
+export function apiKeyTokenRequest(apiKey: string | undefined, endpoint: string): SnippetRequest {
+  return { method: 'POST', url: endpoint, headers: [['Csc-Api-Key', apiKey ?? API_KEY_PLACEHOLDER]] }
 }
 
 /**

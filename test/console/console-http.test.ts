@@ -5,6 +5,7 @@ import { jwtPayload, request } from '../helpers/http.js'
 import { createOperatorToken } from '../../src/core/admin/operator-token.js'
 import { assertionFields, clientKey, signAssertion } from '../helpers/assertions.js'
 import { Browser, alertText, type Answer } from '../helpers/console-browser.js'
+import { snippet, tokenRequest } from '../../src/snippets/index.js'
 
 const INVOICES = 'https://invoices.example.com/'
 
@@ -212,7 +213,7 @@ describe('developer console over HTTP', () => {
     }
   })
 
-  it('creates a password-grant application whose curl command logs a user in at /connect/token', async () => {
+  it('creates a password-grant application whose generated curl command asks /connect/token, where the user logs in', async () => {
     const ada = new Browser(server.url)
     await ada.signIn('ada@example.com', 'ada-password-1')
     const form = await ada.go('/console/apps/new')
@@ -220,11 +221,8 @@ describe('developer console over HTTP', () => {
     assert.equal(created.status, 200)
     const clientId = /id="client-id">([^<]+)</.exec(created.text)?.[1] ?? ''
     const secret = /id="client-secret">([^<]+)</.exec(created.text)?.[1] ?? ''
-    const curl = /id="curl">([^<]+)</.exec(created.text)?.[1] ?? ''
-    assert.equal(
-      curl.replace(/&#39;/g, "'"),
-      `curl -s -X POST '${server.config.issuer}/connect/token' -u '${clientId}:${secret}' \\\n  -d grant_type=password \\\n  --data-urlencode 'username=YOUR_USERNAME' \\\n  --data-urlencode 'password=YOUR_PASSWORD'`,
-    )
+    const curl = /id="snippet-curl">([^<]+)</.exec(created.text)?.[1] ?? ''
+    assert.equal(curl.replace(/&#39;/g, "'"), snippet(tokenRequest({ clientId, clientSecret: secret, authMethod: 'client_secret_basic', tokenEndpoint: `${server.config.issuer}/connect/token`, grantType: 'password' }), 'curl'))
     const answer = await fetch(`${server.url}/connect/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic ' + Buffer.from(`${clientId}:${secret}`).toString('base64') },

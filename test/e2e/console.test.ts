@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { request } from '../helpers/http.js'
-import { tokenRequestSnippet } from '../../src/snippets/index.js'
+import { snippet, tokenRequest } from '../../src/snippets/index.js'
 import { assertionFields, clientKey, signAssertion } from '../helpers/assertions.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -98,7 +98,16 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     assert.equal(clientId, await page.textContent('#client-id'))
     assert.equal(secret, await page.textContent('#client-secret'))
     assert.match(secret, /^[A-Za-z0-9_-]{43}$/)
-    assert.equal(await page.textContent('#curl'), tokenRequestSnippet({ clientId, clientSecret: secret, authMethod: 'client_secret_basic', tokenEndpoint: `${server.config.issuer}/oauth/token` }))
+    const request = tokenRequest({ clientId, clientSecret: secret, authMethod: 'client_secret_basic', tokenEndpoint: `${server.config.issuer}/oauth/token` })
+    assert.equal(await page.textContent('#snippet-curl'), snippet(request, 'curl'))
+    assert.deepEqual([await page.isVisible('#snippet-curl'), await page.isVisible('#snippet-python')], [true, false])
+    // The language choice (revealed by console.js) shows another generated snippet, and its copy button copies it.
+    await page.selectOption('#snippet-language', 'python')
+    assert.deepEqual([await page.isVisible('#snippet-curl'), await page.isVisible('#snippet-python')], [false, true])
+    assert.equal(await page.textContent('#snippet-python'), snippet(request, 'python'))
+    await shot('04b-credentials-python-snippet')
+    await page.click('button[data-copy=snippet-python]')
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), snippet(request, 'python'))
   })
 
   it('gets a token over HTTP with the copied secret, and shows the activity', async () => {
@@ -202,7 +211,7 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     await shot('13-single-page-app-created')
     assert.equal(await page.locator('#client-secret').count(), 0)
     assert.match((await page.textContent('#no-secret')) ?? '', /public application: it has no Client Secret.*PKCE/)
-    assert.equal(await page.locator('#curl').count(), 0)
+    assert.equal(await page.locator('#get-a-token').count(), 0)
     assert.match((await page.textContent('#sign-in')) ?? '', /Authorization code with PKCE \(S256\); no client secret/)
     const spaId = (await page.textContent('#client-id')) ?? ''
     const client = await server.server.gatehouse.clients.get(spaId)

@@ -278,7 +278,7 @@ export async function registerConsole(app: FastifyInstance, gatehouse: Gatehouse
       const view = await apps.get(current.user.id, request.params.clientId)
       if (!view) return notFound(reply, current)
       const notice = (request.query as Record<string, unknown>).updated === '1' ? 'Changes saved.' : undefined
-      return render(reply, 200, appPage({ username: current.user.username, csrf: current.csrf, view, activity: await apps.activity(view.client.id), ...(notice ? { notice } : {}) }))
+      return render(reply, 200, appPage({ username: current.user.username, csrf: current.csrf, view, activity: await apps.activity(view.client.id), endpoints, ...(notice ? { notice } : {}) }))
     })
 
     scope.get<{ Params: { clientId: string } }>(`${CONSOLE_PATH}/apps/:clientId/edit`, { schema: { ...routeSchema('Edit-application form'), params: appParams } }, async (request, reply) => {

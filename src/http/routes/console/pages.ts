@@ -1,7 +1,7 @@
 import { APP_TYPE_SETTINGS, appTypeOf, type ApplicationView, type ConsoleAppType, type Credentials, type ScopeChoices } from '../../../core/admin/console-apps.js'
 import type { AuditEvent } from '../../../core/audit/audit-store.js'
 import { html, page, stackedTable, type Html } from './html.js'
-import { tokenRequestSnippet } from '../../../snippets/index.js'
+import { apiKeyTokenRequest, ASSERTION_PLACEHOLDER, LANGUAGES, snippet, tokenRequest, type SnippetRequest } from '../../../snippets/index.js'
 
 /** The application types in plain words, and what each is for (shown on the form without JavaScript). */
 export const APP_TYPE_LABELS: Record<ConsoleAppType, { label: string; hint: string }> = {
@@ -223,21 +223,42 @@ function secretRow(id: string, label: string, value: string): Html {
   return html`<label class="field"><span>${label}</span><div class="secret"><code class="value" id="${id}">${value}</code><button type="button" data-copy="${id}" hidden>Copy</button></div></label>`
 }
 
-export function curlCommand(credentials: Credentials, type: ConsoleAppType, endpoints: TokenEndpoints): string {
-  if (credentials.kind === 'api_key') {
-    const path = endpoints.canaryRequestTokens ?? '/v2/oauth/request-tokens'
-    return `curl -s -X POST '${endpoints.base}${path}' \\\n  -H 'Csc-Api-Key: ${credentials.apiKey}'`
+/**
+ * The token request an application makes, as one request for the snippet generator: the
+ * dialect each kind uses, with the credentials where its auth method puts them. Without
+ * `credentials` (the application's page, after the secret was shown) the secret is a placeholder.
+ */
+export function tokenRequestOf(view: ApplicationView, type: ConsoleAppType, endpoints: TokenEndpoints, credentials?: Credentials): SnippetRequest {
+  if (view.app.kind === 'api_key') {
+    return apiKeyTokenRequest(credentials?.kind === 'api_key' ? credentials.apiKey : undefined, `${endpoints.base}${endpoints.canaryRequestTokens ?? '/v2/oauth/request-tokens'}`)
   }
-  if (credentials.kind === 'keys') {
-    // The assertion is signed by the developer's own code: the command shows where it goes.
-    return `# ASSERTION: a JWT signed with your private key, for example with jose:\n#   iss and sub ${credentials.clientId}, aud ${endpoints.base}, exp within 5 minutes, a fresh jti\ncurl -s -X POST '${endpoints.base}${endpoints.standardToken}' \\\n  -d grant_type=client_credentials \\\n  -d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \\\n  --data-urlencode "client_assertion=$ASSERTION"`
-  }
-  const basic = credentials.kind === 'client' ? `-u '${credentials.clientId}:${credentials.clientSecret}'` : `-d 'client_id=${credentials.clientId}'`
-  if (type === 'password') {
-    const path = endpoints.identityServerToken ?? endpoints.standardToken
-    return `curl -s -X POST '${endpoints.base}${path}' ${basic} \\\n  -d grant_type=password \\\n  --data-urlencode 'username=YOUR_USERNAME' \\\n  --data-urlencode 'password=YOUR_PASSWORD'`
-  }
-  return tokenRequestSnippet({ clientId: credentials.clientId, ...(credentials.kind === 'client' ? { clientSecret: credentials.clientSecret, authMethod: 'client_secret_basic' as const } : { authMethod: 'none' as const }), tokenEndpoint: `${endpoints.base}${endpoints.standardToken}` })
+  const method = view.client.tokenEndpointAuthMethod
+  // A password application's people sign in through its own form, at the IdentityServer-style endpoint.
+  const path = type === 'password' ? (endpoints.identityServerToken ?? endpoints.standardToken) : endpoints.standardToken
+  return tokenRequest({
+    clientId: view.client.id,
+    ...(credentials?.kind === 'client' ? { clientSecret: credentials.clientSecret } : {}),
+    authMethod: method === 'private_key_jwt' || method === 'none' || method === 'client_secret_post' ? method : 'client_secret_basic',
+    tokenEndpoint: `${endpoints.base}${path}`,
+    ...(type === 'password' ? { grantType: 'password' as const } : {}),
+  })
+}
+
+/**
+ * "Get a token" in every language the generator knows: curl shown, the others behind a
+ * language choice that console.js reveals (without the script, curl is there to copy).
+ */
+function tokenSnippets(request: SnippetRequest, assertion: boolean, base: string, clientId: string): Html {
+  const blocks = LANGUAGES.map(
+    (entry, index) =>
+      html`<div class="secret snippet" data-language="${entry.id}"${index === 0 ? '' : html` hidden`}><pre class="code value" id="snippet-${entry.id}">${snippet(request, entry.id)}</pre><button type="button" data-copy="snippet-${entry.id}" hidden>Copy</button></div>`,
+  )
+  const hint = assertion
+    ? html`<p class="muted small" id="assertion-hint">Replace ${ASSERTION_PLACEHOLDER} with a JWT your service signs with its private key (RFC 7523): iss and sub <code>${clientId}</code>, aud <code>${base}</code>, exp within 5 minutes, a jti never used before.</p>`
+    : ''
+  return html`<div class="field" id="get-a-token"><div class="actions spread"><span class="label">Get a token</span><label class="snippet-language" hidden>Language <select id="snippet-language">${LANGUAGES.map((entry) => html`<option value="${entry.id}">${entry.label}</option>`)}</select></label></div>
+${blocks}
+${hint}</div>`
 }
 
 /** Applications whose users sign in through Gatehouse's pages (not a token request of their own). */
@@ -272,7 +293,7 @@ export function credentialsPage(options: { username: string; csrf: string; view:
         : html`<div class="alert warning" role="alert">Copy ${credentials.kind === 'api_key' ? 'the API key' : 'the Client Secret'} now: it is shown only once. Gatehouse keeps only a digest of it.${options.rotated ? ' The previous one no longer works.' : ''}</div>`
   const usage = signsIn(type)
     ? html`<h2>Sign people in</h2>${signInFacts(view, type, options.endpoints)}`
-    : html`<label class="field"><span>Get a token</span><div class="secret"><pre class="code value" id="curl">${curlCommand(credentials, type, options.endpoints)}</pre><button type="button" data-copy="curl" hidden>Copy</button></div></label>`
+    : tokenSnippets(tokenRequestOf(view, type, options.endpoints, credentials), credentials.kind === 'keys', options.endpoints.base, view.client.id)
   return page({
     title: options.rotated ? 'New secret' : 'Application created',
     header: header(options.username, options.csrf),
@@ -328,6 +349,7 @@ export function appPage(options: {
   csrf: string
   view: ApplicationView
   activity: { issued: number; lastIssuedAt: number | null; byGrant: Record<string, number>; events: AuditEvent[]; usernames: Record<string, string> }
+  endpoints: TokenEndpoints
   notice?: string
 }): string {
   const { view, activity } = options
@@ -357,6 +379,11 @@ ${view.apiKey ? html`<dt>API key id</dt><dd class="mono">${view.apiKey.id}</dd>`
 <dt>Created</dt><dd>${when(view.app.createdAt)}</dd>
 </dl>
 </div>
+${
+  signsIn(type)
+    ? html`<h2>Sign people in</h2><div class="card">${signInFacts(view, type, options.endpoints)}</div>`
+    : html`<h2>Sample request</h2><div class="card">${tokenSnippets(tokenRequestOf(view, type, options.endpoints), keyClient, options.endpoints.base, view.client.id)}<p class="muted small">${view.app.kind === 'api_key' ? 'YOUR_API_KEY is the API key shown when the application was created or last rotated.' : keyClient ? '' : publicClient ? '' : 'YOUR_CLIENT_SECRET is the Client Secret shown when the application was created or last rotated.'}</p></div>`
+}
 <h2>Token activity</h2>
 <div class="card">
 <p><strong id="tokens-issued">${activity.issued}</strong> token${activity.issued === 1 ? '' : 's'} issued${activity.lastIssuedAt !== null ? html`, the last at ${when(activity.lastIssuedAt)}` : ''}.</p>
