@@ -5,8 +5,11 @@
  * for N minutes (default 10) on each database in turn, at a fixed rate of R requests a second
  * (autocannon's `overallRate`). Without --rate, it first measures the server's maximum on the
  * same mix (S seconds unpaced, default 15) and holds 70 % of it. Prints, per minute, requests,
- * errors, p50/p99 latency and the server's RSS. Targets: 0 errors; p99 flat; RSS growth
- * < 10 % from the first minute to the last.
+ * errors, p50/p99 latency, the server's RSS and its V8 heap (used and reserved, read from its own
+ * /metrics). Targets (issue 15): 0 errors; each minute's p99 within 1.5x of the first warm
+ * minute's (minute 2: minute 1 holds the JIT's and the caches' warm-up); RSS after warm-up
+ * within 10 % of minute 2's. The heap columns tell a leak (heap used climbing) from memory the
+ * process reserved and keeps (heap used flat while RSS moves).
  *
  * PostgreSQL: a fresh database is created beside the one --postgres names (default
  * postgres://postgres@127.0.0.1:5432/postgres) and dropped at the end.
@@ -69,6 +72,9 @@ interface Minute {
   latencies: number[]
   byOp: Record<string, number>
   rss: number
+  /** V8 heap used and reserved (MiB) at the end of the minute, from the server's /metrics. */
+  heapUsed: number
+  heapTotal: number
 }
 
 /** A database to soak: its URL and how to drop it afterwards. */
@@ -203,7 +209,7 @@ async function soakOne(database: Database, options: { minutes: number; rate: num
     const minuteOf = (at: number): Minute => {
       // Answers to requests still under way when the run ends belong to its last minute.
       const index = Math.min(Math.floor((at - started) / 60_000), Math.ceil(options.minutes) - 1)
-      while (perMinute.length <= index) perMinute.push({ requests: 0, errors: 0, latencies: [], byOp: {}, rss: 0 })
+      while (perMinute.length <= index) perMinute.push({ requests: 0, errors: 0, latencies: [], byOp: {}, rss: 0, heapUsed: 0, heapTotal: 0 })
       return perMinute[index] as Minute
     }
     // Failures are attributed to the minute they were answered in.
@@ -222,11 +228,13 @@ async function soakOne(database: Database, options: { minutes: number; rate: num
       minute.errors++
       if (firstErrors.length < 5) firstErrors.push(`request error: ${error.message}`)
     })
-    // RSS at the end of each minute.
-    const sampler = setInterval(() => {
-      const minute = perMinute[Math.floor((Date.now() - started - 1000) / 60_000)]
-      if (minute) minute.rss = rssMiB(pid)
-    }, 60_000)
+    // RSS and heap at the end of each minute.
+    const sample = (minute: Minute | undefined): void => {
+      if (!minute) return
+      minute.rss = rssMiB(pid)
+      void heapMiB(url).then((heap) => Object.assign(minute, heap), () => {})
+    }
+    const sampler = setInterval(() => sample(perMinute[Math.floor((Date.now() - started - 1000) / 60_000)]), 60_000)
     const progress = setInterval(() => {
       const current = perMinute.at(-1)
       if (current) process.stderr.write(`  ${database.kind} minute ${perMinute.length}: ${current.requests} requests, ${current.errors} errors so far, RSS ${rssMiB(pid).toFixed(1)} MiB\n`)
@@ -238,13 +246,21 @@ async function soakOne(database: Database, options: { minutes: number; rate: num
       clearInterval(progress)
     }
     const last = perMinute.at(-1)
-    if (last && last.rss === 0) last.rss = rssMiB(pid)
+    if (last && last.rss === 0) sample(last)
+    if (last && last.heapUsed === 0) Object.assign(last, await heapMiB(url).catch(() => ({})))
     const total = perMinute.reduce((sum, minute) => sum + minute.requests, 0)
     const errors = perMinute.reduce((sum, minute) => sum + minute.errors, 0)
     return { perMinute, total, errors, firstErrors, rate, measuredMax, rssStart }
   } finally {
     await server.stop()
   }
+}
+
+/** The server's V8 heap, used and reserved, from its Prometheus metrics (prom-client's default ones). */
+async function heapMiB(url: string): Promise<{ heapUsed: number; heapTotal: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const read = (name: string): number => Number(new RegExp(`^gatehouse_nodejs_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0) / 2 ** 20
+  return { heapUsed: read('heap_size_used_bytes'), heapTotal: read('heap_size_total_bytes') }
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -281,15 +297,32 @@ export async function main(args: string[]): Promise<void> {
             'p50 ms': percentile(sorted, 50).toFixed(1),
             'p99 ms': percentile(sorted, 99).toFixed(1),
             'RSS MiB': minute.rss.toFixed(1),
+            'heap used MiB': minute.heapUsed.toFixed(1),
+            'heap total MiB': minute.heapTotal.toFixed(1),
           }
         }),
       )
       const first = run.perMinute[0]?.rss ?? run.rssStart
       const end = run.perMinute.at(-1)?.rss ?? run.rssStart
+      // The acceptance's measures: from the first warm minute (2) on.
+      const warm = run.perMinute.slice(1)
+      const p99Of = (minute: Minute): number => percentile([...minute.latencies].sort((a, b) => a - b), 99)
+      const warmP99 = warm[0] ? p99Of(warm[0]) : 0
+      const worstP99 = Math.max(...warm.map(p99Of))
+      const warmRss = warm[0]?.rss ?? first
+      const rssLow = Math.min(...warm.map((minute) => minute.rss))
+      const rssHigh = Math.max(...warm.map((minute) => minute.rss))
+      const rssSpread = Math.max(rssHigh - warmRss, warmRss - rssLow) / warmRss
       process.stdout.write(
         [
           `requests: ${run.total}, errors: ${run.errors} (target 0); mix ${MIX.map(({ op, weight }) => `${op} ${weight} %`).join(', ')}`,
-          `server RSS: ${run.rssStart.toFixed(1)} MiB before the load, ${first.toFixed(1)} MiB after minute 1, ${end.toFixed(1)} MiB at the end (${(((end - first) / first) * 100).toFixed(1)} % from minute 1; target < 10 %)`,
+          `server RSS: ${run.rssStart.toFixed(1)} MiB before the load, ${first.toFixed(1)} MiB after minute 1, ${end.toFixed(1)} MiB at the end (${(((end - first) / first) * 100).toFixed(1)} % from minute 1)`,
+          ...(warm.length > 0
+            ? [
+                `p99 after warm-up: at most ${worstP99.toFixed(1)} ms against ${warmP99.toFixed(1)} ms in minute 2, ${(worstP99 / warmP99).toFixed(2)}x (target <= 1.5x)`,
+                `RSS after warm-up: ${rssLow.toFixed(1)} to ${rssHigh.toFixed(1)} MiB against ${warmRss.toFixed(1)} MiB in minute 2, within ${(rssSpread * 100).toFixed(1)} % (target within 10 %)`,
+              ]
+            : []),
           ...(run.firstErrors.length ? ['first errors:', ...run.firstErrors.map((error) => `  ${error}`)] : []),
           outputNote(),
           '',

@@ -232,7 +232,11 @@ export function tokenRequestOf(view: ApplicationView, type: ConsoleAppType, endp
   if (view.app.kind === 'api_key') {
     return apiKeyTokenRequest(credentials?.kind === 'api_key' ? credentials.apiKey : undefined, `${endpoints.base}${endpoints.canaryRequestTokens ?? '/v2/oauth/request-tokens'}`)
   }
-  const method = view.client.tokenEndpointAuthMethod
+  const registered = view.client.tokenEndpointAuthMethod
+  // Without the secret, the sample sends it as a form field (client_secret_post, RFC 6749
+  // §2.3.1, accepted for every secret client): a placeholder inside Basic's base64 could not
+  // be replaced by hand.
+  const method = registered === 'client_secret_basic' && credentials?.kind !== 'client' ? 'client_secret_post' : registered
   // A password application's people sign in through its own form, at the IdentityServer-style endpoint.
   const path = type === 'password' ? (endpoints.identityServerToken ?? endpoints.standardToken) : endpoints.standardToken
   return tokenRequest({
