@@ -449,6 +449,9 @@ export class KyselyStore implements Store {
   readonly #opaqueInserts: GroupCommit<OpaqueTokenRecord, void>
   /** Refresh rotations of one turn of the event loop: one write (group commit). */
   readonly #rotations: GroupCommit<Rotation, ConsumeResult>
+  /** DPoP proofs (RFC 9449 §11.1) and client assertion jtis (RFC 7523 §3) of one turn: one INSERT each (group commit). */
+  readonly #dpopProofs: GroupCommit<{ key: string; expiresAt: number }, boolean>
+  readonly #assertionJtis: GroupCommit<{ clientId: string; jti: string; expiresAt: number; now: number }, boolean>
 
   constructor(db: Kysely<Database>, options: KyselyStoreOptions) {
     this.db = db
@@ -457,6 +460,8 @@ export class KyselyStore implements Store {
     // 10 parameters a row: 200 rows stay far under SQLite's 32766 and PostgreSQL's 65535.
     this.#opaqueInserts = new GroupCommit((tokens) => this.#insertOpaqueTokens(tokens), 200)
     this.#rotations = new GroupCommit((rotations) => this.#rotate(rotations), 200)
+    this.#dpopProofs = new GroupCommit((proofs) => this.#rememberDpopProofs(proofs), 200)
+    this.#assertionJtis = new GroupCommit((jtis) => this.#rememberAssertionJtis(jtis), 200)
   }
 
   async migrate(): Promise<string[]> {
@@ -869,27 +874,51 @@ export class KyselyStore implements Store {
   }
 
   // ── client assertions ────────────────────────────────────────────────────
-  async rememberAssertionJti(clientId: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
-    // One statement, atomic on both databases: the primary key (client_id, jti) lets one insert
-    // win; a conflicting row is taken over only when it has expired (its assertion can no
-    // longer pass the exp check), else nothing changes and no row counts as affected.
-    const result = await this.db
+  rememberAssertionJti(clientId: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.#assertionJtis.add({ clientId, jti, expiresAt, now })
+  }
+
+  /**
+   * One statement for a batch, atomic on both databases: the primary key (client_id, jti) lets
+   * one insert win; a conflicting row is taken over only when it has expired (its assertion can
+   * no longer pass the exp check), else nothing changes and the row is not returned. The same
+   * jti twice in one batch: the first is written, the others are replays, as they would be one
+   * after another (and an upsert may not touch one row twice in a statement).
+   */
+  async #rememberAssertionJtis(entries: { clientId: string; jti: string; expiresAt: number; now: number }[]): Promise<boolean[]> {
+    const keyOf = (entry: { clientId: string; jti: string }): string => `${entry.clientId}\u0000${entry.jti}`
+    const first = new Map<string, (typeof entries)[number]>()
+    for (const entry of entries) if (!first.has(keyOf(entry))) first.set(keyOf(entry), entry)
+    const unique = [...first.values()]
+    // Every entry of a batch was checked within one turn: the earliest "now" is the safe cut-off.
+    const now = Math.min(...unique.map((entry) => entry.now))
+    const rows = await this.db
       .insertInto('client_assertion_jtis')
-      .values({ client_id: clientId, jti, expires_at: expiresAt })
-      .onConflict((conflict) => conflict.columns(['client_id', 'jti']).doUpdateSet({ expires_at: expiresAt }).where('client_assertion_jtis.expires_at', '<', now))
-      .executeTakeFirst()
-    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1
+      .values(unique.map((entry) => ({ client_id: entry.clientId, jti: entry.jti, expires_at: entry.expiresAt })))
+      .onConflict((conflict) => conflict.columns(['client_id', 'jti']).doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') })).where('client_assertion_jtis.expires_at', '<', now))
+      .returning(['client_id', 'jti'])
+      .execute()
+    const written = new Set(rows.map((row) => keyOf({ clientId: row.client_id, jti: row.jti })))
+    return entries.map((entry) => first.get(keyOf(entry)) === entry && written.has(keyOf(entry)))
   }
 
   // ── DPoP proofs (RFC 9449 §11.1) ─────────────────────────────────────────
-  async rememberDpopProof(key: string, expiresAt: number): Promise<boolean> {
-    // Insert-if-absent in one statement: of two instances racing with one proof, one inserts.
-    const result = await this.db
+  rememberDpopProof(key: string, expiresAt: number): Promise<boolean> {
+    return this.#dpopProofs.add({ key, expiresAt })
+  }
+
+  /** Insert-if-absent for a batch in one statement: of two instances racing with one proof, one inserts; within a batch, the first. */
+  async #rememberDpopProofs(proofs: { key: string; expiresAt: number }[]): Promise<boolean[]> {
+    const first = new Map<string, (typeof proofs)[number]>()
+    for (const proof of proofs) if (!first.has(proof.key)) first.set(proof.key, proof)
+    const rows = await this.db
       .insertInto('dpop_proofs')
-      .values({ key, expires_at: expiresAt })
+      .values([...first.values()].map((proof) => ({ key: proof.key, expires_at: proof.expiresAt })))
       .onConflict((oc) => oc.column('key').doNothing())
-      .executeTakeFirst()
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1
+      .returning('key')
+      .execute()
+    const inserted = new Set(rows.map((row) => row.key))
+    return proofs.map((proof) => first.get(proof.key) === proof && inserted.has(proof.key))
   }
 
   // ── audit log ────────────────────────────────────────────────────────────

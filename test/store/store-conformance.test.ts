@@ -761,6 +761,24 @@ for (const backend of backends) {
       assert.equal(await store.rememberAssertionJti(client.id, jti, T0 + 9000, T0 + 2000), false)
     })
 
+    test('answers each assertion jti of one batch on its own: new ones win, a live record refuses, an expired one is taken over, a repeat loses to the first', async () => {
+      const client = aClient()
+      await store.insertClient(client)
+      const [live, expired, fresh] = [unique('jti'), unique('jti'), unique('jti')]
+      assert.equal(await store.rememberAssertionJti(client.id, live, T0 + 60_000, T0), true)
+      assert.equal(await store.rememberAssertionJti(client.id, expired, T0 + 500, T0), true)
+      // Called in one turn of the event loop: one batch, one statement.
+      const answers = await Promise.all([
+        store.rememberAssertionJti(client.id, fresh, T0 + 60_000, T0 + 1000),
+        store.rememberAssertionJti(client.id, live, T0 + 60_000, T0 + 1000),
+        store.rememberAssertionJti(client.id, expired, T0 + 60_000, T0 + 1000),
+        store.rememberAssertionJti(client.id, fresh, T0 + 60_000, T0 + 1000),
+        ...Array.from({ length: 20 }, (_, i) => store.rememberAssertionJti(client.id, `${fresh}-${i}`, T0 + 60_000, T0 + 1000)),
+      ])
+      assert.deepEqual(answers, [true, false, true, false, ...Array.from({ length: 20 }, () => true)])
+      assert.equal(await store.rememberAssertionJti(client.id, expired, T0 + 60_000, T0 + 2000), false)
+    })
+
     test('deleting a client forgets its assertion jti records', async () => {
       const client = aClient()
       await store.insertClient(client)
@@ -795,6 +813,19 @@ for (const backend of backends) {
       assert.equal(results.filter(Boolean).length, 1)
       assert.equal(await store.rememberDpopProof(key, T0 + 60_000), false)
       assert.equal(await store.rememberDpopProof(unique('proof'), T0 + 60_000), true)
+    })
+
+    test('answers each DPoP proof of one batch on its own: new keys win, a seen key loses, a repeat loses to the first', async () => {
+      const seen = unique('proof')
+      assert.equal(await store.rememberDpopProof(seen, T0 + 60_000), true)
+      const fresh = unique('proof')
+      const answers = await Promise.all([
+        store.rememberDpopProof(fresh, T0 + 60_000),
+        store.rememberDpopProof(seen, T0 + 60_000),
+        store.rememberDpopProof(fresh, T0 + 60_000),
+        ...Array.from({ length: 20 }, (_, i) => store.rememberDpopProof(`${fresh}-${i}`, T0 + 60_000)),
+      ])
+      assert.deepEqual(answers, [true, false, false, ...Array.from({ length: 20 }, () => true)])
     })
 
     test('housekeeping deletes DPoP proofs whose window has passed, and keeps live ones', async () => {
