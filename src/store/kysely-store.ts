@@ -33,6 +33,7 @@ import type { PushedRequestRecord } from '../core/authorization/pushed-request-s
 import type { DeviceAuthorizationRecord, DeviceAuthorizationStatus, DeviceDecision } from '../core/authorization/device-authorization-store.js'
 import type { Store } from './types.js'
 import { GroupCommit } from './group-commit.js'
+import { powerOfTwoChunks } from './statement-chunks.js'
 
 const list = (text: string): string[] => (text === '' ? [] : text.split(' '))
 const joined = (values: readonly string[]): string => values.join(' ')
@@ -464,6 +465,22 @@ export class KyselyStore implements Store {
     this.#assertionJtis = new GroupCommit((jtis) => this.#rememberAssertionJtis(jtis), 200)
   }
 
+  /**
+   * Writes a batch with one multi-row statement per chunk: on PostgreSQL one chunk (its driver
+   * keeps no statement by its text), on SQLite power-of-two chunks (statement-chunks.ts) in one
+   * transaction, so the statement cache stays small and the batch still commits once.
+   */
+  async #inChunks<T, R>(items: readonly T[], write: (db: Kysely<Database>, chunk: T[]) => Promise<R[]>): Promise<R[]> {
+    if (this.kind === 'postgres') return write(this.db, [...items])
+    const chunks = powerOfTwoChunks(items)
+    if (chunks.length === 1) return write(this.db, chunks[0] as T[])
+    return this.db.transaction().execute(async (trx) => {
+      const results: R[] = []
+      for (const chunk of chunks) results.push(...(await write(trx, chunk)))
+      return results
+    })
+  }
+
   async migrate(): Promise<string[]> {
     const provider: MigrationProvider = { getMigrations: async (): Promise<Record<string, Migration>> => migrations }
     const migrator = new Migrator({ db: this.db, provider, migrationTableName: 'gatehouse_migrations', migrationLockTableName: 'gatehouse_migrations_lock' })
@@ -786,15 +803,19 @@ export class KyselyStore implements Store {
 
   /** One transaction (one WAL commit): the UPDATE … RETURNING, then the winners' successors in one INSERT. */
   async #rotateOnSqlite(rotations: Rotation[]): Promise<string[]> {
+    // Power-of-two chunks: a statement text per row count would fill the statement cache (statement-chunks.ts).
     return this.db.transaction().execute(async (trx) => {
-      const values = sql.join(rotations.map((r) => sql`(${r.digest}, CAST(${r.at} AS INTEGER))`))
-      const used = await sql<{ digest: string }>`
-        UPDATE refresh_tokens SET used_at = input.column2 FROM (VALUES ${values}) AS input
-        WHERE refresh_tokens.digest = input.column1 AND refresh_tokens.used_at IS NULL
-        RETURNING refresh_tokens.digest`.execute(trx)
-      const won = new Set(used.rows.map((row) => row.digest))
+      const won = new Set<string>()
+      for (const chunk of powerOfTwoChunks(rotations)) {
+        const values = sql.join(chunk.map((r) => sql`(${r.digest}, CAST(${r.at} AS INTEGER))`))
+        const used = await sql<{ digest: string }>`
+          UPDATE refresh_tokens SET used_at = input.column2 FROM (VALUES ${values}) AS input
+          WHERE refresh_tokens.digest = input.column1 AND refresh_tokens.used_at IS NULL
+          RETURNING refresh_tokens.digest`.execute(trx)
+        for (const row of used.rows) won.add(row.digest)
+      }
       const successors = rotations.filter((r) => won.has(r.digest)).map((r) => refreshTokenToRow(r.successor))
-      if (successors.length > 0) await trx.insertInto('refresh_tokens').values(successors).execute()
+      for (const chunk of powerOfTwoChunks(successors)) await trx.insertInto('refresh_tokens').values(chunk).execute()
       return [...won]
     })
   }
@@ -810,7 +831,15 @@ export class KyselyStore implements Store {
   }
 
   async #insertOpaqueTokens(tokens: OpaqueTokenRecord[]): Promise<void[]> {
-    await this.db
+    await this.#inChunks(tokens, async (db, chunk) => {
+      await this.#insertOpaqueChunk(db, chunk)
+      return []
+    })
+    return tokens.map(() => undefined)
+  }
+
+  async #insertOpaqueChunk(db: Kysely<Database>, tokens: OpaqueTokenRecord[]): Promise<void> {
+    await db
       .insertInto('opaque_tokens')
       .values(
         tokens.map((token) => ({
@@ -828,7 +857,6 @@ export class KyselyStore implements Store {
         })),
       )
       .execute()
-    return tokens.map(() => undefined)
   }
 
   async findOpaqueToken(digest: string): Promise<(OpaqueTokenRecord & { grantEnded: boolean }) | undefined> {
@@ -892,12 +920,14 @@ export class KyselyStore implements Store {
     const unique = [...first.values()]
     // Every entry of a batch was checked within one turn: the earliest "now" is the safe cut-off.
     const now = Math.min(...unique.map((entry) => entry.now))
-    const rows = await this.db
-      .insertInto('client_assertion_jtis')
-      .values(unique.map((entry) => ({ client_id: entry.clientId, jti: entry.jti, expires_at: entry.expiresAt })))
-      .onConflict((conflict) => conflict.columns(['client_id', 'jti']).doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') })).where('client_assertion_jtis.expires_at', '<', now))
-      .returning(['client_id', 'jti'])
-      .execute()
+    const rows = await this.#inChunks(unique, (db, chunk) =>
+      db
+        .insertInto('client_assertion_jtis')
+        .values(chunk.map((entry) => ({ client_id: entry.clientId, jti: entry.jti, expires_at: entry.expiresAt })))
+        .onConflict((conflict) => conflict.columns(['client_id', 'jti']).doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') })).where('client_assertion_jtis.expires_at', '<', now))
+        .returning(['client_id', 'jti'])
+        .execute(),
+    )
     const written = new Set(rows.map((row) => keyOf({ clientId: row.client_id, jti: row.jti })))
     return entries.map((entry) => first.get(keyOf(entry)) === entry && written.has(keyOf(entry)))
   }
@@ -911,12 +941,14 @@ export class KyselyStore implements Store {
   async #rememberDpopProofs(proofs: { key: string; expiresAt: number }[]): Promise<boolean[]> {
     const first = new Map<string, (typeof proofs)[number]>()
     for (const proof of proofs) if (!first.has(proof.key)) first.set(proof.key, proof)
-    const rows = await this.db
-      .insertInto('dpop_proofs')
-      .values([...first.values()].map((proof) => ({ key: proof.key, expires_at: proof.expiresAt })))
-      .onConflict((oc) => oc.column('key').doNothing())
-      .returning('key')
-      .execute()
+    const rows = await this.#inChunks([...first.values()], (db, chunk) =>
+      db
+        .insertInto('dpop_proofs')
+        .values(chunk.map((proof) => ({ key: proof.key, expires_at: proof.expiresAt })))
+        .onConflict((oc) => oc.column('key').doNothing())
+        .returning('key')
+        .execute(),
+    )
     const inserted = new Set(rows.map((row) => row.key))
     return proofs.map((proof) => first.get(proof.key) === proof && inserted.has(proof.key))
   }
@@ -930,7 +962,13 @@ export class KyselyStore implements Store {
     if (events.length === 0) return
     const rows = events.map((event) => ({ id: event.id, at: event.at, actor: event.actor, action: event.action, target: event.target, ip: event.ip, details: JSON.stringify(event.details) }))
     // 7 parameters a row: stay well under SQLite's 32766 and PostgreSQL's 65535 bound parameters.
-    for (let i = 0; i < rows.length; i += 1000) await this.db.insertInto('audit_events').values(rows.slice(i, i + 1000)).execute()
+    // On SQLite, power-of-two chunks: a statement text per row count would fill its statement cache.
+    const insert = async (db: Kysely<Database>, chunk: typeof rows): Promise<never[]> => {
+      await db.insertInto('audit_events').values(chunk).execute()
+      return []
+    }
+    if (this.kind === 'sqlite') await this.#inChunks(rows, insert)
+    else for (let i = 0; i < rows.length; i += 1000) await insert(this.db, rows.slice(i, i + 1000))
   }
 
   async listAuditEvents(filter: AuditEventFilter): Promise<AuditEvent[]> {

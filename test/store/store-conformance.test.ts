@@ -828,6 +828,17 @@ for (const backend of backends) {
       assert.deepEqual(answers, [true, false, false, ...Array.from({ length: 20 }, () => true)])
     })
 
+    test('answers a batch larger than one statement chunk: 150 DPoP proofs and 150 opaque tokens in one turn, each answered and stored', async () => {
+      const keys = Array.from({ length: 150 }, () => unique('proof'))
+      const answers = await Promise.all([...keys, keys[7] as string].map((key) => store.rememberDpopProof(key, T0 + 60_000)))
+      assert.deepEqual(answers, [...keys.map(() => true), false])
+      const client = aClient()
+      await store.insertClient(client)
+      const tokens = Array.from({ length: 150 }, () => anOpaqueToken(client.id))
+      await Promise.all(tokens.map((token) => store.insertOpaqueToken(token)))
+      for (const token of [tokens[0], tokens[127], tokens[128], tokens[149]]) assert.deepEqual(await store.findOpaqueToken((token as OpaqueTokenRecord).digest), { ...token, grantEnded: false })
+    })
+
     test('housekeeping deletes DPoP proofs whose window has passed, and keeps live ones', async () => {
       await withFreshStore(async (fresh) => {
         const now = T0 + 10_000_000
