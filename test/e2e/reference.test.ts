@@ -151,6 +151,9 @@ describe('API reference (Scalar) in headless Chromium', { skip: missing ? `${CHR
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390, wide.join('\n'))
     const heading = await operation.locator('h3, h2').first().boundingBox()
     assert.ok(heading && heading.x >= 0 && heading.x + heading.width <= 390, JSON.stringify(heading))
+    // Scalar remembers the language chosen earlier in this browser (the switcher test leaves Go): ask for curl.
+    await operation.locator('button[aria-label^="Change code sample language"]').click()
+    await page.getByRole('option', { name: 'curl', exact: true }).click()
     await operation.locator('pre', { hasText: '--request POST' }).first().scrollIntoViewIfNeeded()
     // The snippet's box (the pre scrolls inside it) lies within the screen and takes most of its width.
     const code = await operation.locator('pre', { hasText: '--request POST' }).first().evaluate((pre) => {
