@@ -3,9 +3,9 @@
  *
  * Why: the SQLite store keeps each prepared statement by its SQL text (at most 500,
  * sqlite/sqlite-store.ts), and a multi-row statement's text changes with its row count. Batches
- * of every size from 1 to 200 would keep hundreds of large statements alive — 400 multi-row
- * statements of the refresh rotation's shape held 26 MiB of native memory, which showed as RSS
- * creeping up through a soak while the JavaScript heap stayed flat. In power-of-two chunks a
+ * of every size from 1 to 200 would keep hundreds of large statements alive under a load that
+ * produces them all: 400 multi-row statements of the refresh rotation's shape held 26 MiB of
+ * native memory, outside the JavaScript heap. In power-of-two chunks a
  * statement kind has at most log2(max) + 1 texts; the batch is still one transaction, so still
  * one commit.
  *
