@@ -5,6 +5,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { createRequire } from 'node:module'
+import { setFlagsFromString } from 'node:v8'
 import { Language, Parser } from 'web-tree-sitter'
 import { snippet, type SnippetLanguageId } from '../../src/snippets/index.js'
 import type { Paths } from '../../src/http/routes/reference/request-examples.js'
@@ -14,6 +15,12 @@ import { endpointRequest, TOKEN_ENDPOINTS } from './token-endpoints.js'
 
 const run = promisify(execFile)
 const require = createRequire(import.meta.url)
+// The grammars are large WebAssembly modules: compile them with the baseline compiler only.
+// On Node 24 the optimising tier-up ran out of its zone memory after the checks had passed
+// ("Fatal process out of memory: Zone") and took the test process down, so there they are not
+// loaded at all; the Node 20 legs (SQLite and PostgreSQL) run them.
+setFlagsFromString('--liftoff-only')
+const GRAMMARS_SKIPPED = Number(process.versions.node.split('.')[0]) >= 23 ? 'tree-sitter grammars crash V8 on Node 24 (zone OOM in WebAssembly tier-up): checked on Node 20' : false
 const DIR = join(import.meta.dirname, '..', '..', '.tmp', `snippets-syntax-${process.pid}`)
 
 /**
@@ -101,7 +108,7 @@ describe('the generated snippets of every token endpoint compile or parse', () =
   })
 
   for (const { id, grammar } of GRAMMARS) {
-    it(`in ${id} (tree-sitter-${grammar}): every snippet parses, and one with a brace taken out does not`, async () => {
+    it(`in ${id} (tree-sitter-${grammar}): every snippet parses, and one with a brace taken out does not`, { skip: GRAMMARS_SKIPPED }, async () => {
       await Parser.init()
       for (const endpoint of TOKEN_ENDPOINTS) {
         const source = snippet(endpointRequest(document, server, endpoint, { clientId: 'CLIENT_ID', clientSecret: 'CLIENT_SECRET', apiKey: 'API_KEY', refreshToken: 'REFRESH_TOKEN' }), id)
