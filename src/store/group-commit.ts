@@ -45,3 +45,15 @@ export class GroupCommit<Item, Result> {
     )
   }
 }
+
+/**
+ * The same key twice in one batch: only the first is written, and the later ones answer as they
+ * would one after another (an already-used refresh token, a replayed proof). A statement may not
+ * touch one row twice either (PostgreSQL refuses an upsert that does). `unique` holds the first of
+ * each key; `won` says whether an item is that first one and the write reported its key.
+ */
+export function firstOfEachKey<T>(items: readonly T[], key: (item: T) => string): { unique: T[]; won: (item: T, written: ReadonlySet<string>) => boolean } {
+  const first = new Map<string, T>()
+  for (const item of items) if (!first.has(key(item))) first.set(key(item), item)
+  return { unique: [...first.values()], won: (item, written) => first.get(key(item)) === item && written.has(key(item)) }
+}

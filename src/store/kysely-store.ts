@@ -14,6 +14,7 @@ import type {
   GrantsTable,
   OperatorsTable,
   PushedRequestsTable,
+  OpaqueTokensTable,
   RefreshTokensTable,
   SignInSessionsTable,
   UsersTable,
@@ -32,7 +33,7 @@ import type { ConsentRecord } from '../core/authorization/consent-store.js'
 import type { PushedRequestRecord } from '../core/authorization/pushed-request-store.js'
 import type { DeviceAuthorizationRecord, DeviceAuthorizationStatus, DeviceDecision } from '../core/authorization/device-authorization-store.js'
 import type { Store } from './types.js'
-import { GroupCommit } from './group-commit.js'
+import { firstOfEachKey, GroupCommit } from './group-commit.js'
 import { powerOfTwoChunks } from './statement-chunks.js'
 
 const list = (text: string): string[] => (text === '' ? [] : text.split(' '))
@@ -228,6 +229,22 @@ function refreshTokenToRow(token: RefreshTokenRecord): RefreshTokensTable {
     issued_at: token.issuedAt,
     expires_at: token.expiresAt,
     used_at: token.usedAt,
+  }
+}
+
+function opaqueTokenToRow(token: OpaqueTokenRecord): OpaqueTokensTable {
+  return {
+    digest: token.digest,
+    client_id: token.clientId,
+    subject: token.subject,
+    scope: token.scope,
+    audience: token.audience,
+    grant_id: token.grantId,
+    issued_at: token.issuedAt,
+    expires_at: token.expiresAt,
+    revoked_at: token.revokedAt,
+    dpop_jkt: token.dpopJkt ?? null,
+    act: token.act !== undefined ? JSON.stringify(token.act) : null,
   }
 }
 
@@ -466,17 +483,22 @@ export class KyselyStore implements Store {
   }
 
   /**
-   * Writes a batch with one multi-row statement per chunk: on PostgreSQL one chunk (its driver
-   * keeps no statement by its text), on SQLite power-of-two chunks (statement-chunks.ts) in one
-   * transaction, so the statement cache stays small and the batch still commits once.
+   * Writes a batch with one multi-row statement per chunk and answers each chunk's result. On
+   * PostgreSQL plain slices of at most `postgresRows` (its driver keeps no statement by its
+   * text); on SQLite power-of-two chunks (statement-chunks.ts) in one transaction, so its
+   * statement cache stays small and the batch still commits once.
    */
-  async #inChunks<T, R>(items: readonly T[], write: (db: Kysely<Database>, chunk: T[]) => Promise<R[]>): Promise<R[]> {
-    if (this.kind === 'postgres') return write(this.db, [...items])
+  async #inChunks<T, R>(items: readonly T[], write: (db: Kysely<Database>, chunk: T[]) => Promise<R>, postgresRows = Infinity): Promise<R[]> {
+    if (this.kind === 'postgres') {
+      const results: R[] = []
+      for (let at = 0; at < items.length; at += postgresRows) results.push(await write(this.db, items.slice(at, at + postgresRows)))
+      return results
+    }
     const chunks = powerOfTwoChunks(items)
-    if (chunks.length === 1) return write(this.db, chunks[0] as T[])
+    if (chunks.length <= 1) return Promise.all(chunks.map((chunk) => write(this.db, chunk)))
     return this.db.transaction().execute(async (trx) => {
       const results: R[] = []
-      for (const chunk of chunks) results.push(...(await write(trx, chunk)))
+      for (const chunk of chunks) results.push(await write(trx, chunk))
       return results
     })
   }
@@ -770,11 +792,9 @@ export class KyselyStore implements Store {
    * one batch: the first wins, the others are 'already-used', as they would be one after another.
    */
   async #rotate(rotations: Rotation[]): Promise<ConsumeResult[]> {
-    const first = new Map<string, Rotation>()
-    for (const rotation of rotations) if (!first.has(rotation.digest)) first.set(rotation.digest, rotation)
-    const unique = [...first.values()]
+    const { unique, won } = firstOfEachKey(rotations, (rotation) => rotation.digest)
     const consumed = new Set(this.kind === 'postgres' ? await this.#rotateOnPostgres(unique) : await this.#rotateOnSqlite(unique))
-    return rotations.map((rotation) => (first.get(rotation.digest) === rotation && consumed.has(rotation.digest) ? 'consumed' : 'already-used'))
+    return rotations.map((rotation) => (won(rotation, consumed) ? 'consumed' : 'already-used'))
   }
 
   /** One statement, one round trip, one commit: the UPDATE and the successors' INSERT in one CTE. */
@@ -801,9 +821,11 @@ export class KyselyStore implements Store {
     return result.rows.map((row) => row.digest)
   }
 
-  /** One transaction (one WAL commit): the UPDATE … RETURNING, then the winners' successors in one INSERT. */
+  /**
+   * One transaction (one WAL commit): the UPDATE … RETURNING, then the winners' successors'
+   * INSERT, each in power-of-two chunks (statement-chunks.ts; two statements, so not #inChunks).
+   */
   async #rotateOnSqlite(rotations: Rotation[]): Promise<string[]> {
-    // Power-of-two chunks: a statement text per row count would fill the statement cache (statement-chunks.ts).
     return this.db.transaction().execute(async (trx) => {
       const won = new Set<string>()
       for (const chunk of powerOfTwoChunks(rotations)) {
@@ -831,32 +853,13 @@ export class KyselyStore implements Store {
   }
 
   async #insertOpaqueTokens(tokens: OpaqueTokenRecord[]): Promise<void[]> {
-    await this.#inChunks(tokens, async (db, chunk) => {
-      await this.#insertOpaqueChunk(db, chunk)
-      return []
-    })
+    await this.#inChunks(tokens, (db, chunk) =>
+      db
+        .insertInto('opaque_tokens')
+        .values(chunk.map(opaqueTokenToRow))
+        .execute(),
+    )
     return tokens.map(() => undefined)
-  }
-
-  async #insertOpaqueChunk(db: Kysely<Database>, tokens: OpaqueTokenRecord[]): Promise<void> {
-    await db
-      .insertInto('opaque_tokens')
-      .values(
-        tokens.map((token) => ({
-          digest: token.digest,
-          client_id: token.clientId,
-          subject: token.subject,
-          scope: token.scope,
-          audience: token.audience,
-          grant_id: token.grantId,
-          issued_at: token.issuedAt,
-          expires_at: token.expiresAt,
-          revoked_at: token.revokedAt,
-          dpop_jkt: token.dpopJkt ?? null,
-          act: token.act !== undefined ? JSON.stringify(token.act) : null,
-        })),
-      )
-      .execute()
   }
 
   async findOpaqueToken(digest: string): Promise<(OpaqueTokenRecord & { grantEnded: boolean }) | undefined> {
@@ -915,9 +918,7 @@ export class KyselyStore implements Store {
    */
   async #rememberAssertionJtis(entries: { clientId: string; jti: string; expiresAt: number; now: number }[]): Promise<boolean[]> {
     const keyOf = (entry: { clientId: string; jti: string }): string => `${entry.clientId}\u0000${entry.jti}`
-    const first = new Map<string, (typeof entries)[number]>()
-    for (const entry of entries) if (!first.has(keyOf(entry))) first.set(keyOf(entry), entry)
-    const unique = [...first.values()]
+    const { unique, won } = firstOfEachKey(entries, keyOf)
     // Every entry of a batch was checked within one turn: the earliest "now" is the safe cut-off.
     const now = Math.min(...unique.map((entry) => entry.now))
     const rows = await this.#inChunks(unique, (db, chunk) =>
@@ -928,8 +929,8 @@ export class KyselyStore implements Store {
         .returning(['client_id', 'jti'])
         .execute(),
     )
-    const written = new Set(rows.map((row) => keyOf({ clientId: row.client_id, jti: row.jti })))
-    return entries.map((entry) => first.get(keyOf(entry)) === entry && written.has(keyOf(entry)))
+    const written = new Set(rows.flat().map((row) => keyOf({ clientId: row.client_id, jti: row.jti })))
+    return entries.map((entry) => won(entry, written))
   }
 
   // ── DPoP proofs (RFC 9449 §11.1) ─────────────────────────────────────────
@@ -939,9 +940,8 @@ export class KyselyStore implements Store {
 
   /** Insert-if-absent for a batch in one statement: of two instances racing with one proof, one inserts; within a batch, the first. */
   async #rememberDpopProofs(proofs: { key: string; expiresAt: number }[]): Promise<boolean[]> {
-    const first = new Map<string, (typeof proofs)[number]>()
-    for (const proof of proofs) if (!first.has(proof.key)) first.set(proof.key, proof)
-    const rows = await this.#inChunks([...first.values()], (db, chunk) =>
+    const { unique, won } = firstOfEachKey(proofs, (proof) => proof.key)
+    const rows = await this.#inChunks(unique, (db, chunk) =>
       db
         .insertInto('dpop_proofs')
         .values(chunk.map((proof) => ({ key: proof.key, expires_at: proof.expiresAt })))
@@ -949,8 +949,8 @@ export class KyselyStore implements Store {
         .returning('key')
         .execute(),
     )
-    const inserted = new Set(rows.map((row) => row.key))
-    return proofs.map((proof) => first.get(proof.key) === proof && inserted.has(proof.key))
+    const inserted = new Set(rows.flat().map((row) => row.key))
+    return proofs.map((proof) => won(proof, inserted))
   }
 
   // ── audit log ────────────────────────────────────────────────────────────
@@ -962,13 +962,7 @@ export class KyselyStore implements Store {
     if (events.length === 0) return
     const rows = events.map((event) => ({ id: event.id, at: event.at, actor: event.actor, action: event.action, target: event.target, ip: event.ip, details: JSON.stringify(event.details) }))
     // 7 parameters a row: stay well under SQLite's 32766 and PostgreSQL's 65535 bound parameters.
-    // On SQLite, power-of-two chunks: a statement text per row count would fill its statement cache.
-    const insert = async (db: Kysely<Database>, chunk: typeof rows): Promise<never[]> => {
-      await db.insertInto('audit_events').values(chunk).execute()
-      return []
-    }
-    if (this.kind === 'sqlite') await this.#inChunks(rows, insert)
-    else for (let i = 0; i < rows.length; i += 1000) await insert(this.db, rows.slice(i, i + 1000))
+    await this.#inChunks(rows, (db, chunk) => db.insertInto('audit_events').values(chunk).execute(), 1000)
   }
 
   async listAuditEvents(filter: AuditEventFilter): Promise<AuditEvent[]> {
