@@ -1,7 +1,7 @@
 import { APP_TYPE_SETTINGS, appTypeOf, type ApplicationView, type ConsoleAppType, type Credentials, type ScopeChoices } from '../../../core/admin/console-apps.js'
 import type { AuditEvent } from '../../../core/audit/audit-store.js'
 import { html, page, stackedTable, type Html } from './html.js'
-import { apiKeyTokenRequest, ASSERTION_PLACEHOLDER, LANGUAGES, snippet, tokenRequest, type SnippetRequest } from '../../../snippets/index.js'
+import { API_KEY_PLACEHOLDER, apiKeyTokenRequest, ASSERTION_PLACEHOLDER, LANGUAGES, SECRET_PLACEHOLDER, snippet, tokenRequest, type SnippetRequest } from '../../../snippets/index.js'
 
 /** The application types in plain words, and what each is for (shown on the form without JavaScript). */
 export const APP_TYPE_LABELS: Record<ConsoleAppType, { label: string; hint: string }> = {
@@ -228,7 +228,7 @@ function secretRow(id: string, label: string, value: string): Html {
  * dialect each kind uses, with the credentials where its auth method puts them. Without
  * `credentials` (the application's page, after the secret was shown) the secret is a placeholder.
  */
-export function tokenRequestOf(view: ApplicationView, type: ConsoleAppType, endpoints: TokenEndpoints, credentials?: Credentials): SnippetRequest {
+function tokenRequestOf(view: ApplicationView, type: ConsoleAppType, endpoints: TokenEndpoints, credentials?: Credentials): SnippetRequest {
   if (view.app.kind === 'api_key') {
     return apiKeyTokenRequest(credentials?.kind === 'api_key' ? credentials.apiKey : undefined, `${endpoints.base}${endpoints.canaryRequestTokens ?? '/v2/oauth/request-tokens'}`)
   }
@@ -249,20 +249,32 @@ export function tokenRequestOf(view: ApplicationView, type: ConsoleAppType, endp
 }
 
 /**
+ * What the reader replaces in the request, said in words: the signed JWT of a private key JWT
+ * application (RFC 7523), or, on the application's page, the secret it does not keep.
+ */
+function placeholderHint(view: ApplicationView, base: string, credentials?: Credentials): Html | '' {
+  if (view.client.tokenEndpointAuthMethod === 'private_key_jwt') {
+    return html`<p class="muted small" id="assertion-hint">Replace ${ASSERTION_PLACEHOLDER} with a JWT your service signs with its private key (RFC 7523): iss and sub <code>${view.client.id}</code>, aud <code>${base}</code>, exp within 5 minutes, a jti never used before.</p>`
+  }
+  if (credentials !== undefined) return ''
+  if (view.app.kind === 'api_key') return html`<p class="muted small">${API_KEY_PLACEHOLDER} is the API key shown when the application was created or last rotated.</p>`
+  if (view.client.tokenEndpointAuthMethod === 'none') return ''
+  return html`<p class="muted small">${SECRET_PLACEHOLDER} is the Client Secret shown when the application was created or last rotated.</p>`
+}
+
+/**
  * "Get a token" in every language the generator knows: curl shown, the others behind a
  * language choice that console.js reveals (without the script, curl is there to copy).
  */
-function tokenSnippets(request: SnippetRequest, assertion: boolean, base: string, clientId: string): Html {
+function tokenSnippets(view: ApplicationView, type: ConsoleAppType, endpoints: TokenEndpoints, credentials?: Credentials): Html {
+  const request = tokenRequestOf(view, type, endpoints, credentials)
   const blocks = LANGUAGES.map(
     (entry, index) =>
       html`<div class="secret snippet" data-language="${entry.id}"${index === 0 ? '' : html` hidden`}><pre class="code value" id="snippet-${entry.id}">${snippet(request, entry.id)}</pre><button type="button" data-copy="snippet-${entry.id}" hidden>Copy</button></div>`,
   )
-  const hint = assertion
-    ? html`<p class="muted small" id="assertion-hint">Replace ${ASSERTION_PLACEHOLDER} with a JWT your service signs with its private key (RFC 7523): iss and sub <code>${clientId}</code>, aud <code>${base}</code>, exp within 5 minutes, a jti never used before.</p>`
-    : ''
   return html`<div class="field" id="get-a-token"><div class="actions spread"><span class="label">Get a token</span><label class="snippet-language" hidden>Language <select id="snippet-language">${LANGUAGES.map((entry) => html`<option value="${entry.id}">${entry.label}</option>`)}</select></label></div>
 ${blocks}
-${hint}</div>`
+${placeholderHint(view, endpoints.base, credentials)}</div>`
 }
 
 /** Applications whose users sign in through Gatehouse's pages (not a token request of their own). */
@@ -297,7 +309,7 @@ export function credentialsPage(options: { username: string; csrf: string; view:
         : html`<div class="alert warning" role="alert">Copy ${credentials.kind === 'api_key' ? 'the API key' : 'the Client Secret'} now: it is shown only once. Gatehouse keeps only a digest of it.${options.rotated ? ' The previous one no longer works.' : ''}</div>`
   const usage = signsIn(type)
     ? html`<h2>Sign people in</h2>${signInFacts(view, type, options.endpoints)}`
-    : tokenSnippets(tokenRequestOf(view, type, options.endpoints, credentials), credentials.kind === 'keys', options.endpoints.base, view.client.id)
+    : tokenSnippets(view, type, options.endpoints, credentials)
   return page({
     title: options.rotated ? 'New secret' : 'Application created',
     header: header(options.username, options.csrf),
@@ -386,7 +398,7 @@ ${view.apiKey ? html`<dt>API key id</dt><dd class="mono">${view.apiKey.id}</dd>`
 ${
   signsIn(type)
     ? html`<h2>Sign people in</h2><div class="card">${signInFacts(view, type, options.endpoints)}</div>`
-    : html`<h2>Sample request</h2><div class="card">${tokenSnippets(tokenRequestOf(view, type, options.endpoints), keyClient, options.endpoints.base, view.client.id)}<p class="muted small">${view.app.kind === 'api_key' ? 'YOUR_API_KEY is the API key shown when the application was created or last rotated.' : keyClient ? '' : publicClient ? '' : 'YOUR_CLIENT_SECRET is the Client Secret shown when the application was created or last rotated.'}</p></div>`
+    : html`<h2>Sample request</h2><div class="card">${tokenSnippets(view, type, options.endpoints)}</div>`
 }
 <h2>Token activity</h2>
 <div class="card">
