@@ -229,12 +229,12 @@ async function soakOne(database: Database, options: { minutes: number; rate: num
       if (firstErrors.length < 5) firstErrors.push(`request error: ${error.message}`)
     })
     // RSS and heap at the end of each minute.
-    const sample = (minute: Minute | undefined): void => {
+    const sample = async (minute: Minute | undefined): Promise<void> => {
       if (!minute) return
       minute.rss = rssMiB(pid)
-      void heapMiB(url).then((heap) => Object.assign(minute, heap), () => {})
+      Object.assign(minute, await heapMiB(url).catch(() => ({})))
     }
-    const sampler = setInterval(() => sample(perMinute[Math.floor((Date.now() - started - 1000) / 60_000)]), 60_000)
+    const sampler = setInterval(() => void sample(perMinute[Math.floor((Date.now() - started - 1000) / 60_000)]), 60_000)
     const progress = setInterval(() => {
       const current = perMinute.at(-1)
       if (current) process.stderr.write(`  ${database.kind} minute ${perMinute.length}: ${current.requests} requests, ${current.errors} errors so far, RSS ${rssMiB(pid).toFixed(1)} MiB\n`)
@@ -246,8 +246,7 @@ async function soakOne(database: Database, options: { minutes: number; rate: num
       clearInterval(progress)
     }
     const last = perMinute.at(-1)
-    if (last && last.rss === 0) sample(last)
-    if (last && last.heapUsed === 0) Object.assign(last, await heapMiB(url).catch(() => ({})))
+    if (last && last.rss === 0) await sample(last)
     const total = perMinute.reduce((sum, minute) => sum + minute.requests, 0)
     const errors = perMinute.reduce((sum, minute) => sum + minute.errors, 0)
     return { perMinute, total, errors, firstErrors, rate, measuredMax, rssStart }
