@@ -281,13 +281,14 @@ ${placeholderHint(view, endpoints.base, credentials)}</div>`
 const signsIn = (type: ConsoleAppType): boolean => APP_TYPE_SETTINGS[type].signsInOthers
 
 /** How a sign-in application talks to Gatehouse: its library reads the rest from discovery. */
-function signInFacts(view: ApplicationView, type: ConsoleAppType, endpoints: TokenEndpoints): Html {
+/** `redirectUris` false where the page lists them already (the application's settings). */
+function signInFacts(view: ApplicationView, type: ConsoleAppType, endpoints: TokenEndpoints, redirectUris = true): Html {
   const flow = type === 'device' ? 'Device authorization (RFC 8628): people enter a code on another device' : view.client.tokenEndpointAuthMethod === 'none' ? 'Authorization code with PKCE (S256); no client secret' : 'Authorization code with PKCE (S256), and the Client Secret at the token endpoint'
   return html`<dl class="facts" id="sign-in">
 <dt>Issuer</dt><dd class="mono">${endpoints.base}</dd>
 <dt>Discovery</dt><dd class="mono">${endpoints.base}/.well-known/openid-configuration</dd>
 <dt>Flow</dt><dd>${flow}</dd>
-${view.client.redirectUris.length > 0 ? html`<dt>Redirect URIs</dt><dd class="mono">${view.client.redirectUris.map((uri) => html`<div>${uri}</div>`)}</dd>` : ''}
+${redirectUris && view.client.redirectUris.length > 0 ? html`<dt>Redirect URIs</dt><dd class="mono">${view.client.redirectUris.map((uri) => html`<div>${uri}</div>`)}</dd>` : ''}
 </dl>
 <p class="muted">Give your OpenID Connect or OAuth library the issuer and the Client ID${view.client.tokenEndpointAuthMethod === 'none' ? '' : ' and Client Secret'}: it finds the endpoints itself. People see a sign-in page and are asked to consent to the scopes.</p>`
 }
@@ -397,7 +398,7 @@ ${view.apiKey ? html`<dt>API key id</dt><dd class="mono">${view.apiKey.id}</dd>`
 </div>
 ${
   signsIn(type)
-    ? html`<h2>Sign people in</h2><div class="card">${signInFacts(view, type, options.endpoints)}</div>`
+    ? html`<h2>Sign people in</h2><div class="card">${signInFacts(view, type, options.endpoints, false)}</div>`
     : html`<h2>Sample request</h2><div class="card">${tokenSnippets(view, type, options.endpoints)}</div>`
 }
 <h2>Token activity</h2>
