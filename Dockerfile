@@ -47,5 +47,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.GATEHOUSE_PORT || 8787) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # `serve` drains requests under way on SIGTERM (GATEHOUSE_SHUTDOWN_TIMEOUT_MS), then exits 0.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/cli/main.js"]
+# A fixed young generation (2 x 8 MiB): see docs/operations.md, "Memory".
+ENTRYPOINT ["node", "--min-semi-space-size=8", "--max-semi-space-size=8", "dist/cli/main.js"]
 CMD ["serve"]

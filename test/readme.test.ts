@@ -127,9 +127,12 @@ describe('the README, run: its shell blocks in order, in one bash, against a liv
     await chmod(join(work, '.bin', 'gatehouse'), 0o755)
     port = await freePort()
     if (process.env.TEST_DATABASE_URL) postgres = await createPostgresTestDatabase(process.env.TEST_DATABASE_URL)
-    // What `npm start` runs after building, on a free port (GATEHOUSE_PORT, as the README's
-    // Configuration table documents), with the embedded SQLite database under ./data.
-    server = spawn(process.execPath, ['dist/cli/main.js', 'serve'], { cwd: work, env: readmeEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    // What `npm start` runs after building (its script, V8 flags and all), on a free port
+    // (GATEHOUSE_PORT, as the README's Configuration table documents), with the embedded SQLite
+    // database under ./data.
+    const [node, ...startArgs] = (JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ')
+    assert.equal(node, 'node')
+    server = spawn(process.execPath, startArgs, { cwd: work, env: readmeEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
     server.stdout?.on('data', (chunk: Buffer) => (serverOutput += chunk.toString('utf8')))
     server.stderr?.on('data', (chunk: Buffer) => (serverOutput += chunk.toString('utf8')))
     await waitUntilReady(`http://127.0.0.1:${port}/healthz`)
