@@ -13,7 +13,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { Agent, request as httpRequest } from 'node:http'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { CLI, SERVE_NODE_FLAGS, freePort, measure, option, outputNote, printTable, run, separateCpus, startChild, tempDir } from './harness.js'
+import { CLI, serveArgs, freePort, measure, option, outputNote, printTable, run, separateCpus, startChild, tempDir } from './harness.js'
 
 const PASSWORD = 'correct horse battery staple'
 const REDIRECT = 'https://app.example.com/callback'
@@ -116,7 +116,7 @@ export async function main(args: string[]): Promise<void> {
   const basic = 'Basic ' + Buffer.from(`${encodeURIComponent(created.client_id)}:${encodeURIComponent(created.client_secret)}`).toString('base64')
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const server = await startChild([...SERVE_NODE_FLAGS, CLI, 'serve', '--port', String(port)], env, `${base}/healthz`, cpus?.server)
+  const server = await startChild(serveArgs('--port', String(port)), env, `${base}/healthz`, cpus?.server)
   const rows: Record<string, string | number>[] = []
   try {
     const session = await signIn(base, created.client_id, new Agent({ keepAlive: true }))

@@ -10,10 +10,14 @@ export const ROOT = join(import.meta.dirname, '..')
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js')
 /**
  * The V8 flags `npm start` and the Docker image run the server with (a fixed young generation,
- * docs/operations.md "Memory"); benches that start `gatehouse serve` pass them too, so they
- * measure the server as it is deployed. test/node-flags.test.ts keeps the three in step.
+ * docs/operations.md "Memory"). test/ops/node-flags.test.ts keeps the three in step.
  */
 export const SERVE_NODE_FLAGS = ['--min-semi-space-size=8', '--max-semi-space-size=8']
+
+/** node's arguments for `gatehouse serve ARGS`, started as it is deployed (SERVE_NODE_FLAGS). */
+export function serveArgs(...args: string[]): string[] {
+  return [...SERVE_NODE_FLAGS, CLI, 'serve', ...args]
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -9,7 +9,7 @@
  * work per request does not depend on which token it is.
  */
 import { join } from 'node:path'
-import { CLI, SERVE_NODE_FLAGS, ROOT, freePort, median, option, outputNote, pairedRatios, pairedRounds, placementNote, printTable, run, separateCpus, startChild, tempDir, type Child, type Figures, type Scenario } from './harness.js'
+import { CLI, serveArgs, ROOT, freePort, median, option, outputNote, pairedRatios, pairedRounds, placementNote, printTable, run, separateCpus, startChild, tempDir, type Child, type Figures, type Scenario } from './harness.js'
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' }
 
@@ -44,7 +44,7 @@ export async function main(args: string[]): Promise<void> {
       return child.process.pid as number
     }
     const pids = {
-      gatehouse: await start([...SERVE_NODE_FLAGS, CLI, 'serve', '--port', String(ports.gatehouse)], env, `${issuer}/healthz`, cpus?.server),
+      gatehouse: await start(serveArgs('--port', String(ports.gatehouse)), env, `${issuer}/healthz`, cpus?.server),
       ideal: await start(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'ideal-introspection-endpoint.ts'), String(ports.ideal), `${issuer}/.well-known/jwks.json`], {}, /listening/, cpus?.server),
       bare: await start(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'bare-fastify.ts'), String(ports.bare)], {}, /listening/, cpus?.server),
     }

@@ -14,7 +14,7 @@
 import { fork, spawn } from 'node:child_process'
 import { Agent, request as httpRequest } from 'node:http'
 import { join } from 'node:path'
-import { CLI, SERVE_NODE_FLAGS, ROOT, freePort, run, startChild, tempDir, option, outputNote, printTable } from './harness.js'
+import { CLI, serveArgs, ROOT, freePort, run, startChild, tempDir, option, outputNote, printTable } from './harness.js'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -68,7 +68,7 @@ async function startServer(env: Record<string, string>, cpu: string | undefined)
     client_secret: string
   }
   for (const username of ['person@example.com', 'target@example.com']) await createUser(username, base)
-  const server = await startChild([...SERVE_NODE_FLAGS, CLI, 'serve', '--port', String(port)], { ...base, GATEHOUSE_RATE_LIMIT_IP: 'off' }, `http://127.0.0.1:${port}/healthz`, cpu)
+  const server = await startChild(serveArgs('--port', String(port)), { ...base, GATEHOUSE_RATE_LIMIT_IP: 'off' }, `http://127.0.0.1:${port}/healthz`, cpu)
   return {
     url: `http://127.0.0.1:${port}`,
     clientId: created.client_id,

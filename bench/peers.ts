@@ -15,7 +15,7 @@
  * its JWT, opaque by its opaque), and its p99 by the ideal endpoint's p99 in that round.
  */
 import { join } from 'node:path'
-import { CLI, SERVE_NODE_FLAGS, ROOT, freePort, median, option, outputNote, pairedRatios, pairedRounds, placementNote, printTable, run, separateCpus, startChild, tempDir, type Child, type Figures, type Scenario } from './harness.js'
+import { CLI, serveArgs, ROOT, freePort, median, option, outputNote, pairedRatios, pairedRounds, placementNote, printTable, run, separateCpus, startChild, tempDir, type Child, type Figures, type Scenario } from './harness.js'
 
 const SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz'
 const PEER_CLIENT = { id: 'bench-peer', secret: 'bench-peer-secret-0123456789' }
@@ -66,8 +66,8 @@ export async function main(args: string[]): Promise<void> {
       ideal: await start(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'ideal-token-endpoint.ts'), String(ports.ideal)], {}, /listening/, cpus?.server),
       bare: await start(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'bare-fastify.ts'), String(ports.bare)], {}, /listening/, cpus?.server),
       peer: await start(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'oidc-provider.ts'), String(ports.peer), PEER_CLIENT.id, PEER_CLIENT.secret], {}, /listening/, cpus?.server),
-      defaults: await start([...SERVE_NODE_FLAGS, CLI, 'serve', '--port', String(ports.defaults)], defaults, `http://127.0.0.1:${ports.defaults}/healthz`, cpus?.server),
-      quiet: await start([...SERVE_NODE_FLAGS, CLI, 'serve', '--port', String(ports.quiet)], quiet, `http://127.0.0.1:${ports.quiet}/healthz`, cpus?.server),
+      defaults: await start(serveArgs('--port', String(ports.defaults)), defaults, `http://127.0.0.1:${ports.defaults}/healthz`, cpus?.server),
+      quiet: await start(serveArgs('--port', String(ports.quiet)), quiet, `http://127.0.0.1:${ports.quiet}/healthz`, cpus?.server),
     }
 
     const body = 'grant_type=client_credentials&scope=api'

@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import pg from 'pg'
-import { CLI, SERVE_NODE_FLAGS, freePort, option, printTable, run, separateCpus, startChild, tempDir } from './harness.js'
+import { CLI, serveArgs, freePort, option, printTable, run, separateCpus, startChild, tempDir } from './harness.js'
 
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
@@ -95,7 +95,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres', options: { duration: n
     await runWithInput([CLI, 'users', 'create', '--username', 'bench@example.com', '--password-stdin'], env, 'bench password 123')
     const basic = (c: { client_id: string; client_secret: string }): string => 'Basic ' + Buffer.from(`${encodeURIComponent(c.client_id)}:${encodeURIComponent(c.client_secret)}`).toString('base64')
     const port = await freePort()
-    const server = await startChild([...SERVE_NODE_FLAGS, CLI, 'serve', '--port', String(port)], env, `http://127.0.0.1:${port}/healthz`, cpus?.server)
+    const server = await startChild(serveArgs('--port', String(port)), env, `http://127.0.0.1:${port}/healthz`, cpus?.server)
     const url = `http://127.0.0.1:${port}/oauth/token`
     try {
       // Fresh chains for every run: a request in flight when autocannon stops may have rotated a

@@ -17,7 +17,7 @@ import pg from 'pg'
 import { timeOrderedUuid } from '../src/core/ids.js'
 import { systemRandom } from '../src/core/random.js'
 import { generateRefreshToken, refreshTokenKey } from '../src/core/tokens/refresh-token-format.js'
-import { CLI, SERVE_NODE_FLAGS, option, outputNote, printTable, run, startChild, tempDir, type Child } from './harness.js'
+import { CLI, serveArgs, option, outputNote, printTable, run, startChild, tempDir, type Child } from './harness.js'
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz'
@@ -152,7 +152,7 @@ async function seedRefreshPool(client: pg.Client, count: number, now: number): P
 
 /** `gatehouse serve` on a port, ready once /healthz answers (its output goes to a file: harness.ts). */
 function startServer(port: number, env: Record<string, string>): Promise<Child> {
-  return startChild([...SERVE_NODE_FLAGS, CLI, 'serve', '--host', '127.0.0.1', '--port', String(port)], env, `http://127.0.0.1:${port}/healthz`)
+  return startChild(serveArgs('--host', '127.0.0.1', '--port', String(port)), env, `http://127.0.0.1:${port}/healthz`)
 }
 
 interface Figures {

@@ -7,10 +7,11 @@
  * same mix (S seconds unpaced, default 15) and holds 70 % of it. Prints, per minute, requests,
  * errors, p50/p99 latency, the server's RSS (read once a second: the minute's mean and peak) and
  * its V8 heap (used and reserved, read from its own /metrics). The server runs with the V8 flags
- * `npm start` gives it (SERVE_NODE_FLAGS). Targets (issue 15): 0 errors; each minute's p99 within 1.5x of the first warm
- * minute's (minute 2: minute 1 holds the JIT's and the caches' warm-up); RSS after warm-up
- * within 10 % of minute 2's, by each minute's mean and by its peak. The heap columns tell a leak (heap used climbing) from memory the
- * process reserved and keeps (heap used flat while RSS moves).
+ * `npm start` gives it (serveArgs). Targets (issue 15): 0 errors; each minute's p99 within 1.5x
+ * of the first warm minute's (minute 2: minute 1 holds the JIT's and the caches' warm-up); RSS
+ * after warm-up within 10 % of minute 2's, by each minute's mean and by its peak. The heap
+ * columns tell a leak (heap used climbing) from memory the process reserved and keeps (heap used
+ * flat while RSS moves).
  *
  * PostgreSQL: a fresh database is created beside the one --postgres names (default
  * postgres://postgres@127.0.0.1:5432/postgres) and dropped at the end.
@@ -22,7 +23,7 @@ import pg from 'pg'
 import { loadConfig } from '../src/config.js'
 import { createGatehouse } from '../src/gatehouse.js'
 import { createLogger } from '../src/logger.js'
-import { CLI, SERVE_NODE_FLAGS, freePort, outputNote, placementNote, printTable, separateCpus, startChild, tempDir } from './harness.js'
+import { serveArgs, freePort, outputNote, placementNote, printTable, separateCpus, startChild, tempDir } from './harness.js'
 
 const SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz'
 /** Share of each operation in the mix (password is argon2-bound, so rarer). */
@@ -188,7 +189,7 @@ async function soakOne(database: Database, options: { minutes: number; rate: num
 
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const server = await startChild([...SERVE_NODE_FLAGS, CLI, 'serve', '--host', '127.0.0.1', '--port', String(port)], env, `${url}/healthz`, options.cpus?.server)
+  const server = await startChild(serveArgs('--host', '127.0.0.1', '--port', String(port)), env, `${url}/healthz`, options.cpus?.server)
   const pid = server.process.pid as number
   const rssStart = rssMiB(pid)
   const firstErrors: string[] = []
@@ -236,10 +237,12 @@ async function soakOne(database: Database, options: { minutes: number; rate: num
       if (!minute) return
       Object.assign(minute, await heapMiB(url).catch(() => ({})))
     }
-    const sampler = setInterval(() => void sample(perMinute[Math.floor((Date.now() - started - 1000) / 60_000)]), 60_000)
+    // The minute that was under way a second ago (a timer firing on a minute's edge reports the one it ends).
+    const lastSecondsMinute = (): Minute | undefined => perMinute[Math.floor((Date.now() - started - 1000) / 60_000)]
+    const sampler = setInterval(() => void sample(lastSecondsMinute()), 60_000)
     const progress = setInterval(() => {
-      const current = perMinute.at(-1)
-      if (current) process.stderr.write(`  ${database.kind} minute ${perMinute.length}: ${current.requests} requests, ${current.errors} errors so far, RSS ${rssMiB(pid).toFixed(1)} MiB\n`)
+      const current = lastSecondsMinute()
+      if (current) process.stderr.write(`  ${database.kind} minute ${perMinute.indexOf(current) + 1}: ${current.requests} requests, ${current.errors} errors so far, RSS ${rssMiB(pid).toFixed(1)} MiB\n`)
     }, 30_000)
     try {
       await instance

@@ -25,7 +25,7 @@ import type { AddressInfo } from 'node:net'
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
-import { CLI, SERVE_NODE_FLAGS, ROOT, freePort, measure, median, option, outputNote, printTable, run, separateCpus, startChild, tempDir, type Figures, type Load } from './harness.js'
+import { CLI, serveArgs, ROOT, freePort, measure, median, option, outputNote, printTable, run, separateCpus, startChild, tempDir, type Figures, type Load } from './harness.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
@@ -78,7 +78,7 @@ export async function main(args: string[]): Promise<void> {
 
   const [ceilingPort, gatehousePort] = [await freePort(), await freePort()]
   const ceiling = await startChild(['--import', 'tsx', join(ROOT, 'bench', 'servers', 'ideal-token-endpoint.ts'), String(ceilingPort)], {}, /listening/, cpus?.server)
-  const gatehouse = await startChild([...SERVE_NODE_FLAGS, CLI, 'serve', '--port', String(gatehousePort)], env, `http://127.0.0.1:${gatehousePort}/healthz`, cpus?.server).catch(async (error: unknown) => {
+  const gatehouse = await startChild(serveArgs('--port', String(gatehousePort)), env, `http://127.0.0.1:${gatehousePort}/healthz`, cpus?.server).catch(async (error: unknown) => {
     await ceiling.stop()
     throw error
   })
@@ -93,7 +93,7 @@ export async function main(args: string[]): Promise<void> {
     })
     await new Promise<void>((resolve) => sink?.listen(0, '127.0.0.1', resolve))
     tracedPort = await freePort()
-    traced = await startChild([...SERVE_NODE_FLAGS, CLI, 'serve', '--port', String(tracedPort)], { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` }, `http://127.0.0.1:${tracedPort}/healthz`, cpus?.server)
+    traced = await startChild(serveArgs('--port', String(tracedPort)), { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` }, `http://127.0.0.1:${tracedPort}/healthz`, cpus?.server)
   }
   const form = { 'content-type': 'application/x-www-form-urlencoded' }
   const body = 'grant_type=client_credentials&scope=api'
