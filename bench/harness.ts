@@ -5,6 +5,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from
 import { availableParallelism, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import autocannon from 'autocannon'
+import { stealNote } from './cpu-steal.js'
 
 export const ROOT = join(import.meta.dirname, '..')
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js')
@@ -65,7 +66,7 @@ export function serverLogDirectory(): string {
 
 /** The footer line that says where the servers' output went. */
 export function outputNote(): string {
-  return `server output: each server's stdout/stderr appended to its own file in ${serverLogDirectory()} (written by the server, read by nothing during the run)`
+  return `server output: each server's stdout/stderr appended to its own file in ${serverLogDirectory()} (written by the server, read by nothing during the run)\n${stealNote()}`
 }
 
 let children = 0

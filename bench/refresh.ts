@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import pg from 'pg'
-import { CLI, serveArgs, freePort, option, printTable, run, separateCpus, startChild, tempDir } from './harness.js'
+import { CLI, serveArgs, freePort, option, outputNote, placementNote, printTable, run, separateCpus, startChild, tempDir } from './harness.js'
 
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
@@ -160,7 +160,7 @@ export async function main(args: string[]): Promise<void> {
   const kinds: ('sqlite' | 'postgres')[] = args.includes('--database') && which !== 'both' ? [which === 'postgres' ? 'postgres' : 'sqlite'] : ['sqlite', 'postgres']
   const rows: Record<string, string | number>[] = []
   for (const kind of kinds) rows.push(...(await benchDatabase(kind, { duration, connections, rounds })))
-  process.stdout.write(`\nrefresh_token rotation beside client_credentials JWT on the same server and database, autocannon -c ${connections}, ${rounds} rounds of ${duration}s each\n\n`)
+  process.stdout.write(`\nrefresh_token rotation beside client_credentials JWT on the same server and database, autocannon -c ${connections}, ${rounds} rounds of ${duration}s each, ${placementNote(separateCpus())}\n\n`)
   printTable(rows)
-  process.stdout.write(`\ntargets: refresh >= 50% of client_credentials JWT on PostgreSQL, >= 60% on SQLite (median of rounds)\n`)
+  process.stdout.write(`\ntargets: refresh >= 50% of client_credentials JWT on PostgreSQL, >= 60% on SQLite (median of rounds)\n${outputNote()}\n`)
 }
