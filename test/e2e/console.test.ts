@@ -118,6 +118,10 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
     await page.click('text=Done')
     await page.waitForURL(`${server.url}/console/apps/${clientId}`)
     assert.equal(await page.textContent('#tokens-issued'), '1')
+    // One "Get a token": the section's heading, not a second label inside it.
+    assert.equal(await page.getByText('Get a token', { exact: true }).count(), 1)
+    assert.equal(await page.locator('h2', { hasText: 'Get a token' }).count(), 1)
+    assert.equal(await page.locator('#get-a-token .label').count(), 0)
     await shot('05-application')
     await page.goto(`${server.url}/console`)
     assert.equal(await page.textContent('tbody tr td a'), 'Order sync')
@@ -280,6 +284,10 @@ describe('developer console in headless Chromium', { skip: missing ? `${CHROMIUM
       assert.equal(await small.evaluate(() => document.documentElement.scrollWidth), 390)
       await small.goto(`${server.url}/console`)
       await small.screenshot({ path: join(SHOTS, '16b-applications-390px.png'), fullPage: true })
+      assert.equal(await small.evaluate(() => document.documentElement.scrollWidth), 390)
+      await small.click('text=API key: Nightly export')
+      await small.waitForSelector('#get-a-token')
+      await small.screenshot({ path: join(SHOTS, '05b-application-390px.png'), fullPage: true })
       assert.equal(await small.evaluate(() => document.documentElement.scrollWidth), 390)
     } finally {
       await phone.close()

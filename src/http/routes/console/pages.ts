@@ -265,14 +265,15 @@ function placeholderHint(view: ApplicationView, base: string, credentials?: Cred
 /**
  * "Get a token" in every language the generator knows: curl shown, the others behind a
  * language choice that console.js reveals (without the script, curl is there to copy).
+ * `headed`: the page already gives it a "Get a token" heading, so the block's own label goes.
  */
-function tokenSnippets(view: ApplicationView, type: ConsoleAppType, endpoints: TokenEndpoints, credentials?: Credentials): Html {
+function tokenSnippets(view: ApplicationView, type: ConsoleAppType, endpoints: TokenEndpoints, credentials?: Credentials, headed = false): Html {
   const request = tokenRequestOf(view, type, endpoints, credentials)
   const blocks = LANGUAGES.map(
     (entry, index) =>
       html`<div class="secret snippet" data-language="${entry.id}"${index === 0 ? '' : html` hidden`}><pre class="code value" id="snippet-${entry.id}">${snippet(request, entry.id)}</pre><button type="button" data-copy="snippet-${entry.id}" hidden>Copy</button></div>`,
   )
-  return html`<div class="field" id="get-a-token"><div class="actions spread"><span class="label">Get a token</span><label class="snippet-language" hidden>Language <select id="snippet-language">${LANGUAGES.map((entry) => html`<option value="${entry.id}">${entry.label}</option>`)}</select></label></div>
+  return html`<div class="field" id="get-a-token"><div class="actions spread">${headed ? html`<span></span>` : html`<span class="label">Get a token</span>`}<label class="snippet-language" hidden>Language <select id="snippet-language">${LANGUAGES.map((entry) => html`<option value="${entry.id}">${entry.label}</option>`)}</select></label></div>
 ${blocks}
 ${placeholderHint(view, endpoints.base, credentials)}</div>`
 }
@@ -399,7 +400,7 @@ ${view.apiKey ? html`<dt>API key id</dt><dd class="mono">${view.apiKey.id}</dd>`
 ${
   signsIn(type)
     ? html`<h2>Sign people in</h2><div class="card">${signInFacts(view, type, options.endpoints, false)}</div>`
-    : html`<h2>Sample request</h2><div class="card">${tokenSnippets(view, type, options.endpoints)}</div>`
+    : html`<h2>Get a token</h2><div class="card">${tokenSnippets(view, type, options.endpoints, undefined, true)}</div>`
 }
 <h2>Token activity</h2>
 <div class="card">
