@@ -263,17 +263,17 @@ function placeholderHint(view: ApplicationView, base: string, credentials?: Cred
 }
 
 /**
- * "Get a token" in every language the generator knows: curl shown, the others behind a
- * language choice that console.js reveals (without the script, curl is there to copy).
- * `headed`: the page already gives it a "Get a token" heading, so the block's own label goes.
+ * The token request in every language the generator knows: curl shown, the others behind a
+ * language choice that console.js reveals (without the script, curl is there to copy). The
+ * pages put it under their own "Get a token" heading.
  */
-function tokenSnippets(view: ApplicationView, type: ConsoleAppType, endpoints: TokenEndpoints, credentials?: Credentials, headed = false): Html {
+function tokenSnippets(view: ApplicationView, type: ConsoleAppType, endpoints: TokenEndpoints, credentials?: Credentials): Html {
   const request = tokenRequestOf(view, type, endpoints, credentials)
   const blocks = LANGUAGES.map(
     (entry, index) =>
       html`<div class="secret snippet" data-language="${entry.id}"${index === 0 ? '' : html` hidden`}><pre class="code value" id="snippet-${entry.id}">${snippet(request, entry.id)}</pre><button type="button" data-copy="snippet-${entry.id}" hidden>Copy</button></div>`,
   )
-  return html`<div class="field" id="get-a-token"><div class="actions spread">${headed ? html`<span></span>` : html`<span class="label">Get a token</span>`}<label class="snippet-language" hidden>Language <select id="snippet-language">${LANGUAGES.map((entry) => html`<option value="${entry.id}">${entry.label}</option>`)}</select></label></div>
+  return html`<div class="field" id="get-a-token"><div class="actions"><label class="snippet-language" hidden>Language <select id="snippet-language">${LANGUAGES.map((entry) => html`<option value="${entry.id}">${entry.label}</option>`)}</select></label></div>
 ${blocks}
 ${placeholderHint(view, endpoints.base, credentials)}</div>`
 }
@@ -311,7 +311,7 @@ export function credentialsPage(options: { username: string; csrf: string; view:
         : html`<div class="alert warning" role="alert">Copy ${credentials.kind === 'api_key' ? 'the API key' : 'the Client Secret'} now: it is shown only once. Gatehouse keeps only a digest of it.${options.rotated ? ' The previous one no longer works.' : ''}</div>`
   const usage = signsIn(type)
     ? html`<h2>Sign people in</h2>${signInFacts(view, type, options.endpoints)}`
-    : tokenSnippets(view, type, options.endpoints, credentials)
+    : html`<h2>Get a token</h2>${tokenSnippets(view, type, options.endpoints, credentials)}`
   return page({
     title: options.rotated ? 'New secret' : 'Application created',
     header: header(options.username, options.csrf),
@@ -400,7 +400,7 @@ ${view.apiKey ? html`<dt>API key id</dt><dd class="mono">${view.apiKey.id}</dd>`
 ${
   signsIn(type)
     ? html`<h2>Sign people in</h2><div class="card">${signInFacts(view, type, options.endpoints, false)}</div>`
-    : html`<h2>Get a token</h2><div class="card">${tokenSnippets(view, type, options.endpoints, undefined, true)}</div>`
+    : html`<h2>Get a token</h2><div class="card">${tokenSnippets(view, type, options.endpoints)}</div>`
 }
 <h2>Token activity</h2>
 <div class="card">
