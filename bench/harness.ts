@@ -64,7 +64,7 @@ export function serverLogDirectory(): string {
   return logDirectory
 }
 
-/** The footer line that says where the servers' output went. */
+/** The footer lines that say where the servers' output went and how much CPU the host took (cpu-steal.ts). */
 export function outputNote(): string {
   return `server output: each server's stdout/stderr appended to its own file in ${serverLogDirectory()} (written by the server, read by nothing during the run)\n${stealNote()}`
 }

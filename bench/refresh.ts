@@ -64,7 +64,7 @@ async function measurePlain(url: string, authorization: string, connections: num
   return { rate: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts }
 }
 
-async function benchDatabase(kind: 'sqlite' | 'postgres', options: { duration: number; connections: number; rounds: number }): Promise<Record<string, string | number>[]> {
+async function benchDatabase(kind: 'sqlite' | 'postgres', options: { duration: number; connections: number; rounds: number; cpus: ReturnType<typeof separateCpus> }): Promise<Record<string, string | number>[]> {
   const data = tempDir()
   const databaseName = `bench_refresh_${process.pid}`
   let databaseUrl = `sqlite:${join(data.path, 'gatehouse.db')}`
@@ -85,7 +85,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres', options: { duration: n
     GATEHOUSE_RATE_LIMIT_IP: '100000000/1m',
     GATEHOUSE_RATE_LIMIT_CLIENT: '100000000/1m',
   }
-  const cpus = separateCpus()
+  const { cpus } = options
   try {
     await run([CLI, 'migrate'], env)
     const create = async (args: string[]): Promise<{ client_id: string; client_secret: string }> =>
@@ -158,9 +158,11 @@ export async function main(args: string[]): Promise<void> {
   const rounds = option(args, 'rounds', 6)
   const which = args[args.indexOf('--database') + 1]
   const kinds: ('sqlite' | 'postgres')[] = args.includes('--database') && which !== 'both' ? [which === 'postgres' ? 'postgres' : 'sqlite'] : ['sqlite', 'postgres']
+  // Once: it pins this process (autocannon's side) to its CPU and says where the servers go.
+  const cpus = separateCpus()
   const rows: Record<string, string | number>[] = []
-  for (const kind of kinds) rows.push(...(await benchDatabase(kind, { duration, connections, rounds })))
-  process.stdout.write(`\nrefresh_token rotation beside client_credentials JWT on the same server and database, autocannon -c ${connections}, ${rounds} rounds of ${duration}s each, ${placementNote(separateCpus())}\n\n`)
+  for (const kind of kinds) rows.push(...(await benchDatabase(kind, { duration, connections, rounds, cpus })))
+  process.stdout.write(`\nrefresh_token rotation beside client_credentials JWT on the same server and database, autocannon -c ${connections}, ${rounds} rounds of ${duration}s each, ${placementNote(cpus)}\n\n`)
   printTable(rows)
   process.stdout.write(`\ntargets: refresh >= 50% of client_credentials JWT on PostgreSQL, >= 60% on SQLite (median of rounds)\n${outputNote()}\n`)
 }

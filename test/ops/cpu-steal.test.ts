@@ -2,11 +2,12 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { readCpuTimes, stealShare } from '../../bench/cpu-steal.js'
 
 describe("the benchmarks' CPU steal figure (bench/cpu-steal.ts)", () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-steal-'))
+  after(() => rmSync(dir, { recursive: true, force: true }))
   const stat = (line: string): string => {
     const path = join(dir, `stat-${Math.random().toString(36).slice(2)}`)
     writeFileSync(path, `${line}\ncpu0 1 2 3 4 5 6 7 8 9 10\nintr 1\n`)
@@ -29,6 +30,5 @@ describe("the benchmarks' CPU steal figure (bench/cpu-steal.ts)", () => {
     const same = readCpuTimes(stat('cpu  100 0 50 800 10 0 5 35 0 0'))
     assert.equal(stealShare(same, same), undefined)
     assert.equal(stealShare(undefined, same), undefined)
-    rmSync(dir, { recursive: true, force: true })
   })
 })

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { sql } from 'kysely'
+import type { KyselyStore } from '../../src/store/kysely-store.js'
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 
 /** One PRAGMA's value as SQLite reports it on the store's own connection. */
-async function pragma(store: ReturnType<typeof openSqliteStore>, name: string): Promise<unknown> {
+async function pragma(store: KyselyStore, name: string): Promise<unknown> {
   const result = await sql<Record<string, unknown>>`PRAGMA ${sql.raw(name)}`.execute(store.db)
   return Object.values(result.rows[0] ?? {})[0]
 }
